@@ -1,0 +1,29 @@
+"""grade: automated grading of notebook exercises.
+
+The public API is loaded lazily, so that ``grader.exporter`` and ``grader.datasets`` stay
+cheap to import inside a student's kernel.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .errors import GraderError
+    from .pipeline import GradeOptions, build, grade
+    from .results import GradeResult
+    from .spec import load_course
+
+__version__ = "0.1.0"
+__all__ = ["GradeOptions", "GradeResult", "GraderError", "build", "grade", "load_course",
+           "__version__"]
+
+_WHERE = {"GraderError": "errors", "GradeOptions": "pipeline", "build": "pipeline",
+          "grade": "pipeline", "GradeResult": "results", "load_course": "spec"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module 'grader' has no attribute {name!r}")

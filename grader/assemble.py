@@ -1,0 +1,137 @@
+"""Submission + trusted release notebook -> the steps to execute.
+
+Only answer cells come from the submission (matched by ``metadata.grader``); setup code and
+everything else is taken from the release. Missing, duplicated or re-tagged answer cells are
+reported as notices, never trusted and never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import nbformat
+from nbformat import NotebookNode
+
+from .errors import SubmissionError
+from .spec import Course
+
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Step:
+    """One cell to run: trusted setup, a student's answer, or the export of an answer."""
+
+    role: Literal["setup", "answer", "export"]
+    exercise: str  # the exercise id (the topic id for setup steps)
+    source: str = ""
+    spec: dict[str, Any] = field(default_factory=dict)  # export steps: the answer spec
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """What to execute for one submission, and what was noticed while assembling it."""
+
+    steps: tuple[Step, ...]
+    notices: tuple[str, ...]
+    missing: frozenset[str]
+
+
+def read_notebook(path: Path) -> NotebookNode:
+    """Parse a submission file as an nbformat-4 notebook, or raise one clear SubmissionError."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            raise SubmissionError(
+                f"{path.name}: {size / 2**20:.0f} MiB is larger than a notebook may be "
+                f"({MAX_NOTEBOOK_BYTES // 2**20} MiB)"
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SubmissionError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise SubmissionError(f"{path}: is a folder, not a notebook") from None
+    except OSError as e:
+        raise SubmissionError(f"{path}: cannot read ({e.strerror})") from None
+    if not raw.strip():
+        raise SubmissionError(f"{path.name}: the file is empty")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise SubmissionError(f"{path.name}: not a notebook (not UTF-8 text)") from None
+    except json.JSONDecodeError as e:
+        raise SubmissionError(
+            f"{path.name}: not a notebook (invalid JSON at line {e.lineno}, column {e.colno})"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
+        raise SubmissionError(f"{path.name}: not a notebook (no list of cells)")
+    try:
+        nb = nbformat.reads(json.dumps(data), as_version=4)
+    except Exception as e:  # noqa: BLE001 - nbformat raises many kinds for odd files
+        raise SubmissionError(f"{path.name}: not a readable notebook ({type(e).__name__})") from None
+    return nb
+
+
+def assemble(course: Course, assignment_id: str, submission: NotebookNode) -> Assembled:
+    """Build the execution steps of one submission for the given assignment."""
+    assignment = course.assignment(assignment_id)
+    found, notices = _answer_cells(submission, set(assignment.exercises))
+    steps: list[Step] = []
+    missing: set[str] = set()
+    seen_topics: set[str] = set()
+    for eid in assignment.exercises:
+        ex = course.exercises[eid]
+        if ex.topic not in seen_topics:
+            seen_topics.add(ex.topic)
+            setup = course.topics[ex.topic].setup
+            if setup.strip():
+                steps.append(Step("setup", ex.topic, setup))
+        if eid in found:
+            source = found[eid]
+        else:
+            missing.add(eid)
+            source = ex.starter
+            notices.append(f"no answer cell for {eid!r} was found; it was graded as unanswered")
+        steps.append(Step("answer", eid, source))
+        steps.append(Step("export", eid, spec=asdict(ex.answer)))
+    return Assembled(tuple(steps), tuple(notices), frozenset(missing))
+
+
+def _answer_cells(nb: NotebookNode, expected: set[str]) -> tuple[dict[str, str], list[str]]:
+    """Exercise id -> source of its answer cell; the last of duplicates wins, with a notice."""
+    found: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    notices: list[str] = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        eid = _answer_id(cell)
+        if eid is None:
+            continue
+        if eid not in expected:
+            notices.append(f"cell {index + 1} is tagged as the answer to {eid!r}, "
+                           "which is not an exercise of this assignment; it was ignored")
+            continue
+        if cell.get("cell_type") != "code":
+            notices.append(f"the answer cell for {eid!r} was turned into a "
+                           f"{cell.get('cell_type')} cell; it was ignored")
+            continue
+        source = cell.get("source", "")
+        found[eid] = "".join(source) if isinstance(source, list) else str(source)
+        counts[eid] = counts.get(eid, 0) + 1
+    for eid, n in counts.items():
+        if n > 1:
+            notices.append(f"{n} cells answer {eid!r}; the last one was graded")
+    return found, notices
+
+
+def _answer_id(cell: Any) -> str | None:
+    meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+    tag = meta.get("grader") if isinstance(meta, dict) else None
+    if isinstance(tag, dict) and tag.get("role") == "answer" and isinstance(tag.get("id"), str):
+        return str(tag["id"])
+    cell_id = cell.get("id") if isinstance(cell, dict) else None
+    if isinstance(cell_id, str) and cell_id.startswith("answer-"):
+        return cell_id[len("answer-"):]
+    return None

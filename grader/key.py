@@ -1,0 +1,57 @@
+"""The answer key of an assignment: reference values from the solution run, and a secret seed.
+
+Stored as ``release/key/<assignment>.json``; never given to a student kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import CompareError
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    """Reference values (plain data) by exercise id, for one version of the course."""
+
+    assignment: str
+    fingerprint: str
+    values: dict[str, Any]
+    seed: int = field(default_factory=lambda: secrets.randbelow(2**31))
+
+
+def key_path(release: Path, assignment_id: str) -> Path:
+    """Where the key of an assignment lives in a release folder."""
+    return release / "key" / f"{assignment_id}.json"
+
+
+def load_key(path: Path) -> AnswerKey | None:
+    """The key stored at ``path``, or None when there is none."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return AnswerKey(assignment=data["assignment"], fingerprint=data["fingerprint"],
+                         values=dict(data["values"]), seed=int(data["seed"]))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise CompareError(f"{path}: the answer key is damaged ({e}); run `grade build`") from None
+
+
+def save_key(key: AnswerKey, path: Path) -> None:
+    """Write the key atomically (readable by its owner only)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(asdict(key), f, indent=1, sort_keys=True)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

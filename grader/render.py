@@ -1,0 +1,113 @@
+"""Course spec -> student and solution notebooks (nbformat). Pure: no disk access."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import jinja2
+import nbformat
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from .errors import RenderError
+from .spec import Assignment, Course, Exercise
+
+Flavor = Literal["student", "solution"]
+
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+HEADER = """\
+# {{ course }} — {{ assignment.title }}
+
+**Assignment `{{ assignment.id }}`** · {{ max_score | round(2) }} points{% if due %} · due {{ due }}{% endif %}
+
+Write your answers in the cells marked *✏️ Your answer*: each must assign the variable its
+exercise names. Only those cells are graded; every other cell is restored from the course
+release when your notebook is graded, so editing them changes nothing.
+
+Check your work at any time with:
+
+    grade {{ assignment.id }}.ipynb
+"""
+
+
+def render_assignment(course: Course, assignment: Assignment, flavor: Flavor,
+                      solutions: dict[str, str] | None = None) -> NotebookNode:
+    """The notebook of one assignment.
+
+    Args:
+        course: the loaded course.
+        assignment: which assignment to render.
+        flavor: ``"student"`` (starter answer cells) or ``"solution"``.
+        solutions: exercise id -> reference answer cell source; required for ``"solution"``.
+    """
+    if flavor == "solution" and solutions is None:
+        raise RenderError("a solution notebook needs the reference solutions")
+    cells: list[NotebookNode] = [
+        _cell(new_markdown_cell(_render(HEADER, "the notebook header", course=course.name,
+                                        assignment=assignment,
+                                        max_score=assignment.max_score(course),
+                                        due=_due(assignment))),
+              assignment.id, "header")
+    ]
+    seen_topics: set[str] = set()
+    for n, eid in enumerate(assignment.exercises, start=1):
+        ex = course.exercises[eid]
+        if ex.topic not in seen_topics:
+            seen_topics.add(ex.topic)
+            topic = course.topics[ex.topic]
+            intro = f"## {topic.title}\n\n{topic.intro}".rstrip() + "\n"
+            cells.append(_cell(new_markdown_cell(intro), topic.id, "intro"))
+            if topic.setup.strip():
+                cells.append(_cell(new_code_cell(topic.setup.rstrip("\n")), topic.id, "setup"))
+        cells.append(_cell(new_markdown_cell(_prompt(ex, n)), eid, "prompt"))
+        source = solutions[eid] if flavor == "solution" and solutions else ex.starter
+        cells.append(_cell(new_code_cell(source.rstrip("\n")), eid, "answer"))
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.metadata["grader"] = {
+        "course": course.name,
+        "assignment": assignment.id,
+        "version": course.fingerprint,
+        "flavor": flavor,
+    }
+    nbformat.validate(nb)
+    return nb
+
+
+def answer_cell_id(exercise_id: str) -> str:
+    """The nbformat cell id of an exercise's answer cell (stable across builds)."""
+    return f"answer-{exercise_id}"[:64]
+
+
+def _cell(cell: NotebookNode, gid: str, role: str) -> NotebookNode:
+    cell.metadata["grader"] = {"id": gid, "role": role}
+    cell.id = answer_cell_id(gid) if role == "answer" else f"{role}-{gid}"[:64]
+    if role != "answer":
+        # Jupyter honours these: the student cannot edit or delete trusted cells by accident.
+        cell.metadata["editable"] = False
+        cell.metadata["deletable"] = False
+    return cell
+
+
+def _prompt(ex: Exercise, n: int) -> str:
+    body = _render(ex.prompt, f"the prompt of {ex.id!r} ({ex.path}:{ex.line})",
+                   id=ex.id, points=ex.points, answer=ex.answer, title=ex.title)
+    points = f"{ex.points:g} point" + ("" if ex.points == 1 else "s")
+    return (
+        f"### {n}. {ex.title} ({points})\n\n{body.strip()}\n\n"
+        f"*✏️ Your answer:* assign it to `{ex.answer.name}` in the cell below."
+    )
+
+
+def _render(template: str, what: str, **context: object) -> str:
+    try:
+        return _ENV.from_string(template).render(**context)
+    except jinja2.TemplateError as e:
+        raise RenderError(f"cannot render {what}: {e}") from None
+
+
+def _due(assignment: Assignment) -> str:
+    return assignment.due.strftime("%Y-%m-%d %H:%M %Z").strip() if assignment.due else ""

@@ -1,0 +1,280 @@
+"""Plain-text feedback, Gradescope results.json, JUnit XML, the terminal table and report files.
+
+Pure functions of a :class:`GradeResult`; only :func:`write_reports` touches the disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import math
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..errors import ReportError
+from ..results import CheckResult, ExerciseResult, GradeResult
+from .html import render_html
+from .text import (
+    HINT_STATUSES,
+    _compact,
+    _counts,
+    _cut,
+    _index,
+    _percent,
+    _points,
+    _round,
+    clean_text,
+    short_traceback,
+)
+from .views import _get, _in_shape, _shape
+
+STATUS_STYLES = {
+    "passed": "green",
+    "partial": "yellow",
+    "failed": "red",
+    "error": "magenta",
+    "missing": "dim",
+}
+
+
+def exercise_text(ex: ExerciseResult) -> str:
+    """Plain-text feedback for one exercise: message, error, failed checks, hints."""
+    lines = [ex.message] if ex.message else []
+    if ex.error:
+        lines.append(f"Error: {_cut(ex.error.summary, 2000)}")
+    for check in ex.checks:
+        if check.passed:
+            continue
+        lines.append(f"FAILED {check.name}" + (f": {check.message}" if check.message else ""))
+        shape = _shape(check.expected) or ()
+        marks = [m for m in check.mismatches or () if shape and _in_shape(m, shape)]
+        if marks and shape == _shape(check.got):
+            for index in marks[:5]:  # the differing values say more than two large arrays
+                e, g = _get(check.expected, tuple(index)), _get(check.got, tuple(index))
+                lines.append(f"    at {_index(index)}: expected {_compact(e)}, got {_compact(g)}")
+            if len(marks) > 5:
+                lines.append(f"    ... {len(marks) - 5} more of {math.prod(shape)} values differ")
+        elif not (check.expected is None and check.got is None):
+            lines.append(f"    expected: {_compact(check.expected)}")
+            lines.append(f"    got:      {_compact(check.got)}")
+    if ex.hints and ex.status in HINT_STATUSES:
+        lines += ["Hints:", *(f"  - {hint}" for hint in ex.hints)]
+    if not lines:
+        lines.append("All checks passed." if ex.status == "passed" else f"Status: {ex.status}.")
+    return clean_text("\n".join(lines))
+
+
+def summary_text(result: GradeResult) -> str:
+    """One paragraph: total, exercise counts and the notices."""
+    pct = _percent(result.score, result.max_score)
+    text = (
+        f"{result.assignment} ({result.course}), {result.submission}: "
+        f"{_points(result.score)} / {_points(result.max_score)} points"
+        + (f" ({pct}%)" if pct is not None else "")
+        + f". {_counts(result)}."
+    )
+    if result.notices:
+        text += " Notices: " + " ".join(n.rstrip(".") + "." for n in result.notices)
+    return clean_text(text).replace("\n", " ")
+
+
+def _json_safe(value: Any) -> Any:
+    """Strict-JSON data: non-finite floats become strings, text is cleaned, tuples become lists."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(str(k)): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return clean_text(str(value))
+
+
+def _check_flags(checks: Sequence[CheckResult]) -> dict[str, bool]:
+    flags: dict[str, bool] = {}
+    for check in checks:
+        name = check.name
+        for n in itertools.count(2):
+            if name not in flags:
+                break
+            name = f"{check.name} #{n}"
+        flags[name] = check.passed
+    return flags
+
+
+def _gradescope_status(ex: ExerciseResult) -> str:
+    full = _round(ex.score) >= _round(ex.points)
+    return "passed" if full and ex.status == "passed" else "failed"
+
+
+def results_json(result: GradeResult) -> dict[str, Any]:
+    """The Gradescope ``results.json`` document (JSON-serialisable with ``allow_nan=False``)."""
+    tests = [
+        {
+            "name": f"{ex.id}: {ex.title}",
+            "number": str(number),
+            "score": _round(ex.score),
+            "max_score": _round(ex.points),
+            "status": _gradescope_status(ex),
+            "output": exercise_text(ex),
+            "extra_data": {"id": ex.id, "status": ex.status, "checks": _check_flags(ex.checks)},
+        }
+        for number, ex in enumerate(result.exercises, 1)
+    ]
+    data = {
+        "score": _round(result.score),
+        "max_score": _round(result.max_score),
+        "execution_time": _round(result.execution_time),
+        "output": summary_text(result),
+        "visibility": "visible",
+        "tests": tests,
+    }
+    safe: dict[str, Any] = _json_safe(data)
+    return safe
+
+
+def _testsuite(result: GradeResult) -> ET.Element:
+    statuses = [ex.status for ex in result.exercises]
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": clean_text(result.submission),
+            "tests": str(len(statuses)),
+            "failures": str(sum(s in ("failed", "partial") for s in statuses)),
+            "errors": str(sum(s in ("error", "missing") for s in statuses)),
+            "skipped": "0",
+            "time": _seconds(result.execution_time),
+        },
+    )
+    if result.graded_at:
+        suite.set("timestamp", clean_text(result.graded_at))
+    props = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("course", result.course),
+        ("assignment", result.assignment),
+        ("score", _points(result.score)),
+        ("max_score", _points(result.max_score)),
+    ):
+        ET.SubElement(props, "property", name=name, value=clean_text(value))
+    for ex in result.exercises:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=clean_text(result.assignment),
+            name=clean_text(f"{ex.id}: {ex.title}"),
+        )
+        text = exercise_text(ex)
+        if ex.status in ("failed", "partial"):
+            first = next((c.message for c in ex.checks if not c.passed and c.message), "")
+            message = first or ex.message or f"{_points(ex.score)} / {_points(ex.points)} points"
+            tag = ET.SubElement(case, "failure", message=_one_line(message), type=ex.status)
+            tag.text = text
+        elif ex.status in ("error", "missing"):
+            if ex.error:
+                message, kind = ex.error.summary, ex.error.ename
+                text = text + "\n\n" + short_traceback(ex.error.traceback)
+            else:
+                message, kind = ex.message or f"answer for {ex.id!r} is missing", ex.status
+            tag = ET.SubElement(case, "error", message=_one_line(message), type=clean_text(kind))
+            tag.text = text.strip()
+    if result.notices:
+        ET.SubElement(suite, "system-out").text = clean_text("\n".join(result.notices))
+    return suite
+
+
+def _seconds(x: float) -> str:
+    return f"{x:.3f}" if math.isfinite(x) else "0"
+
+
+def _one_line(text: str) -> str:
+    return _cut(" ".join(clean_text(text).split()))
+
+
+def junit_xml(result: GradeResult | Sequence[GradeResult]) -> str:
+    """JUnit XML: a testsuite per submission (one result or several), a testcase per exercise."""
+    results = [result] if isinstance(result, GradeResult) else list(result)
+    suites = [_testsuite(r) for r in results]
+    root = ET.Element("testsuites", name=clean_text(results[0].course) if results else "grade")
+    for key in ("tests", "failures", "errors"):
+        root.set(key, str(sum(int(s.get(key, "0")) for s in suites)))
+    root.set("time", _seconds(sum(r.execution_time for r in results)))
+    root.extend(suites)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+def _feedback_line(ex: ExerciseResult) -> str:
+    if ex.error:
+        return ex.error.summary
+    first = next((c for c in ex.checks if not c.passed), None)
+    return (first.message or first.name) if first else ex.message
+
+
+def terminal_table(result: GradeResult, console: Console) -> None:
+    """Print the per-exercise table, one line of feedback per failure, notices and the total."""
+    table = Table(title=Text(clean_text(f"{result.assignment}: {result.submission}")))
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("Exercise", overflow="fold")
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Points", justify="right", no_wrap=True)
+    for number, ex in enumerate(result.exercises, 1):
+        table.add_row(
+            str(number),
+            Text(clean_text(ex.title or ex.id)),
+            Text(ex.status, style=STATUS_STYLES.get(ex.status, "")),
+            f"{_points(ex.score)} / {_points(ex.points)}",
+        )
+    console.print(table)
+    for number, ex in enumerate(result.exercises, 1):
+        line = _feedback_line(ex) if ex.status != "passed" else ""
+        if line:
+            text = Text(f"{number}. ", style=STATUS_STYLES.get(ex.status, ""))
+            text.append(" ".join(clean_text(line).split()))
+            console.print(text, no_wrap=True, overflow="ellipsis", soft_wrap=False)
+    for notice in result.notices:
+        console.print(Text("Notice: ", style="bold yellow") + Text(clean_text(notice)))
+    pct = _percent(result.score, result.max_score)
+    total = f"Total: {_points(result.score)} / {_points(result.max_score)}"
+    console.print(Text(total + (f" ({pct}%)" if pct is not None else ""), style="bold"))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write UTF-8 text to a temporary file beside ``path``, then rename it over ``path``."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; reports are meant to be shared
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise
+
+
+def write_reports(result: GradeResult, html_path: Path, json_path: Path) -> None:
+    """Write the HTML report and the Gradescope results.json, each atomically."""
+    html = render_html(result)
+    data = json.dumps(results_json(result), indent=2, ensure_ascii=False, allow_nan=False)
+    _write_atomic(Path(html_path), html)
+    _write_atomic(Path(json_path), data + "\n")

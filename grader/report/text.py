@@ -1,0 +1,154 @@
+"""Text of a report: cleaning student text, short tracebacks, one-line values, points.
+
+Pure string helpers shared by every report format; no markup and no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ..results import GradeResult
+
+TRACEBACK_LINES = 15
+COMPACT_CHARS = 200  # a value written on one line
+LINE_CHARS = 300  # one traceback or message line
+HINT_STATUSES = ("failed", "partial", "error")
+STATUS_ICONS = {"passed": "✓", "partial": "◐", "failed": "✗", "error": "!", "missing": "∅"}
+
+_ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+# Everything XML 1.0 forbids, plus DEL and the C1 controls (HTML parse errors).
+_BAD_CHARS_RE = re.compile("[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_TB_NOISE_RE = re.compile(r"^-{20,}$|^(?:\S+\s+)?Traceback \(most recent call last\):?$")
+_FRAME_RE = re.compile(r"^\s*(?:Cell In ?\[|Input In ?\[|<ipython-input-|File \S)")
+_STUDENT_FRAME_RE = re.compile(
+    r"^\s*(?:Cell In ?\[|Input In ?\[|<ipython-input-|File \"?<|File \"?\S*ipykernel_\d+)"
+)
+
+
+def clean_text(text: str) -> str:
+    """Remove ANSI escape codes and characters that are invalid in XML 1.0; newlines become LF."""
+    text = _ANSI_RE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _BAD_CHARS_RE.sub("", text)
+
+
+def short_traceback(traceback: str, max_lines: int = TRACEBACK_LINES) -> str:
+    """Shorten a student traceback: no colours, the student's own frames, the last lines.
+
+    Library frames between the student's cells are replaced by one line; the frame where the
+    exception was raised and the final exception line are always kept.
+    """
+    lines = [_cut(ln.rstrip()) for ln in clean_text(traceback).split("\n")]
+    lines = [ln for ln in lines if not _TB_NOISE_RE.match(ln)]
+    starts = [i for i, ln in enumerate(lines) if _FRAME_RE.match(ln)]
+    if starts:
+        tail = next(
+            (i for i in range(starts[-1] + 1, len(lines)) if lines[i][:1] not in ("", " ", "-")),
+            len(lines),
+        )
+        frames = [lines[a:b] for a, b in zip(starts, [*starts[1:], tail])]
+        kept: list[str] = []
+        hidden = 0
+        for n, frame in enumerate(frames):
+            if _STUDENT_FRAME_RE.match(frame[0]) or n == len(frames) - 1:
+                if hidden:
+                    kept.append(f"... {hidden} library frame{'s' * (hidden > 1)} hidden ...")
+                    hidden = 0
+                kept.extend(ln for ln in frame if ln)
+            else:
+                hidden += 1
+        lines = kept + lines[tail:]
+    lines = [ln for i, ln in enumerate(lines) if ln or (i and lines[i - 1])]  # no double blanks
+    while lines and not lines[-1]:
+        lines.pop()
+    while lines and not lines[0]:
+        lines.pop(0)
+    if len(lines) > max_lines:
+        dropped = len(lines) - max_lines + 1
+        lines = [f"... {dropped} earlier lines omitted ...", *lines[-(max_lines - 1) :]]
+    return "\n".join(lines)
+
+
+def _cut(text: str, limit: int = LINE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _points(x: float) -> str:
+    """Points without trailing zeros: ``17.5``, ``24``, ``0.33``."""
+    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _percent(score: float, max_score: float) -> int | None:
+    """Rounded percentage; never 100 unless the score is full, None without a maximum."""
+    if not (max_score > 0 and math.isfinite(score) and math.isfinite(max_score)):
+        return None
+    pct = math.floor(100 * score / max_score + 0.5)
+    return 99 if pct >= 100 and score < max_score else pct
+
+
+def _round(x: float) -> float:
+    return round(x, 4) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _scalar(x: Any, precise: bool = False) -> str:
+    """One value: floats to 6 significant digits (``precise``: shortest round-trip)."""
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return repr(x) if precise else f"{x:.6g}"
+    if isinstance(x, str):
+        return repr(x[: COMPACT_CHARS + 1])
+    return _cut(str(x), COMPACT_CHARS + 1)
+
+
+def _tokens(value: Any, depth: int = 0) -> Iterator[str]:
+    if depth > 16:
+        yield "…"
+    elif isinstance(value, (list, tuple)):
+        yield "[" if isinstance(value, list) else "("
+        for i, item in enumerate(value):
+            yield ", " if i else ""
+            yield from _tokens(item, depth + 1)
+        yield "]" if isinstance(value, list) else ",)" if len(value) == 1 else ")"
+    elif isinstance(value, dict):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield (", " if i else "") + _scalar(key, True) + ": "
+            yield from _tokens(item, depth + 1)
+        yield "}"
+    else:
+        yield _scalar(value, precise=True)
+
+
+def _compact(value: Any, limit: int = COMPACT_CHARS) -> str:
+    """A value on one line, cut at ``limit`` characters (stops early on huge data)."""
+    out: list[str] = []
+    size = 0
+    for token in _tokens(value):
+        out.append(token)
+        size += len(token)
+        if size > limit:
+            break
+    return _cut("".join(out), limit)
+
+
+def _index(index: Sequence[int]) -> str:
+    return "[" + ", ".join(map(str, index)) + "]"
+
+
+def _kind(value: Any) -> str:
+    return "None (no value)" if value is None else f"{type(value).__name__} {_compact(value, 60)}"
+
+
+def _counts(result: GradeResult) -> str:
+    """``3 of 5 exercises passed, 1 partial, 1 error``."""
+    n = {s: sum(ex.status == s for ex in result.exercises) for s in STATUS_ICONS}
+    total = len(result.exercises)
+    parts = [f"{n['passed']} of {total} exercise{'s' * (total != 1)} passed"]
+    parts += [f"{n[s]} {s}" for s in ("partial", "failed", "error", "missing") if n[s]]
+    return ", ".join(parts)

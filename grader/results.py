@@ -1,0 +1,73 @@
+"""Plain data that flows out of grading: check, exercise and submission results."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Status = Literal["passed", "partial", "failed", "error", "missing"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check of one exercise (partial credit is per check).
+
+    ``expected`` and ``got`` are plain JSON data (numbers, lists, dicts, strings) or None;
+    ``mismatches`` lists the indices (as lists of ints) where an array differs.
+    """
+
+    name: str
+    passed: bool
+    weight: float = 1.0
+    message: str = ""
+    expected: Any = None
+    got: Any = None
+    mismatches: list[list[int]] | None = None
+
+
+@dataclass(frozen=True)
+class StudentError:
+    """An exception, timeout or crash raised by the student's own code."""
+
+    ename: str
+    evalue: str
+    traceback: str = ""
+
+    @property
+    def summary(self) -> str:
+        """One line: ``ZeroDivisionError: division by zero``."""
+        return f"{self.ename}: {self.evalue}" if self.evalue else self.ename
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    """The outcome of one exercise: its checks, its score and what to tell the student."""
+
+    id: str
+    title: str
+    points: float
+    score: float
+    status: Status
+    checks: tuple[CheckResult, ...] = ()
+    message: str = ""
+    hints: tuple[str, ...] = ()
+    error: StudentError | None = None
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """The outcome of grading one submission."""
+
+    course: str
+    assignment: str
+    submission: str
+    score: float
+    max_score: float
+    execution_time: float
+    exercises: tuple[ExerciseResult, ...]
+    notices: tuple[str, ...] = field(default=())
+    graded_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data view (JSON-serialisable)."""
+        return asdict(self)

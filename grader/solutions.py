@@ -1,0 +1,110 @@
+"""Reference solutions: ``solutions/<topic>.py`` split into ``# %% <exercise id>`` sections.
+
+The text before the first marker is the preamble (imports, trusted helpers such as custom
+checks). Solutions are read in the grader process only; they never reach a student kernel
+except as the answer cells of the solution notebook that ``grade build`` writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import SpecError
+from .spec import Course
+
+MARKER = re.compile(r"^# %%[ \t]+([A-Za-z0-9_-]+)[ \t]*$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Solutions:
+    """One topic's reference solutions."""
+
+    topic: str
+    path: str
+    preamble: str
+    sections: dict[str, str]
+
+
+def parse_solutions(text: str, topic: str, path: str) -> Solutions:
+    """Split a solutions file into its preamble and per-exercise sections."""
+    matches = list(MARKER.finditer(text))
+    preamble = text[: matches[0].start()] if matches else text
+    sections: dict[str, str] = {}
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        eid = m.group(1)
+        if eid in sections:
+            line = text.count("\n", 0, m.start()) + 1
+            raise SpecError(f"section {eid!r} appears twice", path, line)
+        sections[eid] = text[m.end() : end].strip("\n") + "\n"
+    return Solutions(topic=topic, path=path, preamble=preamble, sections=sections)
+
+
+def load_solutions(course: Course, topic: str) -> Solutions:
+    """Read and check ``solutions/<topic>.py``: one section per exercise of the topic."""
+    path = course.solutions_dir / f"{topic}.py"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        raise SpecError("reference solutions not found", str(path)) from None
+    sol = parse_solutions(text, topic, str(path))
+    expected = course.topics[topic].exercises
+    for eid in sol.sections:
+        if eid not in expected:
+            line = text.count("\n", 0, text.index(f"# %% {eid}")) + 1
+            raise SpecError(f"section {eid!r} is not an exercise of topic {topic!r}", str(path), line)
+    missing = [e for e in expected if e not in sol.sections]
+    if missing:
+        raise SpecError(f"no solution section for: {', '.join(missing)}", str(path))
+    return sol
+
+
+def reference_object(course: Course, exercise_id: str, reference: str) -> Any:
+    """The object named by an answer's ``reference`` (``[exercise-id:]Name``), built in-process.
+
+    Runs the topic's setup and the named exercise's solution section (trusted code) in a
+    fresh namespace and returns the name it defines.
+    """
+    section, _, name = reference.rpartition(":")
+    ns = _namespace(course, section or exercise_id, preamble=False)
+    if name not in ns:
+        raise SpecError(f"the solution of {section or exercise_id!r} does not define {name!r}")
+    return ns[name]
+
+
+def custom_check(course: Course, topic: str, name: str) -> Callable[..., Any]:
+    """The custom check function ``name`` from the topic's solutions preamble."""
+    fn = _namespace(course, topic, preamble=True).get(name)
+    if not callable(fn):
+        raise SpecError(f"custom check {name!r} is not defined in the preamble of {topic}.py")
+    return fn  # type: ignore[no-any-return]
+
+
+# Namespaces are costly to build (they may import torch or make data): keep them per course
+# version for the life of the process.
+_NAMESPACES: dict[tuple[str, str, str, bool], dict[str, Any]] = {}
+
+
+def _namespace(course: Course, key: str, *, preamble: bool) -> dict[str, Any]:
+    cache_key = (str(course.path), course.fingerprint, key, preamble)
+    if cache_key in _NAMESPACES:
+        return _NAMESPACES[cache_key]
+    if preamble:
+        sol = load_solutions(course, key)
+        code = [(sol.preamble, sol.path)]
+        topic = key
+    else:
+        ex = course.exercises.get(key)
+        if ex is None:
+            raise SpecError(f"a reference names unknown exercise {key!r}", str(course.path))
+        topic = ex.topic
+        sol = load_solutions(course, topic)
+        code = [(course.topics[topic].setup, f"<setup of {topic}>"), (sol.sections[key], sol.path)]
+    ns: dict[str, Any] = {"__name__": f"grader_solutions_{topic}"}
+    for source, filename in code:
+        exec(compile(source, filename, "exec"), ns)  # noqa: S102 - trusted course code
+    _NAMESPACES[cache_key] = ns
+    return ns

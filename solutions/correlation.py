@@ -1,0 +1,143 @@
+"""Reference solutions: cross-correlation and convolution by hand (plain Python loops)."""
+
+# %% corr1d-same
+signal = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+kernel = [2, 1, 2]
+
+# 'same': one zero at each end, so a size-3 kernel gives as many outputs as inputs
+padded = [0] + signal + [0]
+corr_same = []
+for i in range(len(padded) - len(kernel) + 1):
+    total = 0
+    for j in range(len(kernel)):
+        total += kernel[j] * padded[i + j]  # cross-correlation: kernel not flipped
+    corr_same.append(total)
+# corr_same == [5, 10, 15, 20, 25, 30, 35, 40, 25]
+
+# %% corr1d-valid
+# 'valid': no padding, the kernel only visits positions fully inside the signal
+corr_valid = []
+for i in range(len(signal) - len(kernel) + 1):  # 9 - 3 + 1 = 7 outputs
+    total = 0
+    for j in range(len(kernel)):
+        total += kernel[j] * signal[i + j]
+    corr_valid.append(total)
+# corr_valid == [10, 15, 20, 25, 30, 35, 40]
+
+# %% corr1d-stride
+padding, stride = 2, 2
+padded = [0] * padding + signal + [0] * padding
+n_out = (len(signal) + 2 * padding - len(kernel)) // stride + 1  # (9 + 4 - 3) // 2 + 1 = 6
+corr_stride = []
+for i in range(n_out):
+    start = i * stride  # the window moves `stride` positions per output
+    total = 0
+    for j in range(len(kernel)):
+        total += kernel[j] * padded[start + j]
+    corr_stride.append(total)
+# corr_stride == [2, 10, 20, 30, 40, 18]
+
+# %% corr1d-dilation
+dilation = 2
+span = dilation * (len(kernel) - 1) + 1  # the kernel covers 5 inputs
+n_out = len(signal) - span + 1  # 9 - 5 + 1 = 5
+corr_dilated = []
+for i in range(n_out):
+    total = 0
+    for j in range(len(kernel)):
+        total += kernel[j] * signal[i + j * dilation]  # taps are `dilation` apart
+    corr_dilated.append(total)
+# corr_dilated == [15, 20, 25, 30, 35]
+
+# %% conv1d-true
+x = [1, 2, 4, 8, 16]
+w = [1, 2, 3]
+k = len(w)
+conv_true = []
+for i in range(len(x) - k + 1):
+    total = 0
+    for j in range(k):
+        total += w[k - 1 - j] * x[i + j]  # convolution: the kernel is flipped
+    conv_true.append(total)
+# conv_true == [11, 22, 44]; the cross-correlation would be [17, 34, 68]
+
+# %% corr2d-same
+X = [[5 * r + c + 1 for c in range(5)] for r in range(5)]  # 1..25, row-major
+W = [[1, 0, -1],
+     [1, 0, -1],
+     [1, 0, -1]]
+
+
+def corr2d(x, w, padding=0, stride=1):
+    """2D cross-correlation of a grid x with a square kernel w, by hand."""
+    k = len(w)
+    h, wd = len(x), len(x[0])
+    # zero padding on every side
+    xp = [[0] * (wd + 2 * padding) for _ in range(h + 2 * padding)]
+    for r in range(h):
+        for c in range(wd):
+            xp[r + padding][c + padding] = x[r][c]
+    out_h = (h + 2 * padding - k) // stride + 1
+    out_w = (wd + 2 * padding - k) // stride + 1
+    out = []
+    for i in range(out_h):
+        row = []
+        for j in range(out_w):
+            total = 0
+            for a in range(k):
+                for b in range(k):
+                    total += w[a][b] * xp[i * stride + a][j * stride + b]
+            row.append(total)
+        out.append(row)
+    return out
+
+
+corr2d_same = corr2d(X, W, padding=1)
+# [[ -9, -4, -4, -4, 13],
+#  [-21, -6, -6, -6, 27],
+#  [-36, -6, -6, -6, 42],
+#  [-51, -6, -6, -6, 57],
+#  [-39, -4, -4, -4, 43]]
+
+# %% corr2d-valid
+corr2d_valid = corr2d(X, W)
+# every window: 3 rows of (left - right) = 3 * (-2) = -6
+
+# %% corr2d-stride
+corr2d_stride = corr2d(X, W, padding=1, stride=2)
+# rows/columns 0, 2, 4 of the 'same' result: [[-9, -4, 13], [-36, -6, 42], [-39, -4, 43]]
+
+# %% conv2d-true
+# a true convolution = cross-correlation with the kernel rotated by 180 degrees
+W_rot = [row[::-1] for row in W[::-1]]  # rows [-1, 0, 1]
+conv2d_valid = corr2d(X, W_rot)
+# every entry is +6: flipping turns the edge detector's sign around
+
+# %% corr2d-channels
+x = [[[1, 2, 0], [0, 1, 3], [2, 1, 0]],
+     [[0, 1, 1], [2, 0, 1], [1, 1, 2]]]
+w = [[[1, 0], [0, -1]],
+     [[0, 1], [1, 0]]]
+b = 1
+
+
+def corr2d_multi(x, w, b):
+    """One output channel: sum over input channels of the 2D cross-correlations, plus bias."""
+    k = len(w[0])
+    h, wd = len(x[0]), len(x[0][0])
+    out = []
+    for i in range(h - k + 1):
+        row = []
+        for j in range(wd - k + 1):
+            total = b  # the bias is added once per output value
+            for c in range(len(x)):  # sum over input channels
+                for a in range(k):
+                    for bb in range(k):
+                        total += w[c][a][bb] * x[c][i + a][j + bb]
+            row.append(total)
+        out.append(row)
+    return out
+
+
+out_multi = corr2d_multi(x, w, b)
+# [[4, 1], [1, 4]]

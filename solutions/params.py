@@ -1,0 +1,39 @@
+"""Reference solutions: parameter counts from the formulas (no layers are built)."""
+
+# %% params-cifar
+def conv_params(c_in, c_out, k, dims=2, bias=True):
+    """Weights k**dims * c_in per output channel, plus one bias per output channel."""
+    return (k ** dims * c_in + (1 if bias else 0)) * c_out
+
+
+def linear_params(n_in, n_out):
+    return (n_in + 1) * n_out
+
+
+def batchnorm_params(c):
+    return 2 * c  # weight (scale) and bias (shift) per channel; running stats are buffers
+
+
+params_per_layer = {
+    "conv1": conv_params(3, 32, 3),  # (9*3 + 1) * 32 = 896
+    "bn1": batchnorm_params(32),  # 64
+    "conv2": conv_params(32, 64, 3),  # (9*32 + 1) * 64 = 18496
+    "bn2": batchnorm_params(64),  # 128
+    "fc": linear_params(64, 10),  # 65 * 10 = 650
+}
+
+# %% params-total
+params_total = sum(params_per_layer.values())
+# 20234
+
+# %% params-conv2d
+params_conv2d = conv_params(16, 33, 5)
+# (25*16 + 1) * 33 = 13233
+
+# %% params-conv1d
+params_conv1d = conv_params(8, 16, 3, dims=1, bias=False)
+# 3*8 * 16 = 384
+
+# %% params-linear
+params_linear = linear_params(64 * 8 * 8, 10)
+# 4097 * 10 = 40970: twice as many as the whole CIFAR10Model

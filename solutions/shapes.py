@@ -1,0 +1,51 @@
+"""Reference solutions: output shapes from the formula (no layers are built)."""
+
+# %% shape-conv1d
+def out_size(n, k, s=1, p=0, d=1):
+    """Output length along one axis: floor((n + 2p - d(k-1) - 1) / s) + 1."""
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+# Conv1d(4, 16, kernel_size=3) on (1, 4, 32)
+shape_conv1d = (1, 16, out_size(32, k=3))
+# (1, 16, 30)
+
+# %% shape-conv2d-stride
+# Conv2d(3, 32, kernel_size=5, stride=2, padding=2) on (8, 3, 64, 48)
+shape_conv2d = (8, 32, out_size(64, k=5, s=2, p=2), out_size(48, k=5, s=2, p=2))
+# (8, 32, 32, 24)
+
+# %% shape-dilation
+# Conv2d(16, 8, kernel_size=3, stride=2, padding=1, dilation=2) on (4, 16, 29, 29)
+h = out_size(29, k=3, s=2, p=1, d=2)  # (29 + 2 - 4 - 1) // 2 + 1 = 14
+shape_dilated = (4, 8, h, h)
+# (4, 8, 14, 14)
+
+# %% shape-pool
+# MaxPool2d(2): kernel 2, stride 2 (the default stride is the kernel size)
+h = out_size(15, k=2, s=2)  # (15 - 1 - 1) // 2 + 1 = 7
+shape_pool = (2, 32, h, h)
+# (2, 32, 7, 7)
+
+# %% cifar-block1
+N = 8
+h = out_size(32, k=3, p=1)  # 3x3 conv, padding 1: 32 -> 32
+h = out_size(h, k=2, s=2)  # MaxPool2d(2): 32 -> 16
+shape_block1 = (N, 32, h, h)
+# (8, 32, 16, 16)
+
+# %% cifar-block2
+h = out_size(h, k=3, p=1)  # 16 -> 16
+h = out_size(h, k=2, s=2)  # 16 -> 8
+shape_block2 = (N, 64, h, h)
+# (8, 64, 8, 8)
+
+# %% cifar-gap
+shape_gap = (N, 64, 1, 1)  # AdaptiveAvgPool2d(1): one average per channel
+
+# %% cifar-flatten
+shape_flat = (N, 64 * 1 * 1)
+# (8, 64)
+
+# %% cifar-logits
+shape_logits = (N, 10)  # Linear(64, 10)
