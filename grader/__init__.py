@@ -16,11 +16,24 @@ if TYPE_CHECKING:
     from .spec import load_course
 
 __version__ = "0.1.0"
-__all__ = ["GradeOptions", "GradeResult", "GraderError", "build", "grade", "load_course",
-           "__version__"]
+__all__ = [
+    "GradeOptions",
+    "GradeResult",
+    "GraderError",
+    "__version__",
+    "build",
+    "grade",
+    "load_course",
+]
 
-_WHERE = {"GraderError": "errors", "GradeOptions": "pipeline", "build": "pipeline",
-          "grade": "pipeline", "GradeResult": "results", "load_course": "spec"}
+_WHERE = {
+    "GraderError": "errors",
+    "GradeOptions": "pipeline",
+    "build": "pipeline",
+    "grade": "pipeline",
+    "GradeResult": "results",
+    "load_course": "spec",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -66,12 +66,16 @@ def read_notebook(path: Path) -> NotebookNode:
         raise SubmissionError(
             f"{path.name}: not a notebook (invalid JSON at line {e.lineno}, column {e.colno})"
         ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
+    if not isinstance(data, dict) or not isinstance(
+        data.get("cells", data.get("worksheets")), list
+    ):
         raise SubmissionError(f"{path.name}: not a notebook (no list of cells)")
     try:
         nb = nbformat.reads(json.dumps(data), as_version=4)
-    except Exception as e:  # noqa: BLE001 - nbformat raises many kinds for odd files
-        raise SubmissionError(f"{path.name}: not a readable notebook ({type(e).__name__})") from None
+    except Exception as e:
+        raise SubmissionError(
+            f"{path.name}: not a readable notebook ({type(e).__name__})"
+        ) from None
     return nb
 
 
@@ -110,12 +114,16 @@ def _answer_cells(nb: NotebookNode, expected: set[str]) -> tuple[dict[str, str],
         if eid is None:
             continue
         if eid not in expected:
-            notices.append(f"cell {index + 1} is tagged as the answer to {eid!r}, "
-                           "which is not an exercise of this assignment; it was ignored")
+            notices.append(
+                f"cell {index + 1} is tagged as the answer to {eid!r}, "
+                "which is not an exercise of this assignment; it was ignored"
+            )
             continue
         if cell.get("cell_type") != "code":
-            notices.append(f"the answer cell for {eid!r} was turned into a "
-                           f"{cell.get('cell_type')} cell; it was ignored")
+            notices.append(
+                f"the answer cell for {eid!r} was turned into a "
+                f"{cell.get('cell_type')} cell; it was ignored"
+            )
             continue
         source = cell.get("source", "")
         found[eid] = "".join(source) if isinstance(source, list) else str(source)
@@ -133,5 +141,5 @@ def _answer_id(cell: Any) -> str | None:
         return str(tag["id"])
     cell_id = cell.get("id") if isinstance(cell, dict) else None
     if isinstance(cell_id, str) and cell_id.startswith("answer-"):
-        return cell_id[len("answer-"):]
+        return cell_id[len("answer-") :]
     return None

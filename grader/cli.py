@@ -39,11 +39,14 @@ class _Group(click.Group):
             raise click.ClickException(str(e)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
-        except Exception as e:  # noqa: BLE001 - one line, not a traceback, for the user
+        except Exception as e:
             if debug:
                 raise
-            click.echo(f"Error: internal error: {type(e).__name__}: {e} "
-                       "(run again with --debug for the traceback)", err=True)
+            click.echo(
+                f"Error: internal error: {type(e).__name__}: {e} "
+                "(run again with --debug for the traceback)",
+                err=True,
+            )
             ctx.exit(2)
 
 
@@ -59,8 +62,12 @@ def _find_course(course: str | None, near: Path | None = None) -> Course:
     raise SpecError(f"no {COURSE_FILE} found here or above; pass --course PATH")
 
 
-_course_option = click.option("--course", "course", type=click.Path(dir_okay=True),
-                              help="course.yaml (default: found in or above the current folder)")
+_course_option = click.option(
+    "--course",
+    "course",
+    type=click.Path(dir_okay=True),
+    help="course.yaml (default: found in or above the current folder)",
+)
 _debug_option = click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 
 
@@ -79,8 +86,12 @@ def main() -> None:
 
 @main.command("build")
 @_course_option
-@click.option("--out", type=click.Path(file_okay=False), default=None,
-              help="Release folder (default: release/ beside course.yaml).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Release folder (default: release/ beside course.yaml).",
+)
 @_debug_option
 def build_cmd(course: str | None, out: str | None, debug: bool) -> None:
     """Render student and solution notebooks, make answer keys, self-check.
@@ -98,25 +109,41 @@ def build_cmd(course: str | None, out: str | None, debug: bool) -> None:
     console = Console(stderr=True)
     built = build(spec, out_dir, progress=lambda m: console.print(f"[dim]{m}[/dim]"))
     for b in built:
-        click.echo(f"{b.id}: solution {b.solution_score:g}/{b.max_score:g}, "
-                   f"starter {b.starter_score:g} -> {b.student}, {b.solution}")
+        click.echo(
+            f"{b.id}: solution {b.solution_score:g}/{b.max_score:g}, "
+            f"starter {b.starter_score:g} -> {b.student}, {b.solution}"
+        )
     click.echo(f"Built {len(built)} assignments in {out_dir}")
 
 
 @main.command("submit")
-@click.argument("notebook", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "notebooks", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
 @_course_option
 @click.option("--assignment", help="Assignment id, when the notebook does not say.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the report files (default: beside the notebook).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the report files (default: beside each notebook).",
+)
 @click.option("--cell-timeout", type=click.FloatRange(min=1), help="Seconds per cell.")
 @click.option("--timeout", type=click.FloatRange(min=1), help="Seconds per submission.")
 @_debug_option
-def submit_cmd(notebook: Path, course: str | None, assignment: str | None, out: Path | None,
-               cell_timeout: float | None, timeout: float | None, debug: bool) -> None:
-    """Grade one notebook: print a score table, write NAME.report.html and NAME.results.json.
+def submit_cmd(
+    notebooks: tuple[Path, ...],
+    course: str | None,
+    assignment: str | None,
+    out: Path | None,
+    cell_timeout: float | None,
+    timeout: float | None,
+    debug: bool,
+) -> None:
+    """Grade notebooks: print a score table, write NAME.report.html and NAME.results.json.
 
-    The exit code is 0 whenever grading happened, whatever the score.
+    The exit code is 0 when every notebook was graded, whatever the scores, and 1 when
+    one could not be graded (the others are still graded).
 
     Example:
 
@@ -124,14 +151,32 @@ def submit_cmd(notebook: Path, course: str | None, assignment: str | None, out: 
 
         grade my_work.ipynb --assignment ps1 --out reports/
     """
-    spec = _find_course(course, notebook)
+    spec = _find_course(course, notebooks[0])
     console = Console()
+    errors = Console(stderr=True)
     options = GradeOptions(cell_timeout=cell_timeout, timeout=timeout)
-    result = grade(notebook, spec, assignment, options,
-                   progress=lambda m: Console(stderr=True).print(f"[dim]{m}[/dim]"))
-    folder = out or notebook.parent
-    html = folder / f"{notebook.stem}.report.html"
-    data = folder / f"{notebook.stem}.results.json"
-    write_reports(result, html, data)
-    terminal_table(result, console)
-    console.print(f"Report: {html}")
+    failed = []
+    for notebook in notebooks:
+        try:
+            result = grade(
+                notebook,
+                spec,
+                assignment,
+                options,
+                progress=lambda m: errors.print(f"[dim]{m}[/dim]"),
+            )
+        except GraderError as e:
+            if len(notebooks) == 1 or debug:
+                raise
+            failed.append(str(e))
+            click.echo(f"Error: {e}", err=True)
+            continue
+        folder = out or notebook.parent
+        html = folder / f"{notebook.stem}.report.html"
+        write_reports(result, html, folder / f"{notebook.stem}.results.json")
+        terminal_table(result, console)
+        console.print(f"Report: {html}")
+    if failed:
+        raise click.ClickException(
+            f"{len(failed)} of {len(notebooks)} notebooks could not be graded"
+        )

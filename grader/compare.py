@@ -39,8 +39,9 @@ def _number_check(name: str, answer: Answer, expected: Any, got: Any) -> CheckRe
     value = _number(got)
     if value is None:
         kind = "nothing" if got is None else f"a {type(got).__name__}"
-        return CheckResult(name, False, message=f"expected a number, got {kind}",
-                           expected=expected, got=got)
+        return CheckResult(
+            name, False, message=f"expected a number, got {kind}", expected=expected, got=got
+        )
     if isinstance(expected, int) and not isinstance(expected, bool):
         ok = value == expected
         how = "exactly"
@@ -83,21 +84,42 @@ def compare_array(answer: Answer, expected: Any, got: Any) -> list[CheckResult]:
     if exp is None:
         raise ValueError("the reference value is not a numeric array")
     if arr is None:
-        return [CheckResult("values", False, expected=expected, got=got,
-                            message="expected a list (or nested lists) of numbers of equal "
-                                    "lengths, or an array/tensor")]
+        return [
+            CheckResult(
+                "values",
+                False,
+                expected=expected,
+                got=got,
+                message="expected a list (or nested lists) of numbers of equal "
+                "lengths, or an array/tensor",
+            )
+        ]
     if arr.shape != exp.shape:
-        return [CheckResult("values", False, expected=expected, got=got,
-                            message=f"shape {_shape(arr.shape)} differs from the expected "
-                                    f"{_shape(exp.shape)}")]
+        return [
+            CheckResult(
+                "values",
+                False,
+                expected=expected,
+                got=got,
+                message=f"shape {_shape(arr.shape)} differs from the expected {_shape(exp.shape)}",
+            )
+        ]
     bad = ~(np.isfinite(arr) & (np.abs(arr - exp) <= answer.atol + answer.rtol * np.abs(exp)))
     if not bad.any():
         return [CheckResult("values", True, expected=expected, got=got)]
     idx = [list(map(int, i)) for i in np.argwhere(bad)[:MAX_MISMATCHES]]
     n = int(bad.sum())
-    return [CheckResult("values", False, expected=expected, got=got, mismatches=idx,
-                        message=f"{n} of {bad.size} values differ "
-                                f"(tolerance rtol={answer.rtol:g}, atol={answer.atol:g})")]
+    return [
+        CheckResult(
+            "values",
+            False,
+            expected=expected,
+            got=got,
+            mismatches=idx,
+            message=f"{n} of {bad.size} values differ "
+            f"(tolerance rtol={answer.rtol:g}, atol={answer.atol:g})",
+        )
+    ]
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -106,10 +128,18 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 def compare_shape(answer: Answer, expected: Any, got: Any) -> list[CheckResult]:
     """A tuple of whole numbers, equal to the expected one."""
-    if not isinstance(got, list) or not all(isinstance(n, int) and not isinstance(n, bool)
-                                            for n in got):
-        return [CheckResult("shape", False, expected=expected, got=got,
-                            message="expected a tuple of whole numbers, e.g. (8, 32, 16, 16)")]
+    if not isinstance(got, list) or not all(
+        isinstance(n, int) and not isinstance(n, bool) for n in got
+    ):
+        return [
+            CheckResult(
+                "shape",
+                False,
+                expected=expected,
+                got=got,
+                message="expected a tuple of whole numbers, e.g. (8, 32, 16, 16)",
+            )
+        ]
     ok = got == expected
     msg = "" if ok else f"expected {_shape(tuple(expected))}, got {_shape(tuple(got))}"
     return [CheckResult("shape", ok, message=msg, expected=expected, got=got)]
@@ -118,20 +148,32 @@ def compare_shape(answer: Answer, expected: Any, got: Any) -> list[CheckResult]:
 def compare_mapping(answer: Answer, expected: Any, got: Any) -> list[CheckResult]:
     """One check per expected key (partial credit); extra keys are pointed out."""
     if not isinstance(got, dict):
-        return [CheckResult(str(k), False, message="expected a dict", expected=v, got=None)
-                for k, v in expected.items()]
+        return [
+            CheckResult(str(k), False, message="expected a dict", expected=v, got=None)
+            for k, v in expected.items()
+        ]
     checks = []
     for key, exp in expected.items():
         if key not in got:
-            checks.append(CheckResult(str(key), False, message=f"key {key!r} is missing",
-                                      expected=exp, got=None))
+            checks.append(
+                CheckResult(
+                    str(key), False, message=f"key {key!r} is missing", expected=exp, got=None
+                )
+            )
         else:
             checks.append(_number_check(str(key), answer, exp, got[key]))
     extra = sorted(set(got) - set(expected))
     if extra:
         shown = ", ".join(repr(k) for k in extra[:10])
-        checks.append(CheckResult("no extra keys", False, weight=0.0,
-                                  message=f"unexpected keys: {shown}", got=extra[:10]))
+        checks.append(
+            CheckResult(
+                "no extra keys",
+                False,
+                weight=0.0,
+                message=f"unexpected keys: {shown}",
+                got=extra[:10],
+            )
+        )
     return checks
 
 
@@ -148,9 +190,27 @@ def run_custom(fn: Callable[..., Any], expected: Any, got: Any) -> list[CheckRes
     result = fn(expected, got)
     fraction, message = (result, "") if isinstance(result, (int, float)) else result
     fraction = min(1.0, max(0.0, float(fraction)))
-    return [CheckResult("custom", fraction == 1.0, message=str(message), expected=expected,
-                        got=got, weight=1.0)] if fraction in (0.0, 1.0) else [
-        CheckResult("custom (partial)", True, weight=fraction, message=str(message)),
-        CheckResult("custom", False, weight=1.0 - fraction, message=str(message),
-                    expected=expected, got=got),
-    ]
+    return (
+        [
+            CheckResult(
+                "custom",
+                fraction == 1.0,
+                message=str(message),
+                expected=expected,
+                got=got,
+                weight=1.0,
+            )
+        ]
+        if fraction in (0.0, 1.0)
+        else [
+            CheckResult("custom (partial)", True, weight=fraction, message=str(message)),
+            CheckResult(
+                "custom",
+                False,
+                weight=1.0 - fraction,
+                message=str(message),
+                expected=expected,
+                got=got,
+            ),
+        ]
+    )

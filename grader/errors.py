@@ -10,7 +10,9 @@ class GraderError(Exception):
 class SpecError(GraderError):
     """A course or exercise file is invalid; carries the file, line and key."""
 
-    def __init__(self, message: str, path: str = "", line: int | None = None, key: str = "") -> None:
+    def __init__(
+        self, message: str, path: str = "", line: int | None = None, key: str = ""
+    ) -> None:
         self.message = message
         self.path = path
         self.line = line

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
@@ -29,6 +30,7 @@ from .results import StudentError
 
 Status = Literal["ok", "error", "timeout", "died", "skipped"]
 MAX_TRACEBACK_CHARS = 20_000
+RECOVER_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -58,16 +60,23 @@ class Executed:
     duration: float
 
 
-class _Specs(KernelSpecManager):  # type: ignore[misc]
+class _Specs(KernelSpecManager):
     """A kernel spec for this very interpreter, so ``grader.exporter`` is importable."""
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}",
-                "--HistoryManager.enabled=False", "--quiet"]
+        argv = [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            "--HistoryManager.enabled=False",
+            "--quiet",
+        ]
         return KernelSpec(argv=argv, display_name="grade", language="python")
 
 
-class _KernelManager(AsyncKernelManager):  # type: ignore[misc]
+class _KernelManager(AsyncKernelManager):
     """nbclient's async kernel manager, with our kernel spec."""
 
     def __init__(self, **kwargs: Any) -> None:
@@ -104,10 +113,14 @@ class _Run:
         self.options = options
         self.workdir = workdir
         self.client = NotebookClient(
-            new_notebook(), kernel_manager_class=_KernelManager, kernel_name="grade",
+            new_notebook(),
+            kernel_manager_class=_KernelManager,
+            kernel_name="grade",
             timeout=int(options.cell_timeout) or None,
-            allow_errors=True, interrupt_on_timeout=False,
-            startup_timeout=int(options.startup_timeout), resources={"metadata": {}},
+            allow_errors=True,
+            interrupt_on_timeout=False,
+            startup_timeout=int(options.startup_timeout),
+            resources={"metadata": {}},
             shutdown_kernel="immediate",
         )
         self._start()
@@ -123,7 +136,7 @@ class _Run:
             self.client.create_kernel_manager()
             self.client.start_new_kernel(cwd=str(self.workdir), env=env)
             self.client.start_new_kernel_client()
-        except Exception as e:  # noqa: BLE001 - kernel start has many failure modes
+        except Exception as e:
             raise ExecutionError(f"the grading kernel could not start: {e}") from None
 
     def shutdown(self) -> None:
@@ -136,6 +149,16 @@ class _Run:
         self._start()
         for step in setups:
             self.cell(step.source, timeout=self.options.cell_timeout)
+
+    def recover(self) -> bool:
+        """After a timeout: interrupt the cell; True when the kernel answers again (state kept)."""
+        assert self.client.km is not None
+        try:
+            # nbclient types km as the sync manager; ours is the async one.
+            run_sync(self.client.km.interrupt_kernel)()  # type: ignore[arg-type]
+        except Exception:
+            return False
+        return self.cell("pass", RECOVER_SECONDS).status == "ok"
 
     def all(self, steps: Sequence[Step], export_dir: Path, started: float) -> list[StepOutcome]:
         outcomes: list[StepOutcome] = []
@@ -153,7 +176,7 @@ class _Run:
             outcome = self.cell(source, min(self.options.cell_timeout, remaining))
             if step.role == "setup":
                 setups.append(step)
-            if outcome.status in ("died", "timeout"):
+            if outcome.status == "died" or (outcome.status == "timeout" and not self.recover()):
                 self.restart(setups)
             outcomes.append(outcome)
         return outcomes
@@ -165,7 +188,9 @@ class _Run:
         try:
             self.client.execute_cell(cell, 0, store_history=False)
         except CellTimeoutError:
-            return StepOutcome("timeout", StudentError("Timeout", f"the cell ran past {timeout:g} s"))
+            return StepOutcome(
+                "timeout", StudentError("Timeout", f"the cell ran past {timeout:g} s")
+            )
         except DeadKernelError:
             msg = "the kernel died (out of memory, a crash, or the process exited)"
             return StepOutcome("died", StudentError("KernelDied", msg))
@@ -176,11 +201,14 @@ def _outcome(cell: NotebookNode) -> StepOutcome:
     for out in cell.get("outputs", []):
         if out.get("output_type") == "error":
             tb = "\n".join(str(line) for line in out.get("traceback", []))
-            return StepOutcome("error", StudentError(
-                ename=str(out.get("ename", "Error"))[:200],
-                evalue=str(out.get("evalue", ""))[:2000],
-                traceback=tb[-MAX_TRACEBACK_CHARS:],
-            ))
+            return StepOutcome(
+                "error",
+                StudentError(
+                    ename=str(out.get("ename", "Error"))[:200],
+                    evalue=str(out.get("evalue", ""))[:2000],
+                    traceback=tb[-MAX_TRACEBACK_CHARS:],
+                ),
+            )
     return StepOutcome("ok")
 
 

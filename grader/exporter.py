@@ -22,12 +22,14 @@ class ExportError(Exception):
     """The answer cannot be exported as plain data; the message is shown to the student."""
 
 
-def export(directory: str, exercise_id: str, spec: dict[str, Any], namespace: dict[str, Any]) -> None:
+def export(
+    directory: str, exercise_id: str, spec: dict[str, Any], namespace: dict[str, Any]
+) -> None:
     """Export the answer of one exercise; never raises for an ordinary error (it is recorded)."""
     payload: dict[str, Any]
     try:
         payload = {"ok": True, **_answer(directory, exercise_id, spec, namespace)}
-    except Exception as e:  # noqa: BLE001 - any failure is the student's to read, not ours
+    except Exception as e:
         payload = {"ok": False, "error": _message(e)}
     _write_json(os.path.join(directory, f"{exercise_id}.json"), payload)
 
@@ -72,7 +74,9 @@ def _float(x: float) -> float | str:
     return x if math.isfinite(x) else repr(x)
 
 
-def _answer(directory: str, exercise_id: str, spec: dict[str, Any], ns: dict[str, Any]) -> dict[str, Any]:
+def _answer(
+    directory: str, exercise_id: str, spec: dict[str, Any], ns: dict[str, Any]
+) -> dict[str, Any]:
     name = spec["name"]
     if name not in ns:
         raise ExportError(f"the answer cell must assign `{name}`, which is not defined")
@@ -101,8 +105,11 @@ def _module(directory: str, exercise_id: str, value: Any, probe: tuple[int, ...]
         model = model()
     if not isinstance(model, torch.nn.Module):
         raise ExportError(f"expected an nn.Module instance, got {type(value).__name__}")
-    state = {k: v.detach().to("cpu").clone() for k, v in model.state_dict().items()
-             if isinstance(v, torch.Tensor)}
+    state = {
+        k: v.detach().to("cpu").clone()
+        for k, v in model.state_dict().items()
+        if isinstance(v, torch.Tensor)
+    }
     path = os.path.join(directory, f"{exercise_id}.pt")
     torch.save(state, path + ".tmp")
     os.replace(path + ".tmp", path)
@@ -133,7 +140,7 @@ def _probe(model: Any, shape: tuple[int, ...]) -> dict[str, Any]:
         model.eval()
         with torch.no_grad():
             y = model(x.to(device))
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return {"error": f"forward on an input of shape {list(shape)} raised {_message(e)}"}
     finally:
         model.train(was_training)

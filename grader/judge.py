@@ -17,8 +17,9 @@ from .spec import Course, Exercise
 HoldoutFn = Callable[[int], Any]
 
 
-def judge(course: Course, assembled: Assembled, executed: Executed, key: AnswerKey,
-          holdout: HoldoutFn) -> tuple[ExerciseResult, ...]:
+def judge(
+    course: Course, assembled: Assembled, executed: Executed, key: AnswerKey, holdout: HoldoutFn
+) -> tuple[ExerciseResult, ...]:
     """Score every exercise of the run.
 
     Args:
@@ -35,22 +36,38 @@ def judge(course: Course, assembled: Assembled, executed: Executed, key: AnswerK
         ex = course.exercises[step.exercise]
         outcome = executed.outcomes[i]
         if step.exercise in assembled.missing:
-            results.append(_result(ex, [], status="missing",
-                                   message="no answer cell was found for this exercise"))
+            results.append(
+                _result(
+                    ex, [], status="missing", message="no answer cell was found for this exercise"
+                )
+            )
         elif outcome.status != "ok":
-            results.append(_result(ex, [], error=outcome.error, status="error",
-                                   message=_error_message(outcome.status, outcome.error)))
+            results.append(
+                _result(
+                    ex,
+                    [],
+                    error=outcome.error,
+                    status="error",
+                    message=_error_message(outcome.status, outcome.error),
+                )
+            )
         else:
             results.append(_judge_one(course, ex, executed.export_dir, key, holdout))
     return tuple(results)
 
 
-def _judge_one(course: Course, ex: Exercise, export_dir: Path, key: AnswerKey,
-               holdout: HoldoutFn) -> ExerciseResult:
+def _judge_one(
+    course: Course, ex: Exercise, export_dir: Path, key: AnswerKey, holdout: HoldoutFn
+) -> ExerciseResult:
     payload = read_export(export_dir, ex.id)
     if payload is None:
-        return _result(ex, [], status="error", message="the answer could not be exported "
-                       "(the export step failed: was a grader function or module replaced?)")
+        return _result(
+            ex,
+            [],
+            status="error",
+            message="the answer could not be exported "
+            "(the export step failed: was a grader function or module replaced?)",
+        )
     if not payload.get("ok"):
         return _result(ex, [], message=str(payload.get("error", "no answer")))
     answer = ex.answer
@@ -89,16 +106,27 @@ def _error_message(status: str, error: StudentError | None) -> str:
     return f"your cell raised {error.summary}" if error else "your cell raised an error"
 
 
-def _result(ex: Exercise, checks: list[CheckResult], *, status: str = "",
-            message: str = "", error: StudentError | None = None) -> ExerciseResult:
+def _result(
+    ex: Exercise,
+    checks: list[CheckResult],
+    *,
+    status: str = "",
+    message: str = "",
+    error: StudentError | None = None,
+) -> ExerciseResult:
     total = sum(c.weight for c in checks)
     earned = sum(c.weight for c in checks if c.passed)
     score = round(ex.points * earned / total, 4) if total else 0.0
     if not status:
         status = "passed" if score >= ex.points else "partial" if score > 0 else "failed"
     return ExerciseResult(
-        id=ex.id, title=ex.title, points=ex.points, score=score,
+        id=ex.id,
+        title=ex.title,
+        points=ex.points,
+        score=score,
         status=status,  # type: ignore[arg-type]
-        checks=tuple(checks), message=message,
-        hints=ex.hints if status != "passed" else (), error=error,
+        checks=tuple(checks),
+        message=message,
+        hints=ex.hints if status != "passed" else (),
+        error=error,
     )

@@ -35,8 +35,12 @@ def load_key(path: Path) -> AnswerKey | None:
     """The key stored at ``path``, or None when there is none."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return AnswerKey(assignment=data["assignment"], fingerprint=data["fingerprint"],
-                         values=dict(data["values"]), seed=int(data["seed"]))
+        return AnswerKey(
+            assignment=data["assignment"],
+            fingerprint=data["fingerprint"],
+            values=dict(data["values"]),
+            seed=int(data["seed"]),
+        )
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as e:

@@ -27,7 +27,7 @@ def load_weights(path: Path) -> dict[str, torch.Tensor] | str:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         return "no weights were exported"
-    except Exception as e:  # noqa: BLE001 - torch raises many kinds for a bad file
+    except Exception as e:
         return f"the exported weights cannot be read ({type(e).__name__})"
     if not isinstance(data, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in data.items()
@@ -41,20 +41,28 @@ def fit_weights(reference: torch.nn.Module, weights: dict[str, torch.Tensor]) ->
     ref = reference.state_dict()
     missing = [k for k in ref if k not in weights]
     unexpected = [k for k in weights if k not in ref]
-    wrong = [f"{k} {tuple(weights[k].shape)} (expected {tuple(v.shape)})"
-             for k, v in ref.items() if k in weights and weights[k].shape != v.shape]
+    wrong = [
+        f"{k} {tuple(weights[k].shape)} (expected {tuple(v.shape)})"
+        for k, v in ref.items()
+        if k in weights and weights[k].shape != v.shape
+    ]
     problems = []
     if missing:
         problems.append("missing " + ", ".join(missing[:8]) + ("…" if len(missing) > 8 else ""))
     if unexpected:
-        problems.append("unexpected " + ", ".join(unexpected[:8])
-                        + ("…" if len(unexpected) > 8 else ""))
+        problems.append(
+            "unexpected " + ", ".join(unexpected[:8]) + ("…" if len(unexpected) > 8 else "")
+        )
     if wrong:
         problems.append("wrong shape " + "; ".join(wrong[:8]))
     if problems:
-        return CheckResult("structure", False, message="the weights do not fit the expected "
-                           "architecture: " + "; ".join(problems),
-                           expected=sorted(ref), got=sorted(weights)[:200])
+        return CheckResult(
+            "structure",
+            False,
+            message="the weights do not fit the expected architecture: " + "; ".join(problems),
+            expected=sorted(ref),
+            got=sorted(weights)[:200],
+        )
     reference.load_state_dict({k: weights[k].to(v.dtype) for k, v in ref.items()}, strict=True)
     return CheckResult("structure", True)
 
@@ -64,8 +72,12 @@ def probe_input(shape: tuple[int, ...]) -> torch.Tensor:
     return torch.randn(shape, generator=torch.Generator().manual_seed(0))
 
 
-def check_module(answer: Answer, payload: dict[str, Any], weights_path: Path,
-                 reference_cls: type[torch.nn.Module]) -> list[CheckResult]:
+def check_module(
+    answer: Answer,
+    payload: dict[str, Any],
+    weights_path: Path,
+    reference_cls: type[torch.nn.Module],
+) -> list[CheckResult]:
     """Structure, parameter count, output shape and forward pass of a built model."""
     reference = reference_cls()
     reference.eval()
@@ -73,14 +85,20 @@ def check_module(answer: Answer, payload: dict[str, Any], weights_path: Path,
     with torch.no_grad():
         expected_out = reference(probe_input(answer.probe))
     weights = load_weights(weights_path)
-    structure = (CheckResult("structure", False, message=weights) if isinstance(weights, str)
-                 else fit_weights(reference, weights))
+    structure = (
+        CheckResult("structure", False, message=weights)
+        if isinstance(weights, str)
+        else fit_weights(reference, weights)
+    )
     got_params = payload.get("num_params")
     params = CheckResult(
-        "parameter count", got_params == expected_params, expected=expected_params,
+        "parameter count",
+        got_params == expected_params,
+        expected=expected_params,
         got=got_params,
-        message="" if got_params == expected_params else
-        f"the model has {got_params} parameters, expected {expected_params:,}",
+        message=""
+        if got_params == expected_params
+        else f"the model has {got_params} parameters, expected {expected_params:,}",
     )
     probe = payload.get("probe") if isinstance(payload.get("probe"), dict) else {}
     assert isinstance(probe, dict)
@@ -90,20 +108,26 @@ def check_module(answer: Answer, payload: dict[str, Any], weights_path: Path,
     else:
         got_shape = probe.get("shape")
         shape = CheckResult(
-            "output shape", got_shape == exp_shape, expected=exp_shape, got=got_shape,
-            message="" if got_shape == exp_shape else
-            f"on an input of shape {list(answer.probe)} the output has shape {got_shape}, "
+            "output shape",
+            got_shape == exp_shape,
+            expected=exp_shape,
+            got=got_shape,
+            message=""
+            if got_shape == exp_shape
+            else f"on an input of shape {list(answer.probe)} the output has shape {got_shape}, "
             f"expected {exp_shape}",
         )
     forward = _forward(answer, probe, reference, structure.passed)
     return [structure, params, shape, forward]
 
 
-def _forward(answer: Answer, probe: dict[str, Any], reference: torch.nn.Module,
-             fits: bool) -> CheckResult:
+def _forward(
+    answer: Answer, probe: dict[str, Any], reference: torch.nn.Module, fits: bool
+) -> CheckResult:
     if not fits:
-        return CheckResult("forward pass", False,
-                           message="not checked: the weights do not fit the architecture")
+        return CheckResult(
+            "forward pass", False, message="not checked: the weights do not fit the architecture"
+        )
     with torch.no_grad():
         expected = reference(probe_input(answer.probe))
     try:
@@ -111,17 +135,25 @@ def _forward(answer: Answer, probe: dict[str, Any], reference: torch.nn.Module,
     except (TypeError, ValueError, RuntimeError):
         return CheckResult("forward pass", False, message="the forward pass gave no output")
     ok = got.shape == expected.shape and bool(
-        torch.allclose(got, expected.float(), rtol=FORWARD_RTOL, atol=FORWARD_ATOL))
+        torch.allclose(got, expected.float(), rtol=FORWARD_RTOL, atol=FORWARD_ATOL)
+    )
     return CheckResult(
-        "forward pass", ok,
-        message="" if ok else "with your weights, your forward() gives other outputs than "
+        "forward pass",
+        ok,
+        message=""
+        if ok
+        else "with your weights, your forward() gives other outputs than "
         "the reference architecture: check the order of layers, activations and pooling",
     )
 
 
-def check_training(answer: Answer, payload: dict[str, Any], weights_path: Path,
-                   reference_cls: type[torch.nn.Module],
-                   holdout: tuple[torch.Tensor, torch.Tensor]) -> list[CheckResult]:
+def check_training(
+    answer: Answer,
+    payload: dict[str, Any],
+    weights_path: Path,
+    reference_cls: type[torch.nn.Module],
+    holdout: tuple[torch.Tensor, torch.Tensor],
+) -> list[CheckResult]:
     """The loss went down, and the weights reach ``min_accuracy`` on held-out samples."""
     from .datasets import accuracy
 
@@ -131,16 +163,23 @@ def check_training(answer: Answer, payload: dict[str, Any], weights_path: Path,
     loss_check = _losses(losses)
     reference = reference_cls()
     weights = load_weights(weights_path)
-    fit = (CheckResult("structure", False, message=weights) if isinstance(weights, str)
-           else fit_weights(reference, weights))
+    fit = (
+        CheckResult("structure", False, message=weights)
+        if isinstance(weights, str)
+        else fit_weights(reference, weights)
+    )
     if not fit.passed:
-        acc = CheckResult("held-out accuracy", False, weight=2.0,
-                          message=f"not evaluated: {fit.message}")
+        acc = CheckResult(
+            "held-out accuracy", False, weight=2.0, message=f"not evaluated: {fit.message}"
+        )
     else:
         value = accuracy(reference, *holdout)
         ok = value >= answer.min_accuracy
         acc = CheckResult(
-            "held-out accuracy", ok, weight=2.0, expected=answer.min_accuracy,
+            "held-out accuracy",
+            ok,
+            weight=2.0,
+            expected=answer.min_accuracy,
             got=round(value, 4),
             message=f"accuracy {value:.1%} on {len(holdout[1])} held-out samples "
             f"(needs {answer.min_accuracy:.0%}){trained_on}",
@@ -150,14 +189,23 @@ def check_training(answer: Answer, payload: dict[str, Any], weights_path: Path,
 
 def _losses(losses: Any) -> CheckResult:
     if not isinstance(losses, list) or len(losses) < 2:
-        return CheckResult("loss went down", False,
-                           message="`losses` must be a list with at least two loss values")
+        return CheckResult(
+            "loss went down", False, message="`losses` must be a list with at least two loss values"
+        )
     values = [v for v in losses if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if len(values) != len(losses) or not all(math.isfinite(v) for v in values):
-        return CheckResult("loss went down", False,
-                           message="`losses` must hold finite numbers (got nan, inf or text)")
+        return CheckResult(
+            "loss went down",
+            False,
+            message="`losses` must hold finite numbers (got nan, inf or text)",
+        )
     k = max(1, len(values) // 10)
     first, last = sum(values[:k]) / k, sum(values[-k:]) / k
     ok = last < first
-    return CheckResult("loss went down", ok, expected=f"< {first:.4f}", got=round(last, 4),
-                       message=f"mean loss went from {first:.4f} to {last:.4f}")
+    return CheckResult(
+        "loss went down",
+        ok,
+        expected=f"< {first:.4f}",
+        got=round(last, 4),
+        message=f"mean loss went from {first:.4f} to {last:.4f}",
+    )

@@ -18,9 +18,9 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from .assemble import assemble, read_notebook
+from .assemble import Assembled, Step, assemble, read_notebook
 from .errors import BuildError, SubmissionError
-from .execute import ExecOptions, execute, read_export
+from .execute import ExecOptions, Executed, execute, read_export
 from .judge import judge
 from .key import AnswerKey, key_path, load_key, save_key
 from .render import render_assignment
@@ -53,8 +53,13 @@ class GradeOptions:
         return self.release or course.root / "release"
 
 
-def grade(path: Path, course: Course, assignment: str | None = None,
-          options: GradeOptions = GradeOptions(), progress: Progress | None = None) -> GradeResult:
+def grade(
+    path: Path,
+    course: Course,
+    assignment: str | None = None,
+    options: GradeOptions = GradeOptions(),
+    progress: Progress | None = None,
+) -> GradeResult:
     """Grade one submission file. The file is only read, never modified."""
     nb = read_notebook(path)
     assignment_id, notices = _which_assignment(course, nb, path, assignment)
@@ -63,8 +68,14 @@ def grade(path: Path, course: Course, assignment: str | None = None,
     return replace(result, notices=tuple(notices) + result.notices)
 
 
-def grade_notebook(course: Course, assignment_id: str, nb: NotebookNode, name: str,
-                   key: AnswerKey, options: GradeOptions = GradeOptions()) -> GradeResult:
+def grade_notebook(
+    course: Course,
+    assignment_id: str,
+    nb: NotebookNode,
+    name: str,
+    key: AnswerKey,
+    options: GradeOptions = GradeOptions(),
+) -> GradeResult:
     """Assemble, execute and judge one notebook against an answer key."""
     assembled = assemble(course, assignment_id, nb)
     started = time.monotonic()
@@ -84,8 +95,12 @@ def grade_notebook(course: Course, assignment_id: str, nb: NotebookNode, name: s
     )
 
 
-def answer_key(course: Course, assignment_id: str, options: GradeOptions = GradeOptions(),
-               progress: Progress | None = None) -> AnswerKey:
+def answer_key(
+    course: Course,
+    assignment_id: str,
+    options: GradeOptions = GradeOptions(),
+    progress: Progress | None = None,
+) -> AnswerKey:
     """The stored key when it matches this version of the course; else make and store it."""
     path = key_path(options.release_dir(course), assignment_id)
     key = load_key(path)
@@ -98,8 +113,9 @@ def answer_key(course: Course, assignment_id: str, options: GradeOptions = Grade
     return key
 
 
-def make_key(course: Course, assignment_id: str,
-             options: GradeOptions = GradeOptions()) -> tuple[AnswerKey, GradeResult]:
+def make_key(
+    course: Course, assignment_id: str, options: GradeOptions = GradeOptions()
+) -> tuple[AnswerKey, GradeResult]:
     """Run the solution notebook; its exports become the key, and it is graded against it."""
     solution = solution_notebook(course, assignment_id)
     assembled = assemble(course, assignment_id, solution)
@@ -107,7 +123,7 @@ def make_key(course: Course, assignment_id: str,
         executed = execute(assembled.steps, options.exec_options(course), Path(tmp))
         values: dict[str, Any] = {}
         problems = []
-        for step, outcome in zip(assembled.steps, executed.outcomes):
+        for step, outcome in zip(assembled.steps, executed.outcomes, strict=True):
             if step.role != "export":
                 continue
             payload = read_export(executed.export_dir, step.exercise)
@@ -119,8 +135,9 @@ def make_key(course: Course, assignment_id: str,
         if problems:
             raise BuildError("; ".join(problems))
         key = AnswerKey(assignment=assignment_id, fingerprint=course.fingerprint, values=values)
-    result = grade_notebook(course, assignment_id, solution, f"{assignment_id} (solution)", key,
-                            options)
+    result = grade_notebook(
+        course, assignment_id, solution, f"{assignment_id} (solution)", key, options
+    )
     return key, result
 
 
@@ -146,8 +163,12 @@ class BuiltAssignment:
     problems: tuple[str, ...] = field(default=())
 
 
-def build(course: Course, out: Path, options: GradeOptions = GradeOptions(),
-          progress: Progress | None = None) -> list[BuiltAssignment]:
+def build(
+    course: Course,
+    out: Path,
+    options: GradeOptions = GradeOptions(),
+    progress: Progress | None = None,
+) -> list[BuiltAssignment]:
     """Write release notebooks and keys, then self-check every assignment.
 
     Raises BuildError naming every exercise whose solution is not full marks or whose
@@ -161,7 +182,7 @@ def build(course: Course, out: Path, options: GradeOptions = GradeOptions(),
         student = render_assignment(course, a, "student")
         solution = solution_notebook(course, a.id)
         paths = [out / "student" / f"{a.id}.ipynb", out / "solution" / f"{a.id}.ipynb"]
-        for nb, path in zip((student, solution), paths):
+        for nb, path in zip((student, solution), paths, strict=True):
             _write_notebook(nb, path)
         with ThreadPoolExecutor(max_workers=2) as pool:
             # The key run and the starter run are independent kernels: run them side by side.
@@ -170,21 +191,37 @@ def build(course: Course, out: Path, options: GradeOptions = GradeOptions(),
             key, sol_result = keyed.result()
             starter_result = starter_exec.result()(key)
         save_key(key, key_path(out, a.id))
-        problems = [f"{a.id}/{e.id}: the reference solution scores {e.score:g}/{e.points:g}"
-                    f" ({e.message or e.status})"
-                    for e in sol_result.exercises if e.score < e.points]
-        problems += [f"{a.id}/{e.id}: the blank starter earns {e.score:g} points"
-                     for e in starter_result.exercises if e.score > 0]
-        built.append(BuiltAssignment(a.id, paths[0], paths[1], sol_result.max_score,
-                                     sol_result.score, starter_result.score, tuple(problems)))
+        problems = [
+            f"{a.id}/{e.id}: the reference solution scores {e.score:g}/{e.points:g}"
+            f" ({e.message or e.status})"
+            for e in sol_result.exercises
+            if e.score < e.points
+        ]
+        problems += [
+            f"{a.id}/{e.id}: the blank starter earns {e.score:g} points"
+            for e in starter_result.exercises
+            if e.score > 0
+        ]
+        built.append(
+            BuiltAssignment(
+                a.id,
+                paths[0],
+                paths[1],
+                sol_result.max_score,
+                sol_result.score,
+                starter_result.score,
+                tuple(problems),
+            )
+        )
     failures = [p for b in built for p in b.problems]
     if failures:
         raise BuildError("self-check failed: " + "; ".join(failures))
     return built
 
 
-def _run_only(course: Course, assignment_id: str, nb: NotebookNode,
-              options: GradeOptions) -> Callable[[AnswerKey], GradeResult]:
+def _run_only(
+    course: Course, assignment_id: str, nb: NotebookNode, options: GradeOptions
+) -> Callable[[AnswerKey], GradeResult]:
     """Execute now; judge later, once the key exists."""
     assembled = assemble(course, assignment_id, nb)
     tmp = tempfile.TemporaryDirectory(prefix="grade-")
@@ -195,9 +232,15 @@ def _run_only(course: Course, assignment_id: str, nb: NotebookNode,
             exercises = judge(course, assembled, executed, key, _holdout(course, key))
         finally:
             tmp.cleanup()
-        return GradeResult(course.name, assignment_id, "starter", sum(e.score for e in exercises),
-                           course.assignment(assignment_id).max_score(course),
-                           executed.duration, exercises)
+        return GradeResult(
+            course.name,
+            assignment_id,
+            "starter",
+            sum(e.score for e in exercises),
+            course.assignment(assignment_id).max_score(course),
+            executed.duration,
+            exercises,
+        )
 
     return finish
 
@@ -209,10 +252,10 @@ def _write_notebook(nb: NotebookNode, path: Path) -> None:
     tmp.replace(path)
 
 
-def _step_error(assembled: Any, executed: Any, step: Any) -> str:
-    i = assembled.steps.index(step)
-    answer_outcome = executed.outcomes[i - 1]
-    return answer_outcome.error.summary if answer_outcome.error else answer_outcome.status
+def _step_error(assembled: Assembled, executed: Executed, step: Step) -> str:
+    """Why an export step produced nothing: the outcome of the answer step before it."""
+    before = executed.outcomes[assembled.steps.index(step) - 1]
+    return before.error.summary if before.error else before.status
 
 
 def _holdout(course: Course, key: AnswerKey) -> Callable[[int], Any]:
@@ -224,14 +267,17 @@ def _holdout(course: Course, key: AnswerKey) -> Callable[[int], Any]:
     return make
 
 
-def _which_assignment(course: Course, nb: NotebookNode, path: Path,
-                      assignment: str | None) -> tuple[str, list[str]]:
+def _which_assignment(
+    course: Course, nb: NotebookNode, path: Path, assignment: str | None
+) -> tuple[str, list[str]]:
     meta = nb.metadata.get("grader", {})
     meta = meta if isinstance(meta, dict) else {}
     notices = []
     if meta.get("course") not in (None, course.name):
-        raise SubmissionError(f"{path.name} is a notebook of the course {meta.get('course')!r}, "
-                              f"not of {course.name!r}")
+        raise SubmissionError(
+            f"{path.name} is a notebook of the course {meta.get('course')!r}, "
+            f"not of {course.name!r}"
+        )
     declared = meta.get("assignment") if isinstance(meta.get("assignment"), str) else None
     if assignment and declared and declared != assignment:
         raise SubmissionError(f"{path.name} is assignment {declared!r}, not {assignment!r}")
@@ -240,13 +286,19 @@ def _which_assignment(course: Course, nb: NotebookNode, path: Path,
         stems = [a.id for a in course.assignments if path.stem.startswith(a.id)]
         if len(stems) != 1:
             known = ", ".join(a.id for a in course.assignments)
-            raise SubmissionError(f"{path.name} does not say which assignment it is: "
-                                  f"pass --assignment (one of: {known})")
+            raise SubmissionError(
+                f"{path.name} does not say which assignment it is: "
+                f"pass --assignment (one of: {known})"
+            )
         chosen = stems[0]
-        notices.append(f"the notebook does not say which assignment it is; graded as {chosen} "
-                       "(from its file name)")
+        notices.append(
+            f"the notebook does not say which assignment it is; graded as {chosen} "
+            "(from its file name)"
+        )
     course.assignment(chosen)  # unknown id -> one clear error
     if meta.get("version") not in (None, course.fingerprint):
-        notices.append("the notebook was made from another release of the course; "
-                       "it was graded against the current one")
+        notices.append(
+            "the notebook was made from another release of the course; "
+            "it was graded against the current one"
+        )
     return chosen, notices

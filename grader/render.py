@@ -15,12 +15,15 @@ from .spec import Assignment, Course, Exercise
 Flavor = Literal["student", "solution"]
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_ENV = jinja2.Environment(
+    undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
+)
 
 HEADER = """\
 # {{ course }} — {{ assignment.title }}
 
-**Assignment `{{ assignment.id }}`** · {{ max_score | round(2) }} points{% if due %} · due {{ due }}{% endif %}
+**Assignment `{{ assignment.id }}`** · {{ max_score | round(2) }} points
+{%- if due %} · due {{ due }}{% endif %}
 
 Write your answers in the cells marked *✏️ Your answer*: each must assign the variable its
 exercise names. Only those cells are graded; every other cell is restored from the course
@@ -32,8 +35,9 @@ Check your work at any time with:
 """
 
 
-def render_assignment(course: Course, assignment: Assignment, flavor: Flavor,
-                      solutions: dict[str, str] | None = None) -> NotebookNode:
+def render_assignment(
+    course: Course, assignment: Assignment, flavor: Flavor, solutions: dict[str, str] | None = None
+) -> NotebookNode:
     """The notebook of one assignment.
 
     Args:
@@ -45,11 +49,20 @@ def render_assignment(course: Course, assignment: Assignment, flavor: Flavor,
     if flavor == "solution" and solutions is None:
         raise RenderError("a solution notebook needs the reference solutions")
     cells: list[NotebookNode] = [
-        _cell(new_markdown_cell(_render(HEADER, "the notebook header", course=course.name,
-                                        assignment=assignment,
-                                        max_score=assignment.max_score(course),
-                                        due=_due(assignment))),
-              assignment.id, "header")
+        _cell(
+            new_markdown_cell(
+                _render(
+                    HEADER,
+                    "the notebook header",
+                    course=course.name,
+                    assignment=assignment,
+                    max_score=assignment.max_score(course),
+                    due=_due(assignment),
+                )
+            ),
+            assignment.id,
+            "header",
+        )
     ]
     seen_topics: set[str] = set()
     for n, eid in enumerate(assignment.exercises, start=1):
@@ -93,8 +106,14 @@ def _cell(cell: NotebookNode, gid: str, role: str) -> NotebookNode:
 
 
 def _prompt(ex: Exercise, n: int) -> str:
-    body = _render(ex.prompt, f"the prompt of {ex.id!r} ({ex.path}:{ex.line})",
-                   id=ex.id, points=ex.points, answer=ex.answer, title=ex.title)
+    body = _render(
+        ex.prompt,
+        f"the prompt of {ex.id!r} ({ex.path}:{ex.line})",
+        id=ex.id,
+        points=ex.points,
+        answer=ex.answer,
+        title=ex.title,
+    )
     points = f"{ex.points:g} point" + ("" if ex.points == 1 else "s")
     return (
         f"### {n}. {ex.title} ({points})\n\n{body.strip()}\n\n"

@@ -157,7 +157,7 @@ def _read_yaml(path: Path) -> _Map:
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError(f"cannot read: {e}", str(path)) from None
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data = yaml.load(text, Loader=_Loader)
     except SpecError as e:
         raise SpecError(e.message, str(path), e.line, e.key) from None
     except yaml.MarkedYAMLError as e:
@@ -199,7 +199,9 @@ class _Fields:
                 )
             return default
         value = self.data[key]
-        if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+        if isinstance(value, bool) and bool not in (
+            types if isinstance(types, tuple) else (types,)
+        ):
             raise self.fail(key, f"expected {_type_names(types)}, got {value!r}")
         if not isinstance(value, types):
             raise self.fail(key, f"expected {_type_names(types)}, got {type(value).__name__}")
@@ -208,7 +210,9 @@ class _Fields:
     def ident(self, key: str) -> str:
         value: str = self.get(key, str)
         if not ID_RE.match(value):
-            raise self.fail(key, f"{value!r} is not a valid id (lowercase letters, digits, - and _)")
+            raise self.fail(
+                key, f"{value!r} is not a valid id (lowercase letters, digits, - and _)"
+            )
         return value
 
     def number(self, key: str, default: float | None, *, positive: bool = False) -> float:
@@ -344,7 +348,9 @@ def _load_exercises(folder: Path) -> tuple[dict[str, Topic], dict[str, Exercise]
     for path in files:
         topic = _load_topic(path, exercises)
         if topic.id in topics:
-            raise SpecError(f"topic {topic.id!r} is also defined in {topics[topic.id].path}", str(path))
+            raise SpecError(
+                f"topic {topic.id!r} is also defined in {topics[topic.id].path}", str(path)
+            )
         topics[topic.id] = topic
     return topics, exercises
 
@@ -431,7 +437,9 @@ def _answer(a: _Fields) -> Answer:
         kw["reference"] = ref
     if kind == "module":
         probe = a.get("probe", list)
-        if not probe or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in probe):
+        if not probe or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in probe
+        ):
             raise a.fail("probe", "expected a list of positive integers (an input shape)")
         kw["probe"] = tuple(probe)
     if kind == "training":

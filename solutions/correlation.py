@@ -1,9 +1,7 @@
 """Reference solutions: cross-correlation and convolution by hand (plain Python loops)."""
 
 # %% corr1d-same
-signal = [1, 2, 3, 4, 5, 6, 7, 8, 9]
-kernel = [2, 1, 2]
-
+# signal = [1, ..., 9] and kernel = [2, 1, 2] come from the setup cell
 # 'same': one zero at each end, so a size-3 kernel gives as many outputs as inputs
 padded = [0] + signal + [0]
 corr_same = []
@@ -62,10 +60,7 @@ for i in range(len(x) - k + 1):
 # conv_true == [11, 22, 44]; the cross-correlation would be [17, 34, 68]
 
 # %% corr2d-same
-X = [[5 * r + c + 1 for c in range(5)] for r in range(5)]  # 1..25, row-major
-W = [[1, 0, -1],
-     [1, 0, -1],
-     [1, 0, -1]]
+# grid (1..25, row by row) and kernel2d (rows [1, 0, -1]) come from the setup cell
 
 
 def corr2d(x, w, padding=0, stride=1):
@@ -92,7 +87,7 @@ def corr2d(x, w, padding=0, stride=1):
     return out
 
 
-corr2d_same = corr2d(X, W, padding=1)
+corr2d_same = corr2d(grid, kernel2d, padding=1)
 # [[ -9, -4, -4, -4, 13],
 #  [-21, -6, -6, -6, 27],
 #  [-36, -6, -6, -6, 42],
@@ -100,17 +95,17 @@ corr2d_same = corr2d(X, W, padding=1)
 #  [-39, -4, -4, -4, 43]]
 
 # %% corr2d-valid
-corr2d_valid = corr2d(X, W)
+corr2d_valid = corr2d(grid, kernel2d)
 # every window: 3 rows of (left - right) = 3 * (-2) = -6
 
 # %% corr2d-stride
-corr2d_stride = corr2d(X, W, padding=1, stride=2)
+corr2d_stride = corr2d(grid, kernel2d, padding=1, stride=2)
 # rows/columns 0, 2, 4 of the 'same' result: [[-9, -4, 13], [-36, -6, 42], [-39, -4, 43]]
 
 # %% conv2d-true
 # a true convolution = cross-correlation with the kernel rotated by 180 degrees
-W_rot = [row[::-1] for row in W[::-1]]  # rows [-1, 0, 1]
-conv2d_valid = corr2d(X, W_rot)
+kernel_rot = [row[::-1] for row in kernel2d[::-1]]  # rows [-1, 0, 1]
+conv2d_valid = corr2d(grid, kernel_rot)
 # every entry is +6: flipping turns the edge detector's sign around
 
 # %% corr2d-channels

@@ -48,7 +48,7 @@ def short_traceback(traceback: str, max_lines: int = TRACEBACK_LINES) -> str:
             (i for i in range(starts[-1] + 1, len(lines)) if lines[i][:1] not in ("", " ", "-")),
             len(lines),
         )
-        frames = [lines[a:b] for a, b in zip(starts, [*starts[1:], tail])]
+        frames = [lines[a:b] for a, b in zip(starts, [*starts[1:], tail], strict=True)]
         kept: list[str] = []
         hidden = 0
         for n, frame in enumerate(frames):

@@ -228,7 +228,7 @@ def _array_diff(
 
 def _in_shape(index: Sequence[int], shape: tuple[int, ...]) -> bool:
     ok = len(index) == len(shape) and all(type(i) is int for i in index)
-    return ok and all(0 <= i < n for i, n in zip(index, shape))
+    return ok and all(0 <= i < n for i, n in zip(index, shape, strict=False))
 
 
 def _get(value: Any, index: tuple[int, ...]) -> Any:

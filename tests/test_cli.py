@@ -1,0 +1,125 @@
+"""The `grade` command as a user types it (click's CliRunner), with exact outputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import main
+
+
+def run(*args, cwd=None, monkeypatch=None):
+    if cwd is not None:
+        monkeypatch.chdir(cwd)
+    return CliRunner().invoke(main, list(map(str, args)))
+
+
+@pytest.mark.parametrize("command", [[], ["build"], ["submit"]])
+def test_every_command_has_help_with_an_example(command):
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+
+
+@pytest.mark.kernel
+def test_grade_file_grades_and_writes_reports(built_course, tmp_path, monkeypatch):
+    course, _ = built_course
+    sub = tmp_path / "submit.ipynb"
+    shutil.copy(course.root / "release" / "solution" / "ps1.ipynb", sub)
+    result = run(sub, "--course", course.path, cwd=tmp_path, monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "Total: 21 / 21 (100%)" in result.output
+    data = json.loads((tmp_path / "submit.results.json").read_text())
+    assert data["score"] == data["max_score"] == 21
+    assert len(data["tests"]) == 10
+    assert {t["status"] for t in data["tests"]} == {"passed"}
+    html = (tmp_path / "submit.report.html").read_text()
+    assert "21" in html and "<html" in html
+
+
+@pytest.mark.kernel
+def test_course_is_found_above_the_current_folder(built_course, monkeypatch):
+    course, _ = built_course
+    work = course.root / "students" / "ann"
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.copy(course.root / "release" / "student" / "ps2.ipynb", work / "ps2.ipynb")
+    result = run("ps2.ipynb", "--out", "reports", cwd=work, monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "Total: 0 / 21 (0%)" in result.output
+    assert (work / "reports" / "ps2.report.html").is_file()
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "the file is empty"),
+    (b"{not json", "not a notebook (invalid JSON at line 1, column 2)"),
+    (b"\xff\xfe\x00garbage", "not a notebook (not UTF-8 text)"),
+    (b"[1, 2]", "not a notebook (no list of cells)"),
+])
+def test_unreadable_submission_is_one_line_and_exit_1(tmp_path, monkeypatch, content, message):
+    course = _tiny_course(tmp_path)
+    sub = tmp_path / "bad.ipynb"
+    sub.write_bytes(content)
+    result = run(sub, "--course", course, cwd=tmp_path, monkeypatch=monkeypatch)
+    assert result.exit_code == 1
+    assert result.output == f"Error: bad.ipynb: {message}\n"
+    assert sub.read_bytes() == content
+
+
+def test_missing_file(tmp_path, monkeypatch):
+    course = _tiny_course(tmp_path)
+    result = run(tmp_path / "nope.ipynb", "--course", course, cwd=tmp_path,
+                 monkeypatch=monkeypatch)
+    assert result.exit_code == 1
+    assert result.output == f"Error: {tmp_path / 'nope.ipynb'}: no such file\n"
+
+
+def test_unknown_assignment(tmp_path, monkeypatch):
+    course = _tiny_course(tmp_path)
+    sub = tmp_path / "x.ipynb"
+    sub.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
+                               "nbformat_minor": 5}))
+    result = run(sub, "--course", course, "--assignment", "ps9", cwd=tmp_path,
+                 monkeypatch=monkeypatch)
+    assert result.exit_code == 1
+    assert result.output == f"Error: {course}: unknown assignment 'ps9' (known: a1)\n"
+
+
+def test_notebook_without_assignment_needs_the_option(tmp_path, monkeypatch):
+    course = _tiny_course(tmp_path)
+    sub = tmp_path / "x.ipynb"
+    sub.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
+                               "nbformat_minor": 5}))
+    result = run(sub, "--course", course, cwd=tmp_path, monkeypatch=monkeypatch)
+    assert result.exit_code == 1
+    assert result.output == ("Error: x.ipynb does not say which assignment it is: "
+                             "pass --assignment (one of: a1)\n")
+
+
+def test_bad_yaml_is_one_line_with_file_and_line(tmp_path, monkeypatch):
+    course = _tiny_course(tmp_path)
+    (tmp_path / "exercises" / "t.yaml").write_text("topic: t\nexercises:\n  - id: [\n")
+    result = run("build", "--course", course, cwd=tmp_path, monkeypatch=monkeypatch)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {tmp_path / 'exercises' / 't.yaml'}:4: invalid YAML")
+    assert result.output.count("\n") == 1
+
+
+def test_no_course_found(tmp_path, monkeypatch):
+    result = run("build", cwd=tmp_path, monkeypatch=monkeypatch)
+    assert result.exit_code == 1
+    assert result.output == "Error: no course.yaml found here or above; pass --course PATH\n"
+
+
+def _tiny_course(root):
+    (root / "exercises").mkdir(exist_ok=True)
+    (root / "solutions").mkdir(exist_ok=True)
+    (root / "course.yaml").write_text(
+        "name: Tiny\nassignments:\n  - id: a1\n    title: A1\n    exercises: [two]\n")
+    (root / "exercises" / "t.yaml").write_text(
+        "topic: t\ntitle: T\nexercises:\n  - id: two\n    title: Two\n    points: 1\n"
+        "    prompt: Assign 2.\n    answer: {kind: number, name: x}\n")
+    (root / "solutions" / "t.py").write_text("# %% two\nx = 2\n")
+    return root / "course.yaml"

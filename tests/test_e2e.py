@@ -1,0 +1,195 @@
+"""End to end, with real kernels: build the shipped course, then grade notebooks against it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.pipeline import GradeOptions, grade
+from grader.spec import load_course
+from shipped import with_answers
+
+pytestmark = pytest.mark.kernel
+
+
+def by_id(result):
+    return {e.id: e for e in result.exercises}
+
+
+def test_build_writes_release_and_self_checks(built_course):
+    course, built = built_course
+    assert [b.id for b in built] == ["ps1", "ps2", "ps3"]
+    for b in built:
+        assert b.solution_score == b.max_score > 0
+        assert b.starter_score == 0
+        assert b.problems == ()
+        student = nbformat.read(str(b.student), as_version=4)
+        nbformat.validate(student)
+        answers = [c for c in student.cells if c.metadata.get("grader", {}).get("role") == "answer"]
+        assert len(answers) == len(course.assignment(b.id).exercises)
+        key = json.loads((course.root / "release" / "key" / f"{b.id}.json").read_text())
+        assert key["fingerprint"] == course.fingerprint
+    key1 = json.loads((course.root / "release" / "key" / "ps1.json").read_text())["values"]
+    assert key1["corr1d-same"] == [5, 10, 15, 20, 25, 30, 35, 40, 25]
+    assert key1["corr1d-stride"] == [2, 10, 20, 30, 40, 18]
+    key2 = json.loads((course.root / "release" / "key" / "ps2.json").read_text())["values"]
+    assert key2["params-cifar"] == {"conv1": 896, "bn1": 64, "conv2": 18496, "bn2": 128,
+                                    "fc": 650}
+    assert key2["params-total"] == 20234
+
+
+@pytest.mark.parametrize("assignment", ["ps1", "ps2", "ps3"])
+def test_reference_solution_scores_full_marks(built_course, assignment):
+    course, _ = built_course
+    result = grade(course.root / "release" / "solution" / f"{assignment}.ipynb", course)
+    assert result.score == result.max_score
+    assert all(e.status == "passed" for e in result.exercises)
+
+
+def test_blank_starter_scores_zero(built_course):
+    course, _ = built_course
+    result = grade(course.root / "release" / "student" / "ps1.ipynb", course)
+    assert result.score == 0
+    assert {e.status for e in result.exercises} == {"failed"}
+    assert "not answered yet" in result.exercises[0].message
+
+
+def test_known_wrong_answers_get_exact_partial_score(built_course, tmp_path):
+    course, _ = built_course
+    sub = with_answers(course.root / "release" / "solution" / "ps2.ipynb", {
+        # one key of five wrong: 3 points * 4/5 = 2.4
+        "params-cifar": 'params_per_layer = {"conv1": 864, "bn1": 64, "conv2": 18496, '
+                        '"bn2": 128, "fc": 650}',
+        "cifar-gap": "shape_gap = (8, 64)",  # 1 point lost
+        "params-total": "params_total = 20234.0",  # an integral float is still right
+    }, tmp_path / "ps2.ipynb")
+    result = grade(sub, course)
+    ex = by_id(result)
+    assert ex["params-cifar"].score == pytest.approx(2.4)
+    assert ex["params-cifar"].status == "partial"
+    assert [c.name for c in ex["params-cifar"].checks if not c.passed] == ["conv1"]
+    assert ex["cifar-gap"].score == 0 and ex["cifar-gap"].hints
+    assert ex["params-total"].status == "passed"
+    assert result.score == pytest.approx(21 - 0.6 - 1)
+
+
+def test_array_mismatch_is_located(built_course, tmp_path):
+    course, _ = built_course
+    sub = with_answers(course.root / "release" / "solution" / "ps1.ipynb", {
+        "corr2d-valid": "corr2d_valid = [[-6, -6, -6], [-6, 6, -6], [-6, -6, -6]]",
+        "corr1d-same": "import numpy as np\ncorr_same = np.array([5, 10, 15, 20, 25, 30, 35, 40, 25])",
+    }, tmp_path / "ps1.ipynb")
+    ex = by_id(grade(sub, course))
+    (check,) = ex["corr2d-valid"].checks
+    assert check.mismatches == [[1, 1]]
+    assert ex["corr2d-valid"].score == 0
+    assert ex["corr1d-same"].status == "passed"
+
+
+def test_a_raising_cell_loses_only_its_exercise(built_course, tmp_path):
+    course, _ = built_course
+    sub = with_answers(course.root / "release" / "solution" / "ps1.ipynb", {
+        "corr1d-valid": "corr_valid = [1, 2, 3]\nraise ValueError('my bug')",
+    }, tmp_path / "ps1.ipynb")
+    result = grade(sub, course)
+    ex = by_id(result)
+    assert ex["corr1d-valid"].status == "error"
+    assert ex["corr1d-valid"].error.summary == "ValueError: my bug"
+    assert "my bug" in ex["corr1d-valid"].error.traceback
+    assert result.score == result.max_score - ex["corr1d-valid"].points
+
+
+def test_lying_objects_and_patched_libraries_earn_nothing(built_course, tmp_path):
+    course, _ = built_course
+    liar = ("class Liar(list):\n"
+            "    def __eq__(self, other): return True\n"
+            "    def __len__(self): return 9\n"
+            "import builtins, numpy, torch\n"
+            "numpy.allclose = lambda *a, **k: True\n"
+            "torch.allclose = lambda *a, **k: True\n"
+            "builtins.isinstance = lambda *a: True\n")
+    sub = with_answers(course.root / "release" / "solution" / "ps1.ipynb", {
+        "corr1d-same": liar + "corr_same = Liar()",
+        "corr1d-valid": "class F(float):\n    def __eq__(self, o): return True\n"
+                        "corr_valid = [F(0)] * 7",
+    }, tmp_path / "ps1.ipynb")
+    ex = by_id(grade(sub, course))
+    assert ex["corr1d-same"].score == 0
+    assert ex["corr1d-valid"].score == 0
+
+
+def test_edited_trusted_cells_change_nothing(built_course, tmp_path):
+    course, _ = built_course
+    nb = nbformat.read(str(course.root / "release" / "solution" / "ps3.ipynb"), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("grader", {}).get("role") == "setup":
+            cell.source = "raise SystemExit('tampered')"
+    nb.cells.insert(0, nbformat.v4.new_code_cell("import os; os.environ['X'] = '1'"))
+    path = tmp_path / "ps3.ipynb"
+    nbformat.write(nb, str(path))
+    result = grade(path, course)
+    assert result.score == result.max_score
+
+
+def test_wrong_architecture_gets_partial_module_credit(built_course, tmp_path):
+    course, _ = built_course
+    sol = nbformat.read(str(course.root / "release" / "solution" / "ps3.ipynb"), as_version=4)
+    model_src = next(c.source for c in sol.cells
+                     if c.metadata.get("grader", {}).get("id") == "cnn-model"
+                     and c.metadata["grader"]["role"] == "answer")
+    # fc without bias: structure and parameter count fail; output shape still right
+    wrong = model_src.replace("nn.Linear(64, 10)", "nn.Linear(64, 10, bias=False)")
+    assert wrong != model_src
+    sub = with_answers(course.root / "release" / "solution" / "ps3.ipynb",
+                       {"cnn-model": wrong, "cnn-train": "model = ...\nlosses = []\ndevice = 'cpu'"},
+                       tmp_path / "ps3.ipynb")
+    ex = by_id(grade(sub, course))
+    checks = {c.name: c.passed for c in ex["cnn-model"].checks}
+    assert checks == {"structure": False, "parameter count": False, "output shape": True,
+                      "forward pass": False}
+    assert ex["cnn-model"].score == pytest.approx(ex["cnn-model"].points / 4)
+    assert "fc.bias" in ex["cnn-model"].message
+    assert ex["cnn-train"].score == 0
+
+
+def test_timeout_and_kernel_death_are_contained(built_course, tmp_path):
+    course, _ = built_course
+    sub = with_answers(course.root / "release" / "solution" / "ps1.ipynb", {
+        "corr1d-same": "import time\nwhile True:\n    time.sleep(0.1)",
+        "corr1d-stride": "import os\nos._exit(3)",
+    }, tmp_path / "ps1.ipynb")
+    result = grade(sub, course, options=GradeOptions(cell_timeout=3))
+    ex = by_id(result)
+    assert ex["corr1d-same"].status == "error"
+    assert "ran past 3 s" in ex["corr1d-same"].message
+    assert ex["corr1d-stride"].status == "error"
+    assert "kernel died" in ex["corr1d-stride"].message
+    others = [e for e in result.exercises if e.id not in ("corr1d-same", "corr1d-stride")]
+    assert all(e.status == "passed" for e in others)
+
+
+def test_stale_key_is_rebuilt(built_course, tmp_path):
+    course, _ = built_course
+    key_file = course.root / "release" / "key" / "ps1.json"
+    data = json.loads(key_file.read_text())
+    data["fingerprint"] = "stale"
+    data["values"]["corr1d-same"] = [0]
+    other = tmp_path / "release"
+    (other / "key").mkdir(parents=True)
+    (other / "key" / "ps1.json").write_text(json.dumps(data))
+    result = grade(course.root / "release" / "solution" / "ps1.ipynb", course,
+                   options=GradeOptions(release=other))
+    assert result.score == result.max_score
+    assert json.loads((other / "key" / "ps1.json").read_text())["fingerprint"] == course.fingerprint
+
+
+def test_submission_file_is_never_modified(built_course, tmp_path):
+    course, _ = built_course
+    src = course.root / "release" / "solution" / "ps2.ipynb"
+    before = src.read_bytes()
+    grade(src, course)
+    assert src.read_bytes() == before
+    assert load_course(course.path).fingerprint == course.fingerprint
