@@ -46,8 +46,8 @@ def read_notebook(path: Path) -> NotebookNode:
         size = path.stat().st_size
         if size > MAX_NOTEBOOK_BYTES:
             raise SubmissionError(
-                f"{path.name}: {size / 2**20:.0f} MiB is larger than a notebook may be "
-                f"({MAX_NOTEBOOK_BYTES // 2**20} MiB)"
+                f"{path.name}: {size / 2**20:.1f} MiB is more than the "
+                f"{MAX_NOTEBOOK_BYTES / 2**20:g} MiB a notebook may be"
             )
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -62,6 +62,8 @@ def read_notebook(path: Path) -> NotebookNode:
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise SubmissionError(f"{path.name}: not a notebook (not UTF-8 text)") from None
+    except RecursionError:
+        raise SubmissionError(f"{path.name}: not a notebook (nested too deeply)") from None
     except json.JSONDecodeError as e:
         raise SubmissionError(
             f"{path.name}: not a notebook (invalid JSON at line {e.lineno}, column {e.colno})"

@@ -24,8 +24,13 @@ def _number(x: Any) -> float | None:
     """A real number from plain data (``"nan"``/``"inf"`` strings included), else None."""
     if isinstance(x, bool):
         return None
-    if isinstance(x, (int, float)):
-        return float(x)
+    if isinstance(x, int):
+        try:
+            return float(x)
+        except OverflowError:  # an int beyond float range
+            return math.inf if x > 0 else -math.inf
+    if isinstance(x, float):
+        return x
     if x in ("nan", "inf", "-inf"):
         return float(x)
     return None
@@ -43,7 +48,8 @@ def _number_check(name: str, answer: Answer, expected: Any, got: Any) -> CheckRe
             name, False, message=f"expected a number, got {kind}", expected=expected, got=got
         )
     if isinstance(expected, int) and not isinstance(expected, bool):
-        ok = value == expected
+        # int == int and int == float compare exactly in Python, whatever their size
+        ok = got == expected if isinstance(got, (int, float)) else False
         how = "exactly"
     else:
         ok = _close(value, float(expected), answer.rtol, answer.atol)

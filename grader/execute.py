@@ -30,7 +30,7 @@ from .results import StudentError
 
 Status = Literal["ok", "error", "timeout", "died", "skipped"]
 MAX_TRACEBACK_CHARS = 20_000
-RECOVER_SECONDS = 5.0
+RECOVER_SECONDS = 10.0
 
 
 @dataclass(frozen=True)

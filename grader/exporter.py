@@ -29,9 +29,13 @@ def export(
     payload: dict[str, Any]
     try:
         payload = {"ok": True, **_answer(directory, exercise_id, spec, namespace)}
-    except Exception as e:
+    except Exception as e:  # any failure is the student's to read, not ours
         payload = {"ok": False, "error": _message(e)}
-    _write_json(os.path.join(directory, f"{exercise_id}.json"), payload)
+    path = os.path.join(directory, f"{exercise_id}.json")
+    try:
+        _write_json(path, payload)
+    except (ValueError, TypeError, RecursionError) as e:  # e.g. an int of 5000 digits
+        _write_json(path, {"ok": False, "error": _message(e)})
 
 
 def to_plain(value: Any, _depth: int = 0, _count: list[int] | None = None) -> Any:
@@ -155,7 +159,8 @@ def _message(e: BaseException) -> str:
 
 
 def _write_json(path: str, payload: dict[str, Any]) -> None:
+    text = json.dumps(payload)  # serialise first: a failure leaves no file behind
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(payload, f)
+        f.write(text)
     os.replace(tmp, path)

@@ -22,7 +22,7 @@ _ENV = jinja2.Environment(
 HEADER = """\
 # {{ course }} — {{ assignment.title }}
 
-**Assignment `{{ assignment.id }}`** · {{ max_score | round(2) }} points
+**Assignment `{{ assignment.id }}`** · {{ max_score }} points
 {%- if due %} · due {{ due }}{% endif %}
 
 Write your answers in the cells marked *✏️ Your answer*: each must assign the variable its
@@ -46,8 +46,10 @@ def render_assignment(
         flavor: ``"student"`` (starter answer cells) or ``"solution"``.
         solutions: exercise id -> reference answer cell source; required for ``"solution"``.
     """
-    if flavor == "solution" and solutions is None:
-        raise RenderError("a solution notebook needs the reference solutions")
+    if flavor == "solution":
+        missing = [e for e in assignment.exercises if e not in (solutions or {})]
+        if missing:
+            raise RenderError(f"no reference solution for: {', '.join(missing)}")
     cells: list[NotebookNode] = [
         _cell(
             new_markdown_cell(
@@ -56,7 +58,7 @@ def render_assignment(
                     "the notebook header",
                     course=course.name,
                     assignment=assignment,
-                    max_score=assignment.max_score(course),
+                    max_score=f"{assignment.max_score(course):g}",
                     due=_due(assignment),
                 )
             ),
@@ -110,7 +112,7 @@ def _prompt(ex: Exercise, n: int) -> str:
         ex.prompt,
         f"the prompt of {ex.id!r} ({ex.path}:{ex.line})",
         id=ex.id,
-        points=ex.points,
+        points=f"{ex.points:g}",
         answer=ex.answer,
         title=ex.title,
     )

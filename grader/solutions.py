@@ -26,6 +26,7 @@ class Solutions:
     path: str
     preamble: str
     sections: dict[str, str]
+    lines: dict[str, int]  # exercise id -> line of its marker
 
 
 def parse_solutions(text: str, topic: str, path: str) -> Solutions:
@@ -33,14 +34,16 @@ def parse_solutions(text: str, topic: str, path: str) -> Solutions:
     matches = list(MARKER.finditer(text))
     preamble = text[: matches[0].start()] if matches else text
     sections: dict[str, str] = {}
+    lines: dict[str, int] = {}
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         eid = m.group(1)
+        line = text.count("\n", 0, m.start()) + 1
         if eid in sections:
-            line = text.count("\n", 0, m.start()) + 1
             raise SpecError(f"section {eid!r} appears twice", path, line)
         sections[eid] = text[m.end() : end].strip("\n") + "\n"
-    return Solutions(topic=topic, path=path, preamble=preamble, sections=sections)
+        lines[eid] = line
+    return Solutions(topic=topic, path=path, preamble=preamble, sections=sections, lines=lines)
 
 
 def load_solutions(course: Course, topic: str) -> Solutions:
@@ -54,9 +57,8 @@ def load_solutions(course: Course, topic: str) -> Solutions:
     expected = course.topics[topic].exercises
     for eid in sol.sections:
         if eid not in expected:
-            line = text.count("\n", 0, text.index(f"# %% {eid}")) + 1
             raise SpecError(
-                f"section {eid!r} is not an exercise of topic {topic!r}", str(path), line
+                f"section {eid!r} is not an exercise of topic {topic!r}", str(path), sol.lines[eid]
             )
     missing = [e for e in expected if e not in sol.sections]
     if missing:
@@ -68,7 +70,8 @@ def reference_object(course: Course, exercise_id: str, reference: str) -> Any:
     """The object named by an answer's ``reference`` (``[exercise-id:]Name``), built in-process.
 
     Runs the topic's setup and the named exercise's solution section (trusted code) in a
-    fresh namespace and returns the name it defines.
+    fresh namespace and returns the name it defines. The section must stand on its own after
+    the setup: the sections before it are not run (they may train models).
     """
     section, _, name = reference.rpartition(":")
     ns = _namespace(course, section or exercise_id, preamble=False)
@@ -107,6 +110,13 @@ def _namespace(course: Course, key: str, *, preamble: bool) -> dict[str, Any]:
         code = [(course.topics[topic].setup, f"<setup of {topic}>"), (sol.sections[key], sol.path)]
     ns: dict[str, Any] = {"__name__": f"grader_solutions_{topic}"}
     for source, filename in code:
-        exec(compile(source, filename, "exec"), ns)
+        try:
+            exec(compile(source, filename, "exec"), ns)
+        except Exception as e:
+            what = "preamble" if preamble else f"section {key!r} (after the topic's setup)"
+            raise SpecError(
+                f"the {what} does not run on its own in the grader: {type(e).__name__}: {e}",
+                sol.path,
+            ) from None
     _NAMESPACES[cache_key] = ns
     return ns

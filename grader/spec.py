@@ -19,7 +19,7 @@ import yaml
 
 from .errors import SpecError
 
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,55}$")  # fits an nbformat cell id with a prefix
 KINDS = ("number", "array", "shape", "mapping", "module", "training", "custom")
 TOLERANT_KINDS = ("number", "array", "mapping")
 
@@ -146,7 +146,18 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
     return out
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as e:
+        line = node.start_mark.line + 1
+        raise SpecError(
+            f"{node.value!r} is not a valid date ({e})", node.start_mark.name, line
+        ) from None
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def _read_yaml(path: Path) -> _Map:
@@ -211,13 +222,16 @@ class _Fields:
         value: str = self.get(key, str)
         if not ID_RE.match(value):
             raise self.fail(
-                key, f"{value!r} is not a valid id (lowercase letters, digits, - and _)"
+                key, f"{value!r} is not a valid id (up to 56 lowercase letters, digits, - and _)"
             )
         return value
 
     def number(self, key: str, default: float | None, *, positive: bool = False) -> float:
         """A finite non-negative number; ``default=None`` makes the field required."""
-        value = float(self.get(key, (int, float), default))
+        try:
+            value = float(self.get(key, (int, float), default))
+        except OverflowError:
+            value = math.inf
         if not math.isfinite(value) or value < 0 or (positive and value == 0):
             raise self.fail(key, f"expected a {'positive' if positive else 'non-negative'} number")
         return value
@@ -227,7 +241,13 @@ class _Fields:
 
 
 def _type_names(types: type | tuple[type, ...]) -> str:
-    names = {"str": "text", "int": "an integer", "float": "a number", "list": "a list"}
+    names = {
+        "str": "text",
+        "int": "an integer",
+        "float": "a number",
+        "list": "a list",
+        "_Map": "a mapping",
+    }
     ts = types if isinstance(types, tuple) else (types,)
     return " or ".join(names.get(t.__name__, t.__name__) for t in ts)
 

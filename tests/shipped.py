@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -19,14 +20,18 @@ def copy_course(dest: Path) -> Path:
     return dest / "course.yaml"
 
 
-def with_answers(nb_path: Path, answers: dict[str, str], out: Path) -> Path:
-    """Write a copy of a notebook whose answer cells for some exercises are replaced."""
+def with_answers(nb_path: Path, answers: dict[str, Any], out: Path) -> Path:
+    """Write a copy of a notebook whose answer cells for some exercises are replaced.
+
+    A value is the new source, or a function of the old source that returns the new one.
+    """
     nb = nbformat.read(str(nb_path), as_version=4)
     seen = set()
     for cell in nb.cells:
         tag = cell.metadata.get("grader", {})
         if tag.get("role") == "answer" and tag.get("id") in answers:
-            cell.source = answers[tag["id"]]
+            new = answers[tag["id"]]
+            cell.source = new(cell.source) if callable(new) else new
             seen.add(tag["id"])
     assert seen == set(answers), f"no answer cells for {set(answers) - seen}"
     nbformat.write(nb, str(out))

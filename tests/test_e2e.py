@@ -60,9 +60,8 @@ def test_blank_starter_scores_zero(built_course):
 def test_known_wrong_answers_get_exact_partial_score(built_course, tmp_path):
     course, _ = built_course
     sub = with_answers(course.root / "release" / "solution" / "ps2.ipynb", {
-        # one key of five wrong: 3 points * 4/5 = 2.4
-        "params-cifar": 'params_per_layer = {"conv1": 864, "bn1": 64, "conv2": 18496, '
-                        '"bn2": 128, "fc": 650}',
+        # one key of five wrong (the bias forgotten): 3 points * 4/5 = 2.4
+        "params-cifar": lambda src: src + '\nparams_per_layer["conv1"] = 864',
         "cifar-gap": "shape_gap = (8, 64)",  # 1 point lost
         "params-total": "params_total = 20234.0",  # an integral float is still right
     }, tmp_path / "ps2.ipynb")
@@ -116,7 +115,9 @@ def test_lying_objects_and_patched_libraries_earn_nothing(built_course, tmp_path
         "corr1d-valid": "class F(float):\n    def __eq__(self, o): return True\n"
                         "corr_valid = [F(0)] * 7",
     }, tmp_path / "ps1.ipynb")
-    ex = by_id(grade(sub, course))
+    # A patched isinstance breaks the kernel itself: it stops answering, hits the cell limit,
+    # and is restarted; the grader is not fooled and goes on.
+    ex = by_id(grade(sub, course, options=GradeOptions(cell_timeout=5)))
     assert ex["corr1d-same"].score == 0
     assert ex["corr1d-valid"].score == 0
 

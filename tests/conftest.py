@@ -1,0 +1,162 @@
+"""Shared fixtures: the shipped course, a writer for small throw-away courses, notebooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_COURSE = ROOT / "course.yaml"
+
+# A small course: one assignment, one topic with a setup cell and two exercises.
+COURSE_YAML = """\
+name: Test course
+assignments:
+  - id: a1
+    title: First
+    due: 2030-01-31
+    exercises: [t-num, t-arr]
+"""
+
+TOPIC_YAML = """\
+topic: t
+title: Test topic
+intro: |
+  Read this first.
+setup: |
+  import math
+exercises:
+  - id: t-num
+    title: A number
+    points: 2
+    prompt: |
+      Compute the answer.
+    starter: |
+      x = ...
+    answer:
+      kind: number
+      name: x
+    hints:
+      - Think.
+  - id: t-arr
+    title: An array
+    points: 3
+    prompt: |
+      Compute the array.
+    starter: |
+      arr = ...
+    answer:
+      kind: array
+      name: arr
+      rtol: 0.0
+      atol: 0.5
+    hints:
+      - Look closer.
+"""
+
+SOLUTIONS_PY = """\
+\"\"\"Reference solutions of topic t.\"\"\"
+
+
+def half_right(expected, got):
+    return 0.5, "half right"
+
+
+# %% t-num
+x = 6 * 7
+
+# %% t-arr
+arr = [1.0, 2.0]
+"""
+
+
+def _text(value: str | dict) -> str:
+    return value if isinstance(value, str) else yaml.safe_dump(value, sort_keys=False)
+
+
+def _write_course(
+    tmp_path: Path,
+    course: str | dict = COURSE_YAML,
+    exercises: dict[str, str | dict] | None = None,
+    solutions: dict[str, str] | None = None,
+) -> Path:
+    """Write course.yaml, exercises/<name>.yaml and solutions/<name>.py; return course.yaml."""
+    exercises = {"t": TOPIC_YAML} if exercises is None else exercises
+    solutions = {"t": SOLUTIONS_PY} if solutions is None else solutions
+    (tmp_path / "exercises").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "solutions").mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "course.yaml"
+    path.write_text(_text(course), encoding="utf-8")
+    for name, text in exercises.items():
+        (tmp_path / "exercises" / f"{name}.yaml").write_text(_text(text), encoding="utf-8")
+    for name, text in solutions.items():
+        (tmp_path / "solutions" / f"{name}.py").write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def write_course():
+    """``write_course(tmp_path, course=..., exercises={name: yaml}, solutions={name: py})``.
+
+    Values may be YAML text (written verbatim, so line numbers are under the test's control)
+    or dicts (dumped). Defaults give the small course above. Returns the course.yaml path.
+    """
+    return _write_course
+
+
+@pytest.fixture
+def spec_path(tmp_path):
+    """course.yaml of the default small course, written under tmp_path."""
+    return _write_course(tmp_path)
+
+
+@pytest.fixture
+def small_course(spec_path):
+    """The default small course, loaded."""
+    from grader.spec import load_course
+
+    return load_course(spec_path)
+
+
+@pytest.fixture(scope="session")
+def shipped_course():
+    """The course shipped in the repository (course.yaml, exercises/, solutions/)."""
+    from grader.spec import load_course
+
+    return load_course(SHIPPED_COURSE)
+
+
+def _make_notebook(cells=(), metadata=None):
+    """A v4 notebook; cells are NotebookNodes or ``("code"|"markdown", source[, metadata])``."""
+    built = []
+    for cell in cells:
+        if isinstance(cell, tuple):
+            kind, source, *meta = cell
+            maker = new_code_cell if kind == "code" else new_markdown_cell
+            cell = maker(source, metadata=meta[0] if meta else {})
+        built.append(cell)
+    nb = new_notebook(cells=built, metadata=metadata or {})
+    nbformat.validate(nb)
+    return nb
+
+
+@pytest.fixture
+def make_notebook():
+    """``make_notebook(cells=[("code", "x = 1", {"grader": {...}}), ...])`` (nbformat.v4)."""
+    return _make_notebook
+
+
+@pytest.fixture(scope="session")
+def built_course(tmp_path_factory):
+    """A copy of the shipped course, built once (release notebooks and keys) for the session."""
+    from grader.pipeline import build
+    from grader.spec import load_course
+    from shipped import copy_course
+
+    course = load_course(copy_course(tmp_path_factory.mktemp("course")))
+    built = build(course, course.root / "release")
+    return course, built
