@@ -89,43 +89,26 @@ def compare_array(answer: Answer, expected: Any, got: Any) -> list[CheckResult]:
     arr = _as_array(got)
     if exp is None:
         raise ValueError("the reference value is not a numeric array")
+
+    def fail(message: str, mismatches: list[list[int]] | None = None) -> list[CheckResult]:
+        return [
+            CheckResult(
+                "values", False, message=message, expected=expected, got=got, mismatches=mismatches
+            )
+        ]
+
     if arr is None:
-        return [
-            CheckResult(
-                "values",
-                False,
-                expected=expected,
-                got=got,
-                message="expected a list (or nested lists) of numbers of equal "
-                "lengths, or an array/tensor",
-            )
-        ]
+        return fail(
+            "expected a list (or nested lists) of numbers of equal lengths, or an array/tensor"
+        )
     if arr.shape != exp.shape:
-        return [
-            CheckResult(
-                "values",
-                False,
-                expected=expected,
-                got=got,
-                message=f"shape {_shape(arr.shape)} differs from the expected {_shape(exp.shape)}",
-            )
-        ]
+        return fail(f"shape {_shape(arr.shape)} differs from the expected {_shape(exp.shape)}")
     bad = ~(np.isfinite(arr) & (np.abs(arr - exp) <= answer.atol + answer.rtol * np.abs(exp)))
     if not bad.any():
         return [CheckResult("values", True, expected=expected, got=got)]
     idx = [list(map(int, i)) for i in np.argwhere(bad)[:MAX_MISMATCHES]]
-    n = int(bad.sum())
-    return [
-        CheckResult(
-            "values",
-            False,
-            expected=expected,
-            got=got,
-            mismatches=idx,
-            message=f"{n} of {bad.size} values differ "
-            f"(tolerance rtol={answer.rtol:g}, atol={answer.atol:g})",
-        )
-    ]
+    tolerance = f"tolerance rtol={answer.rtol:g}, atol={answer.atol:g}"
+    return fail(f"{int(bad.sum())} of {bad.size} values differ ({tolerance})", idx)
 
 
 def _shape(shape: tuple[int, ...]) -> str:

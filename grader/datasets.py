@@ -252,10 +252,7 @@ def training_data(
     Returns:
         Images (n, 3, 32, 32) float32 and labels (n,) int64.
     """
-    folder = _configured_dir(cifar10_dir)
-    if folder is not None:
-        return load_cifar10(folder, train=True, limit=n)
-    return synthetic_cifar(n, seed)
+    return _split(n, seed, cifar10_dir, train=True)
 
 
 def holdout_data(
@@ -273,9 +270,15 @@ def holdout_data(
     Returns:
         Images (n, 3, 32, 32) float32 and labels (n,) int64.
     """
+    return _split(n, seed, cifar10_dir, train=False)
+
+
+def _split(
+    n: int, seed: int, cifar10_dir: str | os.PathLike[str] | None, *, train: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
     folder = _configured_dir(cifar10_dir)
     if folder is not None:
-        return load_cifar10(folder, train=False, limit=n)
+        return load_cifar10(folder, train=train, limit=n)
     return synthetic_cifar(n, seed)
 
 

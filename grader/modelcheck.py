@@ -72,6 +72,19 @@ def probe_input(shape: tuple[int, ...]) -> torch.Tensor:
     return torch.randn(shape, generator=torch.Generator().manual_seed(0))
 
 
+def _fit(reference: torch.nn.Module, weights_path: Path) -> CheckResult:
+    """The structure check: the exported weights, loaded into ``reference`` when they fit."""
+    weights = load_weights(weights_path)
+    if isinstance(weights, str):
+        return CheckResult("structure", False, message=weights)
+    return fit_weights(reference, weights)
+
+
+def _equal(name: str, expected: Any, got: Any, message: str) -> CheckResult:
+    ok = got == expected
+    return CheckResult(name, ok, expected=expected, got=got, message="" if ok else message)
+
+
 def check_module(
     answer: Answer,
     payload: dict[str, Any],
@@ -84,21 +97,13 @@ def check_module(
     expected_params = sum(p.numel() for p in reference.parameters())
     with torch.no_grad():
         expected_out = reference(probe_input(answer.probe))
-    weights = load_weights(weights_path)
-    structure = (
-        CheckResult("structure", False, message=weights)
-        if isinstance(weights, str)
-        else fit_weights(reference, weights)
-    )
+    structure = _fit(reference, weights_path)
     got_params = payload.get("num_params")
-    params = CheckResult(
+    params = _equal(
         "parameter count",
-        got_params == expected_params,
-        expected=expected_params,
-        got=got_params,
-        message=""
-        if got_params == expected_params
-        else f"the model has {got_params} parameters, expected {expected_params:,}",
+        expected_params,
+        got_params,
+        f"the model has {got_params} parameters, expected {expected_params:,}",
     )
     probe = payload.get("probe") if isinstance(payload.get("probe"), dict) else {}
     assert isinstance(probe, dict)
@@ -107,14 +112,11 @@ def check_module(
         shape = CheckResult("output shape", False, message=str(probe["error"]), expected=exp_shape)
     else:
         got_shape = probe.get("shape")
-        shape = CheckResult(
+        shape = _equal(
             "output shape",
-            got_shape == exp_shape,
-            expected=exp_shape,
-            got=got_shape,
-            message=""
-            if got_shape == exp_shape
-            else f"on an input of shape {list(answer.probe)} the output has shape {got_shape}, "
+            exp_shape,
+            got_shape,
+            f"on an input of shape {list(answer.probe)} the output has shape {got_shape}, "
             f"expected {exp_shape}",
         )
     forward = _forward(answer, probe, reference, structure.passed)
@@ -162,12 +164,7 @@ def check_training(
     losses = payload.get("losses")
     loss_check = _losses(losses)
     reference = reference_cls()
-    weights = load_weights(weights_path)
-    fit = (
-        CheckResult("structure", False, message=weights)
-        if isinstance(weights, str)
-        else fit_weights(reference, weights)
-    )
+    fit = _fit(reference, weights_path)
     if not fit.passed:
         acc = CheckResult(
             "held-out accuracy", False, weight=2.0, message=f"not evaluated: {fit.message}"
