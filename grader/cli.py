@@ -7,6 +7,7 @@ unexpected becomes one line and exit code 2 (``--debug`` shows the traceback).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from rich.console import Console
 from .errors import GraderError, SpecError
 from .pipeline import GradeOptions, build, grade
 from .report import terminal_table, write_reports
+from .sandbox import SandboxMode
 from .spec import Course, load_course
 
 COURSE_FILE = "course.yaml"
@@ -69,6 +71,30 @@ _course_option = click.option(
     help="course.yaml (default: found in or above the current folder)",
 )
 _debug_option = click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+
+LIMIT_FLAGS = (
+    ("--cell-timeout", "cell_timeout", click.FloatRange(min=1), "Seconds one cell may run."),
+    ("--timeout", "timeout", click.FloatRange(min=1), "Seconds a whole notebook may run."),
+    ("--memory", "memory", click.IntRange(min=64), "MiB of memory for the kernel and children."),
+    ("--processes", "processes", click.IntRange(min=4), "Processes and threads at once."),
+    ("--output", "output", click.IntRange(min=1), "KiB one cell may print."),
+    ("--total-output", "total_output", click.IntRange(min=1), "KiB a notebook may print."),
+    ("--disk", "disk", click.IntRange(min=1), "MiB the kernel may write."),
+)
+
+
+def _limit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--sandbox, and one flag per limit (they override course.yaml `limits:`)."""
+    for flag, name, kind, text in reversed(LIMIT_FLAGS):
+        fn = click.option(flag, name, type=kind, help=text)(fn)
+    return click.option(
+        "--sandbox",
+        type=click.Choice(["auto", "require", "off"]),
+        default="auto",
+        show_default=True,
+        help="Run kernels under bubblewrap: auto uses it when installed "
+        "and warns loudly when not; require refuses to grade without it.",
+    )(fn)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -128,17 +154,16 @@ def build_cmd(course: str | None, out: str | None, debug: bool) -> None:
     default=None,
     help="Folder for the report files (default: beside each notebook).",
 )
-@click.option("--cell-timeout", type=click.FloatRange(min=1), help="Seconds per cell.")
-@click.option("--timeout", type=click.FloatRange(min=1), help="Seconds per submission.")
+@_limit_options
 @_debug_option
 def submit_cmd(
     notebooks: tuple[Path, ...],
     course: str | None,
     assignment: str | None,
     out: Path | None,
-    cell_timeout: float | None,
-    timeout: float | None,
+    sandbox: SandboxMode,
     debug: bool,
+    **limits: float | None,
 ) -> None:
     """Grade notebooks: print a score table, write NAME.report.html and NAME.results.json.
 
@@ -154,7 +179,9 @@ def submit_cmd(
     spec = _find_course(course, notebooks[0])
     console = Console()
     errors = Console(stderr=True)
-    options = GradeOptions(cell_timeout=cell_timeout, timeout=timeout)
+    options = GradeOptions(
+        limits={k: v for k, v in limits.items() if v is not None}, sandbox=sandbox
+    )
     failed = []
     for notebook in notebooks:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,14 +19,15 @@ import nbformat
 from nbformat import NotebookNode
 
 from .assemble import Assembled, Step, assemble, read_notebook
-from .errors import BuildError, SubmissionError
+from .errors import BuildError, GraderError, SubmissionError
 from .execute import ExecOptions, Executed, execute, read_export
 from .judge import judge
 from .key import AnswerKey, key_path, load_key, save_key
 from .render import render_assignment
 from .results import GradeResult
+from .sandbox import SandboxMode
 from .solutions import load_solutions
-from .spec import Course
+from .spec import LIMIT_FIELDS, Course
 
 Progress = Callable[[str], None]
 
@@ -35,18 +36,20 @@ Progress = Callable[[str], None]
 class GradeOptions:
     """Options of a grading run; ``None`` fields fall back to the course's settings."""
 
-    cell_timeout: float | None = None
-    timeout: float | None = None
+    limits: Mapping[str, float] = field(default_factory=dict)  # overrides of course limits
+    sandbox: SandboxMode = "auto"
     release: Path | None = None
     threads: int = 0
 
     def exec_options(self, course: Course) -> ExecOptions:
         """Execution options: course limits, overridden by what was given here."""
-        return ExecOptions(
-            cell_timeout=self.cell_timeout or course.limits.cell_timeout,
-            timeout=self.timeout or course.limits.timeout,
-            threads=self.threads,
+        unknown = set(self.limits) - set(LIMIT_FIELDS)
+        if unknown:
+            raise GraderError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+        limits = replace(
+            course.limits, **{k: type(getattr(course.limits, k))(v) for k, v in self.limits.items()}
         )
+        return ExecOptions(limits=limits, sandbox=self.sandbox, threads=self.threads)
 
     def release_dir(self, course: Course) -> Path:
         """The release folder (default: ``release/`` beside course.yaml)."""

@@ -71,10 +71,18 @@ class Topic:
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-submission limits (seconds)."""
+    """What one submission may use. Defaults fit the shipped course with room to spare."""
 
-    cell_timeout: float = 120.0
-    timeout: float = 900.0
+    cell_timeout: float = 120.0  # seconds one cell may run
+    timeout: float = 900.0  # seconds the whole notebook may run
+    memory: int = 4096  # MiB, the kernel and every process it starts
+    processes: int = 64  # processes and threads at once
+    output: int = 1024  # KiB one cell may print
+    total_output: int = 8192  # KiB the whole notebook may print
+    disk: int = 256  # MiB written in the work dir (and /tmp)
+
+
+LIMIT_FIELDS = ("cell_timeout", "timeout", "memory", "processes", "output", "total_output", "disk")
 
 
 @dataclass(frozen=True)
@@ -301,11 +309,13 @@ def _limits(f: _Fields) -> Limits:
     if "limits" not in f.data or f.data["limits"] is None:
         return Limits()
     lf = _Fields(f.data["limits"], f.path, "limits.", f.line_of("limits"))
-    lf.check_keys(("cell_timeout", "timeout"))
-    return Limits(
-        cell_timeout=lf.number("cell_timeout", Limits.cell_timeout, positive=True),
-        timeout=lf.number("timeout", Limits.timeout, positive=True),
-    )
+    lf.check_keys(LIMIT_FIELDS)
+    values: dict[str, Any] = {}
+    for name in LIMIT_FIELDS:
+        default = getattr(Limits, name)
+        value = lf.number(name, default, positive=True)
+        values[name] = int(value) if isinstance(default, int) else value
+    return Limits(**values)
 
 
 def _assignments(f: _Fields, exercises: Mapping[str, Exercise]) -> tuple[Assignment, ...]:

@@ -117,7 +117,7 @@ def test_lying_objects_and_patched_libraries_earn_nothing(built_course, tmp_path
     }, tmp_path / "ps1.ipynb")
     # A patched isinstance breaks the kernel itself: it stops answering, hits the cell limit,
     # and is restarted; the grader is not fooled and goes on.
-    ex = by_id(grade(sub, course, options=GradeOptions(cell_timeout=5)))
+    ex = by_id(grade(sub, course, options=GradeOptions(limits={"cell_timeout": 5})))
     assert ex["corr1d-same"].score == 0
     assert ex["corr1d-valid"].score == 0
 
@@ -162,7 +162,7 @@ def test_timeout_and_kernel_death_are_contained(built_course, tmp_path):
         "corr1d-same": "import time\nwhile True:\n    time.sleep(0.1)",
         "corr1d-stride": "import os\nos._exit(3)",
     }, tmp_path / "ps1.ipynb")
-    result = grade(sub, course, options=GradeOptions(cell_timeout=3))
+    result = grade(sub, course, options=GradeOptions(limits={"cell_timeout": 3}))
     ex = by_id(result)
     assert ex["corr1d-same"].status == "error"
     assert "ran past 3 s" in ex["corr1d-same"].message

@@ -6,6 +6,7 @@ import pytest
 
 from grader.assemble import Step
 from grader.execute import ExecOptions, execute, read_export
+from grader.spec import Limits
 
 pytestmark = pytest.mark.kernel
 
@@ -15,7 +16,7 @@ def answer(eid, source, name="v", kind="number"):
 
 
 def run(steps, tmp_path, **options):
-    executed = execute(steps, ExecOptions(**options), tmp_path)
+    executed = execute(steps, ExecOptions(limits=Limits(**options)), tmp_path)
     by_answer = {s.exercise: o for s, o in zip(steps, executed.outcomes) if s.role == "answer"}
     return executed, by_answer
 
