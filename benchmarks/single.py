@@ -1,8 +1,10 @@
 """Single-submission overhead: `grade` on a reference solution vs plain `python` on the same code.
 
 Both sides run the same cells (each topic's setup, then every answer cell) on the same
-machine in one run; the ratio is grade's wall time over python's. The answer key is made
-first (not timed), as it would be after `grade build`.
+machine in one run; the ratios are grade's wall time over python's, without the sandbox
+and with it (bubblewrap, cgroups, size-limited work dir), so the difference of the two
+columns is what the sandbox adds. The answer key is made first (not timed), as it would be
+after `grade build`.
 
     python benchmarks/single.py [--course course.yaml] [--repeat 3] [ps1 ps2 ps3]
 """
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from grader.assemble import assemble
@@ -41,22 +44,27 @@ def main() -> None:
     course = load_course(args.course)
     with tempfile.TemporaryDirectory() as release:
         options = GradeOptions(release=Path(release))
-        print(f"{'assignment':<11} {'python s':>9} {'grade s':>9} {'ratio':>6}  (median of "
-              f"{args.repeat})")
+        print(f"{'assignment':<11} {'python s':>9} {'grade s':>9} {'ratio':>6} "
+              f"{'sandboxed s':>12} {'ratio':>6} {'sandbox adds s':>15}  (median of {args.repeat})")
+        sandboxed = replace(options, sandbox="require")
         for aid in args.assignments:
             key = answer_key(course, aid, options)
             nb = solution_notebook(course, aid)
             code = "\n\n".join(s.source for s in assemble(course, aid, nb).steps
                                if s.role != "export")
-            py, gr = [], []
+            py: list[float] = []
+            times: dict[str, list[float]] = {"off": [], "require": []}
             for _ in range(args.repeat):
                 py.append(plain_python_seconds(code))
-                start = time.perf_counter()
-                result = grade_notebook(course, aid, nb, "solution", key, options)
-                gr.append(time.perf_counter() - start)
-                assert result.score == result.max_score, result
-            p, g = statistics.median(py), statistics.median(gr)
-            print(f"{aid:<11} {p:>9.2f} {g:>9.2f} {g / p:>6.2f}")
+                for opts in (replace(options, sandbox="off"), sandboxed):
+                    start = time.perf_counter()
+                    result = grade_notebook(course, aid, nb, "solution", key, opts)
+                    times[opts.sandbox].append(time.perf_counter() - start)
+                    assert result.score == result.max_score, result
+            p = statistics.median(py)
+            g, s = (statistics.median(times[m]) for m in ("off", "require"))
+            print(f"{aid:<11} {p:>9.2f} {g:>9.2f} {g / p:>6.2f} {s:>12.2f} {s / p:>6.2f} "
+                  f"{s - g:>15.2f}")
 
 
 if __name__ == "__main__":

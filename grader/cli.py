@@ -83,6 +83,12 @@ LIMIT_FLAGS = (
 )
 
 
+def _grade_options(sandbox: SandboxMode, limits: dict[str, float | None]) -> GradeOptions:
+    """Grading options from the command line: only the limits that were given."""
+    given = {k: v for k, v in limits.items() if v is not None}
+    return GradeOptions(limits=given, sandbox=sandbox)
+
+
 def _limit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """--sandbox, and one flag per limit (they override course.yaml `limits:`)."""
     for flag, name, kind, text in reversed(LIMIT_FLAGS):
@@ -118,8 +124,15 @@ def main() -> None:
     default=None,
     help="Release folder (default: release/ beside course.yaml).",
 )
+@_limit_options
 @_debug_option
-def build_cmd(course: str | None, out: str | None, debug: bool) -> None:
+def build_cmd(
+    course: str | None,
+    out: str | None,
+    sandbox: SandboxMode,
+    debug: bool,
+    **limits: float | None,
+) -> None:
     """Render student and solution notebooks, make answer keys, self-check.
 
     Writes release/student/<assignment>.ipynb, release/solution/<assignment>.ipynb and
@@ -133,7 +146,8 @@ def build_cmd(course: str | None, out: str | None, debug: bool) -> None:
     spec = _find_course(course)
     out_dir = Path(out) if out else spec.root / "release"
     console = Console(stderr=True)
-    built = build(spec, out_dir, progress=lambda m: console.print(f"[dim]{m}[/dim]"))
+    options = _grade_options(sandbox, limits)
+    built = build(spec, out_dir, options, progress=lambda m: console.print(f"[dim]{m}[/dim]"))
     for b in built:
         click.echo(
             f"{b.id}: solution {b.solution_score:g}/{b.max_score:g}, "
@@ -179,9 +193,7 @@ def submit_cmd(
     spec = _find_course(course, notebooks[0])
     console = Console()
     errors = Console(stderr=True)
-    options = GradeOptions(
-        limits={k: v for k, v in limits.items() if v is not None}, sandbox=sandbox
-    )
+    options = _grade_options(sandbox, limits)
     failed = []
     for notebook in notebooks:
         try:

@@ -7,6 +7,7 @@ solutions, and self-check that the solutions score full marks and the starters s
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -49,7 +50,14 @@ class GradeOptions:
         limits = replace(
             course.limits, **{k: type(getattr(course.limits, k))(v) for k, v in self.limits.items()}
         )
-        return ExecOptions(limits=limits, sandbox=self.sandbox, threads=self.threads)
+        data = course.cifar10_dir or os.environ.get("GRADE_CIFAR10_DIR") or ""
+        data_dirs = (Path(course.root, data).resolve(),) if data else ()
+        return ExecOptions(
+            limits=limits,
+            sandbox=self.sandbox,
+            threads=self.threads,
+            data_dirs=tuple(d for d in data_dirs if d.is_dir()),
+        )
 
     def release_dir(self, course: Course) -> Path:
         """The release folder (default: ``release/`` beside course.yaml)."""
@@ -93,7 +101,7 @@ def grade_notebook(
         max_score=course.assignment(assignment_id).max_score(course),
         execution_time=round(time.monotonic() - started, 3),
         exercises=exercises,
-        notices=assembled.notices,
+        notices=executed.warnings + assembled.notices,
         graded_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
 
