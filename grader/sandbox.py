@@ -108,8 +108,11 @@ def bwrap_argv(
     for ro in [*_python_dirs(), *extra_ro]:
         args += ["--ro-bind", str(ro), str(ro)]
     args += ["--proc", "/proc", "--dev", "/dev"]
-    for device in _gpu_devices():
+    devices = _gpu_devices()
+    for device in devices:
         args += ["--dev-bind", device, device]
+    if devices and os.path.isdir("/sys"):
+        args += ["--ro-bind", "/sys", "/sys"]  # the CUDA driver reads the PCI topology
     args += [
         "--size",
         str(disk_mib * 2**20),
