@@ -89,13 +89,25 @@ def execute(steps: Sequence[Step], options: ExecOptions, workdir: Path) -> Execu
         # Exports are copied out of the (size-limited, possibly mounted) work dir before it goes.
         kept = workdir / "export"
         kept.mkdir()
-        for path in export_dir.iterdir():
-            if path.suffix in (".json", ".pt") and _regular_file(path):
-                with open(path, "rb") as src, open(kept / path.name, "wb") as dst:
-                    dst.write(src.read(MAX_EXPORT_BYTES + 1))
+        _copy_exports(export_dir, kept)
     return Executed(
         tuple(outcomes), kept, time.monotonic() - started, sandboxed, (warning,) if warning else ()
     )
+
+
+def _copy_exports(source: Path, dest: Path) -> None:
+    """Copy plain export files, never following a link the kernel may have planted."""
+    try:
+        if not stat.S_ISDIR(os.lstat(source).st_mode):
+            return  # replaced by a link or a file: nothing trustworthy to read
+    except OSError:
+        return
+    for path in source.iterdir():
+        if path.suffix not in (".json", ".pt") or not _regular_file(path):
+            continue
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as src, open(dest / path.name, "wb") as dst:
+            dst.write(src.read(MAX_EXPORT_BYTES + 1))
 
 
 def export_source(export_dir: Path, step: Step) -> str:
