@@ -68,10 +68,18 @@ def read_notebook(path: Path) -> NotebookNode:
         raise SubmissionError(
             f"{path.name}: not a notebook (invalid JSON at line {e.lineno}, column {e.colno})"
         ) from None
+    except ValueError as e:  # e.g. an integer of more digits than Python converts
+        raise SubmissionError(f"{path.name}: not a notebook ({str(e)[:80]})") from None
     if not isinstance(data, dict) or not isinstance(
         data.get("cells", data.get("worksheets")), list
     ):
         raise SubmissionError(f"{path.name}: not a notebook (no list of cells)")
+    version = data.get("nbformat")
+    if version != 4:
+        raise SubmissionError(
+            f"{path.name}: an nbformat {version} notebook; this course's notebooks are "
+            "nbformat 4 (start from the released notebook, or save it again in Jupyter)"
+        )
     try:
         nb = nbformat.reads(json.dumps(data), as_version=4)
     except Exception as e:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -80,6 +81,22 @@ class Cgroup:
             if len(line.split()) >= 2
         )
         return int(fields.get("oom_kill", "0")) > 0
+
+    def signal_kernel(self, signum: int) -> bool:
+        """Send a signal to the group's ipykernel processes; False when there is none."""
+        sent = False
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+                # the kernel itself, not bubblewrap (whose command line holds the kernel's)
+                if argv[0] != sys.executable.encode() or b"ipykernel_launcher" not in argv:
+                    continue
+                os.kill(pid, signum)
+                sent = True
+            except OSError:
+                pass
+        return sent
 
     def kill_all(self) -> None:
         """SIGKILL every process in the group, until none is left (forks included)."""

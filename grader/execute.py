@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
+import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -25,7 +28,6 @@ from typing import Any, Literal
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
@@ -40,7 +42,6 @@ from .spec import Limits
 
 Status = Literal["ok", "error", "timeout", "died", "skipped", "output"]
 MAX_TRACEBACK_CHARS = 20_000
-RECOVER_SECONDS = 10.0
 MAX_EXPORT_BYTES = 64 * 2**20
 KERNEL_FLAGS = ("--HistoryManager.enabled=False", "--quiet")
 
@@ -81,41 +82,72 @@ def execute(steps: Sequence[Step], options: ExecOptions, workdir: Path) -> Execu
     started = time.monotonic()
     with _work_dir(workdir, options.limits.disk) as work:
         export_dir = work / ".grader-export"
+        kept = workdir / "export"  # grader-owned: the kernel cannot see or change it
+        kept.mkdir()
         run = _Run(options, work, workdir, sandboxed)
         try:
-            outcomes = run.all(steps, export_dir, started)
+            outcomes = run.all(steps, export_dir, kept, started)
         finally:
             run.shutdown()
-        # Exports are copied out of the (size-limited, possibly mounted) work dir before it goes.
-        kept = workdir / "export"
-        kept.mkdir()
-        _copy_exports(export_dir, kept)
     return Executed(
         tuple(outcomes), kept, time.monotonic() - started, sandboxed, (warning,) if warning else ()
     )
 
 
-def _copy_exports(source: Path, dest: Path) -> None:
-    """Copy plain export files, never following a link the kernel may have planted."""
+def _clear_export(export_dir: Path, exercise_id: str) -> None:
+    """Remove whatever sits where an export is about to be written."""
+    for suffix in (".json", ".pt"):
+        path = export_dir / f"{exercise_id}{suffix}"
+        try:
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink()
+        except OSError:
+            pass
+
+
+def _collect_export(export_dir: Path, kept: Path, exercise_id: str, nonce: str) -> None:
+    """Move an export into grader storage right after its own export step, if it is genuine.
+
+    Genuine: plain files (no links), within size, and a payload carrying this step's nonce,
+    which only the export cell knows; a file planted earlier or by a stray thread is refused.
+    """
+    payload: dict[str, Any] = {"ok": False, "error": "the answer could not be exported"}
+    data = _read_plain(export_dir / f"{exercise_id}.json")
     try:
-        if not stat.S_ISDIR(os.lstat(source).st_mode):
-            return  # replaced by a link or a file: nothing trustworthy to read
-    except OSError:
-        return
-    for path in source.iterdir():
-        if path.suffix not in (".json", ".pt") or not _regular_file(path):
-            continue
+        found = json.loads(data) if data is not None else None
+    except (ValueError, RecursionError):
+        found = None
+    if isinstance(found, dict) and found.pop("nonce", None) == nonce:
+        payload = found
+        weights = _read_plain(export_dir / f"{exercise_id}.pt")
+        if weights is not None:
+            (kept / f"{exercise_id}.pt").write_bytes(weights)
+    elif found is not None:
+        payload["error"] = "the exported answer was altered after export; it was not graded"
+    (kept / f"{exercise_id}.json").write_text(json.dumps(payload), encoding="utf-8")
+
+
+def _read_plain(path: Path) -> bytes | None:
+    """The bytes of a regular file (never through a link, never past the size cap)."""
+    if not _regular_file(path):
+        return None
+    try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as src, open(dest / path.name, "wb") as dst:
-            dst.write(src.read(MAX_EXPORT_BYTES + 1))
+        with os.fdopen(fd, "rb") as f:
+            data = f.read(MAX_EXPORT_BYTES + 1)
+    except OSError:
+        return None
+    return data if len(data) <= MAX_EXPORT_BYTES else None
 
 
-def export_source(export_dir: Path, step: Step) -> str:
+def export_source(export_dir: Path, step: Step, nonce: str = "") -> str:
     """The code of an export step: a call into grader.exporter with literal arguments."""
     return (
         "import grader.exporter as _grader_exporter\n"
         f"_grader_exporter.export({str(export_dir)!r}, {step.exercise!r}, "
-        f"{json.dumps(step.spec)}, globals())\n"
+        f"{json.dumps(step.spec)}, globals(), {nonce!r})\n"
         "del _grader_exporter"
     )
 
@@ -179,6 +211,7 @@ class _Specs(KernelSpecManager):
         self.argv: list[str] = []
 
     def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        # Interrupts go as a message: a signal would reach bubblewrap, not the kernel.
         return KernelSpec(argv=self.argv, display_name="grade", language="python")
 
 
@@ -198,6 +231,17 @@ class _Client(NotebookClient):
     cell_bytes = 0
     over: str = ""
     interrupting: asyncio.Future[Any] | None = None
+    cgroup: Cgroup | None = None
+
+    def interrupt(self) -> None:
+        """SIGINT the kernel itself: through its cgroup when there is one (bubblewrap stands
+        between us and the kernel, so a signal to our child would miss it), else by message."""
+        if self.cgroup is not None and self.cgroup.signal_kernel(signal.SIGINT):
+            return
+        assert self.km is not None
+        # our manager is the async one, whatever nbclient's annotation says
+        interrupt: Any = self.km.interrupt_kernel()
+        self.interrupting = asyncio.ensure_future(interrupt)
 
     def output(
         self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int
@@ -210,10 +254,7 @@ class _Client(NotebookClient):
             # Dropped output does not count: one loud cell does not silence the others.
             if not self.over:
                 self.over = "cell" if over_cell else "total"
-                assert self.km is not None
-                # our manager is the async one, whatever nbclient's annotation says
-                interrupt: Any = self.km.interrupt_kernel()
-                self.interrupting = asyncio.ensure_future(interrupt)
+                self.interrupt()
             return None
         self.cell_bytes += size
         self.total += size
@@ -248,7 +289,7 @@ class _Run:
 
     def _argv(self) -> list[str]:
         launch = [sys.executable, "-m", "grader.launch"]
-        self.cgroup = Cgroup.create(self.limits.memory, self.limits.processes)
+        self.cgroup = self.client.cgroup = Cgroup.create(self.limits.memory, self.limits.processes)
         if self.cgroup is not None:
             for path in self.cgroup.join_files:
                 launch += ["--cgroup", path]
@@ -299,26 +340,23 @@ class _Run:
                 self.cgroup.remove()  # kills whatever the kernel left behind
                 self.cgroup = None
 
-    def restart(self, setups: list[Step]) -> None:
-        """Fresh kernel, then the trusted setup cells run so far (answers are not replayed)."""
+    def restart(self, replay: list[Step], deadline: float) -> None:
+        """A fresh kernel, brought back to where the notebook was: the setup cells and the
+        answer cells that succeeded are run again (their outcomes already counted)."""
         self.shutdown()
         self._start()
-        for step in setups:
-            self.cell(step.source, timeout=self.limits.cell_timeout)
+        for step in replay:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self.cell(step.source, min(self.limits.cell_timeout, remaining))
 
-    def recover(self) -> bool:
-        """After a timeout: interrupt the cell; True when the kernel answers again (state kept)."""
-        assert self.client.km is not None
-        try:
-            # nbclient types km as the sync manager; ours is the async one.
-            run_sync(self.client.km.interrupt_kernel)()  # type: ignore[arg-type]
-        except Exception:
-            return False
-        return self.cell("pass", RECOVER_SECONDS).status == "ok"
-
-    def all(self, steps: Sequence[Step], export_dir: Path, started: float) -> list[StepOutcome]:
+    def all(
+        self, steps: Sequence[Step], export_dir: Path, kept: Path, started: float
+    ) -> list[StepOutcome]:
         outcomes: list[StepOutcome] = []
-        setups: list[Step] = []
+        replay: list[Step] = []
+        deadline = started + self.limits.timeout
         for step in steps:
             remaining = self.limits.timeout - (time.monotonic() - started)
             if step.role == "export" and outcomes and outcomes[-1].status != "ok":
@@ -332,15 +370,21 @@ class _Run:
                 msg = f"the notebook printed more than {self.limits.total_output} KiB in all"
                 outcomes.append(StepOutcome("skipped", StudentError("OutputLimit", msg)))
                 continue
-            source = export_source(export_dir, step) if step.role == "export" else step.source
+            nonce = secrets.token_hex(16)
+            if step.role == "export":
+                _clear_export(export_dir, step.exercise)  # nothing planted earlier counts
+                source = export_source(export_dir, step, nonce)
+            else:
+                source = step.source
             outcome = self.cell(source, min(self.limits.cell_timeout, remaining))
-            if step.role == "setup":
-                setups.append(step)
+            if step.role == "export" and outcome.status == "ok":
+                _collect_export(export_dir, kept, step.exercise, nonce)
+            if step.role != "export" and outcome.status == "ok":
+                replay.append(step)
             self.total_exceeded |= self.client.over == "total"
-            if outcome.status == "died" or (
-                outcome.status in ("timeout", "output") and not self.recover()
-            ):
-                self.restart(setups)
+            if outcome.status in ("died", "timeout", "output"):
+                # An interrupted kernel is not trusted to be in a sane state: start afresh.
+                self.restart(replay, deadline)
             outcomes.append(outcome)
         return outcomes
 

@@ -23,7 +23,11 @@ class ExportError(Exception):
 
 
 def export(
-    directory: str, exercise_id: str, spec: dict[str, Any], namespace: dict[str, Any]
+    directory: str,
+    exercise_id: str,
+    spec: dict[str, Any],
+    namespace: dict[str, Any],
+    nonce: str = "",
 ) -> None:
     """Export the answer of one exercise; never raises for an ordinary error (it is recorded)."""
     payload: dict[str, Any]
@@ -32,10 +36,11 @@ def export(
     except Exception as e:  # any failure is the student's to read, not ours
         payload = {"ok": False, "error": _message(e)}
     path = os.path.join(directory, f"{exercise_id}.json")
+    tag = {"nonce": nonce} if nonce else {}  # proves to the grader which step wrote the file
     try:
-        _write_json(path, payload)
+        _write_json(path, {**payload, **tag})
     except (ValueError, TypeError, RecursionError) as e:  # e.g. an int of 5000 digits
-        _write_json(path, {"ok": False, "error": _message(e)})
+        _write_json(path, {"ok": False, "error": _message(e), **tag})
 
 
 def to_plain(value: Any, _depth: int = 0, _count: list[int] | None = None) -> Any:

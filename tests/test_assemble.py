@@ -211,7 +211,7 @@ def test_read_notebook_utf8_bom(tmp_path, small_course):
     assert answer_cell(read_notebook(path), "t-num").source == "x = 42"
 
 
-def test_read_notebook_converts_nbformat_3(tmp_path):
+def test_read_notebook_refuses_nbformat_3(tmp_path):
     v3 = {
         "nbformat": 3,
         "nbformat_minor": 0,
@@ -235,12 +235,12 @@ def test_read_notebook_converts_nbformat_3(tmp_path):
     path = tmp_path / "old.ipynb"
     path.write_text(json.dumps(v3))
     before = path.read_bytes()
-    nb = read_notebook(path)
-    assert nb.nbformat == 4
-    assert [(c.cell_type, c.source) for c in nb.cells] == [
-        ("code", "x = 42"),
-        ("markdown", "notes"),
-    ]
+    with pytest.raises(SubmissionError) as err:
+        read_notebook(path)
+    assert str(err.value) == (
+        "old.ipynb: an nbformat 3 notebook; this course's notebooks are nbformat 4 "
+        "(start from the released notebook, or save it again in Jupyter)"
+    )
     assert path.read_bytes() == before
 
 
@@ -265,7 +265,7 @@ BAD_FILES = {
     "no-cells": (b'{"metadata": {}}', "not a notebook (no list of cells)"),
     "future-nbformat": (
         b'{"cells": [], "metadata": {}, "nbformat": 9, "nbformat_minor": 0}',
-        "not a readable notebook",
+        "an nbformat 9 notebook; this course's notebooks are nbformat 4",
     ),
 }
 

@@ -1,0 +1,1 @@
+"""A corpus of hostile submissions (cases.py), run by tests/test_hostile.py."""
