@@ -264,9 +264,12 @@ def _write_notebook(nb: NotebookNode, path: Path) -> None:
 
 
 def _step_error(assembled: Assembled, executed: Executed, step: Step) -> str:
-    """Why an export step produced nothing: the outcome of the answer step before it."""
-    before = executed.outcomes[assembled.steps.index(step) - 1]
-    return before.error.summary if before.error else before.status
+    """Why an export step produced nothing: its own error, or that of the answer before it."""
+    i = assembled.steps.index(step)
+    for outcome in (executed.outcomes[i], executed.outcomes[i - 1]):
+        if outcome.error:
+            return outcome.error.summary
+    return "no answer was exported"
 
 
 def _holdout(course: Course, key: AnswerKey) -> Callable[[int], Any]:

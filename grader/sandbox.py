@@ -89,6 +89,8 @@ def bwrap_argv(
         "--cap-drop",
         "ALL",
     ]
+    # /tmp first: anything bound below it later (a checkout in /tmp, the work dir) stays seen.
+    args += ["--size", str(disk_mib * 2**20), "--tmpfs", "/tmp"]
     for folder in SYSTEM_DIRS:
         if os.path.islink(folder):
             args += ["--symlink", os.readlink(folder), folder]
@@ -114,10 +116,6 @@ def bwrap_argv(
     if devices and os.path.isdir("/sys"):
         args += ["--ro-bind", "/sys", "/sys"]  # the CUDA driver reads the PCI topology
     args += [
-        "--size",
-        str(disk_mib * 2**20),
-        "--tmpfs",
-        "/tmp",
         "--bind",
         str(workdir),
         str(workdir),
