@@ -72,7 +72,6 @@ class Executed:
     outcomes: tuple[StepOutcome, ...]
     export_dir: Path
     duration: float
-    sandboxed: bool = False
     warnings: tuple[str, ...] = ()
 
 
@@ -90,7 +89,7 @@ def execute(steps: Sequence[Step], options: ExecOptions, workdir: Path) -> Execu
         finally:
             run.shutdown()
     return Executed(
-        tuple(outcomes), kept, time.monotonic() - started, sandboxed, (warning,) if warning else ()
+        tuple(outcomes), kept, time.monotonic() - started, (warning,) if warning else ()
     )
 
 
@@ -114,12 +113,8 @@ def _collect_export(export_dir: Path, kept: Path, exercise_id: str, nonce: str) 
     which only the export cell knows; a file planted earlier or by a stray thread is refused.
     """
     payload: dict[str, Any] = {"ok": False, "error": "the answer could not be exported"}
-    data = _read_plain(export_dir / f"{exercise_id}.json")
-    try:
-        found = json.loads(data) if data is not None else None
-    except (ValueError, RecursionError):
-        found = None
-    if isinstance(found, dict) and found.pop("nonce", None) == nonce:
+    found = _parse(_read_plain(export_dir / f"{exercise_id}.json"))
+    if found is not None and found.pop("nonce", None) == nonce:
         payload = found
         weights = _read_plain(export_dir / f"{exercise_id}.pt")
         if weights is not None:
@@ -162,11 +157,18 @@ def read_export(export_dir: Path, exercise_id: str) -> dict[str, Any] | None:
             "ok": False,
             "error": f"the exported answer is larger than {MAX_EXPORT_BYTES // 2**20} MiB",
         }
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+    return _parse(_read_plain(path))
+
+
+def _parse(data: bytes | None) -> dict[str, Any] | None:
+    """A JSON object from exported bytes, or None (missing, not JSON, nested too deeply)."""
+    if data is None:
         return None
-    return data if isinstance(data, dict) else None
+    try:
+        found = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def _regular_file(path: Path) -> bool:
@@ -270,7 +272,6 @@ class _Run:
         self.work = work
         self.private = private
         self.sandboxed = sandboxed
-        self.cgroup: Cgroup | None = None
         self.total_exceeded = False
         self.client = _Client(
             new_notebook(),
@@ -289,9 +290,10 @@ class _Run:
 
     def _argv(self) -> list[str]:
         launch = [sys.executable, "-m", "grader.launch"]
-        self.cgroup = self.client.cgroup = Cgroup.create(self.limits.memory, self.limits.processes)
-        if self.cgroup is not None:
-            for path in self.cgroup.join_files:
+        # Kept on the client, which also needs it to interrupt the kernel.
+        cgroup = self.client.cgroup = Cgroup.create(self.limits.memory, self.limits.processes)
+        if cgroup is not None:
+            for path in cgroup.join_files:
                 launch += ["--cgroup", path]
         else:  # per-process limits only
             launch += ["--memory", str(self.limits.memory)]
@@ -336,9 +338,9 @@ class _Run:
             if self.client.km is not None:
                 self.client._cleanup_kernel()  # stops channels, kills the kernel, removes files
         finally:
-            if self.cgroup is not None:
-                self.cgroup.remove()  # kills whatever the kernel left behind
-                self.cgroup = None
+            if self.client.cgroup is not None:
+                self.client.cgroup.remove()  # kills whatever the kernel left behind
+                self.client.cgroup = None
 
     def restart(self, replay: list[Step], deadline: float) -> None:
         """A fresh kernel, brought back to where the notebook was: the setup cells and the
@@ -418,7 +420,7 @@ class _Run:
         return StepOutcome("output", StudentError("OutputLimit", msg))
 
     def _death(self) -> str:
-        if self.cgroup is not None and self.cgroup.oom_killed():
+        if self.client.cgroup is not None and self.client.cgroup.oom_killed():
             return f"the kernel ran out of memory (limit {self.limits.memory} MiB) and was stopped"
         return "the kernel died (a crash, running out of memory, or the process exited)"
 

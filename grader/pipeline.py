@@ -88,22 +88,7 @@ def grade_notebook(
     options: GradeOptions = GradeOptions(),
 ) -> GradeResult:
     """Assemble, execute and judge one notebook against an answer key."""
-    assembled = assemble(course, assignment_id, nb)
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
-        executed = execute(assembled.steps, options.exec_options(course), Path(tmp))
-        exercises = judge(course, assembled, executed, key, _holdout(course, key))
-    return GradeResult(
-        course=course.name,
-        assignment=assignment_id,
-        submission=name,
-        score=round(sum(e.score for e in exercises), 4),
-        max_score=course.assignment(assignment_id).max_score(course),
-        execution_time=round(time.monotonic() - started, 3),
-        exercises=exercises,
-        notices=executed.warnings + assembled.notices,
-        graded_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    )
+    return _execute_then_judge(course, assignment_id, nb, name, options)(key)
 
 
 def answer_key(
@@ -198,7 +183,9 @@ def build(
         with ThreadPoolExecutor(max_workers=2) as pool:
             # The key run and the starter run are independent kernels: run them side by side.
             keyed = pool.submit(make_key, course, a.id, options)
-            starter_exec = pool.submit(_run_only, course, a.id, student, options)
+            starter_exec = pool.submit(
+                _execute_then_judge, course, a.id, student, "starter", options
+            )
             key, sol_result = keyed.result()
             starter_result = starter_exec.result()(key)
         save_key(key, key_path(out, a.id))
@@ -230,27 +217,34 @@ def build(
     return built
 
 
-def _run_only(
-    course: Course, assignment_id: str, nb: NotebookNode, options: GradeOptions
+def _execute_then_judge(
+    course: Course, assignment_id: str, nb: NotebookNode, name: str, options: GradeOptions
 ) -> Callable[[AnswerKey], GradeResult]:
-    """Execute now; judge later, once the key exists."""
+    """Assemble and execute now; the returned function judges, once a key is at hand."""
     assembled = assemble(course, assignment_id, nb)
     tmp = tempfile.TemporaryDirectory(prefix="grade-")
-    executed = execute(assembled.steps, options.exec_options(course), Path(tmp.name))
+    try:
+        executed = execute(assembled.steps, options.exec_options(course), Path(tmp.name))
+    except BaseException:
+        tmp.cleanup()
+        raise
 
     def finish(key: AnswerKey) -> GradeResult:
+        started = time.monotonic()
         try:
             exercises = judge(course, assembled, executed, key, _holdout(course, key))
         finally:
             tmp.cleanup()
         return GradeResult(
-            course.name,
-            assignment_id,
-            "starter",
-            sum(e.score for e in exercises),
-            course.assignment(assignment_id).max_score(course),
-            executed.duration,
-            exercises,
+            course=course.name,
+            assignment=assignment_id,
+            submission=name,
+            score=round(sum(e.score for e in exercises), 4),
+            max_score=course.assignment(assignment_id).max_score(course),
+            execution_time=round(executed.duration + time.monotonic() - started, 3),
+            exercises=exercises,
+            notices=executed.warnings + assembled.notices,
+            graded_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         )
 
     return finish
