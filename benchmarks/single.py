@@ -1,70 +1,107 @@
-"""Single-submission overhead: `grade` on a reference solution vs plain `python` on the same code.
+"""The cost of one cold submission, timed as whole processes, the way users run them.
 
-Both sides run the same cells (each topic's setup, then every answer cell) on the same
-machine in one run; the ratios are grade's wall time over python's, without the sandbox
-and with it (bubblewrap, cgroups, size-limited work dir), so the difference of the two
-columns is what the sandbox adds. The answer key is made first (not timed), as it would be
-after `grade build`.
+For each assignment, in one run, round by round (the order rotates every round):
 
-    python benchmarks/single.py [--course course.yaml] [--repeat 3] [ps1 ps2 ps3]
+    python    plain `python` running the solution's code: each topic's setup, then every
+              answer cell, in one script (the floor of the work itself)
+    nbclient  a bare nbclient run of the solution notebook, in a fresh process
+              (the floor of any Jupyter-based grader)
+    grade     `grade release/solution/<a>.ipynb --out DIR` in a fresh process: cold
+              interpreter, cold kernel, sandboxed when bubblewrap is installed
+
+and `grade --help`. Prints the medians and the ratios grade / nbclient and grade / python.
+The release (notebooks and answer keys) is built first and not timed. ``--repo`` times
+another checkout (e.g. an older commit in a git worktree) with the same method, so a
+before/after table comes from one machine and one run.
+
+    python benchmarks/single.py [--repeat 5] [--repo PATH] [ps1 ps2 ps3]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
-from grader.assemble import assemble
-from grader.pipeline import GradeOptions, answer_key, grade_notebook, solution_notebook
-from grader.spec import load_course
+ROOT = Path(__file__).resolve().parent.parent
+
+NBCLIENT = """\
+import sys
+import nbformat
+from nbclient import NotebookClient
+nb = nbformat.read(sys.argv[1], as_version=4)
+NotebookClient(nb, timeout=900, kernel_name="python3").execute()
+"""
 
 
-def plain_python_seconds(code: str) -> float:
-    with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "solution.py"
-        script.write_text(code)
-        start = time.perf_counter()
-        subprocess.run([sys.executable, str(script)], check=True, cwd=tmp,
-                       stdout=subprocess.DEVNULL)
-        return time.perf_counter() - start
+def timed(argv: list[str], repo: Path, cwd: Path) -> float:
+    """Wall seconds of one process; fails loudly if it fails."""
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def solution_code(notebook: Path) -> str:
+    """The code cells of a solution notebook, as one plain Python script."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    return "\n\n".join("".join(c["source"]) for c in cells) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("assignments", nargs="*", default=["ps1", "ps2", "ps3"])
-    parser.add_argument("--course", default="course.yaml")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("assignments", nargs="*", default=["ps1", "ps3"])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repo", type=Path, default=ROOT, help="checkout to time")
     args = parser.parse_args()
-    course = load_course(args.course)
-    with tempfile.TemporaryDirectory() as release:
-        options = GradeOptions(release=Path(release))
-        print(f"{'assignment':<11} {'python s':>9} {'grade s':>9} {'ratio':>6} "
-              f"{'sandboxed s':>12} {'ratio':>6} {'sandbox adds s':>15}  (median of {args.repeat})")
-        sandboxed = replace(options, sandbox="require")
+    repo = args.repo.resolve()
+    grade = [sys.executable, "-m", "grader"]
+    with tempfile.TemporaryDirectory(prefix="grade-bench-") as tmp:
+        work = Path(tmp)
+        release = repo / "release"  # where `grade` looks for the answer keys
+        print(f"building the release of {repo} ...", file=sys.stderr)
+        timed([*grade, "build"], repo, repo)
+        script = work / "nbclient_run.py"
+        script.write_text(NBCLIENT)
+        commands: dict[str, dict[str, list[str]]] = {}
         for aid in args.assignments:
-            key = answer_key(course, aid, options)
-            nb = solution_notebook(course, aid)
-            code = "\n\n".join(s.source for s in assemble(course, aid, nb).steps
-                               if s.role != "export")
-            py: list[float] = []
-            times: dict[str, list[float]] = {"off": [], "require": []}
-            for _ in range(args.repeat):
-                py.append(plain_python_seconds(code))
-                for opts in (replace(options, sandbox="off"), sandboxed):
-                    start = time.perf_counter()
-                    result = grade_notebook(course, aid, nb, "solution", key, opts)
-                    times[opts.sandbox].append(time.perf_counter() - start)
-                    assert result.score == result.max_score, result
-            p = statistics.median(py)
-            g, s = (statistics.median(times[m]) for m in ("off", "require"))
-            print(f"{aid:<11} {p:>9.2f} {g:>9.2f} {g / p:>6.2f} {s:>12.2f} {s / p:>6.2f} "
-                  f"{s - g:>15.2f}")
+            notebook = release / "solution" / f"{aid}.ipynb"
+            (work / f"{aid}.py").write_text(solution_code(notebook))
+            out = work / f"out-{aid}"
+            commands[aid] = {
+                "python": [sys.executable, str(work / f"{aid}.py")],
+                "nbclient": [sys.executable, str(script), str(notebook)],
+                "grade": [*grade, str(notebook), "--out", str(out)],
+            }
+        help_times: list[float] = []
+        times = {aid: {k: [] for k in cmds} for aid, cmds in commands.items()}
+        for round_ in range(args.repeat):
+            help_times.append(timed([*grade, "--help"], repo, work))
+            for aid, cmds in commands.items():
+                names = list(cmds)
+                shift = round_ % len(names)
+                for name in names[shift:] + names[:shift]:
+                    times[aid][name].append(timed(cmds[name], repo, repo))
+            print(f"round {round_ + 1}/{args.repeat} done", file=sys.stderr)
+    print(f"\n{repo} (median of {args.repeat}, whole processes)\n")
+    columns = ("assignment", "python s", "bare nbclient s", "grade s", "grade / nbclient",
+               "grade / python")
+    print("| " + " | ".join(columns) + " |")
+    print("|---" * len(columns) + "|")
+    for aid, t in times.items():
+        py, nbc, gr = (statistics.median(t[k]) for k in ("python", "nbclient", "grade"))
+        print(f"| {aid} | {py:.2f} | {nbc:.2f} | {gr:.2f} | {gr / nbc:.2f} | {gr / py:.2f} |")
+    print(f"\n`grade --help`: {statistics.median(help_times):.3f} s")
 
 
 if __name__ == "__main__":

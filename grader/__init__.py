@@ -1,7 +1,7 @@
 """grade: automated grading of notebook exercises.
 
-The public API is loaded lazily, so that ``grader.exporter`` and ``grader.datasets`` stay
-cheap to import inside a student's kernel.
+The public API is loaded lazily, so that ``grader.kernel.exporter`` and ``grader.datasets``
+stay cheap to import inside a student's kernel, and ``grade --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .build import build
     from .errors import GraderError
-    from .pipeline import GradeOptions, build, grade
+    from .pipeline import GradeOptions, grade
     from .results import GradeResult
     from .spec import load_course
 
@@ -29,7 +30,7 @@ __all__ = [
 _WHERE = {
     "GraderError": "errors",
     "GradeOptions": "pipeline",
-    "build": "pipeline",
+    "build": "build",
     "grade": "pipeline",
     "GradeResult": "results",
     "load_course": "spec",

@@ -8,15 +8,15 @@ reported as notices, never trusted and never fatal.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
-
-import nbformat
-from nbformat import NotebookNode
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import SubmissionError
 from .spec import Course
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 
@@ -28,7 +28,7 @@ class Step:
     role: Literal["setup", "answer", "export"]
     exercise: str  # the exercise id (the topic id for setup steps)
     source: str = ""
-    spec: dict[str, Any] = field(default_factory=dict)  # export steps: the answer spec
+    spec: dict[str, Any] = field(default_factory=dict)  # export steps: the export recipe
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,8 @@ def read_notebook(path: Path) -> NotebookNode:
             f"{path.name}: an nbformat {version} notebook; this course's notebooks are "
             "nbformat 4 (start from the released notebook, or save it again in Jupyter)"
         )
+    import nbformat  # here: a kernel is booting meanwhile (see pipeline.grade)
+
     try:
         nb = nbformat.reads(json.dumps(data), as_version=4)
     except Exception as e:
@@ -110,7 +112,7 @@ def assemble(course: Course, assignment_id: str, submission: NotebookNode) -> As
             source = ex.starter
             notices.append(f"no answer cell for {eid!r} was found; it was graded as unanswered")
         steps.append(Step("answer", eid, source))
-        steps.append(Step("export", eid, spec=asdict(ex.answer)))
+        steps.append(Step("export", eid, spec=ex.answer.export_spec()))
     return Assembled(tuple(steps), tuple(notices), frozenset(missing))
 
 

@@ -1,26 +1,40 @@
 """The ``grade`` command: thin wrappers that parse options, call the library and print.
 
-Errors: every GraderError becomes one ``Error: ...`` line and exit code 1; anything
-unexpected becomes one line and exit code 2 (``--debug`` shows the traceback).
+Errors: a GraderError (an operator's or course's mistake, an unreadable submission) becomes
+one ``Error: ...`` line and exit code 1; anything unexpected becomes one line and exit code
+2. ``--debug`` shows tracebacks instead, and the kernel's own output. Only click is imported
+up front: ``grade --help`` stays fast, and a kernel starts before the heavy imports.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
 from .errors import GraderError, SpecError
-from .pipeline import GradeOptions, build, grade
-from .report import terminal_table, write_reports
-from .sandbox import SandboxMode
-from .spec import Course, load_course
+from .limits import Limits
+from .sanitize import clean_text, one_line
+
+if TYPE_CHECKING:
+    from .execute.sandbox import SandboxMode
+    from .pipeline import GradeOptions
+    from .spec import Course
 
 COURSE_FILE = "course.yaml"
+DEBUG = "grade.debug"
+
+
+def _error(message: str) -> None:
+    """Print one error line (the only place ``Error:`` is printed)."""
+    click.echo(f"Error: {one_line(message)}", err=True)
+
+
+def _debug(ctx: click.Context) -> bool:
+    return bool(ctx.meta.get(DEBUG))
 
 
 class _Group(click.Group):
@@ -32,36 +46,37 @@ class _Group(click.Group):
         return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
-        debug = "--debug" in sys.argv
         try:
             return super().invoke(ctx)
-        except GraderError as e:
-            if debug:
-                raise
-            raise click.ClickException(str(e)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
         except Exception as e:
-            if debug:
+            if _debug(ctx):
                 raise
-            click.echo(
-                f"Error: internal error: {type(e).__name__}: {e} "
-                "(run again with --debug for the traceback)",
-                err=True,
+            if isinstance(e, GraderError):
+                _error(str(e))
+                ctx.exit(1)
+            _error(
+                f"internal error: {type(e).__name__}: {e} "
+                "(run again with --debug for the traceback)"
             )
             ctx.exit(2)
 
 
-def _find_course(course: str | None, near: Path | None = None) -> Course:
-    """Load the course: the given path, else course.yaml in or above the cwd or the file."""
-    if course:
-        return load_course(Path(course))
-    starts = [Path.cwd()] + ([near.resolve().parent] if near else [])
-    for start in starts:
-        for folder in (start, *start.parents):
-            if (folder / COURSE_FILE).is_file():
-                return load_course(folder / COURSE_FILE)
-    raise SpecError(f"no {COURSE_FILE} found here or above; pass --course PATH")
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[DEBUG] = True
+
+
+def _debug_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_set_debug,
+        help="Show tracebacks, and the kernel's own output.",
+    )(fn)
 
 
 _course_option = click.option(
@@ -70,29 +85,16 @@ _course_option = click.option(
     type=click.Path(dir_okay=True),
     help="course.yaml (default: found in or above the current folder)",
 )
-_debug_option = click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-
-LIMIT_FLAGS = (
-    ("--cell-timeout", "cell_timeout", click.FloatRange(min=1), "Seconds one cell may run."),
-    ("--timeout", "timeout", click.FloatRange(min=1), "Seconds a whole notebook may run."),
-    ("--memory", "memory", click.IntRange(min=64), "MiB of memory for the kernel and children."),
-    ("--processes", "processes", click.IntRange(min=4), "Processes and threads at once."),
-    ("--output", "output", click.IntRange(min=1), "KiB one cell may print."),
-    ("--total-output", "total_output", click.IntRange(min=1), "KiB a notebook may print."),
-    ("--disk", "disk", click.IntRange(min=1), "MiB the kernel may write."),
-)
-
-
-def _grade_options(sandbox: SandboxMode, limits: dict[str, float | None]) -> GradeOptions:
-    """Grading options from the command line: only the limits that were given."""
-    given = {k: v for k, v in limits.items() if v is not None}
-    return GradeOptions(limits=given, sandbox=sandbox)
 
 
 def _limit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """--sandbox, and one flag per limit (they override course.yaml `limits:`)."""
-    for flag, name, kind, text in reversed(LIMIT_FLAGS):
-        fn = click.option(flag, name, type=kind, help=text)(fn)
+    """--sandbox, and one flag per field of Limits (they override course.yaml `limits:`)."""
+    for limit in reversed(fields(Limits)):
+        minimum = limit.metadata["min"]
+        integer = limit.type in (int, "int")
+        kind = click.IntRange(min=minimum) if integer else click.FloatRange(min=minimum)
+        flag = "--" + limit.name.replace("_", "-")
+        fn = click.option(flag, limit.name, type=kind, help=limit.metadata["help"])(fn)
     return click.option(
         "--sandbox",
         type=click.Choice(["auto", "require", "off"]),
@@ -103,8 +105,31 @@ def _limit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+def _grade_options(sandbox: SandboxMode, limits: dict[str, float | None]) -> GradeOptions:
+    """Grading options from the command line: only the limits that were given."""
+    from .pipeline import GradeOptions
+
+    given = {k: v for k, v in limits.items() if v is not None}
+    return GradeOptions(limits=given, sandbox=sandbox)
+
+
+def _find_course(course: str | None, near: Path | None = None) -> Course:
+    """Load the course: the given path, else course.yaml in or above the cwd or the file."""
+    from .spec import load_course
+
+    if course:
+        return load_course(Path(course))
+    starts = [Path.cwd()] + ([near.resolve().parent] if near else [])
+    for start in starts:
+        for folder in (start, *start.parents):
+            if (folder / COURSE_FILE).is_file():
+                return load_course(folder / COURSE_FILE)
+    raise SpecError(f"no {COURSE_FILE} found here or above; pass --course PATH")
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="grade")
+@_debug_option
 def main() -> None:
     """Grade notebook exercises: build a course, grade submissions.
 
@@ -127,11 +152,7 @@ def main() -> None:
 @_limit_options
 @_debug_option
 def build_cmd(
-    course: str | None,
-    out: str | None,
-    sandbox: SandboxMode,
-    debug: bool,
-    **limits: float | None,
+    course: str | None, out: str | None, sandbox: SandboxMode, **limits: float | None
 ) -> None:
     """Render student and solution notebooks, make answer keys, self-check.
 
@@ -143,17 +164,22 @@ def build_cmd(
 
         grade build --course course.yaml --out release/
     """
+    from .build import build
+
     spec = _find_course(course)
     out_dir = Path(out) if out else spec.root / "release"
-    console = Console(stderr=True)
     options = _grade_options(sandbox, limits)
-    built = build(spec, out_dir, options, progress=lambda m: console.print(f"[dim]{m}[/dim]"))
+    built = build(spec, out_dir, options, progress=_progress)
     for b in built:
         click.echo(
             f"{b.id}: solution {b.solution_score:g}/{b.max_score:g}, "
             f"starter {b.starter_score:g} -> {b.student}, {b.solution}"
         )
     click.echo(f"Built {len(built)} assignments in {out_dir}")
+
+
+def _progress(message: str) -> None:
+    click.secho(message, err=True, dim=True)
 
 
 @main.command("submit")
@@ -170,13 +196,15 @@ def build_cmd(
 )
 @_limit_options
 @_debug_option
+@click.pass_context
 def submit_cmd(
+    ctx: click.Context,
+    /,
     notebooks: tuple[Path, ...],
     course: str | None,
     assignment: str | None,
     out: Path | None,
     sandbox: SandboxMode,
-    debug: bool,
     **limits: float | None,
 ) -> None:
     """Grade notebooks: print a score table, write NAME.report.html and NAME.results.json.
@@ -190,32 +218,34 @@ def submit_cmd(
 
         grade my_work.ipynb --assignment ps1 --out reports/
     """
+    from .pipeline import grade
+
     spec = _find_course(course, notebooks[0])
-    console = Console()
-    errors = Console(stderr=True)
     options = _grade_options(sandbox, limits)
-    failed = []
+    failed = 0
     for notebook in notebooks:
         try:
-            result = grade(
-                notebook,
-                spec,
-                assignment,
-                options,
-                progress=lambda m: errors.print(f"[dim]{m}[/dim]"),
-            )
+            result = grade(notebook, spec, assignment, options, progress=_progress)
         except GraderError as e:
-            if len(notebooks) == 1 or debug:
+            if len(notebooks) == 1 or _debug(ctx):
                 raise
-            failed.append(str(e))
-            click.echo(f"Error: {e}", err=True)
+            failed += 1
+            _error(str(e))
             continue
+        from rich.console import Console
+
+        from .report import terminal_table, write_reports
+
         folder = out or notebook.parent
         html = folder / f"{notebook.stem}.report.html"
         write_reports(result, html, folder / f"{notebook.stem}.results.json")
+        console = Console()
         terminal_table(result, console)
-        console.print(f"Report: {html}")
+        console.print(f"Report: {html}", markup=False, highlight=False)
+        if _debug(ctx):
+            click.echo(
+                f"Kernel output of {one_line(notebook.name)} (its own stdout/stderr):", err=True
+            )
+            click.echo(clean_text(result.log) or "(nothing)", err=True)
     if failed:
-        raise click.ClickException(
-            f"{len(failed)} of {len(notebooks)} notebooks could not be graded"
-        )
+        raise GraderError(f"{failed} of {len(notebooks)} notebooks could not be graded")

@@ -4,8 +4,9 @@ Imported both in the student's kernel (to get training data) and in the grader p
 evaluate exported weights on data the student never saw). Without real CIFAR-10 on disk,
 both sides use :func:`synthetic_cifar`: CIFAR-shaped images whose class is carried by an
 oriented, noisy sinusoidal texture and a weak colour tint, learnable by a small CNN in seconds.
-Set ``GRADE_CIFAR10_DIR`` (or pass ``cifar10_dir``) to a folder holding the CIFAR-10
-"python version" batches to use the real data instead.
+In the kernel, ``GRADE_CIFAR10_DIR`` (which the grader sets from the course's one resolved
+``data.cifar10`` setting) names a folder of the CIFAR-10 "python version" batches to use the
+real data instead; the grader passes that same folder to :func:`holdout_data` explicitly.
 """
 
 from __future__ import annotations
@@ -252,7 +253,10 @@ def training_data(
     Returns:
         Images (n, 3, 32, 32) float32 and labels (n,) int64.
     """
-    return _split(n, seed, cifar10_dir, train=True)
+    folder = _configured_dir(cifar10_dir)
+    if folder is not None:
+        return load_cifar10(folder, train=True, limit=n)
+    return synthetic_cifar(n, seed)
 
 
 def holdout_data(
@@ -264,21 +268,14 @@ def holdout_data(
         n: Number of samples (at most; the real test split has 10000).
         seed: Seed of the synthetic data, kept secret from students and different from the
             training seed; ignored for real CIFAR-10.
-        cifar10_dir: CIFAR-10 folder; defaults to ``$GRADE_CIFAR10_DIR`` when set and
-            non-empty.
+        cifar10_dir: CIFAR-10 folder, or None for synthetic data (the environment is not
+            read: the grader passes the course's resolved setting).
 
     Returns:
         Images (n, 3, 32, 32) float32 and labels (n,) int64.
     """
-    return _split(n, seed, cifar10_dir, train=False)
-
-
-def _split(
-    n: int, seed: int, cifar10_dir: str | os.PathLike[str] | None, *, train: bool
-) -> tuple[torch.Tensor, torch.Tensor]:
-    folder = _configured_dir(cifar10_dir)
-    if folder is not None:
-        return load_cifar10(folder, train=train, limit=n)
+    if cifar10_dir is not None:
+        return load_cifar10(cifar10_dir, train=False, limit=n)
     return synthetic_cifar(n, seed)
 
 
@@ -309,7 +306,7 @@ def accuracy(
     model.eval()
     correct = 0
     try:
-        with torch.no_grad():
+        with torch.inference_mode():
             for start in range(0, len(x), batch_size):
                 logits = model(x[start : start + batch_size].to(device))
                 labels = y[start : start + batch_size].to(device)

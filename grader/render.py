@@ -93,8 +93,9 @@ def render_assignment(
 
 
 def answer_cell_id(exercise_id: str) -> str:
-    """The nbformat cell id of an exercise's answer cell (stable across builds)."""
-    return f"answer-{exercise_id}"[:64]
+    """The nbformat cell id of an exercise's answer cell (stable across builds; ids are at most
+    56 characters, so it fits nbformat's 64)."""
+    return f"answer-{exercise_id}"
 
 
 def _cell(cell: NotebookNode, gid: str, role: str) -> NotebookNode:

@@ -67,6 +67,8 @@ class GradeResult:
     exercises: tuple[ExerciseResult, ...]
     notices: tuple[str, ...] = field(default=())
     graded_at: str = ""
+    # The kernel process's own stdout/stderr (sanitized, capped): for `--debug`, not reports.
+    log: str = field(default="", repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data view (JSON-serialisable)."""

@@ -74,7 +74,7 @@ def reference_object(course: Course, exercise_id: str, reference: str) -> Any:
     the setup: the sections before it are not run (they may train models).
     """
     section, _, name = reference.rpartition(":")
-    ns = _namespace(course, section or exercise_id, preamble=False)
+    ns = _namespace(course, "section", section or exercise_id)
     if name not in ns:
         raise SpecError(f"the solution of {section or exercise_id!r} does not define {name!r}")
     return ns[name]
@@ -82,41 +82,57 @@ def reference_object(course: Course, exercise_id: str, reference: str) -> Any:
 
 def custom_check(course: Course, topic: str, name: str) -> Callable[..., Any]:
     """The custom check function ``name`` from the topic's solutions preamble."""
-    fn = _namespace(course, topic, preamble=True).get(name)
+    fn = _namespace(course, "preamble", topic).get(name)
     if not callable(fn):
         raise SpecError(f"custom check {name!r} is not defined in the preamble of {topic}.py")
     return fn  # type: ignore[no-any-return]
 
 
+def setup_namespace(course: Course, topic: str) -> dict[str, Any]:
+    """The variables a topic's setup defines, run in this process (trusted code)."""
+    return _namespace(course, "setup", topic)
+
+
 # Namespaces are costly to build (they may import torch or make data): keep them per course
 # version for the life of the process.
-_NAMESPACES: dict[tuple[str, str, str, bool], dict[str, Any]] = {}
+_NAMESPACES: dict[tuple[str, str, str, str], dict[str, Any]] = {}
 
 
-def _namespace(course: Course, key: str, *, preamble: bool) -> dict[str, Any]:
-    cache_key = (str(course.path), course.fingerprint, key, preamble)
+def _namespace(course: Course, what: str, key: str) -> dict[str, Any]:
+    """Run trusted code in a fresh namespace: a topic's solutions ``preamble``, a topic's
+    ``setup``, or an exercise's ``section`` after its topic's setup."""
+    cache_key = (str(course.path), course.fingerprint, what, key)
     if cache_key in _NAMESPACES:
         return _NAMESPACES[cache_key]
-    if preamble:
-        sol = load_solutions(course, key)
-        code = [(sol.preamble, sol.path)]
-        topic = key
-    else:
+    if what == "section":
         ex = course.exercises.get(key)
         if ex is None:
             raise SpecError(f"a reference names unknown exercise {key!r}", str(course.path))
         topic = ex.topic
-        sol = load_solutions(course, topic)
-        code = [(course.topics[topic].setup, f"<setup of {topic}>"), (sol.sections[key], sol.path)]
+    else:
+        topic = key
     ns: dict[str, Any] = {"__name__": f"grader_solutions_{topic}"}
-    for source, filename in code:
-        try:
-            exec(compile(source, filename, "exec"), ns)
-        except Exception as e:
-            what = "preamble" if preamble else f"section {key!r} (after the topic's setup)"
-            raise SpecError(
-                f"the {what} does not run on its own in the grader: {type(e).__name__}: {e}",
-                sol.path,
-            ) from None
+    if what == "preamble":
+        sol = load_solutions(course, topic)
+        source, filename, path = sol.preamble, sol.path, sol.path
+    elif what == "setup":
+        source, filename = course.topics[topic].setup, f"<setup of {topic}>"
+        path = course.topics[topic].path
+    else:  # the section runs after the setup: start from a copy of the setup's namespace
+        ns.update(_namespace(course, "setup", topic))
+        sol = load_solutions(course, topic)
+        source, filename, path = sol.sections[key], sol.path, sol.path
+    try:
+        exec(compile(source, filename, "exec"), ns)
+    except Exception as e:
+        what_ran = {
+            "preamble": "preamble",
+            "setup": f"setup of topic {topic!r}",
+            "section": f"section {key!r} (after the topic's setup)",
+        }[what]
+        raise SpecError(
+            f"the {what_ran} does not run on its own in the grader: {type(e).__name__}: {e}",
+            path,
+        ) from None
     _NAMESPACES[cache_key] = ns
     return ns

@@ -9,36 +9,50 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .errors import SpecError
+from .kinds import KINDS, REQUIRED, Option, export_spec
+from .limits import LIMIT_FIELDS, Limits
 
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,55}$")  # fits an nbformat cell id with a prefix
-KINDS = ("number", "array", "shape", "mapping", "module", "training", "custom")
-TOLERANT_KINDS = ("number", "array", "mapping")
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,55}$")  # "answer-" + id fits a 64-char nbformat cell id
+CIFAR10_ENV = "GRADE_CIFAR10_DIR"
 
 
 @dataclass(frozen=True)
 class Answer:
-    """How an exercise is answered and checked."""
+    """How an exercise is answered and checked: a kind of ``grader.kinds.KINDS``, the variable
+    the answer cell assigns, and the kind's options (every option present, defaults filled)."""
 
     kind: str
     name: str
-    rtol: float = 1e-5
-    atol: float = 1e-8
-    reference: str = ""  # module/training: "[exercise-id:]ClassName"
-    probe: tuple[int, ...] = ()
-    losses: str = "losses"
-    device: str = "device"
-    min_accuracy: float = 0.0
-    holdout: int = 2000
-    check: str = ""  # custom: function name in the topic's solutions preamble
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, kind: str, name: str, **options: Any) -> Answer:
+        """An answer spec in code: unknown options are errors, defaults are filled in."""
+        declared = {o.name: o for o in KINDS[kind].options}
+        unknown = sorted(set(options) - set(declared))
+        missing = [n for n, o in declared.items() if o.default is REQUIRED and n not in options]
+        if unknown or missing:
+            raise SpecError(f"answer of kind {kind}: unknown {unknown}, missing {missing}")
+        filled = {n: options.get(n, o.default) for n, o in declared.items()}
+        return cls(kind, name, filled)
+
+    def __getitem__(self, option: str) -> Any:
+        """An option's value; prompt templates may also write ``answer.<option>``."""
+        return self.options[option]
+
+    def export_spec(self) -> dict[str, Any]:
+        """What the kernel's export step needs to know (plain data)."""
+        return export_spec(self.kind, self.name, self.options)
 
 
 @dataclass(frozen=True)
@@ -70,22 +84,6 @@ class Topic:
 
 
 @dataclass(frozen=True)
-class Limits:
-    """What one submission may use. Defaults fit the shipped course with room to spare."""
-
-    cell_timeout: float = 120.0  # seconds one cell may run
-    timeout: float = 900.0  # seconds the whole notebook may run
-    memory: int = 4096  # MiB, the kernel and every process it starts
-    processes: int = 64  # processes and threads at once
-    output: int = 1024  # KiB one cell may print
-    total_output: int = 8192  # KiB the whole notebook may print
-    disk: int = 256  # MiB written in the work dir (and /tmp)
-
-
-LIMIT_FIELDS = ("cell_timeout", "timeout", "memory", "processes", "output", "total_output", "disk")
-
-
-@dataclass(frozen=True)
 class Assignment:
     """An ordered list of exercises with a due date."""
 
@@ -108,7 +106,7 @@ class Course:
     path: Path
     solutions_dir: Path
     limits: Limits
-    cifar10_dir: str | None
+    cifar10_dir: Path | None  # resolved: data.cifar10 (beside course.yaml) or $GRADE_CIFAR10_DIR
     assignments: tuple[Assignment, ...]
     topics: Mapping[str, Topic]
     exercises: Mapping[str, Exercise]
@@ -133,7 +131,7 @@ class _Map(dict[str, Any]):
     key_lines: dict[str, int]
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     pass
 
 
@@ -275,13 +273,7 @@ def load_course(path: str | Path = "course.yaml") -> Course:
     exercises_dir = root / f.get("exercises", str, "exercises")
     solutions_dir = root / f.get("solutions", str, "solutions")
     limits = _limits(f)
-    cifar10 = None
-    if "data" in f.data and f.data["data"] is not None:
-        d = _Fields(f.data["data"], path, "data.", f.line_of("data"))
-        d.check_keys(("cifar10",))
-        cifar10 = d.data.get("cifar10")
-        if cifar10 is not None and not isinstance(cifar10, str):
-            raise d.fail("cifar10", "expected a folder path or null")
+    cifar10 = _cifar10_dir(f, root)
 
     topics, exercises = _load_exercises(exercises_dir)
     assignments = _assignments(f, exercises)
@@ -305,16 +297,42 @@ def load_course(path: str | Path = "course.yaml") -> Course:
     )
 
 
+def _cifar10_dir(f: _Fields, root: Path) -> Path | None:
+    """The one CIFAR-10 folder of the course, absolute: ``data.cifar10`` (relative to the
+    course folder), else ``$GRADE_CIFAR10_DIR`` (relative to the current folder), else None."""
+    value: Any = None
+    if "data" in f.data and f.data["data"] is not None:
+        d = _Fields(f.data["data"], f.path, "data.", f.line_of("data"))
+        d.check_keys(("cifar10",))
+        value = d.data.get("cifar10")
+        if value is not None and not isinstance(value, str):
+            raise d.fail("cifar10", "expected a folder path or null")
+        if value:
+            folder = (root / value).resolve()
+            if not folder.is_dir():
+                raise d.fail("cifar10", f"folder not found: {folder}")
+            return folder
+    env = os.environ.get(CIFAR10_ENV, "")
+    if env:
+        folder = Path(env).resolve()
+        if not folder.is_dir():
+            raise SpecError(f"{CIFAR10_ENV}: folder not found: {folder}")
+        return folder
+    return None
+
+
 def _limits(f: _Fields) -> Limits:
     if "limits" not in f.data or f.data["limits"] is None:
         return Limits()
     lf = _Fields(f.data["limits"], f.path, "limits.", f.line_of("limits"))
     lf.check_keys(LIMIT_FIELDS)
     values: dict[str, Any] = {}
-    for name in LIMIT_FIELDS:
-        default = getattr(Limits, name)
-        value = lf.number(name, default, positive=True)
-        values[name] = int(value) if isinstance(default, int) else value
+    for limit in fields(Limits):
+        if limit.name in lf.data and lf.data[limit.name] is not None:
+            value = lf.number(limit.name, None, positive=True)
+            if value < limit.metadata["min"]:
+                raise lf.fail(limit.name, f"must be at least {limit.metadata['min']:g}")
+            values[limit.name] = int(value) if isinstance(limit.default, int) else value
     return Limits(**values)
 
 
@@ -437,57 +455,50 @@ def _exercise(e: _Fields, topic: str) -> Exercise:
     )
 
 
-_KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    "number": ("rtol", "atol"),
-    "array": ("rtol", "atol"),
-    "shape": (),
-    "mapping": ("rtol", "atol"),
-    "module": ("reference", "probe"),
-    "training": ("reference", "losses", "device", "min_accuracy", "holdout"),
-    "custom": ("check",),
-}
-
-
 def _answer(a: _Fields) -> Answer:
-    kind = a.get("kind", str)
-    if kind not in KINDS:
-        raise a.fail("kind", f"unknown kind {kind!r} (one of: {', '.join(KINDS)})")
-    a.check_keys(("kind", "name", *_KIND_FIELDS[kind]))
+    kind_name = a.get("kind", str)
+    if kind_name not in KINDS:
+        raise a.fail("kind", f"unknown kind {kind_name!r} (one of: {', '.join(KINDS)})")
+    kind = KINDS[kind_name]
+    a.check_keys(("kind", "name", *(o.name for o in kind.options)))
     name = a.get("name", str)
     if not name.isidentifier():
         raise a.fail("name", f"{name!r} is not a Python variable name")
-    kw: dict[str, Any] = {}
-    if kind in TOLERANT_KINDS:
-        kw["rtol"] = a.number("rtol", Answer.rtol)
-        kw["atol"] = a.number("atol", Answer.atol)
-    if kind in ("module", "training"):
-        ref = a.get("reference", str)
-        if not re.match(r"^([a-z0-9][a-z0-9_-]*:)?[A-Za-z_][A-Za-z0-9_]*$", ref):
-            raise a.fail("reference", f"{ref!r} should be ClassName or exercise-id:ClassName")
-        kw["reference"] = ref
-    if kind == "module":
-        probe = a.get("probe", list)
-        if not probe or not all(
-            isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in probe
+    return Answer(kind=kind_name, name=name, options={o.name: _option(a, o) for o in kind.options})
+
+
+def _option(a: _Fields, option: Option) -> Any:
+    """Read and check one option of an answer spec, by its type (see grader.kinds)."""
+    key, default = option.name, option.default
+    if option.type in ("tolerance", "number", "fraction"):
+        value = a.number(key, None if default is REQUIRED else default)
+        if option.type == "fraction" and value > 1:
+            raise a.fail(key, "expected a fraction between 0 and 1")
+        return value
+    if option.type == "holdout":
+        count: int = a.get(key, int, None if default is REQUIRED else default)
+        if count <= 0:
+            raise a.fail(key, "expected a positive integer")
+        return count
+    if option.type == "shape":
+        if default is not REQUIRED and a.data.get(key) is None:
+            return tuple(default)
+        shape = a.get(key, list)
+        if not shape or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape
         ):
-            raise a.fail("probe", "expected a list of positive integers (an input shape)")
-        kw["probe"] = tuple(probe)
-    if kind == "training":
-        for var in ("losses", "device"):
-            value = a.get(var, str, getattr(Answer, var))
-            if not value.isidentifier():
-                raise a.fail(var, f"{value!r} is not a Python variable name")
-            kw[var] = value
-        kw["min_accuracy"] = a.number("min_accuracy", 0.0)
-        if kw["min_accuracy"] > 1:
-            raise a.fail("min_accuracy", "expected a fraction between 0 and 1")
-        holdout = a.get("holdout", int, Answer.holdout)
-        if holdout <= 0:
-            raise a.fail("holdout", "expected a positive integer")
-        kw["holdout"] = holdout
-    if kind == "custom":
-        check = a.get("check", str)
-        if not check.isidentifier():
-            raise a.fail("check", f"{check!r} is not a function name")
-        kw["check"] = check
-    return Answer(kind=kind, name=name, **kw)
+            raise a.fail(key, "expected a list of positive integers (an input shape)")
+        return tuple(shape)
+    if option.type == "arguments":
+        args = a.get(key, list, list(default))
+        if not all(isinstance(v, (int, float, str, bool)) for v in args):
+            raise a.fail(key, "expected a list of numbers, text or booleans")
+        return tuple(args)
+    text: str = a.get(key, str, None if default is REQUIRED else default)
+    if option.type == "reference":
+        if not re.match(r"^([a-z0-9][a-z0-9_-]*:)?[A-Za-z_][A-Za-z0-9_]*$", text):
+            raise a.fail(key, f"{text!r} should be ClassName or exercise-id:ClassName")
+    elif not text.isidentifier():  # function, variable, setup
+        what = "function" if option.type == "function" else "Python variable"
+        raise a.fail(key, f"{text!r} is not a {what} name")
+    return text

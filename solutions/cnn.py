@@ -1,32 +1,34 @@
-"""Reference solutions: the CIFAR10Model, its receptive field and cost, and its training."""
+"""Reference solutions: the CIFAR10Model, its receptive field and cost, a sanity check, and
+its training."""
 
 # %% cnn-model
 class CIFAR10Model(nn.Module):
-    def __init__(self):
+    def __init__(self, in_channels, output_dim):
         super().__init__()
-        self.conv1 = nn.Conv2d(3, 32, kernel_size=3, padding=1)
-        self.bn1 = nn.BatchNorm2d(32)
-        self.conv2 = nn.Conv2d(32, 64, kernel_size=3, padding=1)
-        self.bn2 = nn.BatchNorm2d(64)
-        self.pool = nn.MaxPool2d(2)
-        self.gap = nn.AdaptiveAvgPool2d(1)
-        self.flatten = nn.Flatten()
-        self.fc = nn.Linear(64, 10)
+        self.feature_extractor = nn.Sequential(
+            nn.Conv2d(in_channels, 32, kernel_size=3),  # (N, 32, 30, 30)
+            nn.BatchNorm2d(32),
+            nn.ReLU(),
+            nn.MaxPool2d(kernel_size=2),  # (N, 32, 15, 15)
+            nn.Conv2d(32, 64, kernel_size=3),  # (N, 64, 13, 13)
+            nn.BatchNorm2d(64),
+            nn.ReLU(),
+            nn.MaxPool2d(kernel_size=2),  # (N, 64, 6, 6): 13 // 2 = 6
+            nn.AdaptiveAvgPool2d(output_size=(1, 1)),  # (N, 64, 1, 1)
+        )
+        self.flatten = nn.Flatten(start_dim=1)  # (N, 64)
+        self.classifier = nn.Sequential(nn.Linear(64, output_dim))  # (N, 10) logits
 
     def forward(self, x):
-        x = self.pool(torch.relu(self.bn1(self.conv1(x))))  # (N, 32, 16, 16)
-        x = self.pool(torch.relu(self.bn2(self.conv2(x))))  # (N, 64, 8, 8)
-        x = self.gap(x)  # (N, 64, 1, 1)
-        x = self.flatten(x)  # (N, 64)
-        return self.fc(x)  # (N, 10) logits
+        return self.classifier(self.flatten(self.feature_extractor(x)))
 
 
-model = CIFAR10Model()
+model = CIFAR10Model(in_channels=3, output_dim=10)
 # sum(p.numel() for p in model.parameters()) == 20234
 
 # %% cnn-receptive-field
 r, j = 1, 1  # receptive field and jump, in input pixels
-for k, s in [(3, 1), (2, 2), (3, 1), (2, 2)]:  # conv1, pool, conv2, pool
+for k, s in [(3, 1), (2, 2), (3, 1), (2, 2)]:  # conv, max-pool, conv, max-pool
     r = r + (k - 1) * j
     j = j * s
 receptive_field = r
@@ -34,20 +36,36 @@ receptive_field = r
 
 # %% cnn-macs
 c_in, c_out, k = 3, 32, 3
-h_out = w_out = (32 + 2 * 1 - (k - 1) - 1) // 1 + 1  # padding 1: 32 x 32 outputs per channel
+h_out = w_out = (32 + 2 * 0 - (k - 1) - 1) // 1 + 1  # no padding: 30 x 30 outputs per channel
 conv1_macs = c_out * h_out * w_out * k * k * c_in
-# 32 * 32 * 32 * 27 = 884736
+# 32 * 30 * 30 * 27 = 777600
+
+# %% cnn-overfit
+torch.manual_seed(0)
+overfit_model = CIFAR10Model(3, 10)
+loss_fn = nn.CrossEntropyLoss()
+optimizer = torch.optim.Adam(overfit_model.parameters(), lr=0.01)
+
+overfit_losses = []
+for epoch in range(10):
+    output = overfit_model(batch_x)
+    loss = loss_fn(output, batch_y)
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    overfit_losses.append(loss.item())
+    print(f"epoch {epoch + 1:2}/10: loss {loss.item():.4f}")
 
 # %% cnn-train
 device = "cuda" if torch.cuda.is_available() else "cpu"
 torch.manual_seed(0)
 
-model = CIFAR10Model().to(device)
+model = CIFAR10Model(3, 10).to(device)
 loss_fn = nn.CrossEntropyLoss()
 optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
 
 batch_size = 64
-epochs = 3
+epochs = 2
 losses = []
 
 model.train()  # BatchNorm uses batch statistics and updates its running averages

@@ -27,25 +27,34 @@ h = out_size(15, k=2, s=2)  # (15 - 1 - 1) // 2 + 1 = 7
 shape_pool = (2, 32, h, h)
 # (2, 32, 7, 7)
 
-# %% cifar-block1
-N = 8
-h = out_size(32, k=3, p=1)  # 3x3 conv, padding 1: 32 -> 32
-h = out_size(h, k=2, s=2)  # MaxPool2d(2): 32 -> 16
-shape_block1 = (N, 32, h, h)
-# (8, 32, 16, 16)
+# %% cifar-conv1
+N = 3
+h = out_size(32, k=3)  # no padding: 32 -> 30
+shape_conv1 = (N, 32, h, h)
+# (3, 32, 30, 30)
 
-# %% cifar-block2
-h = out_size(h, k=3, p=1)  # 16 -> 16
-h = out_size(h, k=2, s=2)  # 16 -> 8
-shape_block2 = (N, 64, h, h)
-# (8, 64, 8, 8)
+# %% cifar-pool1
+h = out_size(32, k=3)
+h = out_size(h, k=2, s=2)  # MaxPool2d(2): 30 -> 15
+shape_pool1 = (N, 32, h, h)
+# (3, 32, 15, 15)
+
+# %% cifar-conv2
+h = out_size(15, k=3)  # 15 -> 13
+shape_conv2 = (N, 64, h, h)
+# (3, 64, 13, 13)
+
+# %% cifar-pool2
+h = out_size(13, k=2, s=2)  # (13 - 1 - 1) // 2 + 1 = 6: the last row and column are dropped
+shape_pool2 = (N, 64, h, h)
+# (3, 64, 6, 6)
 
 # %% cifar-gap
-shape_gap = (N, 64, 1, 1)  # AdaptiveAvgPool2d(1): one average per channel
+shape_gap = (N, 64, 1, 1)  # AdaptiveAvgPool2d((1, 1)): one average per channel
 
 # %% cifar-flatten
 shape_flat = (N, 64 * 1 * 1)
-# (8, 64)
+# (3, 64)
 
 # %% cifar-logits
 shape_logits = (N, 10)  # Linear(64, 10)

@@ -153,9 +153,10 @@ def make_notebook():
 @pytest.fixture(scope="session")
 def built_course(tmp_path_factory):
     """A copy of the shipped course, built once (release notebooks and keys) for the session."""
-    from grader.pipeline import build
-    from grader.spec import load_course
     from shipped import copy_course
+
+    from grader.build import build
+    from grader.spec import load_course
 
     course = load_course(copy_course(tmp_path_factory.mktemp("course")))
     built = build(course, course.root / "release")

@@ -123,3 +123,77 @@ def _tiny_course(root):
         "    prompt: Assign 2.\n    answer: {kind: number, name: x}\n")
     (root / "solutions" / "t.py").write_text("# %% two\nx = 2\n")
     return root / "course.yaml"
+
+
+def test_limit_flags_come_from_the_one_declaration():
+    from dataclasses import fields
+
+    from grader.limits import Limits
+
+    for command in ("build", "submit"):
+        text = CliRunner().invoke(main, [command, "--help"]).output
+        for limit in fields(Limits):
+            assert "--" + limit.name.replace("_", "-") in text, (command, limit.name)
+
+
+def test_a_limit_below_its_minimum_is_a_usage_error(tmp_path, monkeypatch):
+    course = _tiny_course(tmp_path)
+    result = run("build", "--course", course, "--memory", "8", cwd=tmp_path,
+                 monkeypatch=monkeypatch)
+    assert result.exit_code == 2 and "--memory" in result.output
+
+
+def test_debug_is_a_real_option_that_shows_the_traceback(tmp_path, monkeypatch):
+    course = _tiny_course(tmp_path)
+    sub = tmp_path / "bad.ipynb"
+    sub.write_bytes(b"{not json")
+    plain = run(sub, "--course", course, cwd=tmp_path, monkeypatch=monkeypatch)
+    assert plain.exit_code == 1 and "Traceback" not in plain.output
+    for args in ([sub, "--course", course, "--debug"], ["--debug", "submit", sub, "--course",
+                                                         course]):
+        debug = run(*args, cwd=tmp_path, monkeypatch=monkeypatch)
+        assert debug.exit_code == 1
+        assert type(debug.exception).__name__ == "SubmissionError"  # raised, not swallowed
+
+
+def test_an_internal_error_is_one_line_and_exit_2(tmp_path, monkeypatch):
+    import grader.spec
+
+    def broken(path):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(grader.spec, "load_course", broken)
+    result = run("build", "--course", tmp_path / "course.yaml", cwd=tmp_path,
+                 monkeypatch=monkeypatch)
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: internal error: RuntimeError: a bug (run again with --debug for the traceback)\n")
+
+
+def test_several_unreadable_notebooks_give_one_error_line_each(tmp_path, monkeypatch):
+    course = _tiny_course(tmp_path)
+    for name in ("a.ipynb", "b.ipynb"):
+        (tmp_path / name).write_bytes(b"")
+    result = run(tmp_path / "a.ipynb", tmp_path / "b.ipynb", "--course", course, cwd=tmp_path,
+                 monkeypatch=monkeypatch)
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "Error: a.ipynb: the file is empty",
+        "Error: b.ipynb: the file is empty",
+        "Error: 2 of 2 notebooks could not be graded",
+    ]
+
+
+@pytest.mark.kernel
+def test_a_custom_check_that_raises_is_a_course_error(tmp_path, monkeypatch):
+    course = _tiny_course(tmp_path)
+    (tmp_path / "exercises" / "t.yaml").write_text(
+        "topic: t\ntitle: T\nexercises:\n  - id: two\n    title: Two\n    points: 1\n"
+        "    prompt: Assign 2.\n    answer: {kind: custom, name: x, check: strict}\n")
+    (tmp_path / "solutions" / "t.py").write_text(
+        "def strict(expected, got):\n    return got['value']\n\n# %% two\nx = 2\n")
+    result = run("build", "--course", course, cwd=tmp_path, monkeypatch=monkeypatch)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Error: exercise 'two': the custom check 'strict' raised TypeError: "
+        "'int' object is not subscriptable")

@@ -1,33 +1,28 @@
-"""Tests of grader.compare: table-driven edges of every comparator and of custom checks."""
+"""Tests of grader.judge.compare: table-driven edges of every comparator and of custom checks."""
 
 from __future__ import annotations
 
 import pytest
 
-from grader.compare import (
-    COMPARATORS,
+from grader.errors import CompareError
+from grader.judge.compare import (
     MAX_MISMATCHES,
     compare_array,
+    compare_custom,
     compare_mapping,
     compare_number,
     compare_shape,
-    run_custom,
 )
 from grader.results import CheckResult
 from grader.spec import Answer
 
-NUMBER = Answer(kind="number", name="x")  # rtol=1e-5, atol=1e-8
-EXACT_HALF = Answer(kind="number", name="x", rtol=0.0, atol=0.5)  # |got - exp| <= 0.5
-QUARTER = Answer(kind="number", name="x", rtol=0.25, atol=0.0)  # |got - exp| <= |exp| / 4
 
+def run_custom(fn, expected, got):
+    return compare_custom(fn, "my_check", expected, got)
 
-def test_comparators_table():
-    assert COMPARATORS == {
-        "number": compare_number,
-        "array": compare_array,
-        "shape": compare_shape,
-        "mapping": compare_mapping,
-    }
+NUMBER = Answer.of("number", "x")  # rtol=1e-5, atol=1e-8
+EXACT_HALF = Answer.of("number", "x", rtol=0.0, atol=0.5)  # |got - exp| <= 0.5
+QUARTER = Answer.of("number", "x", rtol=0.25, atol=0.0)  # |got - exp| <= |exp| / 4
 
 
 # --- number ---------------------------------------------------------------------------------------
@@ -112,8 +107,8 @@ def test_huge_int_fails_the_check_instead_of_crashing(comparator, expected, got)
 
 # --- array ----------------------------------------------------------------------------------------
 
-ARRAY = Answer(kind="array", name="a")
-ARRAY_HALF = Answer(kind="array", name="a", rtol=0.0, atol=0.5)
+ARRAY = Answer.of("array", "a")
+ARRAY_HALF = Answer.of("array", "a", rtol=0.0, atol=0.5)
 GRID = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
 
 
@@ -198,14 +193,9 @@ def test_array_mismatches_are_capped():
     assert check.message.startswith(f"{n} of {n} values differ")
 
 
-def test_array_bad_reference_is_an_error():
-    with pytest.raises(ValueError, match="reference value is not a numeric array"):
-        compare_array(ARRAY, "not an array", [1.0])
-
-
 # --- shape ----------------------------------------------------------------------------------------
 
-SHAPE = Answer(kind="shape", name="s")
+SHAPE = Answer.of("shape", "s")
 
 
 @pytest.mark.parametrize(
@@ -232,7 +222,7 @@ def test_shape(expected, got, ok, message):
 
 # --- mapping --------------------------------------------------------------------------------------
 
-MAPPING = Answer(kind="mapping", name="m")
+MAPPING = Answer.of("mapping", "m")
 LAYERS = {"conv1": 896, "bn1": 64, "fc": 650}
 
 
@@ -276,7 +266,7 @@ def test_mapping_extra_key_is_reported_with_weight_zero():
 
 
 def test_mapping_values_within_tolerance():
-    answer = Answer(kind="mapping", name="m", rtol=0.0, atol=0.5)
+    answer = Answer.of("mapping", "m", rtol=0.0, atol=0.5)
     checks = compare_mapping(answer, {"a": 1.0, "b": 2.0}, {"a": 1.5, "b": 2.5000001})
     assert [c.passed for c in checks] == [True, False]
 
@@ -316,7 +306,7 @@ def test_run_custom_fraction_half_is_two_weighted_checks():
 
 @pytest.mark.parametrize(
     "result,passed",
-    [(1, True), (0.0, False), (True, True), (7, True), (-2, False), ((1.5, "too much"), True)],
+    [(1, True), (0.0, False), (7, True), (-2, False), ((1.5, "too much"), True)],
 )
 def test_run_custom_bare_numbers_and_clamping(result, passed):
     (check,) = run_custom(lambda exp, got: result, None, None)
@@ -327,3 +317,34 @@ def test_run_custom_receives_expected_then_got():
     seen = []
     run_custom(lambda exp, got: seen.append((exp, got)) or 1, "E", "G")
     assert seen == [("E", "G")]
+
+
+# --- course errors: one clear CompareError, never an internal error -------------------------------
+
+
+def _raises(exp, got):
+    raise KeyError("lookup")
+
+
+@pytest.mark.parametrize(
+    "fn,message",
+    [
+        (_raises, "the custom check 'my_check' raised KeyError: 'lookup'"),
+        (lambda e, g: None, "the custom check 'my_check' returned None"),
+        (lambda e, g: "1.0", "the custom check 'my_check' returned a str"),
+        (lambda e, g: (None, "msg"), "returned a tuple"),
+        (lambda e, g: True, "returned a bool"),
+        (lambda e, g: float("nan"), "returned a float"),
+    ],
+    ids=["raises", "none", "text", "none-in-tuple", "bool", "nan"],
+)
+def test_a_broken_custom_check_is_a_course_error(fn, message):
+    with pytest.raises(CompareError, match="custom check") as err:
+        run_custom(fn, 1, 2)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize("reference", [None, "text", [1, [2]], {"a": 1}])
+def test_a_reference_that_is_no_array_is_a_course_error(reference):
+    with pytest.raises(CompareError, match="the reference value is not a numeric array"):
+        compare_array(ARRAY, reference, [1.0])

@@ -277,7 +277,8 @@ def test_training_and_holdout_use_cifar10_dir(cifar_dir, monkeypatch):
 def test_training_and_holdout_use_environment(cifar_dir, tmp_path_factory, monkeypatch):
     monkeypatch.setenv(datasets.ENV_VAR, str(cifar_dir))
     assert training_data()[1].tolist() == [1, 2, 3, 4, 5]
-    assert holdout_data(10, 123)[1].tolist() == [9, 0]
+    # The grader's side reads no environment: it passes the course's resolved folder.
+    assert torch.equal(holdout_data(10, 123)[1], synthetic_cifar(10, 123)[1])
     # An explicit folder wins over the environment.
     other = tmp_path_factory.mktemp("other")
     write_batch(other / "data_batch_1", images(7), [8])

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import nbformat
 import pytest
+from shipped import with_answers
 
 from grader.pipeline import GradeOptions, grade
 from grader.spec import load_course
-from shipped import with_answers
 
 pytestmark = pytest.mark.kernel
 
@@ -37,8 +36,16 @@ def test_build_writes_release_and_self_checks(built_course):
     assert key1["corr1d-stride"] == [2, 10, 20, 30, 40, 18]
     key2 = json.loads((course.root / "release" / "key" / "ps2.json").read_text())["values"]
     assert key2["params-cifar"] == {"conv1": 896, "bn1": 64, "conv2": 18496, "bn2": 128,
-                                    "fc": 650}
+                                    "classifier": 650}
     assert key2["params-total"] == 20234
+    # the tutorial's torchinfo summary, for a batch of 3
+    assert [key2[e] for e in ("cifar-conv1", "cifar-pool1", "cifar-conv2", "cifar-pool2",
+                              "cifar-gap", "cifar-flatten", "cifar-logits")] == [
+        [3, 32, 30, 30], [3, 32, 15, 15], [3, 64, 13, 13], [3, 64, 6, 6], [3, 64, 1, 1],
+        [3, 64], [3, 10]]
+    assert key2["params-linear"] == (64 * 6 * 6 + 1) * 10
+    key3 = json.loads((course.root / "release" / "key" / "ps3.json").read_text())["values"]
+    assert key3 == {"cnn-receptive-field": 10, "cnn-macs": 32 * 30 * 30 * 27}
 
 
 @pytest.mark.parametrize("assignment", ["ps1", "ps2", "ps3"])
@@ -62,7 +69,7 @@ def test_known_wrong_answers_get_exact_partial_score(built_course, tmp_path):
     sub = with_answers(course.root / "release" / "solution" / "ps2.ipynb", {
         # one key of five wrong (the bias forgotten): 3 points * 4/5 = 2.4
         "params-cifar": lambda src: src + '\nparams_per_layer["conv1"] = 864',
-        "cifar-gap": "shape_gap = (8, 64)",  # 1 point lost
+        "cifar-gap": "shape_gap = (3, 64)",  # 1 point lost
         "params-total": "params_total = 20234.0",  # an integral float is still right
     }, tmp_path / "ps2.ipynb")
     result = grade(sub, course)
@@ -109,17 +116,26 @@ def test_lying_objects_and_patched_libraries_earn_nothing(built_course, tmp_path
             "import builtins, numpy, torch\n"
             "numpy.allclose = lambda *a, **k: True\n"
             "torch.allclose = lambda *a, **k: True\n"
-            "builtins.isinstance = lambda *a: True\n")
+            "torch.equal = lambda *a, **k: True\n"
+            "_isinstance = builtins.isinstance\n"
+            "builtins.isinstance = lambda o, t: type(o).__name__ == 'Liar' or _isinstance(o, t)\n")
     sub = with_answers(course.root / "release" / "solution" / "ps1.ipynb", {
-        "corr1d-same": liar + "corr_same = Liar()",
+        "corr1d-same": liar + "corr_same = Liar()\nassert corr_same == [5, 10]",
         "corr1d-valid": "class F(float):\n    def __eq__(self, o): return True\n"
                         "corr_valid = [F(0)] * 7",
     }, tmp_path / "ps1.ipynb")
-    # A patched isinstance breaks the kernel itself: it stops answering, hits the cell limit,
-    # and is restarted; the grader is not fooled and goes on.
-    ex = by_id(grade(sub, course, options=GradeOptions(limits={"cell_timeout": 5})))
-    assert ex["corr1d-same"].score == 0
-    assert ex["corr1d-valid"].score == 0
+    result = grade(sub, course, options=GradeOptions(limits={"cell_timeout": 20}))
+    ex = by_id(result)
+    # Refused because the grader compared the plain data itself, not because the kernel
+    # broke: both cells ran, both answers were exported, and both were judged wrong.
+    for eid in ("corr1d-same", "corr1d-valid"):
+        assert ex[eid].score == 0 and ex[eid].status == "failed", ex[eid]
+        assert ex[eid].error is None and "ran past" not in ex[eid].message
+    assert ex["corr1d-valid"].checks[0].got == [0.0] * 7
+    # the liar claims to be an int: the exporter reads the real value, which it has not
+    assert "Liar" in ex["corr1d-same"].message or "differ" in ex["corr1d-same"].message
+    # the patched builtins stay in the kernel: later exercises are still graded right
+    assert ex["corr1d-stride"].status == "passed"
 
 
 def test_edited_trusted_cells_change_nothing(built_course, tmp_path):
@@ -135,14 +151,18 @@ def test_edited_trusted_cells_change_nothing(built_course, tmp_path):
     assert result.score == result.max_score
 
 
+def _model_source(course):
+    sol = nbformat.read(str(course.root / "release" / "solution" / "ps3.ipynb"), as_version=4)
+    return next(c.source for c in sol.cells
+                if c.metadata.get("grader", {}).get("id") == "cnn-model"
+                and c.metadata["grader"]["role"] == "answer")
+
+
 def test_wrong_architecture_gets_partial_module_credit(built_course, tmp_path):
     course, _ = built_course
-    sol = nbformat.read(str(course.root / "release" / "solution" / "ps3.ipynb"), as_version=4)
-    model_src = next(c.source for c in sol.cells
-                     if c.metadata.get("grader", {}).get("id") == "cnn-model"
-                     and c.metadata["grader"]["role"] == "answer")
-    # fc without bias: structure and parameter count fail; output shape still right
-    wrong = model_src.replace("nn.Linear(64, 10)", "nn.Linear(64, 10, bias=False)")
+    model_src = _model_source(course)
+    # the classifier without bias: structure and parameter count fail; output shape is right
+    wrong = model_src.replace("nn.Linear(64, output_dim)", "nn.Linear(64, output_dim, bias=False)")
     assert wrong != model_src
     sub = with_answers(course.root / "release" / "solution" / "ps3.ipynb",
                        {"cnn-model": wrong, "cnn-train": "model = ...\nlosses = []\ndevice = 'cpu'"},
@@ -152,8 +172,39 @@ def test_wrong_architecture_gets_partial_module_credit(built_course, tmp_path):
     assert checks == {"structure": False, "parameter count": False, "output shape": True,
                       "forward pass": False}
     assert ex["cnn-model"].score == pytest.approx(ex["cnn-model"].points / 4)
-    assert "fc.bias" in ex["cnn-model"].message
+    assert "linear 1: bias False, expected True" in ex["cnn-model"].message
     assert ex["cnn-train"].score == 0
+
+
+RENAMED_MODEL = """\
+class CIFAR10Model(nn.Module):
+    def __init__(self, in_channels, output_dim):
+        super().__init__()
+        self.head = nn.Linear(64, output_dim)  # registered first, called last
+        self.c1, self.n1, self.a1 = nn.Conv2d(in_channels, 32, 3), nn.BatchNorm2d(32), nn.ReLU()
+        self.c2, self.n2, self.a2 = nn.Conv2d(32, 64, (3, 3)), nn.BatchNorm2d(64), nn.ReLU()
+        self.p1, self.p2 = nn.MaxPool2d(2, 2), nn.MaxPool2d(2)
+        self.gap, self.flat = nn.AdaptiveAvgPool2d(1), nn.Flatten()
+
+    def forward(self, x):
+        x = self.p1(self.a1(self.n1(self.c1(x))))
+        x = self.p2(self.a2(self.n2(self.c2(x))))
+        return self.head(self.flat(self.gap(x)))
+
+
+model = CIFAR10Model(3, 10)
+"""
+
+
+def test_an_equivalent_model_with_other_names_gets_full_marks(built_course, tmp_path):
+    """Structure is the sequence of layers forward calls, not attribute names: the renamed
+    class passes, and its weights are moved into the reference layer by layer, so training
+    it passes too."""
+    course, _ = built_course
+    sub = with_answers(course.root / "release" / "solution" / "ps3.ipynb",
+                       {"cnn-model": RENAMED_MODEL}, tmp_path / "ps3.ipynb")
+    result = grade(sub, course)
+    assert result.score == result.max_score, [(e.id, e.message) for e in result.exercises]
 
 
 def test_timeout_and_kernel_death_are_contained(built_course, tmp_path):

@@ -67,7 +67,10 @@ def make_result(*exercises, **kw):
 
 
 def mixed_result():
-    """17.5 / 24: passed, partial (array), failed (shape), error, missing, partial (mapping)."""
+    """11.5 / 24: passed, partial (array), failed (shape), error, missing, partial (mapping).
+
+    Every exercise's score is what its checks earn: 4.5 = 6 * 3/4 (weights 3 of 4), 3 = 6 / 2.
+    """
     return make_result(
         ex("conv", "passed", 4, 4, checks=(CheckResult("values", True),)),
         ex(
@@ -77,7 +80,7 @@ def mixed_result():
             6,
             message="Some values are wrong.",
             checks=(
-                CheckResult("shape", True, expected=[3, 3], got=[3, 3]),
+                CheckResult("shape", True, weight=3.0, expected=[3, 3], got=[3, 3]),
                 CheckResult(
                     "values",
                     False,
@@ -115,9 +118,10 @@ def mixed_result():
         ex(
             "params",
             "partial",
-            9,
+            3,
             6,
             checks=(
+                CheckResult("total", True),
                 CheckResult(
                     "per layer",
                     False,
@@ -127,7 +131,6 @@ def mixed_result():
                 ),
             ),
         ),
-        score=17.5,
         max_score=24,
         notices=("answer cell for 'valid' is missing; the starter was used",),
     )
@@ -289,9 +292,9 @@ def test_nan_and_inf_are_json_safe():
 def test_results_json_schema_and_statuses():
     data = results_json(mixed_result())
     assert set(data) == {"score", "max_score", "execution_time", "output", "visibility", "tests"}
-    assert (data["score"], data["max_score"], data["execution_time"]) == (17.5, 24, 3.1416)
+    assert (data["score"], data["max_score"], data["execution_time"]) == (11.5, 24, 3.1416)
     assert data["visibility"] == "visible"
-    assert data["output"].startswith("ps1 (CNN course), alice.ipynb: 17.5 / 24 points (73%).")
+    assert data["output"].startswith("ps1 (CNN course), alice.ipynb: 11.5 / 24 points (48%).")
     assert "1 of 6 exercises passed, 2 partial, 1 failed, 1 error, 1 missing" in data["output"]
     assert "answer cell for 'valid' is missing" in data["output"]
     fields = {"name", "number", "score", "max_score", "status", "output", "extra_data"}
@@ -335,7 +338,7 @@ def test_junit_xml_counts_and_control_characters():
         title="bell\x07 nul\x00 esc\x1b[31mred",
         checks=(CheckResult("c", False, message="form\x0cfeed", got="\udcff"),),
     )
-    result = make_result(*result.exercises, bad, score=17.5, max_score=26)
+    result = make_result(*result.exercises, bad)
     root = ET.fromstring(junit_xml(result).encode("utf-8"))
     suite = root.find("testsuite")
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("7", "4", "2")
@@ -397,11 +400,26 @@ def test_scalars_tuples_and_3d_arrays():
     assert parse(html).marked == ["1,2,0", "1,2,0"]
 
 
-def test_hints_only_for_failed_partial_and_error():
-    passed = ex("a", "passed", 2, hints=("HINT-A",))
-    failed = ex("b", "failed", 0, hints=("HINT-B",), checks=(CheckResult("c", False),))
-    html = render_html(make_result(passed, failed))
-    assert "HINT-A" not in html and "HINT-B" in html
+@pytest.mark.parametrize(
+    "status,score,shown",
+    [("passed", 2, False), ("partial", 1, True), ("failed", 0, True), ("error", 0, True),
+     ("missing", 0, False)],
+)
+def test_hints_only_for_failed_partial_and_error(status, score, shown):
+    checks = {"passed": (True,), "partial": (True, False), "failed": (False,)}.get(status, ())
+    result = make_result(
+        ex("a", status, score, hints=("HINT-A",),
+           checks=tuple(CheckResult(f"c{i}", ok) for i, ok in enumerate(checks)),
+           error=StudentError("ValueError", "x") if status == "error" else None)
+    )
+    assert 0 <= result.score <= result.max_score
+    outputs = {
+        "html": render_html(result),
+        "results.json": json.dumps(results_json(result)),
+        "junit": junit_xml(result),
+    }
+    for name, out in outputs.items():
+        assert ("HINT-A" in out) is shown, (name, status)
 
 
 def test_write_reports(tmp_path):
@@ -409,7 +427,7 @@ def test_write_reports(tmp_path):
     write_reports(mixed_result(), html_path, json_path)
     assert sorted(p.name for p in html_path.parent.iterdir()) == ["a.report.html", "a.results.json"]
     assert html_path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    assert json.loads(json_path.read_text(encoding="utf-8"))["score"] == 17.5
+    assert json.loads(json_path.read_text(encoding="utf-8"))["score"] == 11.5
     write_reports(make_result(), html_path, json_path)  # replaces
     assert json.loads(json_path.read_text(encoding="utf-8"))["score"] == 2
 
@@ -418,7 +436,7 @@ def test_terminal_table():
     console = Console(record=True, width=80)
     terminal_table(mixed_result(), console)
     text = console.export_text()
-    assert "Total: 17.5 / 24 (73%)" in text
+    assert "Total: 11.5 / 24 (48%)" in text
     assert "4.5 / 6" in text and "partial" in text
     assert "2. 2 of 9 values differ" in text
     assert "4. ZeroDivisionError: division by zero" in text

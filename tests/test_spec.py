@@ -59,11 +59,12 @@ def test_small_course_loads_with_defaults(write_course, tmp_path):
     # a bare date means the end of that day, UTC
     assert a1.due == dt.datetime(2030, 1, 31, 23, 59, tzinfo=dt.timezone.utc)
     num = course.exercises["t-num"]
-    assert num.answer == Answer(kind="number", name="x")
+    assert num.answer == Answer("number", "x", {"rtol": 1e-5, "atol": 1e-8})
+    assert num.answer == Answer.of("number", "x")
     assert num.points == 2.0 and num.hints == ("Think.",) and num.starter == "x = ...\n"
     assert num.topic == "t" and num.line == 8 and num.path == str(tmp_path / "exercises" / "t.yaml")
     arr = course.exercises["t-arr"]
-    assert (arr.answer.rtol, arr.answer.atol) == (0.0, 0.5)
+    assert (arr.answer["rtol"], arr.answer["atol"]) == (0.0, 0.5)
     topic = course.topics["t"]
     assert topic.setup == "import math\n" and topic.intro == "Read this first.\n"
     assert topic.exercises == ("t-num", "t-arr")
@@ -386,3 +387,59 @@ def test_fingerprint_is_stable_and_follows_solutions_and_exercises(write_course,
     topic = tmp_path / "exercises" / "t.yaml"
     topic.write_text(topic.read_text().replace("Compute the answer.", "Compute it."))
     assert load_course(path).fingerprint not in (first, second)
+
+
+# --- the course's data folder: one setting, resolved once ---------------------------------------
+
+
+def test_cifar10_folder_is_resolved_beside_course_yaml(write_course, tmp_path, monkeypatch):
+    monkeypatch.delenv("GRADE_CIFAR10_DIR", raising=False)
+    (tmp_path / "data" / "cifar").mkdir(parents=True)
+    path = write_course(tmp_path, course=COURSE_YAML + "data:\n  cifar10: data/cifar\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # relative to the course, not to the current folder
+    assert load_course(path).cifar10_dir == tmp_path / "data" / "cifar"
+
+
+def test_cifar10_folder_from_the_environment_when_the_course_names_none(
+    write_course, tmp_path, monkeypatch
+):
+    (tmp_path / "cifar").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GRADE_CIFAR10_DIR", "cifar")
+    assert load_course(write_course(tmp_path / "c")).cifar10_dir == tmp_path / "cifar"
+    monkeypatch.delenv("GRADE_CIFAR10_DIR")
+    assert load_course(tmp_path / "c").cifar10_dir is None
+
+
+def test_missing_cifar10_folder_is_a_spec_error(write_course, tmp_path, monkeypatch):
+    monkeypatch.delenv("GRADE_CIFAR10_DIR", raising=False)
+    text = COURSE_YAML + "data:\n  cifar10: nowhere\n"
+    path = write_course(tmp_path, course=text)
+    with pytest.raises(SpecError) as err:
+        load_course(path)
+    line = _line_of(text, "cifar10:")
+    assert str(err.value) == (
+        f"{path}:{line}: data.cifar10: folder not found: {tmp_path / 'nowhere'}"
+    )
+    monkeypatch.setenv("GRADE_CIFAR10_DIR", str(tmp_path / "gone"))
+    with pytest.raises(SpecError, match="GRADE_CIFAR10_DIR: folder not found"):
+        load_course(write_course(tmp_path / "b"))
+
+
+# --- ids and limits -------------------------------------------------------------------------------
+
+
+def test_ids_longer_than_56_characters_are_refused(write_course, tmp_path):
+    long = "a" * 57
+    text = TOPIC_YAML.replace("id: t-num", f"id: {long}")
+    path = write_course(tmp_path, course=COURSE_YAML.replace("t-num", long), exercises={"t": text})
+    with pytest.raises(SpecError, match="is not a valid id"):
+        load_course(path)
+
+
+def test_a_limit_below_its_minimum_is_refused(write_course, tmp_path):
+    text = COURSE_YAML + "limits:\n  memory: 8\n"
+    with pytest.raises(SpecError, match="limits.memory: must be at least 64"):
+        load_course(write_course(tmp_path, course=text))

@@ -33,6 +33,7 @@ from .text import (
     _points,
     _round,
     clean_text,
+    one_line,
     short_traceback,
 )
 from .views import _get, _in_shape, _shape
@@ -224,7 +225,9 @@ def _feedback_line(ex: ExerciseResult) -> str:
 
 def terminal_table(result: GradeResult, console: Console) -> None:
     """Print the per-exercise table, one line of feedback per failure, notices and the total."""
-    table = Table(title=Text(clean_text(f"{result.assignment}: {result.submission}")))
+    # Terminal text is one_line(): no newline, escape, or two colons side by side, so that
+    # neither a terminal nor a CI runner reading the log obeys what a student wrote.
+    table = Table(title=Text(one_line(f"{result.assignment}: {result.submission}")))
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Exercise", overflow="fold")
     table.add_column("Status", no_wrap=True)
@@ -232,7 +235,7 @@ def terminal_table(result: GradeResult, console: Console) -> None:
     for number, ex in enumerate(result.exercises, 1):
         table.add_row(
             str(number),
-            Text(clean_text(ex.title or ex.id)),
+            Text(one_line(ex.title or ex.id)),
             Text(ex.status, style=STATUS_STYLES.get(ex.status, "")),
             f"{_points(ex.score)} / {_points(ex.points)}",
         )
@@ -241,10 +244,10 @@ def terminal_table(result: GradeResult, console: Console) -> None:
         line = _feedback_line(ex) if ex.status != "passed" else ""
         if line:
             text = Text(f"{number}. ", style=STATUS_STYLES.get(ex.status, ""))
-            text.append(" ".join(clean_text(line).split()))
+            text.append(one_line(line))
             console.print(text, no_wrap=True, overflow="ellipsis", soft_wrap=False)
     for notice in result.notices:
-        console.print(Text("Notice: ", style="bold yellow") + Text(clean_text(notice)))
+        console.print(Text("Notice: ", style="bold yellow") + Text(one_line(notice)))
     pct = _percent(result.score, result.max_score)
     total = f"Total: {_points(result.score)} / {_points(result.max_score)}"
     console.print(Text(total + (f" ({pct}%)" if pct is not None else ""), style="bold"))

@@ -11,6 +11,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..results import GradeResult
+from ..sanitize import clean_text, one_line
+
+__all__ = ["clean_text", "one_line", "short_traceback"]
 
 TRACEBACK_LINES = 15
 COMPACT_CHARS = 200  # a value written on one line
@@ -18,20 +21,11 @@ LINE_CHARS = 300  # one traceback or message line
 HINT_STATUSES = ("failed", "partial", "error")
 STATUS_ICONS = {"passed": "✓", "partial": "◐", "failed": "✗", "error": "!", "missing": "∅"}
 
-_ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-# Everything XML 1.0 forbids, plus DEL and the C1 controls (HTML parse errors).
-_BAD_CHARS_RE = re.compile("[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _TB_NOISE_RE = re.compile(r"^-{20,}$|^(?:\S+\s+)?Traceback \(most recent call last\):?$")
 _FRAME_RE = re.compile(r"^\s*(?:Cell In ?\[|Input In ?\[|<ipython-input-|File \S)")
 _STUDENT_FRAME_RE = re.compile(
     r"^\s*(?:Cell In ?\[|Input In ?\[|<ipython-input-|File \"?<|File \"?\S*ipykernel_\d+)"
 )
-
-
-def clean_text(text: str) -> str:
-    """Remove ANSI escape codes and characters that are invalid in XML 1.0; newlines become LF."""
-    text = _ANSI_RE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    return _BAD_CHARS_RE.sub("", text)
 
 
 def short_traceback(traceback: str, max_lines: int = TRACEBACK_LINES) -> str:

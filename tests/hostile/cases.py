@@ -684,16 +684,16 @@ CASES: list[Case] = [
             "corr2d-channels": src(
                 """
             import json, os, sys, types
-            fake = types.ModuleType("grader.exporter")
+            fake = types.ModuleType("grader.kernel.exporter")
             def export(directory, exercise_id, spec, namespace):
                 claim = {"ok": True, "value": [[0, 0], [0, 0]], "score": 3, "points": 3,
                          "passed": True, "status": "passed"}
                 with open(os.path.join(directory, exercise_id + ".json"), "w") as f:
                     f.write(json.dumps(claim))
             fake.export = export
-            sys.modules["grader.exporter"] = fake
+            sys.modules["grader.kernel.exporter"] = fake
             import grader
-            grader.exporter = fake
+            grader.kernel.exporter = fake
             out_multi = [[0, 0], [0, 0]]
             """
             )
@@ -706,10 +706,10 @@ CASES: list[Case] = [
             "corr2d-channels": src(
                 f"""
             import json
-            import grader.exporter
+            import grader.kernel.exporter
             with open(".grader-export/corr2d-channels.json", "w") as f:
                 json.dump({{"ok": True, "value": {RIGHT_CHANNELS}}}, f)
-            grader.exporter.export = lambda *a, **k: None
+            grader.kernel.exporter.export = lambda *a, **k: None
             out_multi = ...
             """
             )
@@ -735,7 +735,7 @@ CASES: list[Case] = [
                 with open(f, "wb") as fh:
                     pickle.dump({"fc.weight": Evil(), "fc.bias": Evil()}, fh)
             torch.save = evil_save
-            model = CIFAR10Model()
+            model = CIFAR10Model(3, 10)
             losses = [1.0]
             device = "cpu"
             """
@@ -748,7 +748,7 @@ CASES: list[Case] = [
     # Each exercise is graded on what ITS export step wrote, right after its answer cell: a
     # file planted or rewritten by other code (another cell, a thread, a failed export step
     # that left a planted file in place) is never graded, and a failed export step means
-    # "not exported". (grader/exporter.py argues a forged value is only what the student
+    # "not exported". (grader/kernel/exporter.py argues a forged value is only what the student
     # could have typed; these cases hold the grader to the stricter rule, so that a blank or
     # wrong answer cell is never graded as right.)
     Case(

@@ -17,9 +17,10 @@ import sysconfig
 from pathlib import Path
 from typing import Literal
 
-from .errors import ExecutionError
+from ..errors import ExecutionError
 
 SandboxMode = Literal["auto", "require", "off"]
+GRADER_PACKAGE = Path(__file__).resolve().parent.parent  # the `grader` folder the kernel imports
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 ETC_FILES = (
     "ld.so.cache",
@@ -142,7 +143,7 @@ def _python_dirs() -> list[Path]:
         sys.exec_prefix,
         *(sysconfig.get_paths().get(k, "") for k in ("stdlib", "purelib", "platlib")),
     }
-    package = Path(__file__).resolve().parent  # an editable install lives outside the prefix
+    package = GRADER_PACKAGE  # an editable install lives outside the prefix
     dirs = sorted({Path(p).resolve() for p in paths if p and os.path.isdir(p)} | {package})
     # Keep only outermost folders: binding a folder and then its parent would hide the child.
     outer: list[Path] = []

@@ -2,19 +2,29 @@
 
 Every comparator takes the answer spec, the expected value and what the student's kernel
 exported (plain JSON data, never a live object), and returns the checks. Student data is
-validated here: anything that is not the plain type a check needs simply fails it.
+validated here: anything that is not the plain type a check needs simply fails it. A
+reference that cannot be compared, or an author's custom check that fails, is a course
+error (CompareError), not the student's.
+
+The ``check_*`` functions are what ``grader.kinds`` names: the same comparators, called as
+``check(exercise, expected, export, context)``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .results import CheckResult
-from .spec import Answer
+from ..errors import CompareError
+from ..results import CheckResult
+from ..spec import Answer, Exercise
+
+if TYPE_CHECKING:
+    from ..execute.records import ExportRecord
+    from .context import JudgeContext
 
 MAX_MISMATCHES = 1000
 Comparator = Callable[[Answer, Any, Any], list[CheckResult]]
@@ -52,8 +62,9 @@ def _number_check(name: str, answer: Answer, expected: Any, got: Any) -> CheckRe
         ok = got == expected if isinstance(got, (int, float)) else False
         how = "exactly"
     else:
-        ok = _close(value, float(expected), answer.rtol, answer.atol)
-        how = f"within rtol={answer.rtol:g}, atol={answer.atol:g}"
+        rtol, atol = answer["rtol"], answer["atol"]
+        ok = _close(value, float(expected), rtol, atol)
+        how = f"within rtol={rtol:g}, atol={atol:g}"
     msg = "" if ok else f"expected {expected} ({how}), got {got}"
     return CheckResult(name, ok, message=msg, expected=expected, got=got)
 
@@ -88,7 +99,10 @@ def compare_array(answer: Answer, expected: Any, got: Any) -> list[CheckResult]:
     exp = _as_array(expected)
     arr = _as_array(got)
     if exp is None:
-        raise ValueError("the reference value is not a numeric array")
+        raise CompareError(
+            f"the reference value is not a numeric array ({_kind(expected)}): "
+            "check the solution, then run `grade build`"
+        )
 
     def fail(message: str, mismatches: list[list[int]] | None = None) -> list[CheckResult]:
         return [
@@ -103,11 +117,12 @@ def compare_array(answer: Answer, expected: Any, got: Any) -> list[CheckResult]:
         )
     if arr.shape != exp.shape:
         return fail(f"shape {_shape(arr.shape)} differs from the expected {_shape(exp.shape)}")
-    bad = ~(np.isfinite(arr) & (np.abs(arr - exp) <= answer.atol + answer.rtol * np.abs(exp)))
+    rtol, atol = answer["rtol"], answer["atol"]
+    bad = ~(np.isfinite(arr) & (np.abs(arr - exp) <= atol + rtol * np.abs(exp)))
     if not bad.any():
         return [CheckResult("values", True, expected=expected, got=got)]
     idx = [list(map(int, i)) for i in np.argwhere(bad)[:MAX_MISMATCHES]]
-    tolerance = f"tolerance rtol={answer.rtol:g}, atol={answer.atol:g}"
+    tolerance = f"tolerance rtol={rtol:g}, atol={atol:g}"
     return fail(f"{int(bad.sum())} of {bad.size} values differ ({tolerance})", idx)
 
 
@@ -166,40 +181,58 @@ def compare_mapping(answer: Answer, expected: Any, got: Any) -> list[CheckResult
     return checks
 
 
-COMPARATORS: dict[str, Comparator] = {
-    "number": compare_number,
-    "array": compare_array,
-    "shape": compare_shape,
-    "mapping": compare_mapping,
-}
+def compare_custom(fn: Callable[..., Any], name: str, expected: Any, got: Any) -> list[CheckResult]:
+    """Run an author's custom check: ``fn(expected, got) -> fraction | (fraction, message)``.
 
-
-def run_custom(fn: Callable[..., Any], expected: Any, got: Any) -> list[CheckResult]:
-    """Run an author's custom check: ``fn(expected, got) -> (fraction, message)``."""
-    result = fn(expected, got)
-    fraction, message = (result, "") if isinstance(result, (int, float)) else result
+    A check that raises, or returns something else, is a course error (CompareError).
+    """
+    try:
+        result = fn(expected, got)
+    except Exception as e:
+        raise CompareError(
+            f"the custom check {name!r} raised {type(e).__name__}: {str(e)[:200]}"
+        ) from None
+    fraction, message = result if isinstance(result, tuple) and len(result) == 2 else (result, "")
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or fraction != fraction:
+        raise CompareError(
+            f"the custom check {name!r} returned {_kind(result)}; it must return a fraction "
+            "from 0 to 1, or (fraction, message)"
+        )
     fraction = min(1.0, max(0.0, float(fraction)))
-    return (
-        [
-            CheckResult(
-                "custom",
-                fraction == 1.0,
-                message=str(message),
-                expected=expected,
-                got=got,
-                weight=1.0,
-            )
-        ]
-        if fraction in (0.0, 1.0)
-        else [
-            CheckResult("custom (partial)", True, weight=fraction, message=str(message)),
-            CheckResult(
-                "custom",
-                False,
-                weight=1.0 - fraction,
-                message=str(message),
-                expected=expected,
-                got=got,
-            ),
-        ]
-    )
+    message = str(message)
+    if fraction in (0.0, 1.0):
+        return [CheckResult("custom", fraction == 1.0, 1.0, message, expected, got)]
+    return [
+        CheckResult("custom (partial)", True, weight=fraction, message=message),
+        CheckResult("custom", False, 1.0 - fraction, message, expected, got),
+    ]
+
+
+def _kind(value: Any) -> str:
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def _on_value(compare: Comparator) -> Callable[..., list[CheckResult]]:
+    """A kind's check from a comparator of the exported value."""
+
+    def check(
+        exercise: Exercise, expected: Any, export: ExportRecord, context: JudgeContext
+    ) -> list[CheckResult]:
+        return compare(exercise.answer, expected, export.payload.get("value"))
+
+    check.__doc__ = compare.__doc__
+    return check
+
+
+check_number = _on_value(compare_number)
+check_array = _on_value(compare_array)
+check_shape = _on_value(compare_shape)
+check_mapping = _on_value(compare_mapping)
+
+
+def check_custom(
+    exercise: Exercise, expected: Any, export: ExportRecord, context: JudgeContext
+) -> list[CheckResult]:
+    """The author's function named by ``check``, from the topic's solutions preamble."""
+    name = exercise.answer["check"]
+    return compare_custom(context.custom(exercise), name, expected, export.payload.get("value"))

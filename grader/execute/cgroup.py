@@ -62,7 +62,7 @@ class Cgroup:
 
     @property
     def join_files(self) -> list[str]:
-        """Files a process writes its pid to, to enter the group (see grader.launch)."""
+        """Files a process writes its pid to, to enter the group (see grader.execute.launch)."""
         return [str(d / "cgroup.procs") for d in self.dirs]
 
     def pids(self) -> set[int]:

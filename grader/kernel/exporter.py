@@ -1,10 +1,13 @@
 """Kernel side of grading: turn a student's answer into plain data on disk.
 
 This module runs INSIDE the student's kernel, after each answer cell. It judges nothing:
-it converts the named variable to plain JSON data (and, for models, a ``state_dict`` saved
-with ``torch.save``) and writes it to the export folder. Whatever it writes is re-validated
-by the grader process, so a patched exporter or a forged file can only ever submit a value,
-which is what the student could have typed anyway. Imports stdlib only at module level.
+it follows the answer's export recipe (``grader.kinds``): ``value`` converts the named
+variable to plain JSON data; ``model`` saves an ``nn.Module``'s ``state_dict`` with
+``torch.save`` and describes its layers (``grader.kernel.layers``) and its output on a probe
+input. Named ``extras`` (a training loop's losses, its device) are exported beside it. The
+grader re-validates whatever is written, so a patched exporter or a forged file can only
+ever submit a value, which is what the student could have typed anyway. Imports stdlib only
+at module level.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from typing import Any
 
 MAX_ITEMS = 1_000_000
@@ -68,6 +72,9 @@ def to_plain(value: Any, _depth: int = 0, _count: list[int] | None = None) -> An
                 v, _depth + 1, count
             )
         return out
+    torch = sys.modules.get("torch")
+    if torch is not None and type(value) is torch.device:
+        return str(value)
     module = type(value).__module__.split(".")[0]
     if module in ("numpy", "torch") and hasattr(value, "tolist"):
         if module == "torch" and getattr(value, "requires_grad", False):
@@ -92,26 +99,25 @@ def _answer(
     value = ns[name]
     if value is Ellipsis:
         raise ExportError(f"`{name}` is still `...`: the exercise is not answered yet")
-    kind = spec["kind"]
-    if kind == "module":
-        return _module(directory, exercise_id, value, tuple(spec["probe"]))
-    if kind == "training":
-        out = _module(directory, exercise_id, value, ())
-        losses = ns.get(spec["losses"], None)
-        if losses is None:
-            raise ExportError(f"the training cell must record its losses in `{spec['losses']}`")
-        out["losses"] = to_plain(losses)
-        out["device"] = str(ns.get(spec["device"], "")) or None
-        return out
-    return {"value": to_plain(value)}
+    if spec["recipe"] == "model":
+        out = _model(directory, exercise_id, value, spec)
+    else:
+        out = {"value": to_plain(value)}
+    extras = spec.get("extras") or {}
+    if extras:
+        # A missing extra is exported as None: its own check says what is missing.
+        out["extras"] = {key: to_plain(ns.get(var)) for key, var in extras.items()}
+    return out
 
 
-def _module(directory: str, exercise_id: str, value: Any, probe: tuple[int, ...]) -> dict[str, Any]:
+def _model(directory: str, exercise_id: str, value: Any, spec: dict[str, Any]) -> dict[str, Any]:
     import torch  # only models need torch in the kernel
+
+    from .layers import describe, probe_input
 
     model = value
     if isinstance(model, type) and issubclass(model, torch.nn.Module):
-        model = model()
+        model = model(*spec.get("arguments", ()))
     if not isinstance(model, torch.nn.Module):
         raise ExportError(f"expected an nn.Module instance, got {type(value).__name__}")
     state = {
@@ -122,40 +128,32 @@ def _module(directory: str, exercise_id: str, value: Any, probe: tuple[int, ...]
     path = os.path.join(directory, f"{exercise_id}.pt")
     torch.save(state, path + ".tmp")
     os.replace(path + ".tmp", path)
+    probe = tuple(spec.get("probe") or ())
+    x = None
+    if probe:
+        params = list(model.parameters())
+        device = params[0].device if params else torch.device("cpu")
+        x = probe_input(probe).to(device)
+    layers, output = describe(model, x)
     out: dict[str, Any] = {
         "class": type(model).__name__,
         "num_params": sum(int(p.numel()) for p in model.parameters()),
-        "layers": [
-            [name, type(m).__name__, sum(int(p.numel()) for p in m.parameters(recurse=False))]
-            for name, m in model.named_modules()
-            if name and not list(m.children())
-        ],
+        "layers": layers,
         "weights": os.path.basename(path),
     }
     if probe:
-        out["probe"] = _probe(model, probe)
+        out["probe"] = _probe_output(output, probe)
     return out
 
 
-def _probe(model: Any, shape: tuple[int, ...]) -> dict[str, Any]:
+def _probe_output(output: Any, shape: tuple[int, ...]) -> dict[str, Any]:
     import torch
 
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(shape, generator=g)
-    params = list(model.parameters())
-    device = params[0].device if params else torch.device("cpu")
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            y = model(x.to(device))
-    except Exception as e:
-        return {"error": f"forward on an input of shape {list(shape)} raised {_message(e)}"}
-    finally:
-        model.train(was_training)
-    if not isinstance(y, torch.Tensor):
-        return {"error": f"forward returned a {type(y).__name__}, not a tensor"}
-    return {"shape": list(y.shape), "values": to_plain(y.float())}
+    if isinstance(output, BaseException):
+        return {"error": f"forward on an input of shape {list(shape)} raised {_message(output)}"}
+    if not isinstance(output, torch.Tensor):
+        return {"error": f"forward returned a {type(output).__name__}, not a tensor"}
+    return {"shape": list(output.shape), "values": to_plain(output.float())}
 
 
 def _message(e: BaseException) -> str:

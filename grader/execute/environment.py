@@ -1,0 +1,47 @@
+"""The kernel's environment: built from an allow-list, never copied from the grader's.
+
+A CI job's or a TA's environment holds tokens and passwords; a student's cell could read
+them and print them into the report it gets back. The kernel gets only what Python, Jupyter,
+torch and the course data need: a fixed PATH, a UTF-8 locale, its home (the work dir), where
+the grader package is, thread counts, the data folders it is shown, and the few GPU-selection
+variables an operator sets on purpose.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from .options import ExecOptions
+from .sandbox import GRADER_PACKAGE
+
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Taken from the grader's environment when set: they choose hardware, they hold no secret.
+PASSED_THROUGH = ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "TZ")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def kernel_environment(
+    options: ExecOptions, home: Path, grader_env: Mapping[str, str] = os.environ
+) -> dict[str, str]:
+    """The whole environment of a kernel process whose home and cwd is ``home``."""
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:{SYSTEM_PATH}",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        # The kernel imports the very grader package that grades it (exporter, datasets).
+        "PYTHONPATH": str(GRADER_PACKAGE.parent),
+        "MPLBACKEND": "Agg",
+    }
+    env.update({k: grader_env[k] for k in PASSED_THROUGH if k in grader_env})
+    if options.threads:
+        env.update({k: str(options.threads) for k in THREAD_VARIABLES})
+    env.update({variable: str(folder) for variable, folder in options.data})
+    return env

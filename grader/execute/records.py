@@ -1,0 +1,52 @@
+"""What running a submission produced, as plain picklable records (no kernel, no files).
+
+An ``Executed`` holds every step's outcome and every collected export (the answer as plain
+JSON data, model weights as the bytes ``torch.save`` wrote), so it can be judged in another
+process, or on another machine, than the one that ran the kernel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..results import StudentError
+
+Status = Literal["ok", "error", "timeout", "died", "skipped", "output"]
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What happened when one step ran."""
+
+    status: Status
+    error: StudentError | None = None
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    """One exercise's export, collected right after its export step (nonce-checked).
+
+    ``payload`` is ``{"ok": True, "value": ...}`` (recipe "value"), ``{"ok": True, "class",
+    "num_params", "layers", "probe", ...}`` (recipe "model"), possibly with ``"extras"``, or
+    ``{"ok": False, "error": "..."}``. ``weights`` is the exported state_dict file, if any.
+    """
+
+    payload: dict[str, Any]
+    weights: bytes | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the answer was exported (as opposed to an export error for the student)."""
+        return self.payload.get("ok") is True
+
+
+@dataclass(frozen=True)
+class Executed:
+    """One run of a submission: step outcomes, exports by exercise id, timing, kernel log."""
+
+    outcomes: tuple[StepOutcome, ...]
+    exports: dict[str, ExportRecord] = field(default_factory=dict)
+    duration: float = 0.0
+    warnings: tuple[str, ...] = ()
+    log: str = ""  # the kernel process's own stdout and stderr: capped and sanitized

@@ -1,0 +1,110 @@
+"""What checks need beyond a student's export, from the course and the key alone.
+
+Reference classes (built by running a solution section, trusted code, in this process), an
+author's custom checks, values the topic's setup defines, and held-out data drawn with the
+key's secret seed. Everything is computed on first use and kept for the life of the process
+(keyed by course version and seed), so that ``prepare`` can do the slow parts while a
+kernel is still running the submission.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import CompareError
+from ..key import AnswerKey
+from ..kinds import KINDS
+from ..solutions import custom_check, reference_object, setup_namespace
+from ..spec import Course, Exercise
+
+_HOLDOUT: dict[tuple[int, int, str], Any] = {}
+
+
+class JudgeContext:
+    """Lazy, cached access to trusted objects for the checks of one course and key."""
+
+    def __init__(self, course: Course, key: AnswerKey) -> None:
+        self.course = course
+        self.key = key
+
+    def reference_class(self, exercise: Exercise) -> Any:
+        """The class the answer's ``reference`` names (a solution section defines it)."""
+        return reference_object(self.course, exercise.id, exercise.answer["reference"])
+
+    def reference_model(self, exercise: Exercise) -> Any:
+        """A fresh instance of the reference class, built with the answer's ``arguments``."""
+        import torch
+
+        cls = self.reference_class(exercise)
+        try:
+            model = cls(*exercise.answer["arguments"])
+        except Exception as e:
+            raise CompareError(
+                f"the reference {exercise.answer['reference']} cannot be built with arguments "
+                f"{list(exercise.answer['arguments'])}: {type(e).__name__}: {e}"
+            ) from None
+        if not isinstance(model, torch.nn.Module):
+            raise CompareError(f"the reference {exercise.answer['reference']} is not an nn.Module")
+        return model
+
+    def custom(self, exercise: Exercise) -> Callable[..., Any]:
+        """The custom check function the answer names."""
+        return custom_check(self.course, exercise.topic, exercise.answer["check"])
+
+    def setup_value(self, exercise: Exercise, name: str) -> Any:
+        """A variable defined by the exercise's topic setup (run in this process)."""
+        ns = setup_namespace(self.course, exercise.topic)
+        if name not in ns:
+            raise CompareError(f"the setup of topic {exercise.topic!r} does not define {name!r}")
+        return ns[name]
+
+    def holdout(self, n: int) -> Any:
+        """``n`` held-out samples ``(x, y)`` the student never saw (secret seed, or the real
+        CIFAR-10 test split when the course has one)."""
+        from ..datasets import holdout_data
+
+        folder = self.course.cifar10_dir
+        cache_key = (n, self.key.seed, str(folder or ""))
+        if cache_key not in _HOLDOUT:
+            import torch
+
+            try:
+                x, y = holdout_data(n, self.key.seed, cifar10_dir=folder)
+            except (OSError, ValueError) as e:
+                raise CompareError(f"the held-out data cannot be loaded: {e}") from None
+            if x.dim() == 4:  # images: channels-last makes the grader's evaluation faster
+                x = x.contiguous(memory_format=torch.channels_last)
+            _HOLDOUT[cache_key] = (x, y)
+        return _HOLDOUT[cache_key]
+
+
+def prepare(course: Course, key: AnswerKey, exercises: list[Exercise]) -> None:
+    """Do now what checking these exercises will need (imports, reference models, custom
+    checks, setup values, held-out data), e.g. while the kernel runs the submission.
+    Raises the course errors that checking would raise."""
+    context = JudgeContext(course, key)
+    for ex in exercises:
+        kind = KINDS[ex.answer.kind]
+        kind.checker()  # imports what the check needs (numpy, torch)
+        for option in kind.options:
+            value = ex.answer[option.name]
+            if option.type == "reference":
+                context.reference_model(ex)
+            elif option.type == "function":
+                context.custom(ex)
+            elif option.type == "setup":
+                context.setup_value(ex, value)
+            elif option.type == "holdout":
+                _warm_up(context, ex, value)
+
+
+def _warm_up(context: JudgeContext, exercise: Exercise, n: int) -> None:
+    """Load the held-out data, and run the reference model on one batch of it, so that the
+    real evaluation finds its kernels compiled and its memory allocated."""
+    from ..datasets import accuracy
+    from .models import EVAL_BATCH, fast
+
+    x, y = context.holdout(n)
+    model = fast(context.reference_model(exercise))
+    accuracy(model, x[:EVAL_BATCH], y[:EVAL_BATCH], batch_size=EVAL_BATCH)

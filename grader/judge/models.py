@@ -1,0 +1,374 @@
+"""Checks of exported models (kinds ``module``, ``training``, ``overfit``), in the grader.
+
+The student's kernel exported a ``state_dict`` (tensors only, read back with
+``weights_only=True``), a description of the model's layers in the order ``forward`` calls
+them (``grader.kernel.layers``) and a few plain facts. Structure is judged by that sequence
+of layers (type and hyperparameters, in order), not by attribute names; the weights are then
+moved into the grader's own reference model layer by layer, by position, and evaluated there.
+Nothing the student's code computed is trusted beyond being a value to compare.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from ..errors import CompareError
+from ..kernel.layers import describe, probe_input
+from ..results import CheckResult
+from ..spec import Exercise
+
+if TYPE_CHECKING:
+    from ..execute.records import ExportRecord
+    from .context import JudgeContext
+
+EVAL_BATCH = 100  # with channels-last tensors, several times faster than larger batches
+FORWARD_RTOL = 1e-3
+FORWARD_ATOL = 1e-4
+NAMES = {
+    "Conv1d": "conv",
+    "Conv2d": "conv",
+    "Conv3d": "conv",
+    "BatchNorm1d": "batch norm",
+    "BatchNorm2d": "batch norm",
+    "BatchNorm3d": "batch norm",
+    "MaxPool1d": "max-pool",
+    "MaxPool2d": "max-pool",
+    "AvgPool2d": "avg-pool",
+    "AdaptiveAvgPool2d": "adaptive avg-pool",
+    "AdaptiveMaxPool2d": "adaptive max-pool",
+    "Linear": "linear",
+    "Flatten": "flatten",
+    "Dropout": "dropout",
+}
+Layers = list[dict[str, Any]]
+
+
+# --- reading what the kernel exported ----------------------------------------------------------
+
+
+def load_weights(data: bytes | None) -> dict[str, torch.Tensor] | str:
+    """The exported state_dict, or a message saying why it cannot be used."""
+    if data is None:
+        return "no weights were exported"
+    try:
+        with warnings.catch_warnings():  # a student's odd file is not the operator's concern
+            warnings.simplefilter("ignore")
+            state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as e:
+        return f"the exported weights cannot be read ({type(e).__name__})"
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        return "the exported weights are not a state_dict of tensors"
+    return state
+
+
+def read_layers(value: Any) -> Layers | None:
+    """The exported layer list, validated as plain data; None when it is unusable."""
+    if not isinstance(value, list) or len(value) > 10_000:
+        return None
+    layers = []
+    for item in value:
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("name"), str)
+            and isinstance(item.get("type"), str)
+            and isinstance(item.get("config"), dict)
+        ):
+            return None
+        layers.append({"name": item["name"], "type": item["type"], "config": item["config"]})
+    return layers
+
+
+# --- structure ------------------------------------------------------------------------------------
+
+
+def layer_label(layers: Layers, index: int) -> str:
+    """``conv 1``, ``max-pool 2``: a layer named by its kind and its rank among that kind."""
+    kind = layers[index]["type"]
+    rank = sum(1 for layer in layers[: index + 1] if layer["type"] == kind)
+    return f"{NAMES.get(kind, kind)} {rank}"
+
+
+def compare_layers(got: Layers, expected: Layers) -> str:
+    """'' when the sequences match, else what differs first, in the reference's words:
+    ``conv 1: padding [1, 1], expected [0, 0]``."""
+    for i, exp in enumerate(expected):
+        if i >= len(got):
+            missing = ", ".join(layer_label(expected, j) for j in range(i, len(expected)))
+            return f"{len(expected) - i} layer(s) missing at the end: {missing}"
+        layer = got[i]
+        if layer["type"] != exp["type"]:
+            return f"layer {i + 1}: a {layer['type']} where {layer_label(expected, i)} " + (
+                f"({exp['type']}) was expected"
+            )
+        diffs = [
+            f"{key} {_show(layer['config'].get(key))}, expected {_show(value)}"
+            for key, value in exp["config"].items()
+            if layer["config"].get(key) != value
+        ]
+        if diffs:
+            return f"{layer_label(expected, i)}: " + "; ".join(diffs)
+    if len(got) > len(expected):
+        extra = ", ".join(str(layer["type"]) for layer in got[len(expected) :][:5])
+        return f"{len(got) - len(expected)} layer(s) more than expected at the end: {extra}"
+    return ""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list) and value and all(v == value[0] for v in value):
+        return str(value[0])  # [0, 0] reads as 0, the way the layer was written
+    return "nothing" if value is None else str(value)
+
+
+def fit_weights(
+    reference: torch.nn.Module, ref_layers: Layers, weights: dict[str, torch.Tensor], layers: Layers
+) -> str:
+    """Load the student's weights into ``reference``, layer by layer in call order ('' when
+    they fit; else why not, and the reference is left as it was)."""
+    ours = _by_layer(ref_layers, reference.state_dict(), strict=False)
+    theirs = _by_layer(layers, weights)
+    if isinstance(theirs, str):
+        return theirs
+    if len(ours) != len(theirs):
+        return (
+            f"the model has {len(theirs)} layers with weights, the reference {len(ours)} "
+            f"({', '.join(t for t, _ in ours)})"
+        )
+    state: dict[str, torch.Tensor] = {}
+    for n, ((kind, expected), (got_kind, got)) in enumerate(zip(ours, theirs, strict=True), 1):
+        where = f"layer with weights {n} ({got_kind}, expected {kind})"
+        if sorted(expected) != sorted(got):
+            return f"{where}: has {', '.join(sorted(got)) or 'nothing'}"
+        for attr, (name, tensor) in expected.items():
+            value = got[attr][1]
+            if value.shape != tensor.shape:
+                return (
+                    f"{where}: {attr} of shape {tuple(value.shape)}, expected {tuple(tensor.shape)}"
+                )
+            state[name] = value.to(tensor.dtype)
+    reference.load_state_dict(state, strict=True)
+    return ""
+
+
+def _by_layer(layers: Layers, state: dict[str, torch.Tensor], strict: bool = True) -> Any:
+    """The state grouped by layer, in the order layers were first called, as a list of
+    (layer type, {attribute: (state key, tensor)}). ``strict``: a tensor of no listed layer
+    makes it unusable (a message); else such tensors come last, in state order."""
+    order: dict[str, str] = {}
+    for layer in layers:
+        order.setdefault(layer["name"], layer["type"])
+    groups: dict[str, dict[str, tuple[str, torch.Tensor]]] = {}
+    for key, tensor in state.items():
+        owner, _, attr = key.rpartition(".")
+        if owner not in order:
+            if strict:
+                return f"the weights hold {key}, which belongs to no layer the model calls"
+            order[owner] = "?"
+        groups.setdefault(owner, {})[attr] = (key, tensor)
+    return [(order[name], groups[name]) for name in order if name in groups]
+
+
+def fast(model: torch.nn.Module) -> torch.nn.Module:
+    """The model with channels-last weights: the same values, a faster forward on the CPU
+    for the channels-last images of ``JudgeContext.holdout``."""
+    model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    return model
+
+
+# --- the checks -----------------------------------------------------------------------------------
+
+
+class _Model:
+    """The reference model, its layers, and the student's weights loaded into it."""
+
+    def __init__(self, exercise: Exercise, export: ExportRecord, context: JudgeContext) -> None:
+        probe = exercise.answer["probe"]
+        self.reference = context.reference_model(exercise)
+        self.ref_layers, self.ref_output = describe(
+            self.reference, probe_input(probe) if probe else None
+        )
+        if isinstance(self.ref_output, BaseException):
+            raise CompareError(
+                f"the reference model fails on an input of shape {list(probe)}: "
+                f"{type(self.ref_output).__name__}: {self.ref_output}"
+            )
+        self.layers = read_layers(export.payload.get("layers"))
+        weights = load_weights(export.weights)
+        if self.layers is None:
+            self.fit = "the exported description of the model's layers is unusable"
+        elif isinstance(weights, str):
+            self.fit = weights
+        else:
+            self.fit = fit_weights(self.reference, self.ref_layers, weights, self.layers)
+
+    def structure(self) -> CheckResult:
+        difference = (
+            compare_layers(self.layers, self.ref_layers) if self.layers is not None else self.fit
+        )
+        if not difference:
+            return CheckResult("structure", True)
+        got = self.layers or []
+        return CheckResult(
+            "structure",
+            False,
+            message=f"the layers differ from the expected architecture: {difference}",
+            expected=[layer_label(self.ref_layers, i) for i in range(len(self.ref_layers))],
+            got=[layer_label(got, i) for i in range(min(len(got), 200))],
+        )
+
+
+def check_module(
+    exercise: Exercise, expected: Any, export: ExportRecord, context: JudgeContext
+) -> list[CheckResult]:
+    """Structure (the sequence of layers), parameter count, output shape, and the forward
+    pass of the reference architecture with the student's weights."""
+    answer = exercise.answer
+    model = _Model(exercise, export, context)
+    payload = export.payload
+    expected_params = sum(p.numel() for p in model.reference.parameters())
+    got_params = payload.get("num_params")
+    params = _equal(
+        "parameter count",
+        expected_params,
+        got_params,
+        f"the model has {got_params} parameters, expected {expected_params:,}",
+    )
+    probe = payload.get("probe") if isinstance(payload.get("probe"), dict) else {}
+    assert isinstance(probe, dict)
+    exp_shape = list(model.ref_output.shape)
+    if "error" in probe:
+        shape = CheckResult("output shape", False, message=str(probe["error"]), expected=exp_shape)
+    else:
+        got_shape = probe.get("shape")
+        shape = _equal(
+            "output shape",
+            exp_shape,
+            got_shape,
+            f"on an input of shape {list(answer['probe'])} the output has shape {got_shape}, "
+            f"expected {exp_shape}",
+        )
+    return [model.structure(), params, shape, _forward(answer["probe"], probe, model)]
+
+
+def _equal(name: str, expected: Any, got: Any, message: str) -> CheckResult:
+    ok = got == expected
+    return CheckResult(name, ok, expected=expected, got=got, message="" if ok else message)
+
+
+def _forward(shape: tuple[int, ...], probe: dict[str, Any], model: _Model) -> CheckResult:
+    if model.fit:
+        return CheckResult("forward pass", False, message=f"not checked: {model.fit}")
+    model.reference.eval()
+    with torch.no_grad():
+        expected = model.reference(probe_input(shape)).float()
+    try:
+        got = torch.tensor(probe.get("values"), dtype=torch.float32)
+    except (TypeError, ValueError, RuntimeError, OverflowError):
+        return CheckResult("forward pass", False, message="the forward pass gave no output")
+    ok = got.shape == expected.shape and bool(
+        torch.allclose(got, expected, rtol=FORWARD_RTOL, atol=FORWARD_ATOL)
+    )
+    return CheckResult(
+        "forward pass",
+        ok,
+        message=""
+        if ok
+        else "with your weights, the reference architecture computes other outputs than your "
+        "forward(): check the order of layers, activations and pooling, and their settings",
+    )
+
+
+def check_training(
+    exercise: Exercise, expected: Any, export: ExportRecord, context: JudgeContext
+) -> list[CheckResult]:
+    """The loss went down, and the weights reach ``min_accuracy`` on held-out samples."""
+    from ..datasets import accuracy
+
+    answer = exercise.answer
+    extras = _extras(export)
+    device = extras.get("device")
+    trained_on = f" (trained on {device})" if isinstance(device, str) else ""
+    model = _Model(exercise, export, context)
+    if model.fit:
+        acc = CheckResult(
+            "held-out accuracy", False, weight=2.0, message=f"not evaluated: {model.fit}"
+        )
+    else:
+        x, y = context.holdout(answer["holdout"])
+        value = accuracy(fast(model.reference), x, y, batch_size=EVAL_BATCH)
+        acc = CheckResult(
+            "held-out accuracy",
+            value >= answer["min_accuracy"],
+            weight=2.0,
+            expected=answer["min_accuracy"],
+            got=round(value, 4),
+            message=f"accuracy {value:.1%} on {len(y)} held-out samples "
+            f"(needs {answer['min_accuracy']:.0%}){trained_on}",
+        )
+    return [_losses(extras.get("losses"), answer["losses"]), acc]
+
+
+def check_overfit(
+    exercise: Exercise, expected: Any, export: ExportRecord, context: JudgeContext
+) -> list[CheckResult]:
+    """The loss went down, and the grader's own cross-entropy of the exported weights on the
+    setup's fixed batch (BatchNorm on the batch's statistics, as in training) is at most
+    ``max_loss``."""
+    answer = exercise.answer
+    extras = _extras(export)
+    model = _Model(exercise, export, context)
+    limit = answer["max_loss"]
+    if model.fit:
+        fit = CheckResult(
+            "fits the batch", False, weight=2.0, message=f"not evaluated: {model.fit}"
+        )
+    else:
+        x = context.setup_value(exercise, answer["inputs"])
+        y = context.setup_value(exercise, answer["targets"])
+        model.reference.train()
+        with torch.no_grad():
+            loss = float(torch.nn.functional.cross_entropy(model.reference(x), y))
+        fit = CheckResult(
+            "fits the batch",
+            math.isfinite(loss) and loss <= limit,
+            weight=2.0,
+            expected=f"<= {limit:g}",
+            got=round(loss, 4),
+            message=f"the grader's loss of your trained weights on the {len(y)} fixed examples "
+            f"is {loss:.4f} (needs at most {limit:g})",
+        )
+    return [_losses(extras.get("losses"), answer["losses"]), fit]
+
+
+def _extras(export: ExportRecord) -> dict[str, Any]:
+    extras = export.payload.get("extras")
+    return extras if isinstance(extras, dict) else {}
+
+
+def _losses(losses: Any, name: str) -> CheckResult:
+    if not isinstance(losses, list) or len(losses) < 2:
+        return CheckResult(
+            "loss went down", False, message=f"`{name}` must be a list of at least two losses"
+        )
+    values = [v for v in losses if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if len(values) != len(losses) or not all(math.isfinite(v) for v in values):
+        return CheckResult(
+            "loss went down",
+            False,
+            message=f"`{name}` must hold finite numbers (got nan, inf or text)",
+        )
+    k = max(1, len(values) // 10)
+    first, last = sum(values[:k]) / k, sum(values[-k:]) / k
+    return CheckResult(
+        "loss went down",
+        last < first,
+        expected=f"< {first:.4f}",
+        got=round(last, 4),
+        message=f"mean loss went from {first:.4f} to {last:.4f}",
+    )

@@ -1,0 +1,97 @@
+"""The pipeline's own logic without a kernel: options, the assignment a notebook answers, the
+stored key, and turning judged records into a GradeResult."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from nbformat.v4 import new_notebook
+
+from grader import build as build_module
+from grader.assemble import Assembled, Step
+from grader.errors import GraderError, SubmissionError
+from grader.execute.records import Executed, ExportRecord, StepOutcome
+from grader.key import AnswerKey, key_path, save_key
+from grader.pipeline import GradeOptions, answer_key, graded, which_assignment
+from grader.spec import load_course
+
+
+def test_exec_options_take_the_course_limits_and_the_overrides(small_course):
+    options = GradeOptions(limits={"cell_timeout": 7, "memory": 512.9}).exec_options(small_course)
+    assert options.limits.cell_timeout == 7.0 and options.limits.memory == 512
+    assert options.limits.timeout == small_course.limits.timeout
+    assert options.data == ()
+    with pytest.raises(GraderError, match="unknown limit"):
+        GradeOptions(limits={"cpu": 1}).exec_options(small_course)
+    with pytest.raises(GraderError, match="limit memory: must be at least 64"):
+        GradeOptions(limits={"memory": 1}).exec_options(small_course)
+
+
+def test_exec_options_show_the_courses_data_to_the_kernel(write_course, tmp_path, monkeypatch):
+    monkeypatch.delenv("GRADE_CIFAR10_DIR", raising=False)
+    (tmp_path / "cifar").mkdir()
+    from conftest import COURSE_YAML
+
+    course = load_course(write_course(tmp_path, course=COURSE_YAML + "data:\n  cifar10: cifar\n"))
+    assert GradeOptions().exec_options(course).data == (("GRADE_CIFAR10_DIR", tmp_path / "cifar"),)
+
+
+def notebook(**meta):
+    nb = new_notebook()
+    nb.metadata["grader"] = meta
+    return nb
+
+
+def test_which_assignment(small_course):
+    path = Path("anything.ipynb")
+    assert which_assignment(small_course, notebook(assignment="a1"), path, None) == ("a1", [])
+    assert which_assignment(small_course, notebook(), Path("a1-mine.ipynb"), None)[0] == "a1"
+    _, notices = which_assignment(small_course, notebook(assignment="a1", version="old"), path,
+                                  None)
+    assert "another release" in notices[0]
+    with pytest.raises(SubmissionError, match="is assignment 'a1', not 'a2'"):
+        which_assignment(small_course, notebook(assignment="a1"), path, "a2")
+    with pytest.raises(SubmissionError, match="of the course 'Other'"):
+        which_assignment(small_course, notebook(course="Other"), path, None)
+    with pytest.raises(SubmissionError, match="pass --assignment"):
+        which_assignment(small_course, notebook(), path, None)
+
+
+def test_a_stored_key_of_this_course_version_is_used_as_is(small_course, tmp_path, monkeypatch):
+    key = AnswerKey("a1", small_course.fingerprint, {"t-num": 42}, seed=5)
+    save_key(key, key_path(tmp_path, "a1"))
+
+    def no_kernel(*args, **kwargs):
+        raise AssertionError("the solution must not run")
+
+    monkeypatch.setattr(build_module, "make_key", no_kernel)
+    assert answer_key(small_course, "a1", GradeOptions(release=tmp_path)) == key
+
+
+def test_graded_wraps_the_judged_records_up(small_course):
+    spec = {eid: small_course.exercises[eid].answer.export_spec() for eid in ("t-num", "t-arr")}
+    assembled = Assembled(
+        (Step("answer", "t-num", "x = 42"), Step("export", "t-num", spec=spec["t-num"]),
+         Step("answer", "t-arr", "arr = [0]"), Step("export", "t-arr", spec=spec["t-arr"])),
+        ("a notice from assembling",),
+        frozenset(),
+    )
+    ok = StepOutcome("ok")
+    executed = Executed(
+        (ok,) * 4,
+        {"t-num": ExportRecord({"ok": True, "value": 42}),
+         "t-arr": ExportRecord({"ok": True, "value": [0]})},
+        duration=1.5,
+        warnings=("WARNING: no sandbox",),
+        log="printed by the kernel",
+    )
+    key = AnswerKey("a1", "f", {"t-num": 42, "t-arr": [1.0, 2.0]})
+    result = graded(small_course, "a1", "mine.ipynb", assembled, executed, key)
+    assert (result.score, result.max_score) == (2.0, 5.0)
+    assert result.notices == ("WARNING: no sandbox", "a notice from assembling")
+    assert result.execution_time >= 1.5 and result.graded_at.endswith("+00:00")
+    assert result.log == "printed by the kernel"
+    assert "printed by the kernel" not in repr(result)
+    assert json.loads(json.dumps(result.to_dict()))["score"] == 2.0
