@@ -10,7 +10,8 @@ For each assignment, in one run, round by round (the order rotates every round):
               interpreter, cold kernel, sandboxed when bubblewrap is installed
 
 and `grade --help`. Prints the medians and the ratios grade / nbclient and grade / python.
-The release (notebooks and answer keys) is built first and not timed. ``--repo`` times
+The release (notebooks and answer keys) is built, and the grader package byte-compiled (as
+a regular install is), first and not timed. ``--repo`` times
 another checkout (e.g. an older commit in a git worktree) with the same method, so a
 before/after table comes from one machine and one run.
 
@@ -70,6 +71,8 @@ def main() -> None:
         work = Path(tmp)
         release = repo / "release"  # where `grade` looks for the answer keys
         print(f"building the release of {repo} ...", file=sys.stderr)
+        # Byte-compiled, as a regular (non-editable) install is: the same for every side.
+        timed([sys.executable, "-m", "compileall", "-q", str(repo / "grader")], repo, repo)
         timed([*grade, "build"], repo, repo)
         script = work / "nbclient_run.py"
         script.write_text(NBCLIENT)

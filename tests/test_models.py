@@ -212,3 +212,23 @@ def test_the_sanity_check_recomputes_the_loss_itself(shipped_course, context, tm
     liar = exported(tmp_path, ex, Tutorial(), overfit_losses=[2.0, 0.001])
     fell, fits = check_overfit(ex, None, liar, context)
     assert fell.passed and not fits.passed and fits.got > 1.0
+
+
+def test_held_out_data_that_cannot_be_read_is_a_course_error(shipped_course, tmp_path):
+    from grader.assemble import Assembled, Step
+    from grader.errors import CompareError
+    from grader.execute.records import Executed, StepOutcome
+    from grader.judge import judge
+
+    course = dataclasses.replace(shipped_course, cifar10_dir=tmp_path)  # no test_batch there
+    ex = exercise(course, "cnn-train", holdout=10)
+    course = dataclasses.replace(course, exercises={**course.exercises, ex.id: ex})
+    (tmp_path / "out").mkdir()
+    record = exported(tmp_path / "out", ex, Tutorial(), losses=[1.0, 0.5], device="cpu")
+    assembled = Assembled((Step("answer", ex.id, "..."), Step("export", ex.id, spec={})), (),
+                          frozenset())
+    executed = Executed((StepOutcome("ok"), StepOutcome("ok")), {ex.id: record})
+    with pytest.raises(CompareError) as err:
+        judge(course, assembled, executed, AnswerKey("ps3", "f", {}, seed=1))
+    assert str(err.value).startswith(
+        "exercise 'cnn-train': the held-out data cannot be loaded: CIFAR-10 batch file not found")

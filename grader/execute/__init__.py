@@ -52,6 +52,8 @@ def start_kernel(options: ExecOptions, root: Path) -> Kernel:
     except BaseException:
         kernel.stop()
         raise
+    from . import cells  # noqa: F401  (nbclient and jupyter_client: imported while it boots)
+
     return kernel
 
 

@@ -6,7 +6,6 @@ dead kernel all come back as a ``StepOutcome``; nothing here raises for them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +43,7 @@ class _Client(NotebookClient):
     ) -> NotebookNode | None:
         if msg["msg_type"] == "error":
             return super().output(outs, msg, display_id, cell_index)
-        size = len(json.dumps(msg.get("content", {})))
+        size = _size(msg.get("content", {}))
         over_cell = self.used + size > self.caps.cell
         if over_cell or self.used + size > self.caps.total:
             # Dropped output does not count: one loud cell does not silence the others.
@@ -86,6 +85,18 @@ class CellRunner:
         if client.over:  # whatever happened next, the flood is what ended the cell
             return StepOutcome("output"), client.used, client.over
         return outcome or _outcome(cell), client.used, ""
+
+
+def _size(content: Any) -> int:
+    """About the bytes of a message's content, counted without serialising it again (a
+    flood's text is not copied once more in the grader)."""
+    if isinstance(content, str):
+        return len(content)
+    if isinstance(content, dict):
+        return sum(len(str(key)) + 4 + _size(value) for key, value in content.items())
+    if isinstance(content, list):
+        return sum(2 + _size(value) for value in content)
+    return 8
 
 
 def _outcome(cell: NotebookNode) -> StepOutcome:

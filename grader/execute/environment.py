@@ -36,8 +36,10 @@ def kernel_environment(
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONNOUSERSITE": "1",
-        # The kernel imports the very grader package that grades it (exporter, datasets).
-        "PYTHONPATH": str(GRADER_PACKAGE.parent),
+        # The kernel imports the very grader package that grades it (exporter, datasets);
+        # first, stand-ins that make the debugger and jedi unimportable: a grading kernel has
+        # no use for them, and ipykernel and IPython start ~50 ms sooner without them.
+        "PYTHONPATH": f"{GRADER_PACKAGE / 'kernel' / 'disabled'}:{GRADER_PACKAGE.parent}",
         "MPLBACKEND": "Agg",
     }
     env.update({k: grader_env[k] for k in PASSED_THROUGH if k in grader_env})

@@ -227,7 +227,8 @@ class Kernel:
         return info
 
     def _argv(self, connection_file: Path) -> list[str]:
-        launch = [sys.executable, "-m", "grader.execute.launch"]
+        # The launcher needs the stdlib only: -I -S spares it the site packages' start-up.
+        launch = [sys.executable, "-I", "-S", str(Path(__file__).with_name("launch.py"))]
         if self.cgroup is not None:
             for path in self.cgroup.join_files:
                 launch += ["--cgroup", path]

@@ -1,4 +1,4 @@
-"""Start a grading kernel within its limits: ``python -m grader.execute.launch [opts] -- CMD``.
+"""Start a grading kernel within its limits: ``python -I -S .../launch.py [opts] -- CMD``.
 
 Joins the kernel's cgroups (when there are any), sets per-process rlimits, then replaces
 itself with CMD (bubblewrap, or the kernel when the sandbox is off). Stdlib only, so it
@@ -16,7 +16,7 @@ import sys
 def main(argv: list[str]) -> None:
     """Parse options, apply limits, exec the command."""
     sep = argv.index("--")
-    parser = argparse.ArgumentParser(prog="python -m grader.execute.launch")
+    parser = argparse.ArgumentParser(prog="launch.py")
     parser.add_argument("--cgroup", action="append", default=[], help="cgroup.procs to join")
     parser.add_argument("--memory", type=int, default=0, help="MiB per process (no cgroup)")
     parser.add_argument("--file-size", type=int, default=0, help="MiB per written file")
