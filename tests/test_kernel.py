@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import threading
 import time
@@ -15,6 +16,17 @@ from grader.execute.sandbox import GRADER_PACKAGE
 
 SECRET = "s3cr3t-token-6b1f0c"
 SANDBOX = "require" if shutil.which("bwrap") else "off"
+
+
+@pytest.fixture
+def kernel(tmp_path):
+    """A connected sandboxed kernel, stopped after the test."""
+    kernel = start_kernel(ExecOptions(sandbox=SANDBOX), tmp_path)
+    try:
+        kernel.connect()
+        yield kernel
+    finally:
+        kernel.stop()
 
 
 def cell(kernel, source, timeout=30):
@@ -39,7 +51,7 @@ def test_environment_is_an_allow_list(tmp_path):
 
 @pytest.mark.kernel
 def test_the_kernel_sees_none_of_the_graders_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRADE_TEST_SECRET", SECRET)
+    monkeypatch.setenv("GRADE_TEST_SECRET", SECRET)  # before the kernel starts
     kernel = start_kernel(ExecOptions(sandbox=SANDBOX), tmp_path)
     try:
         kernel.connect()
@@ -56,19 +68,15 @@ def test_the_kernel_sees_none_of_the_graders_environment(tmp_path, monkeypatch):
 
 
 @pytest.mark.kernel
-def test_what_the_kernel_writes_to_fds_1_and_2_is_captured_and_sanitized(tmp_path, capfd):
-    kernel = start_kernel(ExecOptions(sandbox=SANDBOX), tmp_path)
-    try:
-        kernel.connect()
-        source = (
-            "import os, sys\n"
-            "os.write(1, b'\\x1b[2J\\x1b]0;owned\\x07::error file=x::fd-one\\n')\n"
-            "os.write(2, b'##vso[task.setvariable variable=x]fd-two\\n')\n"
-            "sys.__stdout__.write('::add-mask::dunder-out\\n'); sys.__stdout__.flush()\n"
-        )
-        assert cell(kernel, source).status == "ok"
-    finally:
-        kernel.stop()
+def test_what_the_kernel_writes_to_fds_1_and_2_is_captured_and_sanitized(kernel, capfd):
+    source = (
+        "import os, sys\n"
+        "os.write(1, b'\\x1b[2J\\x1b]0;owned\\x07::error file=x::fd-one\\n')\n"
+        "os.write(2, b'##vso[task.setvariable variable=x]fd-two\\n')\n"
+        "sys.__stdout__.write('::add-mask::dunder-out\\n'); sys.__stdout__.flush()\n"
+    )
+    assert cell(kernel, source).status == "ok"
+    kernel.stop()
     out, err = capfd.readouterr()
     assert "fd-one" not in out + err and "fd-two" not in out + err
     assert "dunder-out" not in out + err
@@ -80,51 +88,51 @@ def test_what_the_kernel_writes_to_fds_1_and_2_is_captured_and_sanitized(tmp_pat
 
 
 @pytest.mark.kernel
-def test_the_captured_output_is_capped(tmp_path):
-    kernel = start_kernel(ExecOptions(sandbox=SANDBOX), tmp_path)
-    try:
-        kernel.connect()
-        flood = "import os\nfor _ in range(4):\n    os.write(2, b'y' * 65536)"
-        assert cell(kernel, flood).status == "ok"
-    finally:
-        kernel.stop()
+def test_the_captured_output_is_capped(kernel):
+    flood = "import os\nfor _ in range(4):\n    os.write(2, b'y' * 65536)"
+    assert cell(kernel, flood).status == "ok"
+    kernel.stop()
     log = kernel.log.text(wait=1)
     assert len(log) < 70_000 and log.endswith("more bytes not kept]")
 
 
 @pytest.mark.kernel
-def test_interrupt_restart_and_stop(tmp_path):
-    kernel = start_kernel(ExecOptions(sandbox=SANDBOX), tmp_path)
-    try:
-        kernel.connect()
-        assert cell(kernel, "x = 41").status == "ok"
-        threading.Timer(1.0, kernel.interrupt).start()
-        started = time.monotonic()
-        outcome = cell(kernel, "import time\nwhile True:\n    time.sleep(0.05)")
-        assert outcome.status == "error" and outcome.error.ename == "KeyboardInterrupt"
-        assert time.monotonic() - started < 10
-        assert cell(kernel, "x += 1\nassert x == 42").status == "ok"  # state survives
-        first = kernel.process.pid
-        kernel.restart()
-        assert kernel.process.pid != first
-        assert cell(kernel, "x").error.ename == "NameError"  # a fresh process
-        assert kernel.workdir.path.is_dir()
-    finally:
-        kernel.stop()
+def test_interrupt_restart_and_stop(kernel):
+    assert cell(kernel, "x = 41").status == "ok"
+    threading.Timer(1.0, kernel.interrupt).start()
+    started = time.monotonic()
+    outcome = cell(kernel, "import time\nwhile True:\n    time.sleep(0.05)")
+    assert outcome.status == "error" and outcome.error.ename == "KeyboardInterrupt"
+    assert time.monotonic() - started < 10
+    assert cell(kernel, "x += 1\nassert x == 42").status == "ok"  # state survives
+    first = kernel.process.pid
+    kernel.restart()
+    assert kernel.process.pid != first
+    assert cell(kernel, "x").error.ename == "NameError"  # a fresh process
+    assert kernel.workdir.path.is_dir()
+    kernel.stop()
     assert not kernel.alive() and not kernel.workdir.path.exists()
     with pytest.raises(Exception, match="stopped"):
         kernel.launch()
 
 
 @pytest.mark.kernel
-def test_close_from_another_thread_ends_a_running_cell(tmp_path):
-    kernel = start_kernel(ExecOptions(sandbox=SANDBOX), tmp_path)
-    try:
-        kernel.connect()
-        threading.Timer(1.0, kernel.close).start()
-        started = time.monotonic()
-        assert cell(kernel, "while True:\n    pass", timeout=60).status == "died"
-        assert time.monotonic() - started < 10
-        assert not kernel.alive()
-    finally:
-        kernel.stop()
+def test_close_from_another_thread_ends_a_running_cell(kernel):
+    threading.Timer(1.0, kernel.close).start()
+    started = time.monotonic()
+    assert cell(kernel, "while True:\n    pass", timeout=60).status == "died"
+    assert time.monotonic() - started < 10
+    assert not kernel.alive()
+
+
+@pytest.mark.kernel
+def test_one_enormous_message_is_refused_before_it_costs_the_grader_memory(kernel):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+    started = time.monotonic()
+    outcome, _, over = kernel.run_cell("print('x' * 400_000_000)", 60, 2**20, 2**23)
+    assert (outcome.status, over) == ("output", "cell")
+    assert time.monotonic() - started < 30
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown < 100_000, f"the grader grew by {grown} KiB"
+    kernel.restart()  # a fresh process serves the next cell, as after any flood
+    assert cell(kernel, "x = 1").status == "ok"

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExecutionError
+from ..limits import Limits
 from .capture import OutputLog
 from .cgroup import Cgroup
 from .environment import kernel_environment
@@ -33,6 +34,14 @@ from .sandbox import bwrap_argv
 from .workdir import WorkDir
 
 KERNEL_FLAGS = ("--HistoryManager.enabled=False", "--quiet")
+
+
+def max_message_bytes(limits: Limits) -> int:
+    """The largest message the grader accepts from a kernel: one cell's output cap, twice
+    (JSON escaping), plus room for the message's own header."""
+    return 2 * limits.output * 1024 + 2**20
+
+
 SOCKETS = ("shell", "iopub", "stdin", "control", "hb")
 
 
@@ -55,6 +64,7 @@ class Kernel:
         self.runner: Any = None  # cells.CellRunner, once connected
         self.starts = 0
         self.closed = False
+        self.refused = ""  # the channel that refused an oversized message, until reported
         self._lock = threading.Lock()
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -85,25 +95,19 @@ class Kernel:
 
     def connect(self) -> None:
         """Wait until the launched kernel answers (raises ExecutionError if it never does)."""
-        from jupyter_client.asynchronous.client import AsyncKernelClient
         from jupyter_core.utils import run_sync
 
         from .cells import CellRunner
-
-        kernel = self
-
-        class _Client(AsyncKernelClient):
-            # Alive means: our process runs (no heartbeat needed, no kernel manager).
-            async def _async_is_alive(self) -> bool:
-                return kernel.alive()
-
-            is_alive = _async_is_alive
+        from .connection import KernelClient
 
         info = {k: v for k, v in self.connection.items() if k != "name"}
-        client = _Client()
+        client = KernelClient()
         client.load_connection_info(info)  # type: ignore[arg-type]
         client.allow_stdin = False
-        client.start_channels()
+        client.max_bytes = max_message_bytes(self.limits)
+        client.is_running = lambda: self.client is client and self.alive()
+        client.on_refused = self._refused
+        client.start_channels(stdin=False, hb=False)
         self.client = client
         try:
             run_sync(client.wait_for_ready)(timeout=self.options.startup_timeout)
@@ -162,6 +166,20 @@ class Kernel:
             self.closed = True
         self.kill()
 
+    def _refused(self, channel: str) -> None:
+        """A socket refused a message over the size bound (see connection.py), unless the
+        kernel is dying on its own: stop the kernel, and say so on the running cell."""
+        process = self.process
+        if process is None:
+            return
+        try:
+            process.wait(timeout=0.5)
+            return  # it died: that is what closed the connection
+        except subprocess.TimeoutExpired:
+            pass
+        self.refused = channel
+        self.kill()
+
     def _disconnect(self) -> None:
         client, self.client, self.runner = self.client, None, None
         if client is not None:
@@ -185,7 +203,11 @@ class Kernel:
 
         if self.runner is None:
             raise ExecutionError("the kernel is not connected")
-        return self.runner.run(source, timeout, OutputCaps(cell_cap, total_cap))  # type: ignore[no-any-return]
+        outcome, used, over = self.runner.run(source, timeout, OutputCaps(cell_cap, total_cap))
+        if self.refused:  # a message too large for any cap: an output flood
+            self.refused = ""
+            return StepOutcome("output"), used, "cell"
+        return outcome, used, over
 
     def interrupt(self) -> None:
         """SIGINT the kernel itself: through its cgroup, or straight to the process when

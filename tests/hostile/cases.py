@@ -1391,6 +1391,16 @@ CASES: list[Case] = [
         sandbox=True,
     ),
     Case(
+        # One message far past any cap (an exception's text, a single print): the grader
+        # refuses it unread instead of receiving, parsing and copying it.
+        "exception-with-a-50-mb-message",
+        answers={"corr1d-valid": WRONG_VALID + "raise ValueError('x' * 50_000_000)\n"},
+        limits={"memory": 3072, "cell_timeout": 40},
+        max_points_for={"corr1d-valid": 0},
+        message={"corr1d-valid": ("printed more than", "output")},
+        sandbox=True,
+    ),
+    Case(
         "print-in-a-loop",
         answers={"corr1d-valid": WRONG_VALID + "while True:\n    print('x' * 1000)\n"},
         max_points_for={"corr1d-valid": 0},
