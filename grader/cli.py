@@ -8,6 +8,8 @@ up front: ``grade --help`` stays fast, and a kernel starts before the heavy impo
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -249,3 +251,23 @@ def submit_cmd(
             click.echo(clean_text(result.log) or "(nothing)", err=True)
     if failed:
         raise GraderError(f"{failed} of {len(notebooks)} notebooks could not be graded")
+
+
+def run() -> None:
+    """The ``grade`` program: ``main``, then a quick exit.
+
+    Everything ``grade`` made is written and closed, and its kernels stopped, by the time
+    ``main`` returns; what remains is the interpreter's own teardown, which with torch and
+    ZeroMQ loaded takes a noticeable part of a second. So the process ends at once (after
+    flushing its output), with main's exit code. A traceback (``--debug``) still ends the
+    usual way.
+    """
+    try:
+        main()
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if done.code is not None and not isinstance(done.code, int):
+            print(done.code, file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

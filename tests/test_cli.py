@@ -197,3 +197,21 @@ def test_a_custom_check_that_raises_is_a_course_error(tmp_path, monkeypatch):
     assert result.output.splitlines()[-1] == (
         "Error: exercise 'two': the custom check 'strict' raised TypeError: "
         "'int' object is not subscriptable")
+
+
+def test_the_grade_program_flushes_and_keeps_its_exit_codes(tmp_path):
+    """`grade` as users run it: a process that skips the interpreter's teardown at the end."""
+    import subprocess
+    import sys
+
+    course = _tiny_course(tmp_path)
+    command = [sys.executable, "-m", "grader"]
+    missing = subprocess.run([*command, str(tmp_path / "nope.ipynb"), "--course", str(course)],
+                             capture_output=True, text=True, timeout=120)
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert missing.stderr == f"Error: {tmp_path / 'nope.ipynb'}: no such file\n"
+    usage = subprocess.run([*command, "build", "--memory", "1"], capture_output=True, text=True,
+                           timeout=120)
+    assert usage.returncode == 2 and "--memory" in usage.stderr
+    helped = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=120)
+    assert helped.returncode == 0 and helped.stdout.startswith("Usage:")
