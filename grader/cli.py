@@ -271,3 +271,222 @@ def run() -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+_db_option = click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The gradebook (default: gradebook.db beside course.yaml).",
+)
+
+
+def _gradebook_path(db: Path | None, course: Course) -> Path:
+    return db or course.root / "gradebook.db"
+
+
+@main.command("batch")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@_course_option
+@click.option("--assignment", help="Assignment id (default: each notebook says).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Submissions graded at once (default: the number of cores).",
+)
+@_db_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for every submission's report (default: reports/ beside course.yaml).",
+)
+@click.option(
+    "--roster",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV of name,student: maps file or LMS names to student ids.",
+)
+@click.option(
+    "--submitted-at",
+    help="When every file was handed in (ISO 8601; default: the zip's or the files' times).",
+)
+@click.option("--regrade", is_flag=True, help="Grade again what the gradebook already has.")
+@click.option("--scheduler", help="A Dask scheduler's address (tcp://host:8786).")
+@_limit_options
+@_debug_option
+def batch_cmd(
+    submissions: Path,
+    course: str | None,
+    assignment: str | None,
+    workers: int | None,
+    db: Path | None,
+    out: Path | None,
+    roster: Path | None,
+    submitted_at: str | None,
+    regrade: bool,
+    scheduler: str | None,
+    sandbox: SandboxMode,
+    **limits: float | None,
+) -> None:
+    """Grade a whole class: a folder of notebooks or an LMS zip, into the gradebook.
+
+    Notebooks are named by student (alice.ipynb, alice/ps1.ipynb, or Canvas's
+    name_userid_submissionid_file.ipynb). Each gets its own sandboxed kernel; kernels are
+    started and warmed up ahead. Re-running grades only what is new or changed.
+
+    Example:
+
+        grade batch submissions.zip --assignment ps1 --workers 4
+    """
+    import datetime as dt
+
+    from .batch import BatchOptions, grade_batch
+    from .gradebook import Gradebook
+    from .intake import collect, read_roster
+
+    spec = _find_course(course)
+    if assignment is not None:
+        spec.assignment(assignment)
+    when = None
+    if submitted_at:
+        try:
+            when = dt.datetime.fromisoformat(submitted_at)
+        except ValueError:
+            raise GraderError(f"--submitted-at: {submitted_at!r} is not an ISO 8601 time") from None
+        when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    reports = out or spec.root / "reports"
+    found = collect(
+        submissions,
+        reports / "submissions",
+        read_roster(roster) if roster else None,
+        when,
+    )
+    options = BatchOptions(
+        workers=workers or os.cpu_count() or 1,
+        assignment=assignment,
+        regrade=regrade,
+        scheduler=scheduler,
+        reports=reports,
+    )
+    path = _gradebook_path(db, spec)
+    with Gradebook(path) as gradebook, _BatchProgress(len(found)) as progress:
+        summary = grade_batch(
+            spec, found, gradebook, _grade_options(sandbox, limits), options, progress.event
+        )
+    counts = ", ".join(
+        f"{summary.count(s)} {s}" for s in ("graded", "refused", "skipped", "failed")
+    )
+    rate = len(summary.events) / summary.seconds if summary.seconds else 0.0
+    click.echo(f"{counts} in {summary.seconds:.1f} s ({rate:.2f} per s)")
+    assignments = sorted({e.assignment for e in summary.events if e.assignment})
+    _print_finals(spec, path, assignments)
+    click.echo(f"Gradebook: {path}")
+    click.echo(f"Reports: {reports}")
+    failed = [e for e in summary.events if e.status == "failed"]
+    if failed:
+        raise GraderError(
+            f"{len(failed)} submissions could not be run ({one_line(failed[0].message)}); "
+            "run the batch again to retry them"
+        )
+
+
+class _BatchProgress:
+    """A live progress bar on a terminal; one plain line per submission otherwise (CI)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.seen = 0
+        self.failed = 0
+        self.started = 0.0
+        self.bar: Any = None
+
+    def __enter__(self) -> _BatchProgress:
+        import time
+
+        self.started = time.monotonic()
+        if sys.stdout.isatty():
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("grading"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[counts]}"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("grading", total=self.total, counts="")
+        return self
+
+    def event(self, event: Any) -> None:
+        import time
+
+        self.seen += 1
+        self.failed += event.status in ("failed", "refused")
+        elapsed = time.monotonic() - self.started
+        rate = self.seen / elapsed if elapsed else 0.0
+        left = self.total - self.seen
+        counts = f"{self.failed} failed, {left} left, {rate:.2f}/s"
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.seen, counts=counts)
+            return
+        score = f" {event.score:g}/{event.max_score:g}" if event.status == "graded" else ""
+        reason = f": {event.message}" if event.message and event.status != "skipped" else ""
+        line = (
+            f"[{self.seen}/{self.total}] {event.student or '?'} {event.assignment or '?'} "
+            f"{event.status}{score}{reason}"
+        )
+        click.echo(one_line(line)[:300])
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _print_finals(course: Course, db: Path, assignments: list[str]) -> None:
+    from rich.console import Console
+
+    from .gradebook import Gradebook
+    from .policies import finals
+    from .report.classes import finals_table
+
+    chosen = [a for a in course.assignments if a.id in assignments]
+    with Gradebook(db) as gradebook:
+        attempts = [a for a in gradebook.attempts() if a.assignment in assignments]
+    rows = finals(
+        attempts,
+        {a.id: a.due for a in chosen},
+        {a.id: a.max_score(course) for a in chosen},
+        course.policies,
+    )
+    finals_table(rows, Console(), title=f"{course.name}: final scores")
+
+
+@main.command("gradebook")
+@_course_option
+@click.option("--assignment", help="Only this assignment.")
+@_db_option
+@_debug_option
+def gradebook_cmd(course: str | None, assignment: str | None, db: Path | None) -> None:
+    """Print the class table: every student's final score after the course's policies.
+
+    Example:
+
+        grade gradebook --assignment ps1
+    """
+    spec = _find_course(course)
+    path = _gradebook_path(db, spec)
+    if not path.exists():
+        raise GraderError(f"{path}: no gradebook yet (grade a batch first, or pass --db)")
+    ids = [spec.assignment(assignment).id] if assignment else [a.id for a in spec.assignments]
+    _print_finals(spec, path, ids)

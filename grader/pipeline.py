@@ -9,7 +9,10 @@ kernel's own work.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
+import json
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import __version__
 from .assemble import Assembled, assemble, read_notebook
 from .errors import SubmissionError
 from .execute import ExecOptions, Executed, execute, run, start_kernel
@@ -133,6 +137,22 @@ def graded(
         graded_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         log=executed.log,
     )
+
+
+def run_fingerprint(course: Course, assignment_id: str, options: ExecOptions) -> str:
+    """What running a submission of this assignment depends on: its topics' setup, its
+    exercises' starters and export recipes, the limits and the data. When it is unchanged, a
+    stored run can be judged again instead of run again."""
+    exercises = _exercises(course, assignment_id)
+    topics = sorted({e.topic for e in exercises})
+    data = {
+        "grader": __version__,
+        "setup": [course.topics[t].setup for t in topics],
+        "exercises": [[e.id, e.starter, e.answer.export_spec()] for e in exercises],
+        "limits": dataclasses.asdict(options.limits),
+        "data": [[name, str(folder)] for name, folder in options.data],
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def answer_key(

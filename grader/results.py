@@ -73,3 +73,19 @@ class GradeResult:
     def to_dict(self) -> dict[str, Any]:
         """Plain-data view (JSON-serialisable)."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GradeResult:
+        """The result ``to_dict`` (and a JSON round trip) described."""
+        exercises = tuple(
+            ExerciseResult(
+                **{
+                    **e,
+                    "checks": tuple(CheckResult(**c) for c in e.get("checks", ())),
+                    "hints": tuple(e.get("hints", ())),
+                    "error": StudentError(**e["error"]) if e.get("error") else None,
+                }
+            )
+            for e in data["exercises"]
+        )
+        return cls(**{**data, "exercises": exercises, "notices": tuple(data.get("notices", ()))})

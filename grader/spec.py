@@ -21,6 +21,7 @@ import yaml
 from .errors import SpecError
 from .kinds import KINDS, REQUIRED, Option, export_spec
 from .limits import LIMIT_FIELDS, Limits
+from .policies import LatePolicy, Policies
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,55}$")  # "answer-" + id fits a 64-char nbformat cell id
 CIFAR10_ENV = "GRADE_CIFAR10_DIR"
@@ -111,6 +112,7 @@ class Course:
     topics: Mapping[str, Topic]
     exercises: Mapping[str, Exercise]
     fingerprint: str = field(default="", compare=False)
+    policies: Policies = field(default_factory=Policies)
 
     def assignment(self, assignment_id: str) -> Assignment:
         """The assignment with this id, or a SpecError listing the known ones."""
@@ -267,7 +269,7 @@ def load_course(path: str | Path = "course.yaml") -> Course:
     if path.is_dir():
         path = path / "course.yaml"
     f = _Fields(_read_yaml(path), path)
-    f.check_keys(("name", "exercises", "solutions", "limits", "data", "assignments"))
+    f.check_keys(("name", "exercises", "solutions", "limits", "data", "policies", "assignments"))
     root = path.parent
     name = f.get("name", str)
     exercises_dir = root / f.get("exercises", str, "exercises")
@@ -294,7 +296,79 @@ def load_course(path: str | Path = "course.yaml") -> Course:
         topics=topics,
         exercises=exercises,
         fingerprint=digest.hexdigest()[:16],
+        policies=_policies(f, root, assignments),
     )
+
+
+def _policies(f: _Fields, root: Path, assignments: tuple[Assignment, ...]) -> Policies:
+    """course.yaml ``policies:``: late penalty, extensions (a CSV), which attempt counts."""
+    if f.data.get("policies") is None:
+        return Policies()
+    p = _Fields(f.data["policies"], f.path, "policies.", f.line_of("policies"))
+    p.check_keys(("late", "extensions", "attempts"))
+    late = LatePolicy()
+    if p.data.get("late") is not None:
+        lf = _Fields(p.data["late"], f.path, "policies.late.", p.line_of("late"))
+        lf.check_keys(("penalty", "per", "grace", "cutoff"))
+        per = lf.get("per", str, "day")
+        if per not in ("day", "hour"):
+            raise lf.fail("per", f"expected day or hour, got {per!r}")
+        penalty = lf.number("penalty", 0.0)
+        if penalty > 100:
+            raise lf.fail("penalty", "expected a percentage from 0 to 100")
+        cutoff = lf.number("cutoff", None) if lf.data.get("cutoff") is not None else None
+        late = LatePolicy(
+            penalty=penalty,
+            per=per,
+            grace_minutes=lf.number("grace", 0.0),
+            cutoff_days=cutoff,
+        )
+    attempts = p.get("attempts", str, "last")
+    if attempts not in ("best", "last"):
+        raise p.fail("attempts", f"expected best or last, got {attempts!r}")
+    extensions = {}
+    if p.data.get("extensions") is not None:
+        extensions = _extensions(root / p.get("extensions", str), assignments)
+    return Policies(late=late, attempts=attempts, extensions=extensions)
+
+
+def _extensions(
+    path: Path, assignments: tuple[Assignment, ...]
+) -> dict[tuple[str, str], dt.datetime]:
+    """``student,assignment,due`` rows (a header line first): one student's later due date,
+    an ISO date or date-time, or ``+N`` days after the assignment's own."""
+    import csv
+
+    due = {a.id: a.due for a in assignments}
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise SpecError(f"cannot read the extensions ({e})", str(path)) from None
+    out: dict[tuple[str, str], dt.datetime] = {}
+    for line, row in enumerate(rows, 1):
+        if not row or not any(c.strip() for c in row) or (line == 1 and row[0] == "student"):
+            continue
+        if len(row) != 3:
+            raise SpecError("expected student,assignment,due", str(path), line)
+        student, assignment, when = (c.strip() for c in row)
+        if assignment not in due:
+            raise SpecError(f"unknown assignment {assignment!r}", str(path), line)
+        try:
+            if when.startswith("+"):
+                base = due[assignment]
+                if base is None:
+                    raise ValueError("the assignment has no due date to add days to")
+                new = base + dt.timedelta(days=float(when[1:]))
+            else:
+                new = dt.datetime.fromisoformat(when)
+                if "T" not in when and " " not in when:
+                    new = new.replace(hour=23, minute=59)
+                new = new if new.tzinfo else new.replace(tzinfo=dt.timezone.utc)
+        except ValueError as e:
+            raise SpecError(f"{when!r} is not a date or +days ({e})", str(path), line) from None
+        out[(student, assignment)] = new
+    return out
 
 
 def _cifar10_dir(f: _Fields, root: Path) -> Path | None:

@@ -17,7 +17,7 @@ def run(*args, cwd=None, monkeypatch=None):
     return CliRunner().invoke(main, list(map(str, args)))
 
 
-@pytest.mark.parametrize("command", [[], ["build"], ["submit"]])
+@pytest.mark.parametrize("command", [[], ["build"], ["submit"], ["batch"], ["gradebook"]])
 def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0
@@ -215,3 +215,20 @@ def test_the_grade_program_flushes_and_keeps_its_exit_codes(tmp_path):
     assert usage.returncode == 2 and "--memory" in usage.stderr
     helped = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=120)
     assert helped.returncode == 0 and helped.stdout.startswith("Usage:")
+
+
+def test_gradebook_without_one_is_a_clear_error(tmp_path, monkeypatch):
+    course = _tiny_course(tmp_path)
+    result = run("gradebook", "--course", course, cwd=tmp_path, monkeypatch=monkeypatch)
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {tmp_path / 'gradebook.db'}: no gradebook yet (grade a batch first, or pass"
+        " --db)\n")
+
+
+def test_batch_of_a_folder_that_is_not_there(tmp_path, monkeypatch):
+    course = _tiny_course(tmp_path)
+    result = run("batch", tmp_path / "nowhere", "--course", course, cwd=tmp_path,
+                 monkeypatch=monkeypatch)
+    assert result.exit_code == 1
+    assert result.output == f"Error: {tmp_path / 'nowhere'}: no such file or folder\n"

@@ -1,0 +1,49 @@
+"""Where a batch's submissions run: on this machine (a pool of warm kernels) or on a Dask
+cluster. A backend turns jobs (steps and options, plain data) into Executed records; the
+coordinating process judges them and writes the one gradebook.
+
+    local.py   threads here, each driving sandboxed kernels started (and warmed) in advance
+    dask.py    tasks on the workers of a Dask distributed scheduler
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..assemble import Step
+from ..errors import ExecutionError
+from ..execute import ExecOptions, Executed
+
+__all__ = ["Backend", "Job", "JobResult"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One submission's run: picklable, so that a Dask worker can take it."""
+
+    key: str  # the batch's handle on it
+    steps: tuple[Step, ...]
+    options: ExecOptions
+    warm: int = 0  # the leading steps that are the course's setup (a warm kernel ran them)
+
+    @property
+    def prefix(self) -> tuple[Step, ...]:
+        """The trusted setup steps a kernel may run before this job is known."""
+        return self.steps[: self.warm]
+
+
+JobResult = tuple[Job, "Executed | ExecutionError"]
+
+
+class Backend(Protocol):
+    """Runs jobs, as many at once as it has workers, and yields each as it finishes."""
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]:
+        """Results in the order they finish; every job yields exactly once."""
+        ...
+
+    def close(self) -> None:
+        """Stop every kernel and worker connection."""
+        ...

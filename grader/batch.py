@@ -1,0 +1,193 @@
+"""A whole class at once: submissions -> runs on a backend -> judged -> the gradebook.
+
+The same pipeline as one ``grade``: each submission is read, assembled, run in a fresh
+sandboxed kernel of its own, and judged against the answer key; only the kernels are started
+ahead (``backends.local``) or elsewhere (``backends.dask``). This process plans the jobs a few
+at a time, judges each run as it comes back and records it at once, in one transaction:
+an interrupted batch loses nothing already graded, and a re-run grades only what is new or
+changed (a submission is its student, assignment and content hash).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from .assemble import Assembled, assemble, read_notebook
+from .backends import Backend, Job
+from .errors import ExecutionError, SubmissionError
+from .execute import ExecOptions
+from .gradebook import Gradebook, Graded
+from .intake import Submission
+from .key import AnswerKey
+from .pipeline import GradeOptions, answer_key, graded, run_fingerprint, which_assignment
+from .results import GradeResult
+from .spec import Course
+
+Status = Literal["graded", "refused", "skipped", "failed"]
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How a batch runs (grading options, such as limits, are a GradeOptions)."""
+
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    assignment: str | None = None  # else each notebook says, or its file name
+    regrade: bool = False  # grade again what the gradebook already has
+    scheduler: str | None = None  # a Dask scheduler's address, else this machine
+    reports: Path | None = None  # a folder for each submission's HTML report and results.json
+
+
+@dataclass(frozen=True)
+class Event:
+    """What became of one submission."""
+
+    student: str
+    source: str
+    assignment: str
+    status: Status
+    score: float = 0.0
+    max_score: float = 0.0
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """Every submission's event, and the batch's wall time."""
+
+    events: tuple[Event, ...]
+    seconds: float
+
+    def count(self, status: Status) -> int:
+        """How many submissions ended so."""
+        return sum(e.status == status for e in self.events)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    submission: Submission
+    assignment: str
+    assembled: Assembled
+    notices: tuple[str, ...]
+
+
+def grade_batch(
+    course: Course,
+    submissions: Sequence[Submission],
+    gradebook: Gradebook,
+    options: GradeOptions = GradeOptions(),
+    batch: BatchOptions = BatchOptions(),
+    on_event: Callable[[Event], None] | None = None,
+) -> BatchSummary:
+    """Grade every submission into the gradebook; returns what became of each."""
+    started = time.monotonic()
+    exec_options = options.exec_options(course)
+    events: list[Event] = []
+    keys: dict[str, AnswerKey] = {}
+    fingerprints: dict[str, str] = {}
+    planned: dict[str, _Planned] = {}
+
+    def emit(event: Event) -> None:
+        events.append(event)
+        if on_event is not None:
+            on_event(event)
+
+    def jobs() -> Iterator[Job]:
+        for index, s in enumerate(submissions):
+            plan = _plan(course, s, gradebook, batch, emit)
+            if plan is None:
+                continue
+            if plan.assignment not in keys:
+                keys[plan.assignment] = answer_key(course, plan.assignment, options)
+                fingerprints[plan.assignment] = run_fingerprint(
+                    course, plan.assignment, exec_options
+                )
+            key = f"{index}:{s.source}"
+            planned[key] = plan
+            steps = plan.assembled.steps
+            warm = next((i for i, step in enumerate(steps) if step.role != "setup"), len(steps))
+            yield Job(key, steps, exec_options, warm)
+
+    backend = _backend(batch, exec_options)
+    try:
+        for job, outcome in backend.run(jobs()):
+            plan = planned.pop(job.key)
+            s = plan.submission
+            if isinstance(outcome, ExecutionError):
+                emit(Event(s.student, s.source, plan.assignment, "failed", message=str(outcome)))
+                continue
+            result = graded(
+                course, plan.assignment, s.source, plan.assembled, outcome, keys[plan.assignment]
+            )
+            result = replace(result, notices=plan.notices + result.notices)
+            record = Graded(result, outcome, course.fingerprint, fingerprints[plan.assignment])
+            gradebook.record(s, plan.assignment, record)
+            if batch.reports is not None:
+                _write_reports(result, s, plan.assignment, batch.reports)
+            emit(
+                Event(
+                    s.student, s.source, plan.assignment, "graded", result.score, result.max_score
+                )
+            )
+    finally:
+        backend.close()
+    return BatchSummary(tuple(events), time.monotonic() - started)
+
+
+def _plan(
+    course: Course,
+    s: Submission,
+    gradebook: Gradebook,
+    batch: BatchOptions,
+    emit: Callable[[Event], None],
+) -> _Planned | None:
+    """Read and assemble one submission; record it now if it cannot be graded at all."""
+    assignment = batch.assignment or ""
+    if not s.problem and s.path is not None:
+        try:
+            nb = read_notebook(s.path)
+            assignment, notices = which_assignment(
+                course, nb, Path(s.source.rpartition("!")[2]), batch.assignment
+            )
+        except SubmissionError as e:
+            problem = str(e).replace(s.path.name, Path(s.source).name, 1)
+        else:
+            if not batch.regrade and gradebook.current(s.student, assignment, s.sha256):
+                emit(Event(s.student, s.source, assignment, "skipped", message="graded before"))
+                return None
+            assembled = assemble(course, assignment, nb)
+            return _Planned(s, assignment, assembled, (*s.notices, *notices))
+    else:
+        problem = s.problem
+    refused_key = s.sha256 or "refused:" + s.source
+    if not batch.regrade and gradebook.current(s.student, assignment or None, refused_key):
+        emit(Event(s.student, s.source, assignment, "skipped", message="refused before"))
+        return None
+    gradebook.record(s, assignment, problem)
+    emit(Event(s.student, s.source, assignment, "refused", message=problem))
+    return None
+
+
+def _backend(batch: BatchOptions, options: ExecOptions) -> Backend:
+    if batch.scheduler:
+        from .backends.dask import DaskBackend
+
+        return DaskBackend(batch.scheduler)
+    from .backends.local import LocalBackend
+
+    return LocalBackend(batch.workers, options)
+
+
+def _write_reports(result: GradeResult, s: Submission, assignment: str, folder: Path) -> None:
+    from .report import write_reports
+
+    stem = f"{s.student}-{s.sha256[:8]}"
+    write_reports(
+        result,
+        folder / assignment / f"{stem}.report.html",
+        folder / assignment / f"{stem}.results.json",
+    )

@@ -1,0 +1,323 @@
+"""The gradebook: one SQLite database, the single store of submissions, gradings and scores.
+
+    with Gradebook(path) as gb:
+        gb.record(submission, "ps1", graded)
+
+Every submission is kept as handed in (its bytes), keyed by student, assignment and content
+hash, so a file is graded once however often a batch sees it. A grading is written in one
+transaction with its per-exercise results and the exported answers (plain data and
+weights), after it is complete: a crash never leaves a half-graded submission recorded as
+graded, and a regrade can judge again without running any notebook. WAL mode and a busy
+timeout make two ``grade`` processes on one gradebook safe.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import GraderError
+from .execute.records import Executed, ExportRecord, StepOutcome
+from .intake import Submission
+from .results import GradeResult, StudentError
+
+SCHEMA_VERSION = "1"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS submissions (
+    id INTEGER PRIMARY KEY,
+    student TEXT NOT NULL,
+    assignment TEXT NOT NULL,          -- '' when no assignment could be told
+    sha256 TEXT NOT NULL,              -- of the content, or of the source for refused files
+    source TEXT NOT NULL,
+    submitted_at TEXT,                 -- ISO 8601, UTC
+    received_at TEXT NOT NULL,
+    content BLOB,                      -- the file as handed in (NULL when refused unread)
+    UNIQUE (student, assignment, sha256)
+);
+CREATE TABLE IF NOT EXISTS gradings (
+    id INTEGER PRIMARY KEY,
+    submission INTEGER NOT NULL REFERENCES submissions (id),
+    current INTEGER NOT NULL,          -- 1 for the latest grading of its submission
+    status TEXT NOT NULL,              -- 'graded' or 'refused' (could not be graded at all)
+    reason TEXT NOT NULL,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    course_fingerprint TEXT NOT NULL,  -- the course version it was judged against
+    run_fingerprint TEXT NOT NULL,     -- what its execution depended on
+    graded_at TEXT NOT NULL,
+    result TEXT,                       -- the GradeResult, as JSON
+    outcomes TEXT                      -- the step outcomes, as JSON
+);
+CREATE INDEX IF NOT EXISTS gradings_current ON gradings (submission, current);
+CREATE TABLE IF NOT EXISTS exercise_results (
+    grading INTEGER NOT NULL REFERENCES gradings (id),
+    exercise TEXT NOT NULL,
+    status TEXT NOT NULL,
+    score REAL NOT NULL,
+    points REAL NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (grading, exercise)
+);
+CREATE TABLE IF NOT EXISTS exports (
+    grading INTEGER NOT NULL REFERENCES gradings (id),
+    exercise TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    weights BLOB,
+    PRIMARY KEY (grading, exercise)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One submission and its current grading, as plain data."""
+
+    grading: int
+    student: str
+    assignment: str
+    source: str
+    sha256: str
+    submitted_at: dt.datetime | None
+    status: str  # 'graded' or 'refused'
+    reason: str
+    score: float
+    max_score: float
+    graded_at: str
+    course_fingerprint: str
+    run_fingerprint: str
+    exercises: dict[str, float] = field(default_factory=dict)  # exercise id -> score
+
+
+@dataclass(frozen=True)
+class Graded:
+    """What a finished grading brings to the gradebook."""
+
+    result: GradeResult
+    executed: Executed
+    course_fingerprint: str
+    run_fingerprint: str
+
+
+class Gradebook:
+    """A gradebook file; use as a context manager (``with Gradebook(path) as gb``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)  # idempotent: every statement is IF NOT EXISTS
+            with self._transaction():
+                found = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                if found is None:
+                    self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                elif found[0] != SCHEMA_VERSION:
+                    raise GraderError(f"{self.path}: a gradebook of another version ({found[0]})")
+        except sqlite3.DatabaseError as e:
+            raise GraderError(f"{self.path}: not a usable gradebook ({e})") from None
+
+    def __enter__(self) -> Gradebook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database (everything recorded is already committed)."""
+        self.db.close()
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def record(self, submission: Submission, assignment: str, outcome: Graded | str) -> int:
+        """Record a grading of a submission, in one transaction: a ``Graded`` result, or the
+        reason (text) it could not be graded. Earlier gradings of it stop being current.
+        Returns the grading's id."""
+        with self._transaction():
+            sub = self._submission(submission, assignment)
+            self.db.execute("UPDATE gradings SET current=0 WHERE submission=?", (sub,))
+            if isinstance(outcome, str):
+                cursor = self.db.execute(
+                    "INSERT INTO gradings (submission, current, status, reason, score, max_score,"
+                    " course_fingerprint, run_fingerprint, graded_at) "
+                    "VALUES (?, 1, 'refused', ?, 0, 0, '', '', ?)",
+                    (sub, outcome, _now()),
+                )
+                return int(cursor.lastrowid or 0)
+            result = outcome.result
+            cursor = self.db.execute(
+                "INSERT INTO gradings (submission, current, status, reason, score, max_score,"
+                " course_fingerprint, run_fingerprint, graded_at, result, outcomes) "
+                "VALUES (?, 1, 'graded', '', ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sub,
+                    result.score,
+                    result.max_score,
+                    outcome.course_fingerprint,
+                    outcome.run_fingerprint,
+                    result.graded_at or _now(),
+                    json.dumps(_result_data(result)),
+                    json.dumps([_outcome_data(o) for o in outcome.executed.outcomes]),
+                ),
+            )
+            grading = int(cursor.lastrowid or 0)
+            self.db.executemany(
+                "INSERT INTO exercise_results VALUES (?, ?, ?, ?, ?, ?)",
+                [(grading, e.id, e.status, e.score, e.points, e.message) for e in result.exercises],
+            )
+            self.db.executemany(
+                "INSERT INTO exports VALUES (?, ?, ?, ?)",
+                [
+                    (grading, eid, json.dumps(record.payload), record.weights)
+                    for eid, record in outcome.executed.exports.items()
+                ],
+            )
+            return grading
+
+    def _submission(self, s: Submission, assignment: str) -> int:
+        digest = s.sha256 or "refused:" + s.source
+        self.db.execute("INSERT OR IGNORE INTO students VALUES (?)", (s.student,))
+        content = s.path.read_bytes() if s.path is not None and not s.problem else None
+        self.db.execute(
+            "INSERT OR IGNORE INTO submissions (student, assignment, sha256, source, submitted_at,"
+            " received_at, content) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (s.student, assignment, digest, s.source, _iso(s.submitted_at), _now(), content),
+        )
+        row = self.db.execute(
+            "SELECT id FROM submissions WHERE student=? AND assignment=? AND sha256=?",
+            (s.student, assignment, digest),
+        ).fetchone()
+        return int(row[0])
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE ... COMMIT (or ROLLBACK): one writer at a time, all or nothing."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def current(self, student: str, assignment: str | None, sha256: str) -> Attempt | None:
+        """The current grading of one submission, if it was graded (``assignment`` None: of
+        any assignment, for a file whose assignment could not be told)."""
+        if assignment is None:
+            found = self.attempts(where="s.student=? AND s.sha256=?", args=(student, sha256))
+        else:
+            found = self.attempts(
+                where="s.student=? AND s.assignment=? AND s.sha256=?",
+                args=(student, assignment, sha256),
+            )
+        return found[0] if found else None
+
+    def attempts(
+        self, assignment: str | None = None, *, where: str = "", args: tuple[Any, ...] = ()
+    ) -> list[Attempt]:
+        """Every submission's current grading (of one assignment), by student and time."""
+        clauses = ["g.current=1"]
+        if assignment is not None:
+            clauses.append("s.assignment=?")
+            args = (assignment, *args)
+        if where:
+            clauses.append(where)
+        rows = self.db.execute(
+            "SELECT g.id, s.student, s.assignment, s.source, s.sha256, s.submitted_at, g.status,"
+            " g.reason, g.score, g.max_score, g.graded_at, g.course_fingerprint,"
+            " g.run_fingerprint FROM gradings g JOIN submissions s ON g.submission = s.id "
+            f"WHERE {' AND '.join(clauses)} ORDER BY s.student, s.submitted_at, s.id",
+            args,
+        ).fetchall()
+        scores: dict[int, dict[str, float]] = {}
+        ids = [r[0] for r in rows]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for grading, exercise, score in self.db.execute(
+                f"SELECT grading, exercise, score FROM exercise_results WHERE grading IN ({marks})",
+                chunk,
+            ):
+                scores.setdefault(grading, {})[exercise] = score
+        return [
+            Attempt(
+                grading=r[0],
+                student=r[1],
+                assignment=r[2],
+                source=r[3],
+                sha256=r[4],
+                submitted_at=dt.datetime.fromisoformat(r[5]) if r[5] else None,
+                status=r[6],
+                reason=r[7],
+                score=r[8],
+                max_score=r[9],
+                graded_at=r[10],
+                course_fingerprint=r[11],
+                run_fingerprint=r[12],
+                exercises=scores.get(r[0], {}),
+            )
+            for r in rows
+        ]
+
+    def result(self, grading: int) -> GradeResult | None:
+        """The full result of a grading (None for a refused file)."""
+        row = self.db.execute("SELECT result FROM gradings WHERE id=?", (grading,)).fetchone()
+        return GradeResult.from_dict(json.loads(row[0])) if row and row[0] else None
+
+    def stored_run(self, grading: int) -> tuple[bytes, Executed]:
+        """What a grading's run produced, to judge it again without running it: the submitted
+        file and the Executed record (outcomes and exports)."""
+        row = self.db.execute(
+            "SELECT s.content, g.outcomes FROM gradings g JOIN submissions s"
+            " ON g.submission = s.id WHERE g.id=?",
+            (grading,),
+        ).fetchone()
+        if row is None or row[0] is None or row[1] is None:
+            raise GraderError(f"grading {grading} has no stored run")
+        exports = {
+            exercise: ExportRecord(json.loads(payload), weights)
+            for exercise, payload, weights in self.db.execute(
+                "SELECT exercise, payload, weights FROM exports WHERE grading=?", (grading,)
+            )
+        }
+        outcomes = tuple(_outcome_from(o) for o in json.loads(row[1]))
+        return bytes(row[0]), Executed(outcomes, exports)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _iso(when: dt.datetime | None) -> str | None:
+    return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds") if when else None
+
+
+def _result_data(result: GradeResult) -> dict[str, Any]:
+    data = result.to_dict()
+    data.pop("log", None)  # the kernel's own output is for --debug, not for the record
+    return data
+
+
+def _outcome_data(outcome: StepOutcome) -> dict[str, Any]:
+    error = outcome.error
+    return {
+        "status": outcome.status,
+        "error": [error.ename, error.evalue, error.traceback] if error else None,
+    }
+
+
+def _outcome_from(data: dict[str, Any]) -> StepOutcome:
+    error = data.get("error")
+    return StepOutcome(data["status"], StudentError(*error) if error else None)

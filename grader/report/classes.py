@@ -1,0 +1,61 @@
+"""A class at a glance, in the terminal: final scores after the policies, and batch counts.
+
+Student ids come from file names, which students choose: every cell is ``one_line`` text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..policies import Final
+from ..sanitize import one_line
+from .text import _points
+
+
+def finals_table(finals: Sequence[Final], console: Console, title: str = "") -> None:
+    """One row per student and assignment: attempts, score, late penalty, final; then the
+    class mean and median."""
+    table = Table(title=Text(one_line(title)) if title else None)
+    for name, justify in (
+        ("Student", "left"),
+        ("Assignment", "left"),
+        ("Attempts", "right"),
+        ("Score", "right"),
+        ("Late", "right"),
+        ("Final", "right"),
+        ("Note", "left"),
+    ):
+        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for f in finals:
+        table.add_row(
+            Text(one_line(f.student)),
+            Text(one_line(f.assignment)),
+            str(f.attempts),
+            _points(f.raw),
+            f"-{_points(f.penalty)}" if f.penalty else "",
+            f"{_points(f.score)} / {_points(f.max_score)}",
+            Text(one_line(f.note)),
+        )
+    console.print(table)
+    by_assignment: dict[str, list[float]] = {}
+    for f in finals:
+        by_assignment.setdefault(f.assignment, []).append(f.score)
+    for assignment, scores in sorted(by_assignment.items()):
+        ordered = sorted(scores)
+        middle = len(ordered) // 2
+        median = (
+            ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        )
+        mean = sum(ordered) / len(ordered)
+        console.print(
+            Text(
+                one_line(
+                    f"{assignment}: {len(ordered)} students, mean {_points(mean)}, "
+                    f"median {_points(median)}"
+                )
+            )
+        )
