@@ -56,28 +56,33 @@ def read_notebook(path: Path) -> NotebookNode:
         raise SubmissionError(f"{path}: is a folder, not a notebook") from None
     except OSError as e:
         raise SubmissionError(f"{path}: cannot read ({e.strerror})") from None
+    return parse_notebook(raw, path.name)
+
+
+def parse_notebook(raw: bytes, name: str) -> NotebookNode:
+    """A submission's bytes as an nbformat-4 notebook, or one clear SubmissionError naming it."""
     if not raw.strip():
-        raise SubmissionError(f"{path.name}: the file is empty")
+        raise SubmissionError(f"{name}: the file is empty")
     try:
         data = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise SubmissionError(f"{path.name}: not a notebook (not UTF-8 text)") from None
+        raise SubmissionError(f"{name}: not a notebook (not UTF-8 text)") from None
     except RecursionError:
-        raise SubmissionError(f"{path.name}: not a notebook (nested too deeply)") from None
+        raise SubmissionError(f"{name}: not a notebook (nested too deeply)") from None
     except json.JSONDecodeError as e:
         raise SubmissionError(
-            f"{path.name}: not a notebook (invalid JSON at line {e.lineno}, column {e.colno})"
+            f"{name}: not a notebook (invalid JSON at line {e.lineno}, column {e.colno})"
         ) from None
     except ValueError as e:  # e.g. an integer of more digits than Python converts
-        raise SubmissionError(f"{path.name}: not a notebook ({str(e)[:80]})") from None
+        raise SubmissionError(f"{name}: not a notebook ({str(e)[:80]})") from None
     if not isinstance(data, dict) or not isinstance(
         data.get("cells", data.get("worksheets")), list
     ):
-        raise SubmissionError(f"{path.name}: not a notebook (no list of cells)")
+        raise SubmissionError(f"{name}: not a notebook (no list of cells)")
     version = data.get("nbformat")
     if version != 4:
         raise SubmissionError(
-            f"{path.name}: an nbformat {version} notebook; this course's notebooks are "
+            f"{name}: an nbformat {version} notebook; this course's notebooks are "
             "nbformat 4 (start from the released notebook, or save it again in Jupyter)"
         )
     import nbformat  # here: a kernel is booting meanwhile (see pipeline.grade)
@@ -85,9 +90,7 @@ def read_notebook(path: Path) -> NotebookNode:
     try:
         nb = nbformat.reads(json.dumps(data), as_version=4)
     except Exception as e:
-        raise SubmissionError(
-            f"{path.name}: not a readable notebook ({type(e).__name__})"
-        ) from None
+        raise SubmissionError(f"{name}: not a readable notebook ({type(e).__name__})") from None
     return nb
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from .assemble import Assembled, assemble, read_notebook
+from .assemble import Assembled, assemble, parse_notebook
 from .backends import Backend, Job
 from .errors import ExecutionError, SubmissionError
 from .execute import ExecOptions
@@ -103,10 +103,10 @@ def grade_batch(
                 continue
             if plan.assignment not in keys:
                 keys[plan.assignment] = answer_key(course, plan.assignment, options)
-                fingerprints[plan.assignment] = run_fingerprint(
-                    course, plan.assignment, exec_options
-                )
             key = f"{index}:{s.source}"
+            fingerprints[key] = run_fingerprint(
+                course, plan.assignment, exec_options, plan.assembled.missing
+            )
             planned[key] = plan
             steps = plan.assembled.steps
             warm = next((i for i, step in enumerate(steps) if step.role != "setup"), len(steps))
@@ -118,13 +118,14 @@ def grade_batch(
             plan = planned.pop(job.key)
             s = plan.submission
             if isinstance(outcome, ExecutionError):
+                fingerprints.pop(job.key, None)
                 emit(Event(s.student, s.source, plan.assignment, "failed", message=str(outcome)))
                 continue
             result = graded(
                 course, plan.assignment, s.source, plan.assembled, outcome, keys[plan.assignment]
             )
             result = replace(result, notices=plan.notices + result.notices)
-            record = Graded(result, outcome, course.fingerprint, fingerprints[plan.assignment])
+            record = Graded(result, outcome, course.fingerprint, fingerprints.pop(job.key))
             gradebook.record(s, plan.assignment, record)
             if batch.reports is not None:
                 _write_reports(result, s, plan.assignment, batch.reports)
@@ -148,13 +149,12 @@ def _plan(
     """Read and assemble one submission; record it now if it cannot be graded at all."""
     assignment = batch.assignment or ""
     if not s.problem and s.path is not None:
+        name = Path(s.source.rpartition("!")[2])
         try:
-            nb = read_notebook(s.path)
-            assignment, notices = which_assignment(
-                course, nb, Path(s.source.rpartition("!")[2]), batch.assignment
-            )
+            nb = parse_notebook(s.path.read_bytes(), name.name)
+            assignment, notices = which_assignment(course, nb, name, batch.assignment)
         except SubmissionError as e:
-            problem = str(e).replace(s.path.name, Path(s.source).name, 1)
+            problem = str(e)
         else:
             if not batch.regrade and gradebook.current(s.student, assignment, s.sha256):
                 emit(Event(s.student, s.source, assignment, "skipped", message="graded before"))

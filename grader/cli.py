@@ -490,3 +490,148 @@ def gradebook_cmd(course: str | None, assignment: str | None, db: Path | None) -
         raise GraderError(f"{path}: no gradebook yet (grade a batch first, or pass --db)")
     ids = [spec.assignment(assignment).id] if assignment else [a.id for a in spec.assignments]
     _print_finals(spec, path, ids)
+
+
+@main.command("regrade")
+@_course_option
+@click.option("--assignment", help="Only this assignment.")
+@_db_option
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Submissions run again at once, when a change needs that (default: the cores).",
+)
+@click.option("--scheduler", help="A Dask scheduler's address, for what must run again.")
+@_limit_options
+@_debug_option
+def regrade_cmd(
+    course: str | None,
+    assignment: str | None,
+    db: Path | None,
+    workers: int | None,
+    scheduler: str | None,
+    sandbox: SandboxMode,
+    **limits: float | None,
+) -> None:
+    """Bring the gradebook up to the current course, and list every score that changed.
+
+    A change to points, tolerances, hints, checks or reference values is applied by judging
+    the stored runs again (no notebook runs); a change to a setup, a starter a submission
+    relied on, or the limits runs the submissions it affects again.
+
+    Example:
+
+        grade regrade --assignment ps1
+    """
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from .batch import BatchOptions
+    from .gradebook import Gradebook
+    from .regrade import regrade
+
+    spec = _find_course(course)
+    if assignment is not None:
+        spec.assignment(assignment)
+    path = _gradebook_path(db, spec)
+    if not path.exists():
+        raise GraderError(f"{path}: no gradebook yet (grade a batch first, or pass --db)")
+    batch = BatchOptions(workers=workers or os.cpu_count() or 1, scheduler=scheduler, reports=None)
+    with Gradebook(path) as gradebook:
+        summary = regrade(spec, gradebook, _grade_options(sandbox, limits), assignment, batch)
+    table = Table(title="Scores that changed")
+    for name in ("Student", "Assignment", "Exercise", "Before", "After"):
+        table.add_column(name)
+    for change in summary.changes:
+        for exercise, old, new in change.exercises or (("(total)", change.before, change.after),):
+            table.add_row(
+                Text(one_line(change.student)),
+                change.assignment,
+                exercise,
+                "-" if old is None else f"{old:g}",
+                "-" if new is None else f"{new:g}",
+            )
+    if summary.changes:
+        Console().print(table)
+    click.echo(
+        f"{len(summary.changes)} submissions changed; {summary.rejudged} judged again from "
+        f"their stored runs, {summary.rerun} run again, in {summary.seconds:.1f} s"
+    )
+    if summary.failed:
+        raise GraderError(
+            f"{summary.failed} submissions could not be run again; they keep "
+            "their grading (run grade regrade again to retry)"
+        )
+
+
+@main.command("export")
+@_course_option
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["csv", "gradescope", "junit"]),
+    default="csv",
+    show_default=True,
+    help="csv: a grades table; gradescope: results.json per student; junit: one XML file.",
+)
+@click.option("--assignment", help="Only this assignment.")
+@_db_option
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File (csv, junit) or folder (gradescope); default grades.csv, gradescope/, "
+    "grades.xml. csv: - for standard output.",
+)
+@_debug_option
+def export_cmd(
+    course: str | None, format_: str, assignment: str | None, db: Path | None, out: Path | None
+) -> None:
+    """Export the gradebook, final scores after the course's policies.
+
+    Example:
+
+        grade export --format csv --assignment ps1 --out ps1-grades.csv
+    """
+    from .gradebook import Gradebook
+    from .policies import finals
+    from .report.exports import final_result, grades_csv, write_gradescope, write_junit
+    from .report.formats import _write_atomic
+
+    spec = _find_course(course)
+    path = _gradebook_path(db, spec)
+    if not path.exists():
+        raise GraderError(f"{path}: no gradebook yet (grade a batch first, or pass --db)")
+    chosen = [spec.assignment(assignment)] if assignment else list(spec.assignments)
+    with Gradebook(path) as gradebook:
+        attempts = gradebook.attempts()
+        rows = finals(
+            attempts,
+            {a.id: a.due for a in chosen},
+            {a.id: a.max_score(spec) for a in chosen},
+            spec.policies,
+            students=sorted({a.student for a in attempts if a.student}),
+        )
+        counted = {
+            (f.student, f.assignment): final_result(result, f)
+            for f in rows
+            if f.attempt is not None and (result := gradebook.result(f.attempt.grading))
+        }
+    if format_ == "csv":
+        text = grades_csv(rows, {a.id: list(a.exercises) for a in chosen})
+        if out is not None and str(out) == "-":
+            click.echo(text, nl=False)
+            return
+        target = out or Path("grades.csv")
+        _write_atomic(target, text)
+    elif format_ == "gradescope":
+        target = out or Path("gradescope")
+        for a in chosen:
+            mine = {s: r for (s, aid), r in counted.items() if aid == a.id}
+            write_gradescope(mine, target / a.id if len(chosen) > 1 else target)
+    else:
+        target = out or Path("grades.xml")
+        write_junit([counted[k] for k in sorted(counted)], target)
+    click.echo(f"Wrote {target}")

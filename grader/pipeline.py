@@ -15,7 +15,7 @@ import hashlib
 import json
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -139,16 +139,23 @@ def graded(
     )
 
 
-def run_fingerprint(course: Course, assignment_id: str, options: ExecOptions) -> str:
+def run_fingerprint(
+    course: Course, assignment_id: str, options: ExecOptions, missing: Iterable[str] = ()
+) -> str:
     """What running a submission of this assignment depends on: its topics' setup, its
-    exercises' starters and export recipes, the limits and the data. When it is unchanged, a
-    stored run can be judged again instead of run again."""
+    exercises' export recipes, the starters of the exercises it left out (``missing``), the
+    limits and the data. While it is unchanged, a stored run can be judged again instead of
+    run again."""
     exercises = _exercises(course, assignment_id)
     topics = sorted({e.topic for e in exercises})
+    left_out = set(missing)
     data = {
         "grader": __version__,
         "setup": [course.topics[t].setup for t in topics],
-        "exercises": [[e.id, e.starter, e.answer.export_spec()] for e in exercises],
+        "exercises": [
+            [e.id, e.answer.export_spec(), e.starter if e.id in left_out else None]
+            for e in exercises
+        ],
         "limits": dataclasses.asdict(options.limits),
         "data": [[name, str(folder)] for name, folder in options.data],
     }

@@ -1,0 +1,111 @@
+"""Regrading after the course changed, and exporting the gradebook (real kernels)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import shutil
+import xml.etree.ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+from shipped import with_answers
+
+from grader.batch import BatchOptions, grade_batch
+from grader.cli import main
+from grader.gradebook import Gradebook
+from grader.intake import collect
+from grader.pipeline import GradeOptions
+from grader.spec import load_course
+
+pytestmark = pytest.mark.kernel
+
+
+@pytest.fixture
+def graded_class(built_course, tmp_path):
+    """A copy of the built course, and a gradebook of three ps1 submissions handed in late."""
+    course, _ = built_course
+    root = tmp_path / "course"
+    shutil.copytree(course.root, root, ignore=shutil.ignore_patterns("gradebook.db", "reports"))
+    solution = root / "release" / "solution" / "ps1.ipynb"
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(solution, folder / "alice.ipynb")
+    shutil.copy(root / "release" / "student" / "ps1.ipynb", folder / "bob.ipynb")
+    with_answers(solution, {"corr1d-same": "corr_same = [0] * 9"}, folder / "carol.ipynb")
+    course = load_course(root / "course.yaml")
+    due = course.assignment("ps1").due
+    found = collect(folder, tmp_path / "copies", submitted_at=due + dt.timedelta(days=1, hours=2))
+    db = tmp_path / "gb.db"
+    with Gradebook(db) as gb:
+        grade_batch(course, found, gb, GradeOptions(), BatchOptions(workers=2, assignment="ps1"))
+    return root, db
+
+
+def edit(root, path, old, new):
+    text = (root / path).read_text()
+    assert text.count(old) == 1, old
+    (root / path).write_text(text.replace(old, new))
+
+
+def test_a_change_of_points_is_judged_again_without_running(graded_class):
+    root, db = graded_class
+    edit(root, "exercises/correlation.yaml", "  - id: corr1d-same\n    title: 1D cross-correlation"
+         " with 'same' padding\n    points: 2", "  - id: corr1d-same\n    title: 1D "
+         "cross-correlation with 'same' padding\n    points: 4")
+    from grader.regrade import regrade
+
+    course = load_course(root / "course.yaml")
+    with Gradebook(db) as gb:
+        summary = regrade(course, gb, assignment="ps1")
+        scores = {a.student: a.score for a in gb.attempts("ps1")}
+    assert (summary.rejudged, summary.rerun, summary.failed) == (3, 0, 0)
+    assert [(c.student, c.before, c.after) for c in summary.changes] == [("alice", 21, 23)]
+    assert summary.changes[0].exercises == (("corr1d-same", 2.0, 4.0),)
+    assert scores == {"alice": 23, "bob": 0, "carol": 19}
+
+
+def test_a_change_of_setup_runs_again(graded_class):
+    root, db = graded_class
+    edit(root, "exercises/correlation.yaml", "  signal = [1, 2, 3, 4, 5, 6, 7, 8, 9]",
+         "  signal = [1, 2, 3, 4, 5, 6, 7, 8, 9]  # unchanged values, a changed setup")
+    result = CliRunner().invoke(main, ["regrade", "--course", str(root / "course.yaml"),
+                                       "--db", str(db), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert "0 submissions changed; 0 judged again from their stored runs, 3 run again" in (
+        result.output)
+
+
+def test_exports_after_the_late_policy(graded_class, tmp_path):
+    root, db = graded_class
+    text = (root / "course.yaml").read_text()
+    (root / "course.yaml").write_text(text + "policies:\n  late: {penalty: 10, per: day}\n")
+    args = ["--course", str(root / "course.yaml"), "--db", str(db), "--assignment", "ps1"]
+    runner = CliRunner()
+    out = runner.invoke(main, ["export", *args, "--out", "-"])
+    assert out.exit_code == 0, out.output
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO(out.output))}
+    assert set(rows) == {"alice", "bob", "carol"}
+    alice = rows["alice"]
+    assert (alice["score"], alice["late penalty"], alice["final"], alice["max"]) == (
+        "21", "4.2", "16.8", "21")  # two started days late: -20%
+    assert rows["carol"]["corr1d-same"] == "0" and rows["carol"]["corr1d-valid"] == "1"
+
+    table = runner.invoke(main, ["gradebook", *args])
+    assert table.exit_code == 0 and "16.8 / 21" in table.output
+
+    junit = tmp_path / "grades.xml"
+    assert runner.invoke(main, ["export", *args, "--format", "junit", "--out",
+                                str(junit)]).exit_code == 0
+    suites = ET.parse(junit).getroot().findall("testsuite")
+    assert len(suites) == 3 and {len(s.findall("testcase")) for s in suites} == {10}
+
+    folder = tmp_path / "gs"
+    assert runner.invoke(main, ["export", *args, "--format", "gradescope", "--out",
+                                str(folder)]).exit_code == 0
+    alice_json = json.loads((folder / "alice.results.json").read_text())
+    assert alice_json["score"] == 16.8 and "Late policy" in alice_json["output"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "alice.results.json", "bob.results.json", "carol.results.json"]
