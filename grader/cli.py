@@ -234,23 +234,33 @@ def submit_cmd(
             failed += 1
             _error(str(e))
             continue
-        from rich.console import Console
-
-        from .report import terminal_table, write_reports
-
         folder = out or notebook.parent
-        html = folder / f"{notebook.stem}.report.html"
-        write_reports(result, html, folder / f"{notebook.stem}.results.json")
-        console = Console()
-        terminal_table(result, console)
-        console.print(f"Report: {html}", markup=False, highlight=False)
-        if _debug(ctx):
-            click.echo(
-                f"Kernel output of {one_line(notebook.name)} (its own stdout/stderr):", err=True
-            )
-            click.echo(clean_text(result.log) or "(nothing)", err=True)
+        _show(
+            ctx,
+            result,
+            notebook,
+            folder / f"{notebook.stem}.report.html",
+            folder / f"{notebook.stem}.results.json",
+        )
     if failed:
         raise GraderError(f"{failed} of {len(notebooks)} notebooks could not be graded")
+
+
+def _show(ctx: click.Context, result: Any, notebook: Path, html: Path, results: Path) -> None:
+    """Write a graded notebook's report and results.json, print its table (and, with --debug,
+    what the kernel process wrote)."""
+    from rich.console import Console
+
+    from .report import terminal_table, write_reports
+
+    write_reports(result, html, results)
+    console = Console()
+    terminal_table(result, console)
+    console.print(f"Report: {html}", markup=False, highlight=False)
+    if _debug(ctx):
+        name = one_line(notebook.name)
+        click.echo(f"Kernel output of {name} (its own stdout and stderr):", err=True)
+        click.echo(clean_text(result.log) or "(nothing)", err=True)
 
 
 def run() -> None:
@@ -634,4 +644,155 @@ def export_cmd(
     else:
         target = out or Path("grades.xml")
         write_junit([counted[k] for k in sorted(counted)], target)
+    click.echo(f"Wrote {target}")
+
+
+@main.command("ci")
+@click.argument("notebook", type=click.Path(dir_okay=False, path_type=Path))
+@_course_option
+@click.option("--assignment", help="Assignment id, when the notebook does not say.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("grade-results"),
+    show_default=True,
+    help="Folder for report.html, results.json and junit.xml.",
+)
+@click.option(
+    "--results",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the Gradescope results.json here, even when the notebook cannot be graded.",
+)
+@click.option(
+    "--release",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The release folder holding the answer keys (default: release/ beside course.yaml).",
+)
+@click.option(
+    "--fail-under",
+    metavar="SCORE",
+    help="Exit 1 when the score is under SCORE points (or a percentage: 80%).",
+)
+@_limit_options
+@_debug_option
+@click.pass_context
+def ci_cmd(
+    ctx: click.Context,
+    /,
+    notebook: Path,
+    course: str | None,
+    assignment: str | None,
+    out: Path,
+    results: Path | None,
+    release: Path | None,
+    fail_under: str | None,
+    sandbox: SandboxMode,
+    **limits: float | None,
+) -> None:
+    """Grade one notebook in a CI job: reports, JUnit XML, a step summary, annotations.
+
+    Writes OUT/report.html, OUT/results.json and OUT/junit.xml; appends a Markdown summary
+    to $GITHUB_STEP_SUMMARY when it is set, and prints annotations on GitHub Actions. The
+    exit code is 0 whenever grading happened, unless --fail-under says otherwise.
+
+    Example:
+
+        grade ci submission.ipynb --fail-under 80%
+    """
+    from dataclasses import replace as _replace
+
+    from .ci import below_threshold, github_annotations, markdown_summary
+    from .pipeline import grade
+    from .report import junit_xml
+    from .report.formats import _write_atomic
+
+    options = _replace(_grade_options(sandbox, limits), release=release)
+    try:
+        spec = _find_course(course, notebook)
+        result = grade(notebook, spec, assignment, options, progress=_progress)
+    except GraderError as e:
+        if results is not None:  # the student still gets a results.json that says why
+            import json
+
+            refused = {"score": 0, "output": f"Your notebook could not be graded: {e}", "tests": []}
+            from .report.formats import _json_safe
+
+            _write_atomic(results, json.dumps(_json_safe(refused), indent=2) + "\n")
+        raise
+    _show(ctx, result, notebook, out / "report.html", out / "results.json")
+    _write_atomic(out / "junit.xml", junit_xml(result))
+    if results is not None:
+        from .report import write_reports
+
+        write_reports(result, out / "report.html", results)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(markdown_summary(result))
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in github_annotations(result, str(notebook)):
+            click.echo(line)
+    reason = below_threshold(result, fail_under)
+    if reason:
+        raise GraderError(reason)
+
+
+@main.command("init-ci")
+@click.option("--github", "kind", flag_value="github", help="A GitHub Actions workflow.")
+@click.option("--gitlab", "kind", flag_value="gitlab", help="A GitLab CI pipeline.")
+@_course_option
+@click.option("--force", is_flag=True, help="Replace a workflow that is already there.")
+@_debug_option
+def init_ci_cmd(kind: str | None, course: str | None, force: bool) -> None:
+    """Write the grading workflow of a course repository (see the comments in it).
+
+    The workflow runs in the instructors' repository, where the answer keys are made and
+    stay; never put it, a key or the solutions in a repository students can push to.
+
+    Example:
+
+        grade init-ci --github
+    """
+    from .ci import write_workflow
+
+    if kind is None:
+        raise click.UsageError("choose --github or --gitlab")
+    spec = _find_course(course)
+    path = write_workflow(kind, spec.root, force)
+    click.echo(f"Wrote {path}")
+
+
+@main.command("gradescope")
+@click.argument("assignment")
+@_course_option
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The autograder zip (default: autograder-<assignment>.zip).",
+)
+@click.option(
+    "--sandbox",
+    type=click.Choice(["auto", "require", "off"]),
+    default="auto",
+    show_default=True,
+    help="The sandbox the autograder asks for on Gradescope's machines.",
+)
+@_debug_option
+def gradescope_cmd(assignment: str, course: str | None, out: Path | None, sandbox: str) -> None:
+    """Write a Gradescope autograder (setup.sh, run_autograder) for one assignment.
+
+    Upload the zip as a Gradescope "zip file upload" autograder: it grades the student's
+    notebook with this grader and writes /autograder/results/results.json.
+
+    Example:
+
+        grade gradescope ps1 --out autograder.zip
+    """
+    from .gradescope import build_autograder
+    from .pipeline import GradeOptions
+
+    spec = _find_course(course)
+    target = out or Path(f"autograder-{spec.assignment(assignment).id}.zip")
+    build_autograder(spec, assignment, target, GradeOptions(), sandbox)  # type: ignore[arg-type]
     click.echo(f"Wrote {target}")

@@ -37,6 +37,7 @@ class Policies:
     attempts: Literal["best", "last"] = "last"
     # (student, assignment) -> that student's due date
     extensions: Mapping[tuple[str, str], dt.datetime] = field(default_factory=dict)
+    extensions_file: str = ""  # where they came from, relative to course.yaml
 
 
 @dataclass(frozen=True)

@@ -326,10 +326,11 @@ def _policies(f: _Fields, root: Path, assignments: tuple[Assignment, ...]) -> Po
     attempts = p.get("attempts", str, "last")
     if attempts not in ("best", "last"):
         raise p.fail("attempts", f"expected best or last, got {attempts!r}")
-    extensions = {}
+    extensions, source = {}, ""
     if p.data.get("extensions") is not None:
-        extensions = _extensions(root / p.get("extensions", str), assignments)
-    return Policies(late=late, attempts=attempts, extensions=extensions)
+        source = p.get("extensions", str)
+        extensions = _extensions(root / source, assignments)
+    return Policies(late=late, attempts=attempts, extensions=extensions, extensions_file=source)
 
 
 def _extensions(

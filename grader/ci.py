@@ -1,0 +1,110 @@
+"""Grading in a CI job: a Markdown step summary, annotations, an exit code by policy, and the
+workflows that ``grade init-ci`` writes.
+
+Everything a student wrote that reaches the summary or an annotation is made inert: one
+line, no escape sequences, Markdown and HTML syntax escaped, and the annotation data
+percent-encoded the way GitHub Actions reads it, so a message cannot open a new command.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+from .errors import GraderError
+from .report.text import _points
+from .results import GradeResult
+from .sanitize import one_line
+
+WORKFLOWS = {"github": ".github/workflows/grade.yml", "gitlab": ".gitlab-ci.yml"}
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+
+
+def below_threshold(result: GradeResult, threshold: str | None) -> str:
+    """'' when the score meets ``threshold`` (points, or a percentage such as ``80%``), else
+    a one-line reason to fail the job."""
+    if not threshold:
+        return ""
+    text = threshold.strip()
+    try:
+        if text.endswith("%"):
+            needed = float(text[:-1]) / 100 * result.max_score
+        else:
+            needed = float(text)
+    except ValueError:
+        raise GraderError(f"--fail-under: {threshold!r} is not a score or a percentage") from None
+    if result.score + 1e-9 >= needed:
+        return ""
+    return (
+        f"{result.submission}: {_points(result.score)} / {_points(result.max_score)} is under "
+        f"the required {text}"
+    )
+
+
+def markdown_summary(result: GradeResult) -> str:
+    """A Markdown summary for ``$GITHUB_STEP_SUMMARY``: the total and one row an exercise."""
+    lines = [
+        f"### {_md(result.assignment)}: {_md(result.submission)}",
+        "",
+        f"**{_points(result.score)} / {_points(result.max_score)} points**",
+        "",
+        "| # | Exercise | Status | Points | Feedback |",
+        "|---|---|---|---|---|",
+    ]
+    for number, ex in enumerate(result.exercises, 1):
+        feedback = ex.error.summary if ex.error else ex.message
+        lines.append(
+            f"| {number} | {_md(ex.title)} | {ex.status} | {_points(ex.score)} / "
+            f"{_points(ex.points)} | {_md(feedback)[:300]} |"
+        )
+    for notice in result.notices:
+        lines.append(f"\n> {_md(notice)}")
+    return "\n".join(lines) + "\n\n"
+
+
+def github_annotations(result: GradeResult, notebook: str) -> list[str]:
+    """GitHub Actions workflow commands: an error per exercise with an error, a warning per
+    exercise short of full marks, a notice with the total. Only their data is student text."""
+    out = []
+    for ex in result.exercises:
+        if ex.status == "passed":
+            continue
+        level = "error" if ex.status in ("error", "missing") else "warning"
+        detail = ex.error.summary if ex.error else ex.message or ex.status
+        title = f"{ex.id}: {_points(ex.score)}/{_points(ex.points)}"
+        out.append(
+            f"::{level} file={_property(notebook)},title={_property(title)}::{_data(detail)}"
+        )
+    total = f"{_points(result.score)} / {_points(result.max_score)} points"
+    out.append(f"::notice title={_property(result.assignment)}::{_data(total)}")
+    return out
+
+
+def workflow(kind: str) -> str:
+    """The text of the workflow ``grade init-ci`` writes (``github`` or ``gitlab``)."""
+    name = {"github": "github.yml", "gitlab": "gitlab-ci.yml"}[kind]
+    return resources.files("grader").joinpath("templates", "ci", name).read_text(encoding="utf-8")
+
+
+def write_workflow(kind: str, root: Path, force: bool = False) -> Path:
+    """Write the workflow into a course repository (refusing to overwrite one)."""
+    path = root / WORKFLOWS[kind]
+    if path.exists() and not force:
+        raise GraderError(f"{path} exists (pass --force to replace it)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(workflow(kind), encoding="utf-8")
+    return path
+
+
+def _md(text: str) -> str:
+    text = one_line(text).replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def _data(text: str) -> str:
+    return one_line(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
