@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -380,10 +380,12 @@ def batch_cmd(
         reports=reports,
     )
     path = _gradebook_path(db, spec)
+    # the cores shared out: kernels running side by side do not fight over them
+    grading = replace(
+        _grade_options(sandbox, limits), threads=max(1, (os.cpu_count() or 1) // options.workers)
+    )
     with Gradebook(path) as gradebook, _BatchProgress(len(found)) as progress:
-        summary = grade_batch(
-            spec, found, gradebook, _grade_options(sandbox, limits), options, progress.event
-        )
+        summary = grade_batch(spec, found, gradebook, grading, options, progress.event)
     counts = ", ".join(
         f"{summary.count(s)} {s}" for s in ("graded", "refused", "skipped", "failed")
     )

@@ -1,0 +1,146 @@
+"""A whole class at once: `grade batch` against one cold `grade`, timed as whole processes.
+
+For each assignment, in one run:
+
+    cold    `grade <solution>.ipynb` in a fresh process (median of --repeat)
+    batch   `grade batch <folder> --workers N` of a generated class (copies of the solution,
+            each with a comment of its own, so every file is a new submission), into a new
+            gradebook; the time per submission is its wall time over the class size
+
+and the ratio batch-per-submission / cold, with the targets of issue 8 (ps1 <= 0.25,
+ps3 <= 0.75). With --memory, the peak memory of the whole process tree (the grader and
+its kernels, sampled every 50 ms) for two class sizes, to show it does not grow with the
+class. The release is built, and the package byte-compiled, first.
+
+    python benchmarks/batch.py [--ps1 100] [--ps3 10] [--workers 2] [--memory 20,100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+GRADE = [sys.executable, "-m", "grader"]
+
+
+def run(argv: list[str], cwd: Path = ROOT) -> float:
+    """Wall seconds of one process; fails loudly if it fails."""
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return seconds
+
+
+def peak_memory(argv: list[str], cwd: Path = ROOT) -> tuple[float, float]:
+    """Wall seconds and the peak resident memory (MiB) of a process and all its children."""
+    start = time.perf_counter()
+    process = psutil.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            try:
+                tree = [process, *process.children(recursive=True)]
+                total = 0
+                for p in tree:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+                peak = max(peak, total)
+            except psutil.Error:
+                pass
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    process.wait()
+    done.set()
+    watcher.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{process.stderr.read().decode()[-3000:]}")
+    return time.perf_counter() - start, peak / 2**20
+
+
+def make_class(solution: Path, folder: Path, size: int) -> None:
+    """``size`` students, each handing in the solution with a comment of their own."""
+    folder.mkdir(parents=True)
+    nb = json.loads(solution.read_text(encoding="utf-8"))
+    answers = [c for c in nb["cells"] if c["metadata"].get("grader", {}).get("role") == "answer"]
+    original = answers[0]["source"]
+    for i in range(size):
+        text = "".join(original) if isinstance(original, list) else original
+        answers[0]["source"] = f"# student {i:04d}\n{text}"
+        (folder / f"student{i:04d}.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ps1", type=int, default=100, help="class size for ps1")
+    parser.add_argument("--ps3", type=int, default=10, help="class size for ps3")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--repeat", type=int, default=3, help="cold runs (median)")
+    parser.add_argument("--memory", default="", help="class sizes of ps1 for peak memory: 20,100")
+    args = parser.parse_args()
+    run([sys.executable, "-m", "compileall", "-q", str(ROOT / "grader")])
+    run([*GRADE, "build"])
+    release = ROOT / "release" / "solution"
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="grade-batch-bench-") as tmp:
+        work = Path(tmp)
+        for assignment, size, target in (("ps1", args.ps1, 0.25), ("ps3", args.ps3, 0.75)):
+            if size <= 0:
+                continue
+            solution = release / f"{assignment}.ipynb"
+            out = work / f"cold-{assignment}"
+            cold = statistics.median(
+                run([*GRADE, str(solution), "--out", str(out)]) for _ in range(args.repeat)
+            )
+            folder = work / f"class-{assignment}"
+            make_class(solution, folder, size)
+            print(f"{assignment}: grading a class of {size} ...", file=sys.stderr)
+            batch = run([*GRADE, "batch", str(folder), "--assignment", assignment, "--workers",
+                         str(args.workers), "--db", str(work / f"{assignment}.db"), "--out",
+                         str(work / f"reports-{assignment}")])
+            per = batch / size
+            rows.append((assignment, size, cold, batch, per, per / cold, target))
+        memory = []
+        for size in [int(s) for s in args.memory.split(",") if s]:
+            folder = work / f"memory-{size}"
+            make_class(release / "ps1.ipynb", folder, size)
+            seconds, peak = peak_memory([*GRADE, "batch", str(folder), "--assignment", "ps1",
+                                         "--workers", str(args.workers), "--db",
+                                         str(work / f"memory-{size}.db"), "--out",
+                                         str(work / f"memory-reports-{size}")])
+            memory.append((size, seconds, peak))
+    print(f"\nworkers: {args.workers}, cold: median of {args.repeat}, whole processes\n")
+    print("| assignment | class | one cold grade s | batch s | per submission s | "
+          "per submission / cold | target |")
+    print("|---|---|---|---|---|---|---|")
+    for assignment, size, cold, batch, per, ratio, target in rows:
+        print(f"| {assignment} | {size} | {cold:.2f} | {batch:.1f} | {per:.3f} | "
+              f"{ratio:.2f} | <= {target} |")
+    if memory:
+        print("\n| ps1 class | batch s | peak memory of grader and kernels, MiB |")
+        print("|---|---|---|")
+        for size, seconds, peak in memory:
+            print(f"| {size} | {seconds:.1f} | {peak:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
