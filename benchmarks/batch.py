@@ -12,7 +12,12 @@ ps3 <= 0.75). With --memory, the peak memory of the whole process tree (the grad
 its kernels, sampled every 50 ms) for two class sizes, to show it does not grow with the
 class. The release is built, and the package byte-compiled, first.
 
+With --others, the same assignments in nbgrader (autograde) and otter-grader (`otter run`,
+no Docker), installed by pip in environments of their own (benchmarks/others.py), side by
+side with `grade`: one cold submission, and a class of --others-class students.
+
     python benchmarks/batch.py [--ps1 100] [--ps3 10] [--workers 2] [--memory 20,100]
+                               [--others] [--others-class 10]
 """
 
 from __future__ import annotations
@@ -96,6 +101,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeat", type=int, default=3, help="cold runs (median)")
     parser.add_argument("--memory", default="", help="class sizes of ps1 for peak memory: 20,100")
+    parser.add_argument("--others", action="store_true", help="also time nbgrader and otter")
+    parser.add_argument("--others-class", type=int, default=10)
     args = parser.parse_args()
     run([sys.executable, "-m", "compileall", "-q", str(ROOT / "grader")])
     run([*GRADE, "build"])
@@ -114,27 +121,106 @@ def main() -> None:
             folder = work / f"class-{assignment}"
             make_class(solution, folder, size)
             print(f"{assignment}: grading a class of {size} ...", file=sys.stderr)
-            batch = run([*GRADE, "batch", str(folder), "--assignment", assignment, "--workers",
-                         str(args.workers), "--db", str(work / f"{assignment}.db"), "--out",
-                         str(work / f"reports-{assignment}")])
+            batch = run(
+                [
+                    *GRADE,
+                    "batch",
+                    str(folder),
+                    "--assignment",
+                    assignment,
+                    "--workers",
+                    str(args.workers),
+                    "--db",
+                    str(work / f"{assignment}.db"),
+                    "--out",
+                    str(work / f"reports-{assignment}"),
+                ]
+            )
             per = batch / size
             rows.append((assignment, size, cold, batch, per, per / cold, target))
         memory = []
         for size in [int(s) for s in args.memory.split(",") if s]:
             folder = work / f"memory-{size}"
             make_class(release / "ps1.ipynb", folder, size)
-            seconds, peak = peak_memory([*GRADE, "batch", str(folder), "--assignment", "ps1",
-                                         "--workers", str(args.workers), "--db",
-                                         str(work / f"memory-{size}.db"), "--out",
-                                         str(work / f"memory-reports-{size}")])
+            seconds, peak = peak_memory(
+                [
+                    *GRADE,
+                    "batch",
+                    str(folder),
+                    "--assignment",
+                    "ps1",
+                    "--workers",
+                    str(args.workers),
+                    "--db",
+                    str(work / f"memory-{size}.db"),
+                    "--out",
+                    str(work / f"memory-reports-{size}"),
+                ]
+            )
             memory.append((size, seconds, peak))
+        side = []
+        if args.others:
+            from others import time_nbgrader, time_otter
+
+            from grader.spec import load_course
+
+            course = load_course(ROOT / "course.yaml")
+            k = args.others_class
+            for assignment in ("ps1", "ps3"):
+                solution = release / f"{assignment}.ipynb"
+                one = statistics.median(
+                    run([*GRADE, str(solution), "--out", str(work / "side-one")])
+                    for _ in range(args.repeat)
+                )
+                folder = work / f"side-{assignment}"
+                make_class(solution, folder, k)
+                everyone = run(
+                    [
+                        *GRADE,
+                        "batch",
+                        str(folder),
+                        "--assignment",
+                        assignment,
+                        "--workers",
+                        str(args.workers),
+                        "--db",
+                        str(work / f"side-{assignment}.db"),
+                        "--out",
+                        str(work / f"side-reports-{assignment}"),
+                    ]
+                )
+                print(f"{assignment}: otter and nbgrader ...", file=sys.stderr)
+                otter = time_otter(course, assignment, work, k, 1, solution)
+                nbgrader = time_nbgrader(course, assignment, work, k)
+                side.append((assignment, one, everyone, otter, nbgrader))
     print(f"\nworkers: {args.workers}, cold: median of {args.repeat}, whole processes\n")
-    print("| assignment | class | one cold grade s | batch s | per submission s | "
-          "per submission / cold | target |")
+    print(
+        "| assignment | class | one cold grade s | batch s | per submission s | "
+        "per submission / cold | target |"
+    )
     print("|---|---|---|---|---|---|---|")
     for assignment, size, cold, batch, per, ratio, target in rows:
-        print(f"| {assignment} | {size} | {cold:.2f} | {batch:.1f} | {per:.3f} | "
-              f"{ratio:.2f} | <= {target} |")
+        print(
+            f"| {assignment} | {size} | {cold:.2f} | {batch:.1f} | {per:.3f} | "
+            f"{ratio:.2f} | <= {target} |"
+        )
+    if side:
+        k = args.others_class
+        print(
+            f"\nside by side: one cold submission, and a class of {k} (grade with "
+            f"{args.workers} workers; otter one process at a time; nbgrader autograde)\n"
+        )
+        print(
+            "| assignment | grade one s | grade class s | otter one s | otter class s | "
+            "nbgrader one s | nbgrader class s | scores (grade / otter / nbgrader) |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for assignment, one, everyone, otter, nbgrader in side:
+            print(
+                f"| {assignment} | {one:.2f} | {everyone:.1f} | {otter[0]:.2f} | "
+                f"{otter[1]:.1f} | {nbgrader[0]:.2f} | {nbgrader[1]:.1f} | full / "
+                f"{otter[2]:g} / {nbgrader[2]:g} |"
+            )
     if memory:
         print("\n| ps1 class | batch s | peak memory of grader and kernels, MiB |")
         print("|---|---|---|")

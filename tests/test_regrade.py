@@ -91,6 +91,7 @@ def test_exports_after_the_late_policy(graded_class, tmp_path):
     alice = rows["alice"]
     assert (alice["score"], alice["late penalty"], alice["final"], alice["max"]) == (
         "21", "4.2", "16.8", "21")  # two started days late: -20%
+    assert alice["late hours"] == "26"
     assert rows["carol"]["corr1d-same"] == "0" and rows["carol"]["corr1d-valid"] == "1"
 
     table = runner.invoke(main, ["gradebook", *args])

@@ -1,7 +1,8 @@
 """The gradebook for other tools: a grades CSV, Gradescope results.json, JUnit XML.
 
-The CSV has one row a student and, per assignment, a column an exercise, then the score, the
-late penalty and the final score after the course's policies: it opens in a spreadsheet and
+The CSV has one row a student and, per assignment, a column an exercise, then the score, how
+late the counted attempt was (hours), the late penalty and the final score after the course's
+policies: it opens in a spreadsheet and
 imports into an LMS gradebook. Student ids and messages are student-controlled text: cleaned,
 and a CSV cell never starts with a character a spreadsheet would read as a formula.
 """
@@ -33,7 +34,13 @@ def grades_csv(
     for assignment, ids in exercises.items():
         prefix = f"{assignment} " if multi else ""
         header += [f"{prefix}{e}" for e in ids]
-        header += [f"{prefix}score", f"{prefix}late penalty", f"{prefix}final", f"{prefix}max"]
+        header += [
+            f"{prefix}score",
+            f"{prefix}late hours",
+            f"{prefix}late penalty",
+            f"{prefix}final",
+            f"{prefix}max",
+        ]
     rows: dict[str, dict[str, object]] = {}
     for f in finals:
         if f.assignment not in exercises:
@@ -44,6 +51,7 @@ def grades_csv(
         for e in exercises[f.assignment]:
             row[f"{prefix}{e}"] = _number(scored.get(e, 0.0))
         row[f"{prefix}score"] = _number(f.raw)
+        row[f"{prefix}late hours"] = _number(f.late_by.total_seconds() / 3600)
         row[f"{prefix}late penalty"] = _number(f.penalty)
         row[f"{prefix}final"] = _number(f.score)
         row[f"{prefix}max"] = _number(f.max_score)
