@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import psutil
+from timing import timed
 
 ROOT = Path(__file__).resolve().parent.parent
 GRADE = [sys.executable, "-m", "grader"]
@@ -41,12 +42,33 @@ GRADE = [sys.executable, "-m", "grader"]
 
 def run(argv: list[str], cwd: Path = ROOT) -> float:
     """Wall seconds of one process; fails loudly if it fails."""
-    start = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    return seconds
+    return timed(argv, cwd)
+
+
+def class_batch(solution: Path, work: Path, name: str, size: int, workers: int) -> list[str]:
+    """The `grade batch` command line of a generated class of ``size`` (made here)."""
+    folder = work / f"class-{name}"
+    make_class(solution, folder, size)
+    assignment = solution.stem
+    return [
+        *GRADE,
+        "batch",
+        str(folder),
+        "--assignment",
+        assignment,
+        "--workers",
+        str(workers),
+        "--db",
+        str(work / f"{name}.db"),
+        "--out",
+        str(work / f"out-{name}"),
+    ]
+
+
+def cold(solution: Path, work: Path, repeat: int) -> float:
+    """The median wall time of one cold `grade` of ``solution``."""
+    out = work / f"cold-{solution.stem}"
+    return statistics.median(run([*GRADE, str(solution), "--out", str(out)]) for _ in range(repeat))
 
 
 def peak_memory(argv: list[str], cwd: Path = ROOT) -> tuple[float, float]:
@@ -114,49 +136,15 @@ def main() -> None:
             if size <= 0:
                 continue
             solution = release / f"{assignment}.ipynb"
-            out = work / f"cold-{assignment}"
-            cold = statistics.median(
-                run([*GRADE, str(solution), "--out", str(out)]) for _ in range(args.repeat)
-            )
-            folder = work / f"class-{assignment}"
-            make_class(solution, folder, size)
+            one = cold(solution, work, args.repeat)
             print(f"{assignment}: grading a class of {size} ...", file=sys.stderr)
-            batch = run(
-                [
-                    *GRADE,
-                    "batch",
-                    str(folder),
-                    "--assignment",
-                    assignment,
-                    "--workers",
-                    str(args.workers),
-                    "--db",
-                    str(work / f"{assignment}.db"),
-                    "--out",
-                    str(work / f"reports-{assignment}"),
-                ]
-            )
+            batch = run(class_batch(solution, work, assignment, size, args.workers))
             per = batch / size
-            rows.append((assignment, size, cold, batch, per, per / cold, target))
+            rows.append((assignment, size, one, batch, per, per / one, target))
         memory = []
         for size in [int(s) for s in args.memory.split(",") if s]:
-            folder = work / f"memory-{size}"
-            make_class(release / "ps1.ipynb", folder, size)
-            seconds, peak = peak_memory(
-                [
-                    *GRADE,
-                    "batch",
-                    str(folder),
-                    "--assignment",
-                    "ps1",
-                    "--workers",
-                    str(args.workers),
-                    "--db",
-                    str(work / f"memory-{size}.db"),
-                    "--out",
-                    str(work / f"memory-reports-{size}"),
-                ]
-            )
+            argv = class_batch(release / "ps1.ipynb", work, f"memory-{size}", size, args.workers)
+            seconds, peak = peak_memory(argv)
             memory.append((size, seconds, peak))
         side = []
         if args.others:
@@ -168,27 +156,8 @@ def main() -> None:
             k = args.others_class
             for assignment in ("ps1", "ps3"):
                 solution = release / f"{assignment}.ipynb"
-                one = statistics.median(
-                    run([*GRADE, str(solution), "--out", str(work / "side-one")])
-                    for _ in range(args.repeat)
-                )
-                folder = work / f"side-{assignment}"
-                make_class(solution, folder, k)
-                everyone = run(
-                    [
-                        *GRADE,
-                        "batch",
-                        str(folder),
-                        "--assignment",
-                        assignment,
-                        "--workers",
-                        str(args.workers),
-                        "--db",
-                        str(work / f"side-{assignment}.db"),
-                        "--out",
-                        str(work / f"side-reports-{assignment}"),
-                    ]
-                )
+                one = cold(solution, work, args.repeat)
+                everyone = run(class_batch(solution, work, f"side-{assignment}", k, args.workers))
                 print(f"{assignment}: otter and nbgrader ...", file=sys.stderr)
                 otter = time_otter(course, assignment, work, k, 1, solution)
                 nbgrader = time_nbgrader(course, assignment, work, k)
@@ -199,9 +168,9 @@ def main() -> None:
         "per submission / cold | target |"
     )
     print("|---|---|---|---|---|---|---|")
-    for assignment, size, cold, batch, per, ratio, target in rows:
+    for assignment, size, one, batch, per, ratio, target in rows:
         print(
-            f"| {assignment} | {size} | {cold:.2f} | {batch:.1f} | {per:.3f} | "
+            f"| {assignment} | {size} | {one:.2f} | {batch:.1f} | {per:.3f} | "
             f"{ratio:.2f} | <= {target} |"
         )
     if side:

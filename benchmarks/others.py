@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
+from timing import timed
 
 ROOT = Path(__file__).resolve().parent.parent
 VENVS = ROOT / "benchmarks" / ".venvs"
@@ -192,15 +193,6 @@ def _env(python: Path) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT), "PATH": f"{python.parent}:{os.environ['PATH']}"}
 
 
-def _timed(argv, cwd, env) -> float:
-    start = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(map(str, argv))} failed:\n{done.stderr[-3000:]}")
-    return seconds
-
-
 def time_nbgrader(course, assignment_id, work: Path, students: int) -> tuple[float, float, float]:
     """One student autograded cold, and a class of ``students``; returns (one, class, score of
     the first student as nbgrader recorded it)."""
@@ -209,17 +201,15 @@ def time_nbgrader(course, assignment_id, work: Path, students: int) -> tuple[flo
     root = work / f"nbgrader-{assignment_id}"
     source = nbgrader_course(course, assignment_id, root)
     nbgrader = [str(python.parent / "nbgrader")]
-    _timed([*nbgrader, "db", "assignment", "add", assignment_id], root, env)
-    _timed([*nbgrader, "generate_assignment", assignment_id, "--force"], root, env)
+    timed([*nbgrader, "db", "assignment", "add", assignment_id], root, env)
+    timed([*nbgrader, "generate_assignment", assignment_id, "--force"], root, env)
     for i in range(students + 1):  # student 0 is graded alone first
         target = root / "submitted" / f"s{i:03d}" / assignment_id / f"{assignment_id}.ipynb"
         target.parent.mkdir(parents=True)
         target.write_bytes(source.read_bytes())
-    one = _timed(
-        [*nbgrader, "autograde", assignment_id, "--create", "--student", "s000"], root, env
-    )
+    one = timed([*nbgrader, "autograde", assignment_id, "--create", "--student", "s000"], root, env)
     (root / "submitted" / "s000").rename(root / "graded-alone")
-    everyone = _timed([*nbgrader, "autograde", assignment_id, "--create"], root, env)
+    everyone = timed([*nbgrader, "autograde", assignment_id, "--create"], root, env)
     score = subprocess.run(
         [
             str(python),
@@ -246,12 +236,12 @@ def time_otter(
     root = work / f"otter-{assignment_id}"
     master = otter_master(course, assignment_id, root / "master.ipynb")
     otter = [str(python.parent / "otter")]
-    _timed([*otter, "assign", str(master), str(root / "dist")], root, env)
+    timed([*otter, "assign", str(master), str(root / "dist")], root, env)
     zip_file = next((root / "dist" / "autograder").glob("*.zip"))
     solution = root / "dist" / "autograder" / f"{master.stem}.ipynb"
     submission = solution if solution.exists() else notebook
     (root / "out-one").mkdir()
-    one = _timed(
+    one = timed(
         [*otter, "run", "-a", str(zip_file), "-o", str(root / "out-one"), str(submission)],
         root,
         env,

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import timed as run
+from timing import with_pythonpath
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,14 +42,8 @@ NotebookClient(nb, timeout=900, kernel_name="python3").execute()
 
 
 def timed(argv: list[str], repo: Path, cwd: Path) -> float:
-    """Wall seconds of one process; fails loudly if it fails."""
-    env = {**os.environ, "PYTHONPATH": str(repo)}
-    start = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return seconds
+    """Wall seconds of one process that imports ``grader`` from ``repo``."""
+    return run(argv, cwd, with_pythonpath(repo))
 
 
 def solution_code(notebook: Path) -> str:
@@ -97,8 +91,14 @@ def main() -> None:
                     times[aid][name].append(timed(cmds[name], repo, repo))
             print(f"round {round_ + 1}/{args.repeat} done", file=sys.stderr)
     print(f"\n{repo} (median of {args.repeat}, whole processes)\n")
-    columns = ("assignment", "python s", "bare nbclient s", "grade s", "grade / nbclient",
-               "grade / python")
+    columns = (
+        "assignment",
+        "python s",
+        "bare nbclient s",
+        "grade s",
+        "grade / nbclient",
+        "grade / python",
+    )
     print("| " + " | ".join(columns) + " |")
     print("|---" * len(columns) + "|")
     for aid, t in times.items():
