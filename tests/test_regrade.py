@@ -81,7 +81,9 @@ def test_a_change_of_setup_runs_again(graded_class):
 def test_exports_after_the_late_policy(graded_class, tmp_path):
     root, db = graded_class
     text = (root / "course.yaml").read_text()
-    (root / "course.yaml").write_text(text + "policies:\n  late: {penalty: 10, per: day}\n")
+    (root / "extensions.csv").write_text("student,assignment,due\ncarol,ps1,+2\n")
+    (root / "course.yaml").write_text(
+        text + "policies:\n  late: {penalty: 10, per: day}\n  extensions: extensions.csv\n")
     args = ["--course", str(root / "course.yaml"), "--db", str(db), "--assignment", "ps1"]
     runner = CliRunner()
     out = runner.invoke(main, ["export", *args, "--out", "-"])
@@ -93,6 +95,8 @@ def test_exports_after_the_late_policy(graded_class, tmp_path):
         "21", "4.2", "16.8", "21")  # two started days late: -20%
     assert alice["late hours"] == "26"
     assert rows["carol"]["corr1d-same"] == "0" and rows["carol"]["corr1d-valid"] == "1"
+    # carol's extension: two more days, so her attempt was on time
+    assert (rows["carol"]["late penalty"], rows["carol"]["final"]) == ("0", "19")
 
     table = runner.invoke(main, ["gradebook", *args])
     assert table.exit_code == 0 and "16.8 / 21" in table.output
