@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from nbformat import NotebookNode
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
+# The hand-out notebook's check(...) cells are never run here, but a student may call check()
+# in an answer cell too: it is defined (and, with no hand-out beside the kernel, only says so).
+CHECK_IMPORT = "from grader.kernel.public import check"
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def assemble(course: Course, assignment_id: str, submission: NotebookNode) -> As
     """Build the execution steps of one submission for the given assignment."""
     assignment = course.assignment(assignment_id)
     found, notices = _answer_cells(submission, set(assignment.exercises))
-    steps: list[Step] = []
+    steps: list[Step] = [Step("setup", assignment.id, CHECK_IMPORT)]
     missing: set[str] = set()
     seen_topics: set[str] = set()
     for eid in assignment.exercises:

@@ -1,4 +1,5 @@
-"""``grade build``: render the release notebooks, make the answer keys, self-check.
+"""``grade build``: render the release notebooks, make the answer keys and the student
+hand-outs, self-check.
 
 The reference solution of each assignment runs once: its exports become the answer key, and
 the same run, judged against that key, must score full marks. The blank student notebook
@@ -17,6 +18,7 @@ from nbformat import NotebookNode
 
 from .errors import BuildError
 from .execute import Executed
+from .handout import write_handout
 from .key import AnswerKey, key_path, save_key
 from .pipeline import GradeOptions, Progress, execute_notebook, graded
 from .render import render_assignment
@@ -66,6 +68,7 @@ def build(
             key, sol_result = keyed.result()
             starter_result = graded(course, a.id, "starter", *starter_run.result(), key)
         save_key(key, key_path(out, a.id))
+        write_handout(course, a.id, key, out)
         problems = [
             f"{a.id}/{e.id}: the reference solution scores {e.score:g}/{e.points:g}"
             f" ({e.message or e.status})"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from .errors import GraderError, SpecError
 from .limits import Limits
@@ -103,7 +104,8 @@ def _limit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         default="auto",
         show_default=True,
         help="Run kernels under bubblewrap: auto uses it when installed "
-        "and warns loudly when not; require refuses to grade without it.",
+        "and warns loudly when not; require refuses to grade without it. In a student "
+        "hand-out folder the default uses it when installed, quietly.",
     )(fn)
 
 
@@ -119,14 +121,21 @@ def _find_course(course: str | None, near: Path | None = None) -> Course:
     """Load the course: the given path, else course.yaml in or above the cwd or the file."""
     from .spec import load_course
 
+    found = _locate_course(course, near)
+    if found is None:
+        raise SpecError(f"no {COURSE_FILE} found here or above; pass --course PATH")
+    return load_course(found)
+
+
+def _locate_course(course: str | None, near: Path | None = None) -> Path | None:
     if course:
-        return load_course(Path(course))
+        return Path(course)
     starts = [Path.cwd()] + ([near.resolve().parent] if near else [])
     for start in starts:
         for folder in (start, *start.parents):
             if (folder / COURSE_FILE).is_file():
-                return load_course(folder / COURSE_FILE)
-    raise SpecError(f"no {COURSE_FILE} found here or above; pass --course PATH")
+                return folder / COURSE_FILE
+    return None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -177,7 +186,7 @@ def build_cmd(
             f"{b.id}: solution {b.solution_score:g}/{b.max_score:g}, "
             f"starter {b.starter_score:g} -> {b.student}, {b.solution}"
         )
-    click.echo(f"Built {len(built)} assignments in {out_dir}")
+    click.echo(f"Built {len(built)} assignments in {out_dir} (hand-outs in {out_dir / 'handout'})")
 
 
 def _progress(message: str) -> None:
@@ -211,6 +220,10 @@ def submit_cmd(
 ) -> None:
     """Grade notebooks: print a score table, write NAME.report.html and NAME.results.json.
 
+    With the course (course.yaml in or above the folder), every point is decided. With only
+    a student hand-out (grade-handout.json beside the notebook), the public checks run and
+    the report says what is decided at official grading.
+
     The exit code is 0 when every notebook was graded, whatever the scores, and 1 when
     one could not be graded (the others are still graded).
 
@@ -220,14 +233,29 @@ def submit_cmd(
 
         grade my_work.ipynb --assignment ps1 --out reports/
     """
+    from .handout import find_handout, grade_with_handout
     from .pipeline import grade
 
-    spec = _find_course(course, notebooks[0])
+    handout = None
+    if _locate_course(course, notebooks[0]) is None:
+        handout = find_handout(notebooks[0])
+        if handout is None:
+            raise SpecError(
+                f"no {COURSE_FILE} or grade-handout.json found here or above: run grade in "
+                "the hand-out folder, or pass --course PATH"
+            )
+    spec = _find_course(course, notebooks[0]) if handout is None else None
     options = _grade_options(sandbox, limits)
+    if handout is not None and ctx.get_parameter_source("sandbox") == ParameterSource.DEFAULT:
+        options = replace(options, sandbox="optional")  # the student's own code, machine
     failed = 0
     for notebook in notebooks:
         try:
-            result = grade(notebook, spec, assignment, options, progress=_progress)
+            if handout is not None:
+                result = grade_with_handout(notebook, handout, options, _progress)
+            else:
+                assert spec is not None
+                result = grade(notebook, spec, assignment, options, progress=_progress)
         except GraderError as e:
             if len(notebooks) == 1 or _debug(ctx):
                 raise

@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from .errors import RenderError
 from .spec import Assignment, Course, Exercise
 
-Flavor = Literal["student", "solution"]
+Flavor = Literal["student", "solution", "handout"]
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 _ENV = jinja2.Environment(
@@ -35,6 +35,14 @@ Check your work at any time with:
 """
 
 
+CHECKS = """\
+**Checking as you go.** After each answer, run the `check(...)` cell below it: it says
+whether your answer has the expected form (type, length, finite values...) and, for some
+exercises, whether it is right. The rest is decided when your notebook is graded. You can
+also run `grade` on this notebook in this folder to get the whole report.
+"""
+
+
 def render_assignment(
     course: Course, assignment: Assignment, flavor: Flavor, solutions: dict[str, str] | None = None
 ) -> NotebookNode:
@@ -43,7 +51,8 @@ def render_assignment(
     Args:
         course: the loaded course.
         assignment: which assignment to render.
-        flavor: ``"student"`` (starter answer cells) or ``"solution"``.
+        flavor: ``"student"`` (starter answer cells), ``"solution"``, or ``"handout"`` (the
+            student notebook with a ``check(...)`` cell after every answer cell).
         solutions: exercise id -> reference answer cell source; required for ``"solution"``.
     """
     if flavor == "solution":
@@ -66,6 +75,11 @@ def render_assignment(
             "header",
         )
     ]
+    if flavor == "handout":
+        cells.append(_cell(new_markdown_cell(CHECKS), assignment.id, "intro"))
+        cells.append(
+            _cell(new_code_cell("from grader.kernel.public import check"), assignment.id, "check")
+        )
     seen_topics: set[str] = set()
     for n, eid in enumerate(assignment.exercises, start=1):
         ex = course.exercises[eid]
@@ -79,6 +93,8 @@ def render_assignment(
         cells.append(_cell(new_markdown_cell(_prompt(ex, n)), eid, "prompt"))
         source = solutions[eid] if flavor == "solution" and solutions else ex.starter
         cells.append(_cell(new_code_cell(source.rstrip("\n")), eid, "answer"))
+        if flavor == "handout":
+            cells.append(_cell(new_code_cell(f"check({eid!r})"), eid, "check"))
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Status = Literal["passed", "partial", "failed", "error", "missing"]
+# "pending": checked with a hand-out, its score is decided only at official grading
+Status = Literal["passed", "partial", "failed", "error", "missing", "pending"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ class GradeResult:
     exercises: tuple[ExerciseResult, ...]
     notices: tuple[str, ...] = field(default=())
     graded_at: str = ""
+    # With a hand-out: the points whose outcome is known here (the rest is decided at official
+    # grading); None for official grading, where every point is decided.
+    checked: float | None = None
     # The kernel process's own stdout/stderr (sanitized, capped): for `--debug`, not reports.
     log: str = field(default="", repr=False)
 

@@ -70,6 +70,11 @@ class Exercise:
     topic: str
     path: str
     line: int
+    # What a student may check on their own machine (see grader.kernel.public): finite,
+    # integer, shape (false: the length is part of the question), range, check (a function
+    # of the topic's public checks file).
+    public: dict[str, Any] = field(default_factory=dict)
+    instant: bool = False  # the hand-out says right or wrong now (exact answers only)
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,7 @@ class Course:
     root: Path
     path: Path
     solutions_dir: Path
+    checks_dir: Path  # public checks (checks/<topic>.py): they go into the hand-outs
     limits: Limits
     cifar10_dir: Path | None  # resolved: data.cifar10 (beside course.yaml) or $GRADE_CIFAR10_DIR
     assignments: tuple[Assignment, ...]
@@ -269,11 +275,14 @@ def load_course(path: str | Path = "course.yaml") -> Course:
     if path.is_dir():
         path = path / "course.yaml"
     f = _Fields(_read_yaml(path), path)
-    f.check_keys(("name", "exercises", "solutions", "limits", "data", "policies", "assignments"))
+    f.check_keys(
+        ("name", "exercises", "solutions", "checks", "limits", "data", "policies", "assignments")
+    )
     root = path.parent
     name = f.get("name", str)
     exercises_dir = root / f.get("exercises", str, "exercises")
     solutions_dir = root / f.get("solutions", str, "solutions")
+    checks_dir = root / f.get("checks", str, "checks")
     limits = _limits(f)
     cifar10 = _cifar10_dir(f, root)
 
@@ -282,14 +291,15 @@ def load_course(path: str | Path = "course.yaml") -> Course:
     digest = hashlib.sha256(path.read_bytes())
     for t in sorted(topics.values(), key=lambda t: t.id):
         digest.update(Path(t.path).read_bytes())
-        sol = solutions_dir / f"{t.id}.py"
-        if sol.is_file():
-            digest.update(sol.read_bytes())
+        for extra in (solutions_dir / f"{t.id}.py", checks_dir / f"{t.id}.py"):
+            if extra.is_file():
+                digest.update(extra.read_bytes())
     return Course(
         name=name,
         root=root,
         path=path,
         solutions_dir=solutions_dir,
+        checks_dir=checks_dir,
         limits=limits,
         cifar10_dir=cifar10,
         assignments=assignments,
@@ -506,7 +516,9 @@ def _load_topic(path: Path, exercises: dict[str, Exercise]) -> Topic:
 
 
 def _exercise(e: _Fields, topic: str) -> Exercise:
-    e.check_keys(("id", "title", "points", "prompt", "starter", "answer", "hints"))
+    e.check_keys(
+        ("id", "title", "points", "prompt", "starter", "answer", "hints", "public", "instant")
+    )
     eid = e.ident("id")
     e.prefix = f"{eid}."
     answer = _answer(_Fields(e.get("answer", _Map), e.path, f"{eid}.answer.", e.line_of("answer")))
@@ -527,7 +539,56 @@ def _exercise(e: _Fields, topic: str) -> Exercise:
         topic=topic,
         path=str(e.path),
         line=e.data.line,
+        public=_public(e, answer),
+        instant=_instant(e, answer),
     )
+
+
+def _public(e: _Fields, answer: Answer) -> dict[str, Any]:
+    """An exercise's declared public checks (the kind's own come on top, see handout.py)."""
+    if e.data.get("public") is None:
+        return {}
+    p = _Fields(e.data["public"], e.path, f"{e.prefix}public.", e.line_of("public"))
+    p.check_keys(("finite", "integer", "shape", "range", "check"))
+    out: dict[str, Any] = {}
+    for flag in ("finite", "integer", "shape"):
+        if p.data.get(flag) is not None:
+            out[flag] = p.get(flag, bool)
+    if p.data.get("range") is not None:
+        bounds = p.get("range", list)
+        if len(bounds) != 2 or not all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds
+        ):
+            raise p.fail("range", "expected [low, high], two numbers")
+        if bounds[0] > bounds[1]:
+            raise p.fail("range", "low is above high")
+        out["range"] = [bounds[0], bounds[1]]
+    if p.data.get("check") is not None:
+        name = p.get("check", str)
+        if not name.isidentifier():
+            raise p.fail("check", f"{name!r} is not a function name")
+        out["check"] = name
+    return out
+
+
+def _instant(e: _Fields, answer: Answer) -> bool:
+    """``instant: true`` asks for right/wrong feedback in the hand-out: exact answers only."""
+    if e.data.get("instant") is None:
+        return False
+    wanted: bool = e.get("instant", bool)
+    if not wanted:
+        return False
+    # A number is exact when its reference is an int: `grade build` checks that one.
+    exact = answer.kind in ("shape", "number") or (
+        answer.kind in ("array", "mapping") and answer["rtol"] == 0 and answer["atol"] == 0
+    )
+    if not exact:
+        raise e.fail(
+            "instant",
+            "instant feedback is for exact answers only: a shape, a number with an int "
+            "reference, or an array or mapping compared with rtol: 0 and atol: 0",
+        )
+    return True
 
 
 def _answer(a: _Fields) -> Answer:

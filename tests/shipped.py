@@ -12,11 +12,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def copy_course(dest: Path) -> Path:
-    """Copy course.yaml, exercises/ and solutions/ into ``dest``; return course.yaml."""
+    """Copy course.yaml, exercises/, solutions/ and checks/ into ``dest``; return course.yaml."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "course.yaml", dest / "course.yaml")
     shutil.copytree(ROOT / "exercises", dest / "exercises")
     shutil.copytree(ROOT / "solutions", dest / "solutions")
+    shutil.copytree(ROOT / "checks", dest / "checks")
     return dest / "course.yaml"
 
 

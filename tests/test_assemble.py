@@ -9,7 +9,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from grader import assemble as assemble_module
-from grader.assemble import Step, assemble, read_notebook
+from grader.assemble import CHECK_IMPORT, Step, assemble, read_notebook
 from grader.errors import SpecError, SubmissionError
 from grader.render import render_assignment
 
@@ -43,6 +43,7 @@ def test_steps_of_a_complete_submission(small_course):
     spec_arr = small_course.exercises["t-arr"].answer.export_spec()
     assert spec_num == {"name": "x", "recipe": "value"}
     assert result.steps == (
+        Step("setup", "a1", CHECK_IMPORT),
         Step("setup", "t", "import math\n"),
         Step("answer", "t-num", "x = 42"),
         Step("export", "t-num", spec=spec_num),
@@ -59,6 +60,7 @@ def test_only_answer_cells_are_taken(small_course):
     nb.cells.append(new_code_cell("x = 'overwritten'"))
     result = assemble(small_course, "a1", nb)
     assert [s.source for s in result.steps if s.role != "export"] == [
+        CHECK_IMPORT,
         "import math\n",
         "x = 42",
         "arr = [1, 2]",
@@ -74,7 +76,7 @@ def test_edited_setup_and_prompt_cells_are_ignored(small_course):
         if cell.metadata["grader"]["role"] in ("prompt", "header", "intro"):
             cell.source = "x = 0"
     result = assemble(small_course, "a1", nb)
-    (setup_step,) = [s for s in result.steps if s.role == "setup"]
+    (setup_step,) = [s for s in result.steps if s.role == "setup" and s.exercise == "t"]
     assert setup_step.source == small_course.topics["t"].setup == "import math\n"
     assert sources(result) == {"t-num": "x = 42", "t-arr": "arr = [1, 2]"}
 

@@ -149,7 +149,10 @@ class Kernel:
             self.process, self.cgroup = None, None
         if process is not None:
             try:
-                os.killpg(process.pid, signal.SIGKILL)
+                if hasattr(os, "killpg"):
+                    os.killpg(process.pid, signal.SIGKILL)
+                else:  # Windows: no process groups of this kind
+                    process.kill()
             except OSError:
                 pass
             try:
@@ -215,8 +218,8 @@ class Kernel:
         if self.cgroup is not None and self.cgroup.signal_kernel(signal.SIGINT):
             return
         process = self.process
-        if process is not None and not self.sandboxed:
-            try:
+        if process is not None and not self.sandboxed and os.name != "nt":
+            try:  # (on Windows, os.kill would terminate it)
                 os.kill(process.pid, signal.SIGINT)
                 return
             except OSError:
@@ -233,7 +236,8 @@ class Kernel:
 
     def _connection_file(self) -> dict[str, Any]:
         """IPC sockets in the work dir (the only place a sandboxed kernel sees), a fresh name
-        per start so that no stale socket is reused, and a new signing key."""
+        per start so that no stale socket is reused, and a new signing key. Windows has no
+        IPC sockets (nor a sandbox): there the kernel listens on loopback ports."""
         name = f"k{secrets.token_hex(4)}"
         info: dict[str, Any] = {
             "name": name,
@@ -244,11 +248,18 @@ class Kernel:
             "kernel_name": "grade",
         }
         info.update({f"{s}_port": i for i, s in enumerate(SOCKETS, start=1)})
+        if os.name == "nt" and not self.sandboxed:
+            info.update(transport="tcp", ip="127.0.0.1")
+            info.update({f"{s}_port": _free_port() for s in SOCKETS})
         path = self.workdir.path / f"{name}.json"
         path.write_text(json.dumps({k: v for k, v in info.items() if k != "name"}))
         return info
 
     def _argv(self, connection_file: Path) -> list[str]:
+        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file)]
+        if not self.sandboxed and self.cgroup is None and not _have_rlimits():
+            # No sandbox, no cgroup, no rlimits on this system (Windows): the kernel only.
+            return [*kernel, *KERNEL_FLAGS]
         # The launcher needs the stdlib only: -I -S spares it the site packages' start-up.
         launch = [sys.executable, "-I", "-S", str(Path(__file__).with_name("launch.py"))]
         if self.cgroup is not None:
@@ -256,11 +267,29 @@ class Kernel:
                 launch += ["--cgroup", path]
         else:  # per-process limits only
             launch += ["--memory", str(self.limits.memory)]
-            if os.geteuid() != 0:
+            if getattr(os, "geteuid", lambda: 0)() != 0:
                 launch += ["--processes", str(self.limits.processes)]
         launch += ["--file-size", str(self.limits.disk), "--"]
         if self.sandboxed:
             folders = tuple(folder for _, folder in self.options.data)
             launch += bwrap_argv(self.workdir.path, self.workdir.root, self.limits.disk, folders)
-        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection_file)]
         return [*launch, *kernel, *KERNEL_FLAGS]
+
+
+def _free_port() -> int:
+    """A loopback port nothing listens on now (Windows only: elsewhere, IPC sockets)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _have_rlimits() -> bool:
+    """Whether this system has per-process limits (``resource``: not on Windows)."""
+    try:
+        import resource  # noqa: F401
+    except ImportError:
+        return False
+    return True

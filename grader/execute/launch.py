@@ -34,9 +34,12 @@ def main(argv: list[str]) -> None:
         limits.append((resource.RLIMIT_NPROC, opts.processes))
     for which, value in limits:
         _, hard = resource.getrlimit(which)
-        resource.setrlimit(
-            which, (value, value if hard == resource.RLIM_INFINITY else min(value, hard))
-        )
+        try:
+            resource.setrlimit(
+                which, (value, value if hard == resource.RLIM_INFINITY else min(value, hard))
+            )
+        except (ValueError, OSError):  # a limit this system does not support (macOS: RLIMIT_AS)
+            pass
     command = argv[sep + 1 :]
     os.execvp(command[0], command)
 

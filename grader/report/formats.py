@@ -29,12 +29,15 @@ from .text import (
     _counts,
     _cut,
     _index,
-    _percent,
     _points,
     _round,
+    _score_cell,
+    _total_percent,
+    checked_note,
     clean_text,
     one_line,
     short_traceback,
+    total_line,
 )
 from .views import _get, _in_shape, _shape
 
@@ -44,6 +47,7 @@ STATUS_STYLES = {
     "failed": "red",
     "error": "magenta",
     "missing": "dim",
+    "pending": "cyan",
 }
 
 
@@ -76,11 +80,13 @@ def exercise_text(ex: ExerciseResult) -> str:
 
 def summary_text(result: GradeResult) -> str:
     """One paragraph: total, exercise counts and the notices."""
-    pct = _percent(result.score, result.max_score)
+    pct = _total_percent(result)
+    note = checked_note(result)
     text = (
         f"{result.assignment} ({result.course}), {result.submission}: "
         f"{_points(result.score)} / {_points(result.max_score)} points"
         + (f" ({pct}%)" if pct is not None else "")
+        + (f" ({note})" if note else "")
         + f". {_counts(result)}."
     )
     if result.notices:
@@ -155,7 +161,7 @@ def _testsuite(result: GradeResult) -> ET.Element:
             "tests": str(len(statuses)),
             "failures": str(sum(s in ("failed", "partial") for s in statuses)),
             "errors": str(sum(s in ("error", "missing") for s in statuses)),
-            "skipped": "0",
+            "skipped": str(statuses.count("pending")),
             "time": _seconds(result.execution_time),
         },
     )
@@ -190,6 +196,8 @@ def _testsuite(result: GradeResult) -> ET.Element:
                 message, kind = ex.message or f"answer for {ex.id!r} is missing", ex.status
             tag = ET.SubElement(case, "error", message=_one_line(message), type=clean_text(kind))
             tag.text = text.strip()
+        elif ex.status == "pending":
+            ET.SubElement(case, "skipped", message="checked when the notebook is graded")
     if result.notices:
         ET.SubElement(suite, "system-out").text = clean_text("\n".join(result.notices))
     return suite
@@ -237,7 +245,7 @@ def terminal_table(result: GradeResult, console: Console) -> None:
             str(number),
             Text(one_line(ex.title or ex.id)),
             Text(ex.status, style=STATUS_STYLES.get(ex.status, "")),
-            f"{_points(ex.score)} / {_points(ex.points)}",
+            _score_cell(ex),
         )
     console.print(table)
     for number, ex in enumerate(result.exercises, 1):
@@ -248,9 +256,11 @@ def terminal_table(result: GradeResult, console: Console) -> None:
             console.print(text, no_wrap=True, overflow="ellipsis", soft_wrap=False)
     for notice in result.notices:
         console.print(Text("Notice: ", style="bold yellow") + Text(one_line(notice)))
-    pct = _percent(result.score, result.max_score)
-    total = f"Total: {_points(result.score)} / {_points(result.max_score)}"
-    console.print(Text(total + (f" ({pct}%)" if pct is not None else ""), style="bold"))
+    if result.checked is None or result.checked > 0:  # 0: nothing decided, the note says so
+        console.print(Text(total_line(result), style="bold"))
+    if checked_note(result):
+        note = checked_note(result)
+        console.print(Text(note[0].upper() + note[1:] + ".", style="cyan"))
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -19,8 +19,10 @@ from .text import (
     STATUS_ICONS,
     _counts,
     _cut,
-    _percent,
     _points,
+    _score_cell,
+    _total_percent,
+    checked_note,
     clean_text,
     short_traceback,
 )
@@ -43,7 +45,6 @@ class _ExerciseView:
     number: int
     anchor: str
     score: str
-    points: str
     checks: list[_CheckView]
     hints: tuple[str, ...]
     error: str
@@ -63,8 +64,7 @@ def _exercise_views(result: GradeResult) -> list[_ExerciseView]:
                 ex=ex,
                 number=number,
                 anchor=anchor,
-                score=_points(ex.score),
-                points=_points(ex.points),
+                score=_score_cell(ex),
                 checks=[_CheckView(c, _diff(c)) for c in ex.checks],
                 hints=ex.hints if ex.status in HINT_STATUSES else (),
                 error=_cut(clean_text(error.summary), 2000) if error else "",
@@ -113,7 +113,7 @@ def render_html(result: GradeResult) -> str:
         template = _environment().get_template(TEMPLATE)
     except jinja2.TemplateError as exc:
         raise ReportError(f"report template {TEMPLATE} cannot be loaded: {exc}") from exc
-    pct = _percent(result.score, result.max_score)
+    pct = _total_percent(result)
     return template.render(
         r=result,
         exercises=_exercise_views(result),
@@ -125,4 +125,5 @@ def render_html(result: GradeResult) -> str:
         graded=_when(result.graded_at) if result.graded_at else "",
         runtime=f"{result.execution_time:.1f} s",
         icons=STATUS_ICONS,
+        checked=checked_note(result),
     )

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ..results import GradeResult
+from ..results import ExerciseResult, GradeResult
 from ..sanitize import clean_text, one_line
 
 __all__ = ["clean_text", "one_line", "short_traceback"]
@@ -19,7 +19,14 @@ TRACEBACK_LINES = 15
 COMPACT_CHARS = 200  # a value written on one line
 LINE_CHARS = 300  # one traceback or message line
 HINT_STATUSES = ("failed", "partial", "error")
-STATUS_ICONS = {"passed": "✓", "partial": "◐", "failed": "✗", "error": "!", "missing": "∅"}
+STATUS_ICONS = {
+    "passed": "✓",
+    "partial": "◐",
+    "failed": "✗",
+    "error": "!",
+    "missing": "∅",
+    "pending": "…",
+}
 
 _TB_NOISE_RE = re.compile(r"^-{20,}$|^(?:\S+\s+)?Traceback \(most recent call last\):?$")
 _FRAME_RE = re.compile(r"^\s*(?:Cell In ?\[|Input In ?\[|<ipython-input-|File \S)")
@@ -144,5 +151,45 @@ def _counts(result: GradeResult) -> str:
     n = {s: sum(ex.status == s for ex in result.exercises) for s in STATUS_ICONS}
     total = len(result.exercises)
     parts = [f"{n['passed']} of {total} exercise{'s' * (total != 1)} passed"]
-    parts += [f"{n[s]} {s}" for s in ("partial", "failed", "error", "missing") if n[s]]
+    parts += [f"{n[s]} {s}" for s in ("partial", "failed", "error", "missing", "pending") if n[s]]
     return ", ".join(parts)
+
+
+def _score_cell(ex: ExerciseResult) -> str:
+    """``1.5 / 2``, or ``– / 2`` while the score is decided only at official grading."""
+    return f"{'–' if ex.status == 'pending' else _points(ex.score)} / {_points(ex.points)}"
+
+
+def checked_note(result: GradeResult) -> str:
+    """What a hand-out check decided, and what it leaves to official grading ('' when graded)."""
+    if result.checked is None:
+        return ""
+    checked, total = _points(result.checked), _points(result.max_score)
+    if result.checked >= result.max_score:
+        return f"all {total} points checked here"
+    if result.checked <= 0:
+        return (
+            f"none of the {total} points is checked here: "
+            "they are checked when your notebook is graded"
+        )
+    return (
+        f"{checked} of {total} points checked here; "
+        "the rest is checked when your notebook is graded"
+    )
+
+
+def total_line(result: GradeResult) -> str:
+    """``Total: 17 / 21 (81%)``; for a hand-out check, the points it decided:
+    ``Checked here: 10 / 12``."""
+    if result.checked is not None and result.checked < result.max_score:
+        return f"Checked here: {_points(result.score)} / {_points(result.checked)}"
+    pct = _percent(result.score, result.max_score)
+    total = f"Total: {_points(result.score)} / {_points(result.max_score)}"
+    return total + (f" ({pct}%)" if pct is not None else "")
+
+
+def _total_percent(result: GradeResult) -> int | None:
+    """The percentage of a graded total; none for a hand-out check that left points open."""
+    if result.checked is not None and result.checked < result.max_score:
+        return None
+    return _percent(result.score, result.max_score)

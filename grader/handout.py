@@ -1,0 +1,394 @@
+"""The student hand-out: what a student gets, and grading on a student's own machine with it.
+
+    release/handout/ps1/ps1.ipynb           the notebook, a check(...) cell after each answer
+    release/handout/ps1/grade-handout.json  the assignment without its answers
+    release/handout/ps1.zip                 the same two files
+
+``grade-handout.json`` holds what running and checking the notebook needs, and nothing from
+the solutions or the key: the topics' setup, the starters, the export recipes, the limits,
+the hints, the public checks (the kind's own, such as an array's shape, and the exercise's
+declared ones, with the code of the course's public check functions), and, for exercises
+that ask for instant feedback, salted digests of their exact answers. ``grade`` in the
+hand-out folder runs the notebook as official grading does (sandboxed when bubblewrap is
+there), checks it with these only, and says what is decided here and what at grading.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .assemble import Assembled, assemble, read_notebook
+from .errors import BuildError, GraderError, SpecError
+from .execute import execute
+from .execute.records import Executed, ExportRecord, StepOutcome
+from .kernel.public import (
+    HANDOUT,
+    MODEL_KINDS,
+    SINGLE_CHECK,
+    custom_checks,
+    digest,
+    instant,
+    public_checks,
+    summary,
+)
+from .key import AnswerKey
+from .kinds import KINDS
+from .limits import Limits
+from .pipeline import GradeOptions
+from .render import render_assignment
+from .results import CheckResult, ExerciseResult, GradeResult, Status
+from .spec import Answer, Assignment, Course, Exercise, Topic
+
+FORMAT = 1
+# Options of an answer that running it needs; the others (reference classes, custom checks,
+# accuracy thresholds...) stay with the course.
+RUN_OPTIONS = ("arguments", "probe", "variable")
+CALM = "no sandbox here: your notebook ran as your own code on your own machine"
+
+
+def handout_data(course: Course, assignment_id: str, key: AnswerKey) -> dict[str, Any]:
+    """The hand-out's description of one assignment (plain JSON data, no answer)."""
+    assignment = course.assignment(assignment_id)
+    exercises = [course.exercises[e] for e in assignment.exercises]
+    topics = sorted({e.topic for e in exercises})
+    checks = {}
+    for topic in topics:
+        path = course.checks_dir / f"{topic}.py"
+        if path.is_file():
+            checks[topic] = path.read_text(encoding="utf-8")
+    data = {
+        "format": FORMAT,
+        "course": course.name,
+        "version": course.fingerprint,
+        "assignment": {
+            "id": assignment.id,
+            "title": assignment.title,
+            "due": assignment.due.isoformat() if assignment.due else None,
+        },
+        "limits": {k: getattr(course.limits, k) for k in course.limits.__dataclass_fields__},
+        "topics": {
+            t: {"title": course.topics[t].title, "setup": course.topics[t].setup} for t in topics
+        },
+        "checks": checks,
+        "exercises": [_exercise(e, key.values.get(e.id), checks) for e in exercises],
+    }
+    _agrees_with_key(data, key)
+    return data
+
+
+def _agrees_with_key(data: dict[str, Any], key: AnswerKey) -> None:
+    """Refuse a hand-out whose public checks reject the reference answer: they would tell a
+    student with the right answer that it is wrong."""
+    custom = custom_checks(data)
+    for ex in data["exercises"]:
+        if ex["id"] not in key.values or ex["answer"]["kind"] in MODEL_KINDS:
+            continue
+        value = key.values[ex["id"]]
+        name = ex["public"].get("check")
+        if name is not None and name not in custom:
+            raise BuildError(f"{ex['id']}: public check {name!r} is not in checks/{ex['topic']}.py")
+        results = public_checks(ex, value, custom)
+        known = instant(ex, value)
+        if known is not None:
+            results.append(("right answer", known[0] == 1.0, known[1]))
+        for check, ok, message in results:
+            if not ok:
+                raise BuildError(
+                    f"{ex['id']}: public check {check!r} rejects the reference ({message})"
+                )
+
+
+def _exercise(ex: Exercise, reference: Any, checks: dict[str, str]) -> dict[str, Any]:
+    kind = KINDS[ex.answer.kind]
+    run_options = {
+        o.name: ex.answer[o.name]
+        for o in kind.options
+        if o.type in ("arguments", "variable") or o.name == "probe"
+    }
+    public: dict[str, Any] = dict(ex.public)
+    if "check" in public and ex.topic not in checks:
+        raise SpecError(f"public check {public['check']!r}: no checks/{ex.topic}.py", ex.path)
+    if not public.pop("shape", True):
+        pass  # the shape is part of the question: the hand-out does not say it
+    elif ex.answer.kind == "array" and reference is not None:
+        public["shape"] = list(np.shape(np.array(reference, dtype=object)))
+    elif ex.answer.kind == "shape" and reference is not None:
+        public["shape"] = [len(reference)]
+    elif ex.answer.kind == "mapping" and isinstance(reference, dict):
+        public["keys"] = list(reference)
+    answer: dict[str, Any] = {"kind": ex.answer.kind, "name": ex.answer.name, **run_options}
+    export = ex.answer.export_spec()
+    if export.get("extras"):
+        answer["extras"] = export["extras"]
+    data: dict[str, Any] = {
+        "id": ex.id,
+        "title": ex.title,
+        "points": ex.points,
+        "topic": ex.topic,
+        "starter": ex.starter,
+        "hints": list(ex.hints),
+        "answer": answer,
+        "public": public,
+        "instant": None,
+    }
+    if ex.instant:
+        data["instant"] = _digests(ex, reference)
+    return data
+
+
+def _digests(ex: Exercise, reference: Any) -> dict[str, Any]:
+    if ex.answer.kind == "number" and not (
+        isinstance(reference, int) or (ex.answer["rtol"] == 0 and ex.answer["atol"] == 0)
+    ):
+        raise BuildError(
+            f"{ex.id}: instant feedback needs an exact answer: an int reference, or "
+            "rtol: 0 and atol: 0"
+        )
+    salt = secrets.token_hex(16)
+    if ex.answer.kind == "mapping":
+        return {"salt": salt, "keys": {k: digest(salt, v) for k, v in reference.items()}}
+    return {"salt": salt, "digest": digest(salt, reference)}
+
+
+def write_handout(course: Course, assignment_id: str, key: AnswerKey, release: Path) -> Path:
+    """Write ``release/handout/<id>/`` and ``release/handout/<id>.zip``; returns the folder."""
+    assignment = course.assignment(assignment_id)
+    folder = release / "handout" / assignment.id
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        old.unlink()
+    import nbformat
+
+    nb = render_assignment(course, assignment, "handout")
+    nbformat.write(nb, str(folder / f"{assignment.id}.ipynb"))
+    text = json.dumps(handout_data(course, assignment.id, key), indent=1)
+    (folder / HANDOUT).write_text(text + "\n", encoding="utf-8")
+    archive = release / "handout" / f"{assignment.id}.zip"
+    with zipfile.ZipFile(archive.with_suffix(".zip.tmp"), "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.iterdir()):
+            zf.write(path, f"{assignment.id}/{path.name}")
+    archive.with_suffix(".zip.tmp").replace(archive)
+    return folder
+
+
+# --- on the student's machine ---------------------------------------------------------------
+
+
+def find_handout(near: Path) -> Path | None:
+    """The hand-out file beside a notebook, or in or above the current folder."""
+    for start in (near.resolve().parent, Path.cwd()):
+        for folder in (start, *start.parents):
+            if (folder / HANDOUT).is_file():
+                return folder / HANDOUT
+    return None
+
+
+def load_handout(path: Path) -> tuple[Course, dict[str, Any]]:
+    """A hand-out as a course of one assignment (no solutions, no key) and its data."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT:
+            raise ValueError(f"format {data.get('format')!r}")
+        a = data["assignment"]
+        topics = {
+            t: Topic(
+                t,
+                info["title"],
+                "",
+                info["setup"],
+                str(path),
+                tuple(e["id"] for e in data["exercises"] if e["topic"] == t),
+            )
+            for t, info in data["topics"].items()
+        }
+        exercises = {e["id"]: _exercise_from(e, path) for e in data["exercises"]}
+        due = dt.datetime.fromisoformat(a["due"]) if a.get("due") else None
+        assignment = Assignment(a["id"], a["title"], due, tuple(exercises))
+        limits = Limits().override(data.get("limits", {}))
+    except (OSError, ValueError, KeyError, TypeError, GraderError) as e:
+        raise SpecError(f"not a usable hand-out ({e})", str(path)) from None
+    course = Course(
+        name=data["course"],
+        root=path.parent,
+        path=path,
+        solutions_dir=path.parent / "(no solutions in a hand-out)",
+        checks_dir=path.parent,
+        limits=limits,
+        cifar10_dir=None,
+        assignments=(assignment,),
+        topics=topics,
+        exercises=exercises,
+        fingerprint=data.get("version", ""),
+    )
+    return course, data
+
+
+def _exercise_from(e: dict[str, Any], path: Path) -> Exercise:
+    answer = dict(e["answer"])
+    kind, name = answer.pop("kind"), answer.pop("name")
+    extras = answer.pop("extras", {}) or {}
+    options = {**answer, **extras}
+    return Exercise(
+        e["id"],
+        e["title"],
+        float(e["points"]),
+        "",
+        e["starter"],
+        Answer(kind, name, options),
+        tuple(e.get("hints", ())),
+        e["topic"],
+        str(path),
+        0,
+        dict(e.get("public") or {}),
+        bool(e.get("instant")),
+    )
+
+
+def grade_with_handout(
+    notebook: Path,
+    handout: Path,
+    options: GradeOptions | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> GradeResult:
+    """Run a notebook as official grading does and check it with the hand-out only.
+
+    The sandbox is bubblewrap's when it is installed, else none (``sandbox="optional"``):
+    on a student's machine the code is the student's own."""
+    options = options or GradeOptions(sandbox="optional")
+    course, data = load_handout(handout)
+    nb = read_notebook(notebook)
+    assignment = course.assignments[0]
+    meta = nb.metadata.get("grader", {})
+    declared = meta.get("assignment") if isinstance(meta, dict) else None
+    notices: list[str] = []
+    if declared not in (None, assignment.id):
+        raise GraderError(
+            f"{notebook.name} is assignment {declared!r}; this hand-out is {assignment.id!r}"
+        )
+    assembled = assemble(course, assignment.id, nb)
+    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+        executed = execute(assembled.steps, options.exec_options(course), Path(tmp))
+    if options.sandbox == "optional" and progress is not None:
+        from .execute.sandbox import bwrap
+
+        if bwrap() is None:
+            progress(CALM)
+    started = time.monotonic()
+    exercises = judge_public(course, data, assembled, executed)
+    checked = sum(e.points for e in exercises if e.status != "pending")
+    return GradeResult(
+        course=course.name,
+        assignment=assignment.id,
+        submission=notebook.name,
+        score=round(sum(e.score for e in exercises), 4),
+        max_score=assignment.max_score(course),
+        execution_time=round(executed.duration + time.monotonic() - started, 3),
+        exercises=exercises,
+        notices=tuple(notices) + assembled.notices,
+        graded_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        log=executed.log,
+        checked=checked,
+    )
+
+
+def judge_public(
+    course: Course, data: dict[str, Any], assembled: Assembled, executed: Executed
+) -> tuple[ExerciseResult, ...]:
+    """Every exercise's outcome as far as the hand-out can tell (``pending`` where it cannot)."""
+    specs = {e["id"]: e for e in data["exercises"]}
+    custom = custom_checks(data)
+    out = []
+    for i, step in enumerate(assembled.steps):
+        if step.role != "answer":
+            continue
+        ex = course.exercises[step.exercise]
+        outcome = executed.outcomes[i]
+        export = executed.exports.get(ex.id)
+        out.append(
+            _one(ex, specs[ex.id], outcome, export, step.exercise in assembled.missing, custom)
+        )
+    return tuple(out)
+
+
+def _one(
+    ex: Exercise,
+    spec: dict[str, Any],
+    outcome: StepOutcome,
+    export: ExportRecord | None,
+    missing: bool,
+    custom: dict[str, Callable[[Any], Any]],
+) -> ExerciseResult:
+    def result(
+        status: Status, score: float = 0.0, checks: tuple[CheckResult, ...] = (), message: str = ""
+    ) -> ExerciseResult:
+        return ExerciseResult(
+            ex.id,
+            ex.title,
+            ex.points,
+            score,
+            status,
+            checks,
+            message,
+            ex.hints if status in ("failed", "partial", "error") else (),
+            outcome.error if status == "error" else None,
+        )
+
+    if missing:
+        return result("missing", message="no answer cell was found for this exercise")
+    if outcome.status != "ok":
+        message = outcome.error.evalue if outcome.error else outcome.status
+        if outcome.status == "error" and outcome.error:
+            message = f"your cell raised {outcome.error.summary}"
+        return result("error", message=message)
+    if export is None or not export.ok:
+        reason = export.payload.get("error") if export else "the answer could not be exported"
+        return result("failed", message=str(reason))
+    kind = ex.answer.kind
+    value = export.payload.get("value")
+    if kind in MODEL_KINDS:
+        results = _model_checks(export.payload)
+    else:
+        results = public_checks(spec, value, custom)
+    checks = tuple(CheckResult(what, ok, message=problem) for what, ok, problem in results)
+    failed = [c for c in checks if not c.passed]
+    if failed:
+        certain = kind in SINGLE_CHECK or (kind == "mapping" and checks[0].name == "a dict")
+        status: Status = "failed" if certain else "pending"
+        return result(status, checks=checks, message=summary(results, None))
+    known = instant(spec, value) if kind not in MODEL_KINDS else None
+    message = summary(results, known)
+    if known is None:
+        return result("pending", checks=checks, message=message)
+    fraction = known[0]
+    checks += (CheckResult("right answer", fraction == 1.0, message=known[1]),)
+    status = "passed" if fraction == 1.0 else "partial" if fraction > 0 else "failed"
+    return result(status, round(ex.points * fraction, 4), checks, message)
+
+
+def _model_checks(payload: dict[str, Any]) -> list[tuple[str, bool, str]]:
+    """What a hand-out can say of an exported model: it is one, it runs, its losses are numbers."""
+    results = [("an nn.Module", True, "")]
+    probe = payload.get("probe")
+    if isinstance(probe, dict):
+        error = probe.get("error")
+        results.append(("a forward pass", not error, str(error or "")))
+    extras = payload.get("extras")
+    if isinstance(extras, dict) and "losses" in extras:
+        losses = extras["losses"]
+        ok = (
+            isinstance(losses, list)
+            and len(losses) >= 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in losses)
+        )
+        results.append(("losses", ok, "the losses must be a list of at least two finite floats"))
+    return [(what, ok, "" if ok else problem) for what, ok, problem in results]

@@ -1,0 +1,372 @@
+"""Public checks: what a student may learn about an answer without being given it.
+
+Runs in the grader (grading with a hand-out) and in the student's own notebook
+(``check("corr1d-same")``), on the answer as plain data (``grader.kernel.exporter``). A check
+sees only the student's value and what the hand-out says of the exercise (type, shape,
+integer-ness, range, finite values, a custom public check), never the reference value. For
+exact answers, the hand-out may carry a salted digest of the canonical answer: the student
+learns right or wrong, and the value stays out of the hand-out. Stdlib only at import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+from typing import Any
+
+HANDOUT = "grade-handout.json"
+MODEL_KINDS = ("module", "training", "overfit")  # checked on the live model, in the kernel
+# Kinds whose answer is one value: a failed public check means no point at grading.
+SINGLE_CHECK = ("number", "array", "shape")
+
+
+def canonical(value: Any) -> str:
+    """One text for equal exact answers: whole floats as ints, tuples as lists, keys sorted."""
+
+    def norm(x: Any) -> Any:
+        if isinstance(x, bool):
+            return x
+        if isinstance(x, float) and math.isfinite(x) and x == int(x):
+            return int(x)
+        if isinstance(x, (list, tuple)):
+            return [norm(v) for v in x]
+        if isinstance(x, dict):
+            return {str(k): norm(v) for k, v in x.items()}
+        return x
+
+    return json.dumps(norm(value), sort_keys=True, separators=(",", ":"))
+
+
+def digest(salt: str, value: Any) -> str:
+    """The salted SHA-256 of an exact answer's canonical text."""
+    return hashlib.sha256((salt + canonical(value)).encode()).hexdigest()
+
+
+def run_checks(exercise: dict[str, Any], value: Any) -> list[tuple[str, bool, str]]:
+    """The public checks of one exercise on a plain value: (what, passed, problem) each, where
+    ``what`` says what was checked ("9 values", "all finite") and ``problem`` what is wrong."""
+    public = exercise.get("public") or {}
+    kind = exercise["answer"]["kind"]
+    out: list[tuple[str, bool, str]] = []
+
+    def add(what: str, ok: bool, problem: str) -> bool:
+        out.append((what, ok, "" if ok else problem))
+        return ok
+
+    if kind in (*MODEL_KINDS, "custom"):
+        return out  # models are checked on the live object (see check()), and at grading
+    numbers = _numbers(value) if kind in ("number", "array", "mapping") else None
+    shape = public.get("shape")
+    if kind == "number":
+        single = numbers is not None and len(numbers) == 1 and not isinstance(value, (list, dict))
+        add("a number", single, f"a number was expected, you gave {_what(value)}")
+    elif kind == "shape":
+        whole = isinstance(value, list) and all(_whole(v) for v in value)
+        size = f"{shape[0]} " if shape is not None else ""
+        what = f"a tuple of {size}whole numbers"
+        if add(what, whole, f"{what} was expected, you gave {_what(value)}") and shape:
+            out[-1] = (what, len(value) == shape[0], f"{what} was expected, you gave {len(value)}")
+    elif kind == "array":
+        got = _shape(value)
+        ok = got is not None and numbers is not None
+        if shape is None or not ok:
+            add(
+                "numbers",
+                ok,
+                f"a list (or nested lists) of numbers was expected, you gave {_what(value)}",
+            )
+        else:
+            add(
+                _describe_shape(shape),
+                got == list(shape),
+                f"{_describe_shape(shape)} was expected, you gave {_describe_shape(got)}",
+            )
+    elif kind == "mapping":
+        keys = public.get("keys")
+        ok = add("a dict", isinstance(value, dict), f"a dict was expected, you gave {_what(value)}")
+        if ok and keys is not None:
+            missing = [k for k in keys if k not in value]
+            extra = [k for k in value if k not in keys]
+            problems = [f"missing {', '.join(map(repr, missing))}"] * bool(missing)
+            problems += [f"unexpected {', '.join(map(repr, extra[:5]))}"] * bool(extra)
+            out[-1] = (f"a dict of {len(keys)} keys", not problems, "; ".join(problems))
+    if numbers:
+        if public.get("finite", True):
+            add(
+                "all finite",
+                all(math.isfinite(n) for n in numbers),
+                "every value must be finite (no nan or inf)",
+            )
+        if public.get("integer"):
+            add(
+                "whole numbers",
+                all(_whole(n) for n in numbers),
+                "every value must be a whole number",
+            )
+        if public.get("range") is not None:
+            low, high = public["range"]
+            add(
+                f"between {low} and {high}",
+                all(low <= n <= high for n in numbers if math.isfinite(n)),
+                f"every value must be between {low} and {high}",
+            )
+    return out
+
+
+def summary(results: list[tuple[str, bool, str]], known: tuple[float, str] | None) -> str:
+    """One line, as the report and ``check()`` say it: "9 values, all finite: OK; right answer:
+    checked at grading", or what is wrong."""
+    problems = [problem for _, ok, problem in results if not ok]
+    if problems:
+        return "; ".join(problems)
+    right = known[1] if known is not None else "right answer: checked at grading"
+    passed = ", ".join(what for what, _, _ in results)
+    return f"{passed}: OK; {right}" if passed else right
+
+
+def custom_checks(handout: dict[str, Any]) -> dict[str, Any]:
+    """The course's public check functions (its ``checks/<topic>.py``, carried by the
+    hand-out), by name."""
+    found: dict[str, Any] = {}
+    for topic, source in (handout.get("checks") or {}).items():
+        ns: dict[str, Any] = {"__name__": f"grade_public_checks_{topic}"}
+        exec(compile(source, f"checks/{topic}.py", "exec"), ns)
+        found.update({k: v for k, v in ns.items() if callable(v) and not k.startswith("_")})
+    return found
+
+
+def run_custom(fn: Any, value: Any) -> tuple[str, bool, str]:
+    """A public check function: it returns None (or '') when the value is fine, else what
+    is wrong with it. Its name says what it checks (``batch_of_three``: "batch of three")."""
+    what = getattr(fn, "__name__", "public check").replace("_", " ")
+    try:
+        problem = fn(value)
+    except Exception as e:
+        return what, False, f"the check {what!r} failed: {type(e).__name__}: {e}"
+    return what, not problem, str(problem or "")
+
+
+def instant(exercise: dict[str, Any], value: Any) -> tuple[float, str] | None:
+    """Right or wrong now, from the hand-out's salted digests: (fraction right, message), or
+    None when the exercise has none (it is decided at grading)."""
+    known = exercise.get("instant")
+    if not known:
+        return None
+    if "keys" in known:  # a mapping: one digest a key, as it earns one check a key
+        if not isinstance(value, dict):
+            return 0.0, "right answer: no"
+        right = [
+            k
+            for k, d in known["keys"].items()
+            if k in value and digest(known["salt"], value[k]) == d
+        ]
+        fraction = len(right) / max(1, len(known["keys"]))
+        wrong = [k for k in known["keys"] if k not in right]
+        message = (
+            "right answer: yes"
+            if not wrong
+            else (
+                f"right answer: {len(right)} of {len(known['keys'])} ({', '.join(wrong)} not yet)"
+            )
+        )
+        return fraction, message
+    ok = digest(known["salt"], value) == known["digest"]
+    return (1.0 if ok else 0.0), f"right answer: {'yes' if ok else 'no'}"
+
+
+def check(exercise_id: str, namespace: dict[str, Any] | None = None) -> bool | None:
+    """Check one answer in the notebook, as the report would: print the public checks (and
+    right or wrong, where the hand-out says so). Returns True/False when right or wrong is
+    known now, else None. Never raises: official grading ignores it."""
+    try:
+        handout = _find_handout()
+        if handout is None:
+            print(f"{exercise_id}: no {HANDOUT} here: checks run in the hand-out folder")
+            return None
+        exercise = next((e for e in handout["exercises"] if e["id"] == exercise_id), None)
+        if exercise is None:
+            known = ", ".join(e["id"] for e in handout["exercises"])
+            print(f"{exercise_id!r} is not an exercise of {handout['assignment']['id']} ({known})")
+            return None
+        ns = namespace if namespace is not None else _caller_namespace()
+        line, verdict = describe(exercise, ns, custom_checks(handout))
+        print(line)
+        return verdict
+    except Exception as e:  # a check must never break the student's notebook
+        print(f"{exercise_id}: the check could not run ({type(e).__name__}: {e})")
+        return None
+
+
+def describe(
+    exercise: dict[str, Any], ns: dict[str, Any], custom: dict[str, Any] | None = None
+) -> tuple[str, bool | None]:
+    """The line ``check()`` prints for one exercise and the namespace's answer, and True or
+    False when right or wrong is known now (else None)."""
+    from .exporter import ExportError, to_plain
+
+    name = exercise["answer"]["name"]
+    head = f"{exercise['id']}: "
+    if name not in ns:
+        return f"{head}`{name}` is not defined yet (run its cell first)", None
+    live = ns[name]
+    if live is Ellipsis:
+        return f"{head}`{name}` is still `...`: the exercise is not answered yet", None
+    if exercise["answer"]["kind"] in MODEL_KINDS:
+        results, known = _model_checks(exercise, live, ns), None
+    else:
+        try:
+            value = to_plain(live)
+        except ExportError as e:
+            return f"{head}{e}", False
+        results = public_checks(exercise, value, custom or {})
+        known = instant(exercise, value) if all(ok for _, ok, _ in results) else None
+    verdict = None if known is None else known[0] == 1.0
+    if not all(ok for _, ok, _ in results) and exercise["answer"]["kind"] in SINGLE_CHECK:
+        verdict = False
+    return head + summary(results, known), verdict
+
+
+def public_checks(
+    exercise: dict[str, Any], value: Any, custom: dict[str, Any]
+) -> list[tuple[str, bool, str]]:
+    """The kind's checks and the exercise's custom public check, on a plain value."""
+    results = run_checks(exercise, value)
+    name = (exercise.get("public") or {}).get("check")
+    if name:
+        if name in custom:
+            results.append(run_custom(custom[name], value))
+        else:
+            results.append((name, False, f"the public check {name!r} is not in the hand-out"))
+    return results
+
+
+def _model_checks(
+    exercise: dict[str, Any], model: Any, ns: dict[str, Any]
+) -> list[tuple[str, bool, str]]:
+    torch = sys.modules.get("torch")
+    answer = exercise["answer"]
+    if torch is None or not isinstance(model, torch.nn.Module):
+        if torch is not None and isinstance(model, type) and issubclass(model, torch.nn.Module):
+            return [("an nn.Module", True, "")]
+        return [("an nn.Module", False, f"an nn.Module was expected, you gave {_what(model)}")]
+    out = [("an nn.Module", True, "")]
+    probe = answer.get("probe") or []
+    if probe:
+        params = list(model.parameters())
+        device = params[0].device if params else "cpu"
+        was = model.training
+        what = f"a forward pass on zeros{tuple(probe)}"
+        try:
+            model.eval()
+            with torch.no_grad():
+                y = model(torch.zeros(probe, device=device))
+            ok = isinstance(y, torch.Tensor)
+            out.append((what, ok, "" if ok else f"forward returned {_what(y)}, not a tensor"))
+        except Exception as e:
+            out.append(
+                (what, False, f"forward on zeros{tuple(probe)} raised {type(e).__name__}: {e}")
+            )
+        finally:
+            model.train(was)
+    extras = answer.get("extras") or {}
+    if "losses" in extras:
+        losses = ns.get(extras["losses"])
+        ok = (
+            isinstance(losses, (list, tuple))
+            and len(losses) >= 2
+            and all(isinstance(v, (int, float)) and math.isfinite(v) for v in losses)
+        )
+        out.append(
+            (
+                "losses",
+                ok,
+                "" if ok else f"`{extras['losses']}` must be a list of at least two finite floats",
+            )
+        )
+    return out
+
+
+def _find_handout() -> dict[str, Any] | None:
+    folder = os.getcwd()
+    for _ in range(6):
+        path = os.path.join(folder, HANDOUT)
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                data: dict[str, Any] = json.load(f)
+            return data
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return None
+
+
+def _caller_namespace() -> dict[str, Any]:
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        return shell.user_ns  # type: ignore[no-any-return]
+    return sys._getframe(2).f_globals
+
+
+def _numbers(value: Any) -> list[float] | None:
+    out: list[float] = []
+
+    def walk(x: Any, depth: int = 0) -> bool:
+        if depth > 32:
+            return False
+        if isinstance(x, bool):
+            return False
+        if isinstance(x, (int, float)):
+            out.append(float(x) if not isinstance(x, int) or abs(x) < 2**63 else math.inf)
+            return True
+        if x in ("nan", "inf", "-inf"):
+            out.append(float(x))
+            return True
+        if isinstance(x, list):
+            return all(walk(v, depth + 1) for v in x)
+        if isinstance(x, dict):
+            return all(walk(v, depth + 1) for v in x.values())
+        return False
+
+    return out if walk(value) else None
+
+
+def _shape(value: Any) -> list[int] | None:
+    """The shape of nested lists (None when ragged)."""
+    if not isinstance(value, list):
+        return [] if not isinstance(value, dict) else None
+    shapes = [_shape(v) for v in value]
+    if any(s is None for s in shapes) or any(s != shapes[0] for s in shapes):
+        return None
+    inner = shapes[0] if shapes and shapes[0] is not None else []
+    return [len(value), *inner]
+
+
+def _whole(x: Any) -> bool:
+    return (
+        not isinstance(x, bool) and isinstance(x, (int, float)) and math.isfinite(x) and x == int(x)
+    )
+
+
+def _describe_shape(shape: Any) -> str:
+    if shape is None:
+        return "lists of uneven lengths"
+    if len(shape) == 1:
+        return f"a list of {shape[0]} numbers"
+    if len(shape) == 0:
+        return "a single number"
+    return "an array of shape (" + ", ".join(map(str, shape)) + ")"
+
+
+def _what(value: Any) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return f"a dict of {len(value)} keys"
+    return f"a {type(value).__name__}"
