@@ -9,13 +9,18 @@ For each assignment, in one run, round by round (the order rotates every round):
     grade     `grade release/solution/<a>.ipynb --out DIR` in a fresh process: cold
               interpreter, cold kernel, sandboxed when bubblewrap is installed
 
-and `grade --help`. Prints the medians and the ratios grade / nbclient and grade / python.
+    hand-out  (with --handout) `grade submit.ipynb` in a folder holding only the extracted
+              student hand-out (release/handout/<a>.zip) and the solution notebook: what a
+              student runs on their own machine (public checks, instant feedback)
+
+and `grade --help`. Prints the medians and the ratios grade / nbclient and grade / python
+(and hand-out / grade).
 The release (notebooks and answer keys) is built, and the grader package byte-compiled (as
 a regular install is), first and not timed. ``--repo`` times
 another checkout (e.g. an older commit in a git worktree) with the same method, so a
 before/after table comes from one machine and one run.
 
-    python benchmarks/single.py [--repeat 5] [--repo PATH] [ps1 ps2 ps3]
+    python benchmarks/single.py [--repeat 5] [--repo PATH] [--handout] [ps1 ps2 ps3]
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import json
 import statistics
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 from timing import timed as run
@@ -58,6 +64,7 @@ def main() -> None:
     parser.add_argument("assignments", nargs="*", default=["ps1", "ps3"])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--repo", type=Path, default=ROOT, help="checkout to time")
+    parser.add_argument("--handout", action="store_true", help="also time a student's hand-out")
     args = parser.parse_args()
     repo = args.repo.resolve()
     grade = [sys.executable, "-m", "grader"]
@@ -80,6 +87,12 @@ def main() -> None:
                 "nbclient": [sys.executable, str(script), str(notebook)],
                 "grade": [*grade, str(notebook), "--out", str(out)],
             }
+            if args.handout:
+                with zipfile.ZipFile(release / "handout" / f"{aid}.zip") as zf:
+                    zf.extractall(work / "student")
+                (work / "student" / aid / "submit.ipynb").write_bytes(notebook.read_bytes())
+                commands[aid]["hand-out"] = [*grade, "submit.ipynb"]
+        cwd = {"hand-out": lambda aid: work / "student" / aid}
         help_times: list[float] = []
         times = {aid: {k: [] for k in cmds} for aid, cmds in commands.items()}
         for round_ in range(args.repeat):
@@ -88,7 +101,8 @@ def main() -> None:
                 names = list(cmds)
                 shift = round_ % len(names)
                 for name in names[shift:] + names[:shift]:
-                    times[aid][name].append(timed(cmds[name], repo, repo))
+                    folder = cwd[name](aid) if name in cwd else repo
+                    times[aid][name].append(timed(cmds[name], repo, folder))
             print(f"round {round_ + 1}/{args.repeat} done", file=sys.stderr)
     print(f"\n{repo} (median of {args.repeat}, whole processes)\n")
     columns = (
@@ -99,11 +113,17 @@ def main() -> None:
         "grade / nbclient",
         "grade / python",
     )
+    if args.handout:
+        columns += ("hand-out s", "hand-out / grade")
     print("| " + " | ".join(columns) + " |")
     print("|---" * len(columns) + "|")
     for aid, t in times.items():
         py, nbc, gr = (statistics.median(t[k]) for k in ("python", "nbclient", "grade"))
-        print(f"| {aid} | {py:.2f} | {nbc:.2f} | {gr:.2f} | {gr / nbc:.2f} | {gr / py:.2f} |")
+        row = f"| {aid} | {py:.2f} | {nbc:.2f} | {gr:.2f} | {gr / nbc:.2f} | {gr / py:.2f} |"
+        if args.handout:
+            ho = statistics.median(t["hand-out"])
+            row += f" {ho:.2f} | {ho / gr:.2f} |"
+        print(row)
     print(f"\n`grade --help`: {statistics.median(help_times):.3f} s")
 
 

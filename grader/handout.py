@@ -22,6 +22,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,15 @@ from .assemble import Assembled, assemble, read_notebook
 from .errors import BuildError, GraderError, SpecError
 from .execute import execute
 from .execute.records import Executed, ExportRecord, StepOutcome
+from .judge.scoring import answer_steps
 from .kernel.public import (
     HANDOUT,
     MODEL_KINDS,
+    ROUNDS,
     SINGLE_CHECK,
     custom_checks,
     digest,
+    digests_wanted,
     instant,
     public_checks,
     summary,
@@ -156,8 +160,9 @@ def _digests(ex: Exercise, reference: Any) -> dict[str, Any]:
         )
     salt = secrets.token_hex(16)
     if ex.answer.kind == "mapping":
-        return {"salt": salt, "keys": {k: digest(salt, v) for k, v in reference.items()}}
-    return {"salt": salt, "digest": digest(salt, reference)}
+        keys = {k: digest(salt, v) for k, v in reference.items()}
+        return {"salt": salt, "rounds": ROUNDS, "keys": keys}
+    return {"salt": salt, "rounds": ROUNDS, "digest": digest(salt, reference)}
 
 
 def write_handout(course: Course, assignment_id: str, key: AnswerKey, release: Path) -> Path:
@@ -307,17 +312,34 @@ def judge_public(
     """Every exercise's outcome as far as the hand-out can tell (``pending`` where it cannot)."""
     specs = {e["id"]: e for e in data["exercises"]}
     custom = custom_checks(data)
-    out = []
-    for i, step in enumerate(assembled.steps):
-        if step.role != "answer":
-            continue
-        ex = course.exercises[step.exercise]
-        outcome = executed.outcomes[i]
-        export = executed.exports.get(ex.id)
-        out.append(
-            _one(ex, specs[ex.id], outcome, export, step.exercise in assembled.missing, custom)
+    wanted = [
+        d
+        for ex_id, export in executed.exports.items()
+        if ex_id in specs and export.ok
+        for d in digests_wanted(specs[ex_id], export.payload.get("value"))
+    ]
+    with ThreadPoolExecutor() as pool:  # each digest is slow by design: compute them at once
+        list(pool.map(_warm, wanted))
+    return tuple(
+        _one(
+            ex,
+            specs[ex.id],
+            outcome,
+            executed.exports.get(ex.id),
+            ex.id in assembled.missing,
+            custom,
         )
-    return tuple(out)
+        for _, ex, outcome in answer_steps(course, assembled, executed)
+    )
+
+
+def _warm(wanted: tuple[str, Any, int]) -> None:
+    """Compute one digest ahead (remembered by ``digest``); a value that cannot be hashed is
+    reported when its exercise is judged."""
+    try:
+        digest(*wanted)
+    except Exception:
+        pass
 
 
 def _one(

@@ -6,6 +6,7 @@ and whatever else a check needs comes from the course and the key (``JudgeContex
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from ..assemble import Assembled
@@ -35,12 +36,8 @@ def judge(
     """
     context = JudgeContext(course, key)
     results = []
-    for i, step in enumerate(assembled.steps):
-        if step.role != "answer":
-            continue
-        ex = course.exercises[step.exercise]
-        outcome = executed.outcomes[i]
-        if step.exercise in assembled.missing:
+    for i, ex, outcome in answer_steps(course, assembled, executed):
+        if ex.id in assembled.missing:
             message = "no answer cell was found for this exercise"
             results.append(_result(ex, [], status="missing", message=message))
         elif outcome.status != "ok":
@@ -51,6 +48,15 @@ def judge(
             export = executed.exports.get(ex.id)
             results.append(_judge_one(ex, export, export_outcome, key, context))
     return tuple(results)
+
+
+def answer_steps(
+    course: Course, assembled: Assembled, executed: Executed
+) -> Iterator[tuple[int, Exercise, StepOutcome]]:
+    """Each answer step of a run, in order: its index, its exercise and its outcome."""
+    for i, step in enumerate(assembled.steps):
+        if step.role == "answer":
+            yield i, course.exercises[step.exercise], executed.outcomes[i]
 
 
 def _judge_one(
