@@ -19,6 +19,7 @@ from nbformat import NotebookNode
 from .errors import BuildError
 from .execute import Executed
 from .handout import write_handout
+from .judge.scoring import mistake_problems
 from .key import AnswerKey, key_path, save_key
 from .pipeline import GradeOptions, Progress, execute_notebook, graded
 from .render import render_assignment
@@ -80,6 +81,7 @@ def build(
             for e in starter_result.exercises
             if e.score > 0
         ]
+        problems += mistake_problems(course, a.id, key)
         built.append(
             BuiltAssignment(
                 a.id,

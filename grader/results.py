@@ -53,6 +53,10 @@ class ExerciseResult:
     message: str = ""
     hints: tuple[str, ...] = ()
     error: StudentError | None = None
+    mistake: str = ""  # the title of the known mistake the answer matches, if any
+    # Plain data the report draws (a training run's losses, a model's layer summary...):
+    # display only, never part of the score.
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -82,9 +82,15 @@ def reference_object(course: Course, exercise_id: str, reference: str) -> Any:
 
 def custom_check(course: Course, topic: str, name: str) -> Callable[..., Any]:
     """The custom check function ``name`` from the topic's solutions preamble."""
+    return preamble_function(course, topic, name, "custom check")
+
+
+def preamble_function(course: Course, topic: str, name: str, what: str) -> Callable[..., Any]:
+    """The function ``name`` from the topic's solutions preamble (``what`` it is used as
+    names it in the error)."""
     fn = _namespace(course, "preamble", topic).get(name)
     if not callable(fn):
-        raise SpecError(f"custom check {name!r} is not defined in the preamble of {topic}.py")
+        raise SpecError(f"{what} {name!r} is not defined in the preamble of {topic}.py")
     return fn  # type: ignore[no-any-return]
 
 

@@ -75,6 +75,19 @@ class Exercise:
     # of the topic's public checks file).
     public: dict[str, Any] = field(default_factory=dict)
     instant: bool = False  # the hand-out says right or wrong now (exact answers only)
+    # Wrong answers that common misconceptions produce, each with its own hint.
+    mistakes: tuple[Mistake, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer: ``function`` (in the preamble of solutions/<topic>.py, its
+    parameters named after variables of the topic's setup) computes it; a student whose
+    answer matches it is told ``title`` and given ``hint``."""
+
+    function: str
+    title: str
+    hint: str
 
 
 @dataclass(frozen=True)
@@ -517,7 +530,18 @@ def _load_topic(path: Path, exercises: dict[str, Exercise]) -> Topic:
 
 def _exercise(e: _Fields, topic: str) -> Exercise:
     e.check_keys(
-        ("id", "title", "points", "prompt", "starter", "answer", "hints", "public", "instant")
+        (
+            "id",
+            "title",
+            "points",
+            "prompt",
+            "starter",
+            "answer",
+            "hints",
+            "public",
+            "instant",
+            "mistakes",
+        )
     )
     eid = e.ident("id")
     e.prefix = f"{eid}."
@@ -541,7 +565,29 @@ def _exercise(e: _Fields, topic: str) -> Exercise:
         line=e.data.line,
         public=_public(e, answer),
         instant=_instant(e, answer),
+        mistakes=_mistakes(e, answer),
     )
+
+
+def _mistakes(e: _Fields, answer: Answer) -> tuple[Mistake, ...]:
+    """An exercise's known mistakes (``mistakes:``): function, title and hint each."""
+    items = e.get("mistakes", list, [])
+    if items and not KINDS[answer.kind].keyed:
+        raise e.fail(
+            "mistakes",
+            f"known mistakes need an answer with a reference value, not kind {answer.kind!r}",
+        )
+    out = []
+    for i, item in enumerate(items):
+        m = _Fields(item, e.path, f"{e.prefix}mistakes[{i}].", e.line_of("mistakes"))
+        m.check_keys(("function", "title", "hint"))
+        function = m.get("function", str)
+        if not function.isidentifier():
+            raise m.fail("function", f"{function!r} is not a function name")
+        out.append(Mistake(function, m.get("title", str), m.get("hint", str)))
+    if len({m.function for m in out}) < len(out):
+        raise e.fail("mistakes", "a function is listed twice")
+    return tuple(out)
 
 
 def _public(e: _Fields, answer: Answer) -> dict[str, Any]:

@@ -1,5 +1,99 @@
 """Reference solutions: cross-correlation and convolution by hand (plain Python loops)."""
 
+# Known mistakes (exercises/correlation.yaml, `mistakes:`): each function computes the wrong
+# answer a misconception gives, from the setup's variables its parameters name.
+
+
+def _corr1d(x, w, left=0, right=0, stride=1, dilation=1):
+    xp = [0] * left + list(x) + [0] * right
+    span = dilation * (len(w) - 1) + 1
+    return [
+        sum(w[j] * xp[i + j * dilation] for j in range(len(w)))
+        for i in range(0, len(xp) - span + 1, stride)
+    ]
+
+
+def _corr2d(x, w, padding=0, stride=1):
+    k, h, wd = len(w), len(x), len(x[0])
+    xp = [[0] * (wd + 2 * padding) for _ in range(h + 2 * padding)]
+    for r in range(h):
+        for c in range(wd):
+            xp[r + padding][c + padding] = x[r][c]
+    return [
+        [
+            sum(w[a][b] * xp[i + a][j + b] for a in range(k) for b in range(k))
+            for j in range(0, wd + 2 * padding - k + 1, stride)
+        ]
+        for i in range(0, h + 2 * padding - k + 1, stride)
+    ]
+
+
+def _flipped(w):
+    return [row[::-1] for row in w[::-1]]
+
+
+def same_without_padding(signal, kernel):
+    return _corr1d(signal, kernel)
+
+
+def padded_on_one_side(signal, kernel):
+    return _corr1d(signal, kernel, left=2)
+
+
+def valid_but_padded(signal, kernel):
+    return _corr1d(signal, kernel, left=1, right=1)
+
+
+def stride_ignored(signal, kernel):
+    return _corr1d(signal, kernel, left=2, right=2)
+
+
+def stride_without_padding(signal, kernel):
+    return _corr1d(signal, kernel, stride=2)
+
+
+def dilation_ignored(signal, kernel):
+    return _corr1d(signal, kernel)
+
+
+def convolution_not_flipped():
+    return _corr1d([1, 2, 4, 8, 16], [1, 2, 3])
+
+
+def same_2d_flipped(grid, kernel2d):
+    return _corr2d(grid, _flipped(kernel2d), padding=1)
+
+
+def same_2d_without_padding(grid, kernel2d):
+    return _corr2d(grid, kernel2d)
+
+
+def valid_2d_flipped(grid, kernel2d):
+    return _corr2d(grid, _flipped(kernel2d))
+
+
+def stride_2d_ignored(grid, kernel2d):
+    return _corr2d(grid, kernel2d, padding=1)
+
+
+def convolution_2d_not_flipped(grid, kernel2d):
+    return _corr2d(grid, kernel2d)
+
+
+def _channels(bias_times):
+    x = [[[1, 2, 0], [0, 1, 3], [2, 1, 0]], [[0, 1, 1], [2, 0, 1], [1, 1, 2]]]
+    w = [[[1, 0], [0, -1]], [[0, 1], [1, 0]]]
+    planes = [_corr2d(x[c], w[c]) for c in range(2)]
+    return [[planes[0][i][j] + planes[1][i][j] + bias_times for j in range(2)] for i in range(2)]
+
+
+def channels_without_bias():
+    return _channels(0)
+
+
+def bias_per_input_channel():
+    return _channels(2)
+
 # %% corr1d-same
 # signal = [1, ..., 9] and kernel = [2, 1, 2] come from the setup cell
 # 'same': one zero at each end, so a size-3 kernel gives as many outputs as inputs

@@ -1,5 +1,61 @@
 """Reference solutions: parameter counts from the formulas (no layers are built)."""
 
+# Known mistakes (exercises/params.yaml, `mistakes:`): the counts a misconception gives.
+
+
+def _conv(c_in, c_out, k, dims=2, bias=True):
+    return (k**dims * c_in + (1 if bias else 0)) * c_out
+
+
+def _cifar(bias=True, bn_per_channel=2):
+    return {
+        "conv1": _conv(3, 32, 3, bias=bias),
+        "bn1": bn_per_channel * 32,
+        "conv2": _conv(32, 64, 3, bias=bias),
+        "bn2": bn_per_channel * 64,
+        "classifier": (64 + (1 if bias else 0)) * 10,
+    }
+
+
+def per_layer_without_bias():
+    return _cifar(bias=False)
+
+
+def per_layer_with_running_stats():
+    return _cifar(bn_per_channel=4)
+
+
+def total_without_bias():
+    return sum(_cifar(bias=False).values())
+
+
+def total_with_running_stats():
+    return sum(_cifar(bn_per_channel=4).values())
+
+
+def conv2d_without_bias():
+    return _conv(16, 33, 5, bias=False)
+
+
+def conv2d_kernel_not_squared():
+    return (5 * 16 + 1) * 33
+
+
+def conv1d_with_bias():
+    return _conv(8, 16, 3, dims=1)
+
+
+def conv1d_as_2d():
+    return _conv(8, 16, 3, bias=False)
+
+
+def linear_without_bias():
+    return 64 * 6 * 6 * 10
+
+
+def linear_after_gap():
+    return (64 + 1) * 10
+
 # %% params-cifar
 def conv_params(c_in, c_out, k, dims=2, bias=True):
     """Weights k**dims * c_in per output channel, plus one bias per output channel."""

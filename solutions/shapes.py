@@ -1,5 +1,71 @@
 """Reference solutions: output shapes from the formula (no layers are built)."""
 
+# Known mistakes (exercises/shapes.yaml, `mistakes:`): the shapes a misconception gives.
+
+
+def _size(n, k, s=1, p=0, d=1, ceil=False):
+    span = n + 2 * p - d * (k - 1) - 1
+    return (-(-span // s) if ceil else span // s) + 1
+
+
+def conv1d_channels_unchanged():
+    return (1, 4, _size(32, 3))
+
+
+def conv1d_as_if_padded():
+    return (1, 16, 32)
+
+
+def conv2d_rounded_up():
+    return (8, 32, _size(64, 5, s=2, p=2, ceil=True), _size(48, 5, s=2, p=2, ceil=True))
+
+
+def conv2d_stride_ignored():
+    return (8, 32, _size(64, 5, p=2), _size(48, 5, p=2))
+
+
+def dilation_ignored():
+    h = _size(29, 3, s=2, p=1)
+    return (4, 8, h, h)
+
+
+def pool_rounded_up():
+    h = _size(15, 2, s=2, ceil=True)
+    return (2, 32, h, h)
+
+
+def pool_stride_one():
+    h = _size(15, 2)
+    return (2, 32, h, h)
+
+
+def cifar_conv1_padded():
+    return (3, 32, 32, 32)
+
+
+def cifar_pool1_not_halved():
+    return (3, 32, 30, 30)
+
+
+def cifar_conv2_padded():
+    return (3, 64, 15, 15)
+
+
+def cifar_pool2_rounded_up():
+    return (3, 64, 7, 7)
+
+
+def cifar_gap_channels_averaged():
+    return (3, 1, 6, 6)
+
+
+def cifar_flatten_without_gap():
+    return (3, 64 * 6 * 6)
+
+
+def cifar_logits_without_batch():
+    return (10,)
+
 # %% shape-conv1d
 def out_size(n, k, s=1, p=0, d=1):
     """Output length along one axis: floor((n + 2p - d(k-1) - 1) / s) + 1."""

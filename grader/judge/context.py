@@ -9,16 +9,20 @@ kernel is still running the submission.
 
 from __future__ import annotations
 
+import copy
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import CompareError
+from ..kernel.exporter import to_plain
 from ..key import AnswerKey
 from ..kinds import KINDS
-from ..solutions import custom_check, reference_object, setup_namespace
-from ..spec import Course, Exercise
+from ..solutions import custom_check, preamble_function, reference_object, setup_namespace
+from ..spec import Course, Exercise, Mistake
 
 _HOLDOUT: dict[tuple[int, int, str], Any] = {}
+_MISTAKES: dict[tuple[str, str, str, str], Any] = {}
 
 
 class JudgeContext:
@@ -51,6 +55,32 @@ class JudgeContext:
     def custom(self, exercise: Exercise) -> Callable[..., Any]:
         """The custom check function the answer names."""
         return custom_check(self.course, exercise.topic, exercise.answer["check"])
+
+    def mistake(self, exercise: Exercise, mistake: Mistake) -> Any:
+        """The wrong answer a known mistake gives, as plain data: its function, called with
+        (copies of) the setup variables its parameters name. Computed once per process."""
+        cache_key = (str(self.course.path), self.course.fingerprint, exercise.id, mistake.function)
+        if cache_key not in _MISTAKES:
+            fn = preamble_function(self.course, exercise.topic, mistake.function, "known mistake")
+            ns = setup_namespace(self.course, exercise.topic)
+            try:
+                names = list(inspect.signature(fn).parameters)
+            except (TypeError, ValueError):
+                names = []
+            unknown = [n for n in names if n not in ns]
+            if unknown:
+                raise CompareError(
+                    f"known mistake {mistake.function!r}: the setup of topic "
+                    f"{exercise.topic!r} defines no {', '.join(map(repr, unknown))}"
+                )
+            try:
+                value = fn(**{n: copy.deepcopy(ns[n]) for n in names})
+                _MISTAKES[cache_key] = to_plain(value)
+            except Exception as e:
+                raise CompareError(
+                    f"known mistake {mistake.function!r} raised {type(e).__name__}: {e}"
+                ) from None
+        return _MISTAKES[cache_key]
 
     def setup_value(self, exercise: Exercise, name: str) -> Any:
         """A variable defined by the exercise's topic setup (run in this process)."""

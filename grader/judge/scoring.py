@@ -7,6 +7,7 @@ and whatever else a check needs comes from the course and the key (``JudgeContex
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from ..assemble import Assembled
@@ -15,7 +16,7 @@ from ..execute.records import Executed, ExportRecord, StepOutcome
 from ..key import AnswerKey
 from ..kinds import KINDS
 from ..results import CheckResult, ExerciseResult, Status, StudentError
-from ..spec import Course, Exercise
+from ..spec import Course, Exercise, Mistake
 from .context import JudgeContext
 
 
@@ -77,10 +78,56 @@ def _judge_one(
     kind = KINDS[ex.answer.kind]
     try:
         checks = kind.checker()(ex, _expected(key, ex) if kind.keyed else None, export, context)
+        failed = [c for c in checks if not c.passed and c.weight > 0]
+        mistake = known_mistake(ex, export, context) if failed and ex.mistakes else None
     except CompareError as e:
         raise CompareError(f"exercise {ex.id!r}: {e}") from None
-    failed = [c for c in checks if not c.passed and c.weight > 0]
-    return _result(ex, checks, message=failed[0].message if failed else "")
+    result = _result(ex, checks, message=failed[0].message if failed else "")
+    if mistake is None:
+        return result
+    # The report names the misconception and gives its hint instead of the generic ones.
+    return replace(
+        result,
+        message=f"a known mistake: {mistake.title}",
+        hints=(mistake.hint,),
+        mistake=mistake.title,
+    )
+
+
+def known_mistake(ex: Exercise, export: ExportRecord, context: JudgeContext) -> Mistake | None:
+    """The first of the exercise's known mistakes whose wrong answer this export matches (by
+    the kind's own comparison, with the exercise's tolerances), if any."""
+    check = KINDS[ex.answer.kind].checker()
+    for mistake in ex.mistakes:
+        checks = check(ex, context.mistake(ex, mistake), export, context)
+        if all(c.passed for c in checks if c.weight > 0):
+            return mistake
+    return None
+
+
+def mistake_problems(course: Course, assignment_id: str, key: AnswerKey) -> list[str]:
+    """What is wrong with an assignment's known mistakes: one that cannot be computed, or
+    one that the reference answer matches (it would call the right answer a mistake)."""
+    context = JudgeContext(course, key)
+    problems = []
+    for eid in course.assignment(assignment_id).exercises:
+        ex = course.exercises[eid]
+        if not ex.mistakes or eid not in key.values:
+            continue
+        reference = ExportRecord({"ok": True, "value": key.values[eid]})
+        try:
+            for m in ex.mistakes:
+                context.mistake(ex, m)
+            matched = known_mistake(ex, reference, context)
+        except CompareError as e:
+            problems.append(f"{assignment_id}/{eid}: {e}")
+            continue
+        if matched is not None:
+            problems.append(
+                f"{assignment_id}/{eid}: the known mistake {matched.function!r} gives the "
+                "reference answer"
+            )
+    return problems
 
 
 def _expected(key: AnswerKey, ex: Exercise) -> Any:
