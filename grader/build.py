@@ -20,7 +20,7 @@ from .errors import BuildError
 from .execute import Executed
 from .handout import write_handout
 from .judge.scoring import mistake_problems
-from .key import AnswerKey, key_path, save_key
+from .key import MAX_LOSSES, AnswerKey, key_path, save_key
 from .pipeline import GradeOptions, Progress, execute_notebook, graded
 from .render import render_assignment
 from .results import GradeResult
@@ -108,6 +108,7 @@ def make_key(
         course, assignment_id, solution_notebook(course, assignment_id), options
     )
     values: dict[str, Any] = {}
+    extras: dict[str, Any] = {}
     problems = []
     for i, step in enumerate(assembled.steps):
         if step.role != "export":
@@ -118,9 +119,13 @@ def make_key(
             problems.append(f"{step.exercise}: the reference solution failed: {error}")
         elif "value" in export.payload:
             values[step.exercise] = export.payload["value"]
+        elif isinstance((export.payload.get("extras") or {}).get("losses"), list):
+            extras[step.exercise] = {"losses": export.payload["extras"]["losses"][:MAX_LOSSES]}
     if problems:
         raise BuildError("; ".join(problems))
-    key = AnswerKey(assignment=assignment_id, fingerprint=course.fingerprint, values=values)
+    key = AnswerKey(
+        assignment=assignment_id, fingerprint=course.fingerprint, values=values, extras=extras
+    )
     return key, graded(
         course, assignment_id, f"{assignment_id} (solution)", assembled, executed, key
     )

@@ -29,6 +29,7 @@ __all__ = [
     "accuracy",
     "holdout_data",
     "load_cifar10",
+    "predict",
     "synthetic_cifar",
     "training_data",
 ]
@@ -284,8 +285,7 @@ def accuracy(
 ) -> float:
     """Fraction of ``x`` that ``model`` classifies as ``y`` (argmax over dim 1).
 
-    Runs in eval mode without gradients, in batches, on the device of the model's first
-    parameter or buffer (CPU if it has none); the model's training mode is restored after.
+    Runs as ``predict`` does (eval mode, no gradients, in batches, on the model's device).
 
     Args:
         model: A classifier returning logits of shape (batch, classes).
@@ -298,19 +298,27 @@ def accuracy(
     """
     if len(x) == 0 or len(x) != len(y):
         raise ValueError(f"need as many labels as inputs (> 0), got {len(x)} and {len(y)}")
+    return int((predict(model, x, batch_size=batch_size) == y.cpu()).sum()) / len(x)
+
+
+def predict(model: torch.nn.Module, x: torch.Tensor, *, batch_size: int = 500) -> torch.Tensor:
+    """The class ``model`` gives each of ``x`` (argmax over dim 1), on the CPU.
+
+    Runs in eval mode without gradients, in batches, on the device of the model's first
+    parameter or buffer (CPU if it has none); the model's training mode is restored after.
+    """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     first = next(itertools.chain(model.parameters(), model.buffers()), None)
     device = first.device if first is not None else torch.device("cpu")
     was_training = model.training
     model.eval()
-    correct = 0
+    out = []
     try:
         with torch.inference_mode():
             for start in range(0, len(x), batch_size):
                 logits = model(x[start : start + batch_size].to(device))
-                labels = y[start : start + batch_size].to(device)
-                correct += int((logits.argmax(dim=1) == labels).sum())
+                out.append(logits.argmax(dim=1).cpu())
     finally:
         model.train(was_training)
-    return correct / len(x)
+    return torch.cat(out) if out else torch.zeros(0, dtype=torch.long)

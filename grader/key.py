@@ -15,6 +15,8 @@ from typing import Any
 
 from .errors import CompareError
 
+MAX_LOSSES = 5000  # losses kept for a report's plot, per run (a longer list is thinned)
+
 
 @dataclass(frozen=True)
 class AnswerKey:
@@ -24,6 +26,9 @@ class AnswerKey:
     fingerprint: str
     values: dict[str, Any]
     seed: int = field(default_factory=lambda: secrets.randbelow(2**31))
+    # What the reference run of a model exercise reported beside its weights (its losses),
+    # for the report to draw beside the student's: display only.
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def key_path(release: Path, assignment_id: str) -> Path:
@@ -40,6 +45,7 @@ def load_key(path: Path) -> AnswerKey | None:
             fingerprint=data["fingerprint"],
             values=dict(data["values"]),
             seed=int(data["seed"]),
+            extras=dict(data.get("extras") or {}),
         )
     except FileNotFoundError:
         return None

@@ -61,6 +61,9 @@ class GradeOptions:
         return self.release or course.root / "release"
 
 
+PLOTTED_KINDS = ("training", "overfit")  # their reports always carry a plot
+
+
 def grade(
     path: Path,
     course: Course,
@@ -82,7 +85,12 @@ def grade(
             running = worker.submit(run, kernel, assembled.steps)  # stops the kernel when done
             try:
                 key = answer_key(course, assignment_id, options, progress)
-                prepare(course, key, _exercises(course, assignment_id))
+                exercises = _exercises(course, assignment_id)
+                prepare(course, key, exercises)
+                if any(ex.answer.kind in PLOTTED_KINDS for ex in exercises):
+                    from .report.plots import warm
+
+                    warm()  # the report plots their losses: import matplotlib meanwhile
                 executed = running.result()
             except BaseException:
                 kernel.close()  # the worker then finds its kernel dead and stops
@@ -136,6 +144,7 @@ def graded(
         notices=executed.warnings + assembled.notices,
         graded_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         log=executed.log,
+        grader_version=__version__,
     )
 
 

@@ -24,6 +24,9 @@ class CheckResult:
     expected: Any = None
     got: Any = None
     mismatches: list[list[int]] | None = None
+    # Plain data the report draws for this check (the losses, per-class accuracy, the
+    # model summaries): display only, never part of the score.
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -54,9 +57,6 @@ class ExerciseResult:
     hints: tuple[str, ...] = ()
     error: StudentError | None = None
     mistake: str = ""  # the title of the known mistake the answer matches, if any
-    # Plain data the report draws (a training run's losses, a model's layer summary...):
-    # display only, never part of the score.
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,11 @@ class GradeResult:
     # With a hand-out: the points whose outcome is known here (the rest is decided at official
     # grading); None for official grading, where every point is decided.
     checked: float | None = None
+    grader_version: str = ""
+    # Set where the gradebook knows them (a batch's reports): who, and the late policy's word.
+    student: str = ""
+    late: str = ""  # e.g. "late by 1 day 2 h: -10% (2 days)"; "" when on time
+    final_score: float | None = None  # the score after the late penalty
     # The kernel process's own stdout/stderr (sanitized, capped): for `--debug`, not reports.
     log: str = field(default="", repr=False)
 

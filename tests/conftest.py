@@ -161,3 +161,14 @@ def built_course(tmp_path_factory):
     course = load_course(copy_course(tmp_path_factory.mktemp("course")))
     built = build(course, course.root / "release")
     return course, built
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (see tests/browser.py); skips without one."""
+    from browser import CHROMIUM, launch
+
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed")
+    with launch() as b:
+        yield b

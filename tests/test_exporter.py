@@ -269,6 +269,15 @@ def test_module_export_writes_weights_and_reports_structure(tmp_path):
     )
     payload = read(tmp_path, "t-mod")
     probe = payload.pop("probe")
+    summary = payload.pop("summary")  # torchinfo's, for the report
+    assert summary["total"] == 23
+    assert [(r["layer"], r["shape"], r["params"]) for r in summary["rows"]] == [
+        ("Sequential", [2, 2], 23),
+        ("Linear", [2, 3], 15),
+        ("ReLU", [2, 3], 0),
+        ("Linear", [2, 2], 8),
+    ]
+    assert model.training  # the summary put the model back in training mode
     linear = {"in_features": 4, "out_features": 3, "bias": True}
     assert payload == {
         "ok": True,

@@ -24,7 +24,10 @@ def test_key_path(tmp_path):
 
 
 def test_save_and_load_round_trip(tmp_path):
-    key = AnswerKey(assignment="ps1", fingerprint="0123456789abcdef", values=VALUES, seed=12345)
+    extras = {"t-train": {"losses": [2.3, 1.1]}}
+    key = AnswerKey(
+        assignment="ps1", fingerprint="0123456789abcdef", values=VALUES, seed=12345, extras=extras
+    )
     path = key_path(tmp_path / "release", "ps1")
     save_key(key, path)  # creates release/key/
     assert load_key(path) == key
@@ -32,6 +35,7 @@ def test_save_and_load_round_trip(tmp_path):
         "assignment": "ps1",
         "fingerprint": "0123456789abcdef",
         "values": VALUES,
+        "extras": extras,
         "seed": 12345,
     }
 

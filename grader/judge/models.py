@@ -10,6 +10,7 @@ Nothing the student's code computed is trusted beyond being a value to compare.
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import warnings
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ..errors import CompareError
-from ..kernel.layers import describe, probe_input
+from ..kernel.layers import SUMMARY_ROWS, describe, probe_input, summary
+from ..key import MAX_LOSSES
 from ..results import CheckResult
 from ..spec import Exercise
 
@@ -207,12 +209,19 @@ class _Model:
         else:
             self.fit = fit_weights(self.reference, self.ref_layers, weights, self.layers)
 
-    def structure(self) -> CheckResult:
+    def structure(self, summary: Any, probe: tuple[int, ...]) -> CheckResult:
+        """The sequence of layers; its details are both models' summaries for the report."""
+        details = {
+            "summaries": {
+                "student": read_summary(summary),
+                "reference": self.reference_summary(probe),
+            }
+        }
         difference = (
             compare_layers(self.layers, self.ref_layers) if self.layers is not None else self.fit
         )
         if not difference:
-            return CheckResult("structure", True)
+            return CheckResult("structure", True, details=details)
         got = self.layers or []
         return CheckResult(
             "structure",
@@ -220,7 +229,16 @@ class _Model:
             message=f"the layers differ from the expected architecture: {difference}",
             expected=[layer_label(self.ref_layers, i) for i in range(len(self.ref_layers))],
             got=[layer_label(got, i) for i in range(min(len(got), 200))],
+            details=details,
         )
+
+    def reference_summary(self, probe: tuple[int, ...]) -> dict[str, Any]:
+        """The reference's torchinfo summary (computed on a fresh copy: the reference may
+        hold the student's weights by now, and its BatchNorm statistics must not move)."""
+        if not probe:
+            return {"error": "no probe input"}
+        model = copy.deepcopy(self.reference)
+        return summary(model, probe_input(probe))
 
 
 def check_module(
@@ -253,7 +271,8 @@ def check_module(
             f"on an input of shape {list(answer['probe'])} the output has shape {got_shape}, "
             f"expected {exp_shape}",
         )
-    return [model.structure(), params, shape, _forward(answer["probe"], probe, model)]
+    structure = model.structure(payload.get("summary"), tuple(answer["probe"]))
+    return [structure, params, shape, _forward(answer["probe"], probe, model)]
 
 
 def _equal(name: str, expected: Any, got: Any, message: str) -> CheckResult:
@@ -288,12 +307,13 @@ def check_training(
     exercise: Exercise, expected: Any, export: ExportRecord, context: JudgeContext
 ) -> list[CheckResult]:
     """The loss went down, and the weights reach ``min_accuracy`` on held-out samples."""
-    from ..datasets import accuracy
+    from ..datasets import predict
 
     answer = exercise.answer
     extras = _extras(export)
     device = extras.get("device")
-    trained_on = f" (trained on {device})" if isinstance(device, str) else ""
+    device = str(device)[:40] if isinstance(device, str) else None
+    trained_on = f" (trained on {device})" if device else ""
     model = _Model(exercise, export, context)
     if model.fit:
         acc = CheckResult(
@@ -301,7 +321,8 @@ def check_training(
         )
     else:
         x, y = context.holdout(answer["holdout"])
-        value = accuracy(fast(model.reference), x, y, batch_size=EVAL_BATCH)
+        predicted = predict(fast(model.reference), x, batch_size=EVAL_BATCH)
+        value = float((predicted == y.cpu()).float().mean())
         acc = CheckResult(
             "held-out accuracy",
             value >= answer["min_accuracy"],
@@ -310,8 +331,21 @@ def check_training(
             got=round(value, 4),
             message=f"accuracy {value:.1%} on {len(y)} held-out samples "
             f"(needs {answer['min_accuracy']:.0%}){trained_on}",
+            details={"device": device, **_per_class(predicted, y.cpu())},
         )
-    return [_losses(extras.get("losses"), answer["losses"]), acc]
+    reference = context.key.extras.get(exercise.id, {}).get("losses")
+    return [_losses(extras.get("losses"), answer["losses"], reference), acc]
+
+
+def _per_class(predicted: torch.Tensor, labels: torch.Tensor) -> dict[str, Any]:
+    """Accuracy per true class and the confusion matrix (rows: true, columns: predicted)."""
+    n = int(max(int(labels.max()), int(predicted.max()))) + 1 if len(labels) else 0
+    confusion = torch.bincount(labels * n + predicted, minlength=n * n).reshape(n, n)
+    totals = confusion.sum(dim=1)
+    per_class = [
+        round(float(confusion[c, c]) / float(totals[c]), 4) if totals[c] else None for c in range(n)
+    ]
+    return {"per_class": per_class, "confusion": confusion.tolist()}
 
 
 def check_overfit(
@@ -343,7 +377,8 @@ def check_overfit(
             message=f"the grader's loss of your trained weights on the {len(y)} fixed examples "
             f"is {loss:.4f} (needs at most {limit:g})",
         )
-    return [_losses(extras.get("losses"), answer["losses"]), fit]
+    reference = context.key.extras.get(exercise.id, {}).get("losses")
+    return [_losses(extras.get("losses"), answer["losses"], reference), fit]
 
 
 def _extras(export: ExportRecord) -> dict[str, Any]:
@@ -351,7 +386,7 @@ def _extras(export: ExportRecord) -> dict[str, Any]:
     return extras if isinstance(extras, dict) else {}
 
 
-def _losses(losses: Any, name: str) -> CheckResult:
+def _losses(losses: Any, name: str, reference: Any = None) -> CheckResult:
     if not isinstance(losses, list) or len(losses) < 2:
         return CheckResult(
             "loss went down", False, message=f"`{name}` must be a list of at least two losses"
@@ -365,10 +400,51 @@ def _losses(losses: Any, name: str) -> CheckResult:
         )
     k = max(1, len(values) // 10)
     first, last = sum(values[:k]) / k, sum(values[-k:]) / k
+    details: dict[str, Any] = {"losses": _thin(values)}
+    if isinstance(reference, list) and all(isinstance(v, (int, float)) for v in reference):
+        details["reference_losses"] = _thin(reference)
     return CheckResult(
         "loss went down",
         last < first,
         expected=f"< {first:.4f}",
         got=round(last, 4),
         message=f"mean loss went from {first:.4f} to {last:.4f}",
+        details=details,
     )
+
+
+def _thin(values: list[Any]) -> list[float]:
+    """At most MAX_LOSSES evenly spaced values (the first and last kept), for a plot."""
+    if len(values) <= MAX_LOSSES:
+        return [float(v) for v in values]
+    step = (len(values) - 1) / (MAX_LOSSES - 1)
+    return [float(values[round(i * step)]) for i in range(MAX_LOSSES)]
+
+
+def read_summary(value: Any) -> dict[str, Any]:
+    """A model summary exported by the kernel (``grader.kernel.layers.summary``), validated
+    as plain data for display; anything else is reported as unusable."""
+    if isinstance(value, dict) and isinstance(value.get("error"), str):
+        return {"error": value["error"][:300]}
+    rows = value.get("rows") if isinstance(value, dict) else None
+    if not isinstance(rows, list):
+        return {"error": "no summary was exported"}
+    out = []
+    for row in rows[:SUMMARY_ROWS]:
+        if not isinstance(row, dict):
+            return {"error": "the exported summary is unusable"}
+        shape = row.get("shape")
+        out.append(
+            {
+                "layer": str(row.get("layer"))[:80],
+                "name": str(row.get("name"))[:80],
+                "depth": _int(row.get("depth")),
+                "shape": [_int(d) for d in shape[:8]] if isinstance(shape, list) else [],
+                "params": _int(row.get("params")),
+            }
+        )
+    return {"rows": out, "cut": bool(value.get("cut")), "total": _int(value.get("total"))}
+
+
+def _int(value: Any) -> int:
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -113,7 +113,7 @@ def _answer(
 def _model(directory: str, exercise_id: str, value: Any, spec: dict[str, Any]) -> dict[str, Any]:
     import torch  # only models need torch in the kernel
 
-    from .layers import describe, probe_input
+    from .layers import describe, probe_input, summary
 
     model = value
     if isinstance(model, type) and issubclass(model, torch.nn.Module):
@@ -143,6 +143,7 @@ def _model(directory: str, exercise_id: str, value: Any, spec: dict[str, Any]) -
     }
     if probe:
         out["probe"] = _probe_output(output, probe)
+        out["summary"] = summary(model, x)  # for the report only: never judged
     return out
 
 

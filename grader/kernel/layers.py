@@ -76,6 +76,37 @@ def describe(model: Any, probe: Any = None) -> tuple[list[dict[str, Any]], Any]:
     return calls, output
 
 
+SUMMARY_ROWS = 200  # a summary longer than this is cut (a student's model may be huge)
+
+
+def summary(model: Any, probe: Any) -> dict[str, Any]:
+    """The model's torchinfo summary on ``probe`` as plain data: a row per module (class,
+    attribute name, depth, output shape, parameters) and the total, or ``{"error": ...}``."""
+    try:
+        import torchinfo
+
+        stats = torchinfo.summary(
+            model, input_data=[probe], verbose=0, depth=3, device=probe.device
+        )
+    except Exception as e:  # the student's model: its failure is data
+        return {"error": f"{type(e).__name__}: {str(e)[:300]}"}
+    rows = [
+        {
+            "layer": str(info.class_name)[:80],
+            "name": str(info.var_name)[:80],
+            "depth": int(info.depth),
+            "shape": [int(d) for d in info.output_size] if info.output_size else [],
+            "params": int(info.num_params) if info.is_leaf_layer else int(info.trainable_params),
+        }
+        for info in stats.summary_list[: SUMMARY_ROWS + 1]
+    ]
+    return {
+        "rows": rows[:SUMMARY_ROWS],
+        "cut": len(rows) > SUMMARY_ROWS,
+        "total": int(stats.total_params),
+    }
+
+
 def _layer(name: str, module: Any) -> dict[str, Any]:
     own = sum(int(p.numel()) for p in module.parameters(recurse=False))
     return {"name": name, "type": type(module).__name__, "config": config(module), "params": own}

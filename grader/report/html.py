@@ -34,9 +34,112 @@ TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 
 
 @dataclass
+class _Figure:
+    caption: str
+    svg: Markup | None  # None when it could not be drawn: ``note`` says so
+    note: str = ""
+
+
+@dataclass
+class _SummaryRow:
+    depth: int
+    student: dict[str, Any] | None
+    reference: dict[str, Any] | None
+    differs: bool
+
+
+@dataclass
+class _Summary:
+    rows: list[_SummaryRow]
+    student_total: int | None
+    reference_total: int | None
+    notes: list[str]
+
+
+@dataclass
 class _CheckView:
     check: CheckResult
     diff: _Diff | None
+    figures: list[_Figure]
+    summary: _Summary | None
+
+
+def _check_view(check: CheckResult) -> _CheckView:
+    """A check as the page shows it: expected vs got, its plots, facts and model summaries."""
+    details = check.details if isinstance(check.details, dict) else {}
+    figures = []
+    losses = details.get("losses")
+    if isinstance(losses, list) and losses:
+        reference = details.get("reference_losses")
+        figures.append(
+            _figure(
+                "Your losses" + (" and the reference run's (dashed)" if reference else ""),
+                "loss_curve",
+                losses,
+                reference,
+            )
+        )
+    per_class = details.get("per_class")
+    if isinstance(per_class, list) and per_class:
+        threshold = check.expected if isinstance(check.expected, (int, float)) else None
+        figures.append(
+            _figure(
+                "Held-out accuracy per class (red: below the pass mark)",
+                "class_accuracy",
+                per_class,
+                threshold,
+            )
+        )
+    if not check.passed and check.mismatches is not None and check.expected is not None:
+        figures.append(
+            _figure(
+                "Your values against the expected ones (differences marked)",
+                "compare_values",
+                check.expected,
+                check.got,
+                check.mismatches,
+            )
+        )
+    figures = [f for f in figures if f.svg is not None or f.note]
+    summaries = details.get("summaries")
+    summary = _summary(summaries) if isinstance(summaries, dict) else None
+    return _CheckView(check, _diff(check), figures, summary)
+
+
+def _figure(caption: str, name: str, *args: Any) -> _Figure:
+    """One plot, or a note when it cannot be drawn (a report never fails for a plot)."""
+    try:
+        from . import plots
+
+        svg = getattr(plots, name)(*args)
+    except Exception as e:
+        return _Figure(caption, None, f"The plot could not be drawn ({type(e).__name__}).")
+    return _Figure(caption, Markup(svg) if svg else None)
+
+
+def _summary(details: dict[str, Any]) -> _Summary:
+    """Both models' summaries, row beside row; rows that differ (layer, shape, parameters)
+    are marked."""
+    sides = [details.get("student") or {}, details.get("reference") or {}]
+    notes = [
+        f"{who} model's summary: {side['error']}"
+        for who, side in zip(("Your", "The reference"), sides, strict=True)
+        if isinstance(side, dict) and side.get("error")
+    ]
+    student, reference = (s.get("rows") or [] if isinstance(s, dict) else [] for s in sides)
+    rows = []
+    for i in range(max(len(student), len(reference))):
+        mine = student[i] if i < len(student) else None
+        ref = reference[i] if i < len(reference) else None
+        same = (
+            mine is not None
+            and ref is not None
+            and all(mine.get(k) == ref.get(k) for k in ("layer", "shape", "params"))
+        )
+        depth = (mine or ref or {}).get("depth", 0)
+        rows.append(_SummaryRow(depth if isinstance(depth, int) else 0, mine, ref, not same))
+    totals = [s.get("total") if isinstance(s, dict) else None for s in sides]
+    return _Summary(rows, totals[0], totals[1], notes)
 
 
 @dataclass
@@ -65,7 +168,7 @@ def _exercise_views(result: GradeResult) -> list[_ExerciseView]:
                 number=number,
                 anchor=anchor,
                 score=_score_cell(ex),
-                checks=[_CheckView(c, _diff(c)) for c in ex.checks],
+                checks=[_check_view(c) for c in ex.checks],
                 hints=ex.hints if ex.status in HINT_STATUSES else (),
                 error=_cut(clean_text(error.summary), 2000) if error else "",
                 traceback=short_traceback(error.traceback) if error else "",
@@ -126,4 +229,15 @@ def render_html(result: GradeResult) -> str:
         runtime=f"{result.execution_time:.1f} s",
         icons=STATUS_ICONS,
         checked=checked_note(result),
+        device=_device(result),
     )
+
+
+def _device(result: GradeResult) -> str:
+    """The device the submission trained on, as its training exercise reported it."""
+    for ex in result.exercises:
+        for check in ex.checks:
+            device = check.details.get("device") if isinstance(check.details, dict) else None
+            if isinstance(device, str) and device:
+                return device
+    return ""
