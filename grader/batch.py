@@ -25,6 +25,7 @@ from .gradebook import Gradebook, Graded
 from .intake import Submission
 from .key import AnswerKey
 from .pipeline import GradeOptions, answer_key, graded, run_fingerprint, which_assignment
+from .policies import late_by, penalised
 from .results import GradeResult
 from .spec import Course
 
@@ -128,7 +129,7 @@ def grade_batch(
             record = Graded(result, outcome, course.fingerprint, fingerprints.pop(job.key))
             gradebook.record(s, plan.assignment, record)
             if batch.reports is not None:
-                _write_reports(result, s, plan.assignment, batch.reports)
+                _write_reports(_for_report(course, result, s), s, plan.assignment, batch.reports)
             emit(
                 Event(
                     s.student, s.source, plan.assignment, "graded", result.score, result.max_score
@@ -182,12 +183,23 @@ def _backend(batch: BatchOptions, options: ExecOptions) -> Backend:
     return LocalBackend(batch.workers, options)
 
 
+def report_paths(folder: Path, assignment: str, student: str, sha256: str) -> tuple[Path, Path]:
+    """Where a batch writes a submission's HTML report and results.json (the dashboard links
+    to them): ``folder/<assignment>/<student>-<hash>.report.html`` and ``.results.json``."""
+    stem = f"{student}-{sha256[:8]}"
+    return folder / assignment / f"{stem}.report.html", folder / assignment / f"{stem}.results.json"
+
+
+def _for_report(course: Course, result: GradeResult, s: Submission) -> GradeResult:
+    """The result as its report shows it: whose it is, and the late policy's word on it (the
+    gradebook keeps the raw result; finals are computed from it when asked)."""
+    due = course.assignment(result.assignment).due
+    due = course.policies.extensions.get((s.student, result.assignment), due)
+    final, note = penalised(result.score, late_by(s.submitted_at, due), course.policies.late)
+    return replace(result, student=s.student, late=note, final_score=final)
+
+
 def _write_reports(result: GradeResult, s: Submission, assignment: str, folder: Path) -> None:
     from .report import write_reports
 
-    stem = f"{s.student}-{s.sha256[:8]}"
-    write_reports(
-        result,
-        folder / assignment / f"{stem}.report.html",
-        folder / assignment / f"{stem}.results.json",
-    )
+    write_reports(result, *report_paths(folder, assignment, s.student, s.sha256))

@@ -281,9 +281,9 @@ def _show(ctx: click.Context, result: Any, notebook: Path, html: Path, results: 
 
     from .report import terminal_table, write_reports
 
-    write_reports(result, html, results)
     console = Console()
-    terminal_table(result, console)
+    terminal_table(result, console)  # the score first: the report's plots take a moment
+    write_reports(result, html, results)
     console.print(f"Report: {html}", markup=False, highlight=False)
     if _debug(ctx):
         name = one_line(notebook.name)
@@ -321,6 +321,19 @@ _db_option = click.option(
 
 def _gradebook_path(db: Path | None, course: Course) -> Path:
     return db or course.root / "gradebook.db"
+
+
+def _existing_gradebook(db: Path | None, course: Course) -> Path:
+    """The gradebook to read, or a GraderError when there is none yet."""
+    path = _gradebook_path(db, course)
+    if not path.exists():
+        raise GraderError(f"{path}: no gradebook yet (grade a batch first, or pass --db)")
+    return path
+
+
+def _reports_folder(given: Path | None, course: Course) -> Path:
+    """Where batch reports go: the given folder, else reports/ beside course.yaml."""
+    return given or course.root / "reports"
 
 
 @main.command("batch")
@@ -393,7 +406,7 @@ def batch_cmd(
         except ValueError:
             raise GraderError(f"--submitted-at: {submitted_at!r} is not an ISO 8601 time") from None
         when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
-    reports = out or spec.root / "reports"
+    reports = _reports_folder(out, spec)
     found = collect(
         submissions,
         reports / "submissions",
@@ -525,9 +538,7 @@ def gradebook_cmd(course: str | None, assignment: str | None, db: Path | None) -
         grade gradebook --assignment ps1
     """
     spec = _find_course(course)
-    path = _gradebook_path(db, spec)
-    if not path.exists():
-        raise GraderError(f"{path}: no gradebook yet (grade a batch first, or pass --db)")
+    path = _existing_gradebook(db, spec)
     ids = [spec.assignment(assignment).id] if assignment else [a.id for a in spec.assignments]
     _print_finals(spec, path, ids)
 
@@ -575,9 +586,7 @@ def regrade_cmd(
     spec = _find_course(course)
     if assignment is not None:
         spec.assignment(assignment)
-    path = _gradebook_path(db, spec)
-    if not path.exists():
-        raise GraderError(f"{path}: no gradebook yet (grade a batch first, or pass --db)")
+    path = _existing_gradebook(db, spec)
     batch = BatchOptions(workers=workers or os.cpu_count() or 1, scheduler=scheduler, reports=None)
     with Gradebook(path) as gradebook:
         summary = regrade(spec, gradebook, _grade_options(sandbox, limits), assignment, batch)
@@ -641,9 +650,7 @@ def export_cmd(
     from .report.formats import _write_atomic
 
     spec = _find_course(course)
-    path = _gradebook_path(db, spec)
-    if not path.exists():
-        raise GraderError(f"{path}: no gradebook yet (grade a batch first, or pass --db)")
+    path = _existing_gradebook(db, spec)
     chosen = [spec.assignment(assignment)] if assignment else list(spec.assignments)
     with Gradebook(path) as gradebook:
         attempts = gradebook.attempts()
@@ -675,6 +682,51 @@ def export_cmd(
         target = out or Path("grades.xml")
         write_junit([counted[k] for k in sorted(counted)], target)
     click.echo(f"Wrote {target}")
+
+
+@main.command("dashboard")
+@_course_option
+@click.option("--assignment", help="Only this assignment (default: each one with submissions).")
+@_db_option
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("dashboard.html"),
+    show_default=True,
+    help="The HTML page to write.",
+)
+@click.option(
+    "--reports",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where grade batch wrote the reports, for the links "
+    "(default: reports/ beside course.yaml).",
+)
+@_debug_option
+def dashboard_cmd(
+    course: str | None, assignment: str | None, db: Path | None, out: Path, reports: Path | None
+) -> None:
+    """Write the class dashboard: one self-contained HTML page from the gradebook.
+
+    Per assignment: a histogram of final scores (after the course's policies), each
+    exercise's success rate and most common wrong answers (with the known mistake each
+    matches), late and errored submissions, and a sortable, filterable table of students
+    with a link to each report.
+
+    Example:
+
+        grade dashboard --assignment ps1 --out class.html
+    """
+    from .gradebook import Gradebook
+    from .report.dashboard import class_dashboard, write_dashboard
+
+    spec = _find_course(course)
+    ids = [spec.assignment(assignment).id] if assignment else None
+    path = _existing_gradebook(db, spec)
+    with Gradebook(path) as gradebook:
+        board = class_dashboard(spec, gradebook, ids, _reports_folder(reports, spec), out)
+    write_dashboard(board, out)
+    click.echo(f"Wrote {out}")
 
 
 @main.command("ci")

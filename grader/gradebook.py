@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -242,15 +242,11 @@ class Gradebook:
             args,
         ).fetchall()
         scores: dict[int, dict[str, float]] = {}
-        ids = [r[0] for r in rows]
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for grading, exercise, score in self.db.execute(
-                f"SELECT grading, exercise, score FROM exercise_results WHERE grading IN ({marks})",
-                chunk,
-            ):
-                scores.setdefault(grading, {})[exercise] = score
+        for grading, exercise, score in self._rows_in(
+            "SELECT grading, exercise, score FROM exercise_results WHERE grading IN ({})",
+            [r[0] for r in rows],
+        ):
+            scores.setdefault(grading, {})[exercise] = score
         return [
             Attempt(
                 grading=r[0],
@@ -275,6 +271,35 @@ class Gradebook:
         """The full result of a grading (None for a refused file)."""
         row = self.db.execute("SELECT result FROM gradings WHERE id=?", (grading,)).fetchone()
         return GradeResult.from_dict(json.loads(row[0])) if row and row[0] else None
+
+    def stored_results(self, gradings: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The stored GradeResults of some gradings as plain data, by grading (refused ones have
+        none). The JSON as recorded: rows of older versions may lack newer fields."""
+        return {
+            grading: json.loads(result)
+            for grading, result in self._rows_in(
+                "SELECT id, result FROM gradings WHERE result IS NOT NULL AND id IN ({})", gradings
+            )
+        }
+
+    def answers(self, wanted: Collection[tuple[int, str]]) -> dict[tuple[int, str], Any]:
+        """The exported answers (payloads, plain data) of some (grading, exercise) pairs; a pair
+        without an export is left out."""
+        return {
+            (grading, exercise): json.loads(payload)
+            for grading, exercise, payload in self._rows_in(
+                "SELECT grading, exercise, payload FROM exports WHERE grading IN ({})",
+                sorted({grading for grading, _ in wanted}),
+            )
+            if (grading, exercise) in wanted
+        }
+
+    def _rows_in(self, sql: str, ids: Sequence[int]) -> Iterator[Any]:
+        """The rows of ``sql`` whose ``IN ({})`` takes ``ids``, a chunk at a time (SQLite caps
+        the parameters of a statement)."""
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            yield from self.db.execute(sql.format(",".join("?" * len(chunk))), chunk)
 
     def stored_run(self, grading: int) -> tuple[bytes, Executed]:
         """What a grading's run produced, to judge it again without running it: the submitted

@@ -17,7 +17,9 @@ def run(*args, cwd=None, monkeypatch=None):
     return CliRunner().invoke(main, list(map(str, args)))
 
 
-@pytest.mark.parametrize("command", [[], ["build"], ["submit"], ["batch"], ["gradebook"]])
+@pytest.mark.parametrize(
+    "command", [[], ["build"], ["submit"], ["batch"], ["gradebook"], ["dashboard"]]
+)
 def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0

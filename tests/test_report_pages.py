@@ -129,3 +129,48 @@ def test_a_hostile_report_shows_student_text_as_text(browser, reports):
         model = page.locator("#ex-cnn-model table.model")
         assert model.locator("tbody tr.mis").count() > 0  # its rows differ from the reference's
         assert problems == []  # no alert, no console error, no request
+
+
+def test_a_batch_report_says_whose_it_is_and_what_lateness_cost(browser, write_course, tmp_path):
+    """The header of a report ``grade batch`` writes: the student, the late note, the final."""
+    import datetime as dt
+
+    from conftest import COURSE_YAML
+
+    from grader.batch import _for_report
+    from grader.intake import Submission
+    from grader.report import render_html
+    from grader.results import ExerciseResult, GradeResult
+    from grader.spec import load_course
+
+    course = load_course(
+        write_course(tmp_path, course=COURSE_YAML + "policies:\n  late: {penalty: 10, per: day}\n")
+    )
+    due = course.assignment("a1").due
+    result = GradeResult(
+        "Test course",
+        "a1",
+        "alice.ipynb",
+        4.0,
+        5.0,
+        1.0,
+        (
+            ExerciseResult("t-num", "A number", 2.0, 2.0, "passed"),
+            ExerciseResult("t-arr", "An array", 3.0, 2.0, "partial"),
+        ),
+    )
+    late = Submission(HOSTILE, "alice.ipynb", submitted_at=due + dt.timedelta(hours=30))
+    shown = _for_report(course, result, late)
+    assert (shown.student, shown.final_score) == (HOSTILE, 3.2)
+    assert shown.late == "late by 1 d 6 h: -20% (2 days)"
+    page = tmp_path / "alice.report.html"
+    page.write_text(render_html(shown), encoding="utf-8")
+    with open_page(browser, page) as (view, problems):
+        meta = view.inner_text(".meta")
+        assert HOSTILE in meta and "late by 1 d 6 h: -20% (2 days)" in meta
+        assert " ".join(view.inner_text(".final").split()) == (
+            "Final, after the late penalty: 3.2 / 5"
+        )
+        assert problems == []
+    on_time = _for_report(course, result, Submission("bob", "bob.ipynb", submitted_at=due))
+    assert (on_time.late, on_time.final_score) == ("", 4.0)

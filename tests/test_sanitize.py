@@ -18,6 +18,9 @@ from grader.sanitize import clean_text, one_line
         ("##vso[task.setvariable variable=x]1", "# #vso[task.setvariable variable=x]1"),
         ("text ##[group]x", "text # #[group]x"),
         ("a::b", "a::b"),  # not a command: kept as written
+        # bidirectional overrides and isolates reorder what is shown; other text stays
+        ("alice\u202egnp.exe", "alicegnp.exe"),
+        ("x\u2066y\u2069z \u05d0\u05d1 é", "xyz \u05d0\u05d1 é"),
     ],
 )
 def test_clean_text(text, clean):
