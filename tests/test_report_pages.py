@@ -174,3 +174,27 @@ def test_a_batch_report_says_whose_it_is_and_what_lateness_cost(browser, write_c
         assert problems == []
     on_time = _for_report(course, result, Submission("bob", "bob.ipynb", submitted_at=due))
     assert (on_time.late, on_time.final_score) == ("", 4.0)
+
+
+def test_a_plot_that_fails_is_left_out_with_a_note(monkeypatch):
+    from grader.report import plots, render_html
+    from grader.results import CheckResult, ExerciseResult, GradeResult
+
+    def broken(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(plots, "loss_curve", broken)
+    losses = CheckResult("loss went down", True, details={"losses": [2.0, 1.0]})
+    accuracy = CheckResult(
+        "held-out accuracy",
+        True,
+        2.0,
+        expected=0.6,
+        got=0.8,
+        details={"per_class": [0.8, 0.7], "device": "cpu"},
+    )
+    ex = ExerciseResult("t", "Train", 6.0, 6.0, "passed", (losses, accuracy))
+    page = render_html(GradeResult("C", "ps3", "mine.ipynb", 6.0, 6.0, 1.0, (ex,)))
+    assert "The plot could not be drawn (MemoryError)." in page
+    assert page.count("<svg") == 1  # the per-class bars are still there
+    assert "<dt>Device</dt><dd>cpu</dd>" in page
