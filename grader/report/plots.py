@@ -21,8 +21,12 @@ MAX_VALUES = 400  # arrays with more values are not plotted (the grid shows a wi
 
 
 def warm() -> None:
-    """Import matplotlib now (about half a second), e.g. while a kernel is still running."""
-    _figure(1.0, 1.0)
+    """Import matplotlib and load its fonts now (most of a second), e.g. while a kernel is
+    still running: the report's first plot then takes what the others take."""
+    fig, ax = _figure(1.0, 1.0)
+    ax.plot([0, 1], [0, 1], label="warm")
+    ax.legend()
+    _svg(fig, "warm")
 
 
 def loss_curve(losses: Sequence[float], reference: Sequence[float] | None = None) -> str:
@@ -126,7 +130,15 @@ def _rectangle(c: int, r: int) -> Any:
 def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, Any]:
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=72, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=72)
+    # Fixed margins (in inches) instead of a layout engine: a third of the drawing time.
+    fig.subplots_adjust(
+        left=0.62 / width,
+        right=1 - 0.12 / width,
+        bottom=0.5 / height,
+        top=1 - 0.28 / height,
+        wspace=0.35,
+    )
     ax = fig.subplots(ncols=ncols)
     for a in ax if ncols > 1 else [ax]:
         a.tick_params(labelsize=8)
