@@ -17,17 +17,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from .assemble import Assembled, assemble, parse_notebook
+from .assemble import Assembled, Step, assemble, parse_notebook
 from .backends import Backend, Job
+from .copying import flagged, staff_note
 from .errors import ExecutionError, SubmissionError
 from .execute import ExecOptions
 from .gradebook import Gradebook, Graded
+from .identity import Identity, identify
 from .intake import Submission
 from .key import AnswerKey
 from .pipeline import GradeOptions, answer_key, graded, run_fingerprint, which_assignment
 from .policies import late_by, penalised
 from .results import GradeResult
 from .spec import Course
+from .variants import for_variant
 
 Status = Literal["graded", "refused", "skipped", "failed"]
 
@@ -74,6 +77,8 @@ class _Planned:
     assignment: str
     assembled: Assembled
     notices: tuple[str, ...]
+    course: Course  # as the student's variant has it
+    identity: Identity
 
 
 def grade_batch(
@@ -88,7 +93,7 @@ def grade_batch(
     started = time.monotonic()
     exec_options = options.exec_options(course)
     events: list[Event] = []
-    keys: dict[str, AnswerKey] = {}
+    keys: dict[tuple[str, str], AnswerKey] = {}
     fingerprints: dict[str, str] = {}
     planned: dict[str, _Planned] = {}
 
@@ -99,19 +104,19 @@ def grade_batch(
 
     def jobs() -> Iterator[Job]:
         for index, s in enumerate(submissions):
-            plan = _plan(course, s, gradebook, batch, emit)
+            plan = _plan(course, s, gradebook, batch, options, emit)
             if plan is None:
                 continue
-            if plan.assignment not in keys:
-                keys[plan.assignment] = answer_key(course, plan.assignment, options)
+            variant = (plan.assignment, plan.course.variant)
+            if variant not in keys:
+                keys[variant] = answer_key(plan.course, plan.assignment, options)
             key = f"{index}:{s.source}"
             fingerprints[key] = run_fingerprint(
-                course, plan.assignment, exec_options, plan.assembled.missing
+                plan.course, plan.assignment, exec_options, plan.assembled.missing
             )
             planned[key] = plan
             steps = plan.assembled.steps
-            warm = next((i for i, step in enumerate(steps) if step.role != "setup"), len(steps))
-            yield Job(key, steps, exec_options, warm)
+            yield Job(key, steps, exec_options, warm_steps(plan.course, steps))
 
     backend = _backend(batch, exec_options)
     try:
@@ -122,17 +127,25 @@ def grade_batch(
                 fingerprints.pop(job.key, None)
                 emit(Event(s.student, s.source, plan.assignment, "failed", message=str(outcome)))
                 continue
-            result = graded(
-                course, plan.assignment, s.source, plan.assembled, outcome, keys[plan.assignment]
-            )
+            mine = plan.course
+            key = keys[(plan.assignment, mine.variant)]
+            result = graded(mine, plan.assignment, s.source, plan.assembled, outcome, key)
+            result = flagged(mine, result, outcome.exports, plan.identity, options)
             result = replace(result, notices=plan.notices + result.notices)
             record = Graded(result, outcome, course.fingerprint, fingerprints.pop(job.key))
             gradebook.record(s, plan.assignment, record)
             if batch.reports is not None:
                 _write_reports(_for_report(course, result, s), s, plan.assignment, batch.reports)
+            flags = staff_note(result.flags, result.copied_from)
             emit(
                 Event(
-                    s.student, s.source, plan.assignment, "graded", result.score, result.max_score
+                    s.student,
+                    s.source,
+                    plan.assignment,
+                    "graded",
+                    result.score,
+                    result.max_score,
+                    f"flagged: {flags}" if flags else "",
                 )
             )
     finally:
@@ -145,9 +158,11 @@ def _plan(
     s: Submission,
     gradebook: Gradebook,
     batch: BatchOptions,
+    options: GradeOptions,
     emit: Callable[[Event], None],
 ) -> _Planned | None:
-    """Read and assemble one submission; record it now if it cannot be graded at all."""
+    """Read and assemble one submission (with its student's numbers); record it now if it
+    cannot be graded at all."""
     assignment = batch.assignment or ""
     if not s.problem and s.path is not None:
         name = Path(s.source.rpartition("!")[2])
@@ -160,8 +175,11 @@ def _plan(
             if not batch.regrade and gradebook.current(s.student, assignment, s.sha256):
                 emit(Event(s.student, s.source, assignment, "skipped", message="graded before"))
                 return None
-            assembled = assemble(course, assignment, nb)
-            return _Planned(s, assignment, assembled, (*s.notices, *notices))
+            release = options.release_dir(course)
+            identity = identify(course, release, assignment, nb.metadata, s.student)
+            mine = for_variant(course, assignment, identity.variant)
+            assembled = assemble(mine, assignment, nb)
+            return _Planned(s, assignment, assembled, (*s.notices, *notices), mine, identity)
     else:
         problem = s.problem
     refused_key = s.sha256 or "refused:" + s.source
@@ -171,6 +189,16 @@ def _plan(
     gradebook.record(s, assignment, problem)
     emit(Event(s.student, s.source, assignment, "refused", message=problem))
     return None
+
+
+def warm_steps(course: Course, steps: Sequence[Step]) -> int:
+    """How many leading steps a kernel may run before it knows its submission: the course's
+    setup, up to the first topic with parameters (its setup differs between students)."""
+    for i, step in enumerate(steps):
+        topic = course.topics.get(step.exercise)
+        if step.role != "setup" or (topic is not None and topic.params):
+            return i
+    return len(steps)
 
 
 def _backend(batch: BatchOptions, options: ExecOptions) -> Backend:

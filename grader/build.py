@@ -4,10 +4,18 @@ hand-outs, self-check.
 The reference solution of each assignment runs once: its exports become the answer key, and
 the same run, judged against that key, must score full marks. The blank student notebook
 runs beside it (another kernel) and must score 0.
+
+With a roster (``--roster``, or the one the release was built with), every student also gets
+a notebook (and a hand-out) of their own numbers, ``student/<assignment>/<id>.ipynb``: the
+values of each variant are checked in this process (constraints, known mistakes, the
+hand-out's public checks) and each variant's solution and blank notebook are run (on the
+batch's pool of warm kernels) and must score full marks and 0.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,16 +24,29 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from .errors import BuildError
+from .assemble import assemble
+from .copying import canonical
+from .errors import BuildError, ExecutionError
 from .execute import Executed
 from .handout import write_handout
 from .judge.scoring import mistake_problems
 from .key import MAX_LOSSES, AnswerKey, key_path, save_key
-from .pipeline import GradeOptions, Progress, execute_notebook, graded
+from .pipeline import GradeOptions, Progress, answer_key, execute_notebook, graded
 from .render import render_assignment
 from .results import GradeResult
-from .solutions import load_solutions
+from .roster import (
+    SECRET_FILE,
+    Student,
+    ensure_secret,
+    load_roster,
+    roster_path,
+    save_roster,
+    signature,
+    variant_of,
+)
+from .solutions import load_solutions, reference_values, with_values
 from .spec import Course
+from .variants import for_variant, varies
 
 
 @dataclass(frozen=True)
@@ -39,6 +60,8 @@ class BuiltAssignment:
     solution_score: float
     starter_score: float
     problems: tuple[str, ...] = field(default=())
+    students: int = 0  # notebooks made for the students of a roster
+    variants_checked: int = 0  # variants whose solution and blank notebook were run
 
 
 def build(
@@ -46,13 +69,35 @@ def build(
     out: Path,
     options: GradeOptions = GradeOptions(),
     progress: Progress | None = None,
+    roster: tuple[Student, ...] | None = None,
+    check_variants: int | None = None,
 ) -> list[BuiltAssignment]:
     """Write release notebooks and keys, then self-check every assignment.
+
+    Args:
+        roster: students to make notebooks of their own numbers for (default: the roster
+            the release was built with, if any).
+        check_variants: how many variants per assignment to run (solution and blank
+            notebook) in the self-check; None runs them all.
 
     Raises BuildError naming every exercise whose solution is not full marks or whose
     starter earns points (the notebooks are written all the same).
     """
     options = replace(options, release=out)
+    if roster is None:
+        stored = load_roster(out)
+        roster = stored.students if stored else None
+        if roster and progress:
+            progress(f"the roster of the last build: {len(roster)} students ({roster_path(out)})")
+    secret = b""
+    if roster:
+        secret, made = ensure_secret(course)
+        if made and progress:
+            progress(
+                f"made the course secret {course.root / SECRET_FILE}: keep it with the course "
+                "and out of students' reach; without it the students' numbers cannot be rebuilt"
+            )
+        save_roster(out, roster, secret)
     built = []
     for a in course.assignments:
         if progress:
@@ -82,6 +127,13 @@ def build(
             if e.score > 0
         ]
         problems += mistake_problems(course, a.id, key)
+        problems += _computed_here(course, a.id, key)
+        students, checked = 0, 0
+        if roster:
+            students, checked, more = build_students(
+                course, a.id, roster, secret, out, options, check_variants, progress
+            )
+            problems += more
         built.append(
             BuiltAssignment(
                 a.id,
@@ -91,6 +143,8 @@ def build(
                 sol_result.score,
                 starter_result.score,
                 tuple(problems),
+                students,
+                checked,
             )
         )
     failures = [p for b in built for p in b.problems]
@@ -132,12 +186,146 @@ def make_key(
 
 
 def solution_notebook(course: Course, assignment_id: str) -> NotebookNode:
-    """The solution notebook of an assignment (reads solutions/)."""
+    """The solution notebook of an assignment (reads solutions/): each answer cell is the
+    exercise's section, after the values of its own parameters."""
     assignment = course.assignment(assignment_id)
     sections: dict[str, str] = {}
     for topic in {course.exercises[e].topic for e in assignment.exercises}:
         sections.update(load_solutions(course, topic).sections)
+    sections = {
+        e: with_values(course.exercises[e], source)
+        for e, source in sections.items()
+        if e in course.exercises
+    }
     return render_assignment(course, assignment, "solution", sections)
+
+
+def _computed_here(course: Course, assignment_id: str, key: AnswerKey) -> list[str]:
+    """Every variant's key is computed in this process: the default's values computed so
+    must be the ones its solution notebook exported."""
+    if not varies(course, assignment_id):
+        return []
+    here = reference_values(course, assignment_id)
+    return [
+        f"{assignment_id}/{e}: the solution gives {value!r} in the grader but "
+        f"{key.values.get(e)!r} in the kernel"
+        for e, value in here.items()
+        if canonical(value) != canonical(key.values.get(e))
+    ]
+
+
+# --- a roster: a notebook of their own numbers for every student -------------------------------
+
+
+def build_students(
+    course: Course,
+    assignment_id: str,
+    roster: tuple[Student, ...],
+    secret: bytes,
+    out: Path,
+    options: GradeOptions,
+    check_variants: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[int, int, list[str]]:
+    """Write each student's notebook (and hand-out) and the key of each variant, check the
+    variants; returns the students written, the variants run, and the problems found."""
+    assignment = course.assignment(assignment_id)
+    folder = out / "student" / assignment_id
+    _clear(folder, out / "handout" / assignment_id)
+    variants: dict[str, Course] = {}
+    problems: list[str] = []
+    for student in roster:
+        variant = variant_of(secret, course, assignment_id, student.id)
+        mine = for_variant(course, assignment_id, variant)
+        key = answer_key(mine, assignment_id, options)
+        if variant not in variants:
+            variants[variant] = mine
+            if variant:
+                problems += mistake_problems(mine, assignment_id, key)
+        owner = {
+            "student": student.id,
+            "variant": variant,
+            "signature": signature(secret, course, assignment_id, student.id, variant),
+        }
+        _write_notebook(
+            render_assignment(mine, assignment, "student", owner=owner),
+            folder / f"{student.id}.ipynb",
+        )
+        try:
+            write_handout(mine, assignment_id, key, out, owner=owner)
+        except BuildError as e:
+            problems.append(f"{assignment_id} ({student.id}'s numbers): {e}")
+    checked = [v for v in variants if v]
+    if check_variants is not None:
+        checked = checked[:check_variants]
+    if checked and progress:
+        progress(f"checking {len(checked)} variants of {assignment_id}: solution and blank each")
+    problems += _check_variants(assignment_id, [variants[v] for v in checked], options)
+    return len(roster), len(checked), problems
+
+
+def _check_variants(assignment_id: str, courses: list[Course], options: GradeOptions) -> list[str]:
+    """Run each variant's solution and blank notebook on a pool of kernels: the solution
+    must score full marks against the variant's key, the blank 0."""
+    if not courses:
+        return []
+    from .backends import Job
+    from .backends.local import LocalBackend
+    from .batch import warm_steps
+
+    exec_options = options.exec_options(courses[0])
+    planned: dict[str, tuple[Course, str, Any]] = {}
+
+    def jobs() -> Any:
+        for mine in courses:
+            assignment = mine.assignment(assignment_id)
+            notebooks = {
+                "solution": solution_notebook(mine, assignment_id),
+                "blank": render_assignment(mine, assignment, "student"),
+            }
+            for what, nb in notebooks.items():
+                assembled = assemble(mine, assignment_id, nb)
+                name = f"{mine.variant}:{what}"
+                planned[name] = (mine, what, assembled)
+                steps = assembled.steps
+                yield Job(name, steps, exec_options, warm_steps(mine, steps))
+
+    problems = []
+    backend = LocalBackend(os.cpu_count() or 1, exec_options)
+    try:
+        for job, outcome in backend.run(jobs()):
+            mine, what, assembled = planned.pop(job.key)
+            label = f"{assignment_id} (variant {mine.variant}, {what})"
+            if isinstance(outcome, ExecutionError):
+                problems.append(f"{label}: {outcome}")
+                continue
+            key = answer_key(mine, assignment_id, options)
+            result = graded(mine, assignment_id, label, assembled, outcome, key)
+            for e in result.exercises:
+                if what == "solution" and e.score < e.points:
+                    problems.append(
+                        f"{label}/{e.id}: the reference solution scores {e.score:g}/"
+                        f"{e.points:g} ({e.message or e.status})"
+                    )
+                elif what == "blank" and e.score > 0:
+                    problems.append(f"{label}/{e.id}: the blank starter earns {e.score:g} points")
+    finally:
+        backend.close()
+    return problems
+
+
+def _clear(notebooks: Path, handouts: Path) -> None:
+    """Remove the students' notebooks and hand-outs of an earlier build (a student who left
+    the roster keeps none); the default hand-out's own files stay."""
+    if notebooks.is_dir():
+        for old in notebooks.glob("*.ipynb"):
+            old.unlink()
+    if handouts.is_dir():
+        for old in handouts.iterdir():
+            if old.is_dir():
+                shutil.rmtree(old)
+            elif old.suffix == ".zip":
+                old.unlink()
 
 
 def _step_error(executed: Executed, export_index: int) -> str:

@@ -82,6 +82,11 @@ def _debug_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+_student_option = click.option(
+    "--student",
+    help="Grade as this student's (their numbers, with a roster); default: the notebook says.",
+)
+
 _course_option = click.option(
     "--course",
     "course",
@@ -160,32 +165,60 @@ def main() -> None:
     default=None,
     help="Release folder (default: release/ beside course.yaml).",
 )
+@click.option(
+    "--roster",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV of the class (id, name, email): a notebook of their own numbers for each "
+    "student (default: the roster of the last build, if any).",
+)
+@click.option(
+    "--check-variants",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Run only this many students' variants in the self-check (default: every one).",
+)
 @_limit_options
 @_debug_option
 def build_cmd(
-    course: str | None, out: str | None, sandbox: SandboxMode, **limits: float | None
+    course: str | None,
+    out: str | None,
+    roster: Path | None,
+    check_variants: int | None,
+    sandbox: SandboxMode,
+    **limits: float | None,
 ) -> None:
     """Render student and solution notebooks, make answer keys, self-check.
 
     Writes release/student/<assignment>.ipynb, release/solution/<assignment>.ipynb and
     release/key/<assignment>.json; fails if a reference solution is not full marks or a
-    blank starter earns points.
+    blank starter earns points. With --roster, also release/student/<assignment>/<id>.ipynb
+    (and hand-outs) for every student, with their own numbers where the exercises have
+    parameters.
 
     Example:
 
         grade build --course course.yaml --out release/
+
+        grade build --roster roster.csv
     """
     from .build import build
+    from .roster import read_roster
 
     spec = _find_course(course)
     out_dir = Path(out) if out else spec.root / "release"
     options = _grade_options(sandbox, limits)
-    built = build(spec, out_dir, options, progress=_progress)
+    students = read_roster(roster) if roster else None
+    built = build(spec, out_dir, options, _progress, students, check_variants)
     for b in built:
         click.echo(
             f"{b.id}: solution {b.solution_score:g}/{b.max_score:g}, "
             f"starter {b.starter_score:g} -> {b.student}, {b.solution}"
         )
+        if b.students:
+            checked = f"; {b.variants_checked} variants self-checked" if b.variants_checked else ""
+            click.echo(
+                f"{b.id}: {b.students} students' notebooks -> {out_dir / 'student' / b.id}{checked}"
+            )
     click.echo(f"Built {len(built)} assignments in {out_dir} (hand-outs in {out_dir / 'handout'})")
 
 
@@ -199,6 +232,7 @@ def _progress(message: str) -> None:
 )
 @_course_option
 @click.option("--assignment", help="Assignment id, when the notebook does not say.")
+@_student_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -214,6 +248,7 @@ def submit_cmd(
     notebooks: tuple[Path, ...],
     course: str | None,
     assignment: str | None,
+    student: str | None,
     out: Path | None,
     sandbox: SandboxMode,
     **limits: float | None,
@@ -245,7 +280,7 @@ def submit_cmd(
                 "the hand-out folder, or pass --course PATH"
             )
     spec = _find_course(course, notebooks[0]) if handout is None else None
-    options = _grade_options(sandbox, limits)
+    options = replace(_grade_options(sandbox, limits), student=student or "")
     if handout is not None and ctx.get_parameter_source("sandbox") == ParameterSource.DEFAULT:
         options = replace(options, sandbox="optional")  # the student's own code, machine
     failed = 0
@@ -733,6 +768,7 @@ def dashboard_cmd(
 @click.argument("notebook", type=click.Path(dir_okay=False, path_type=Path))
 @_course_option
 @click.option("--assignment", help="Assignment id, when the notebook does not say.")
+@_student_option
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
@@ -755,6 +791,12 @@ def dashboard_cmd(
     metavar="SCORE",
     help="Exit 1 when the score is under SCORE points (or a percentage: 80%).",
 )
+@click.option(
+    "--gradescope-metadata",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Gradescope's submission_metadata.json: with a roster, the submitter is the "
+    "student graded.",
+)
 @_limit_options
 @_debug_option
 @click.pass_context
@@ -764,10 +806,12 @@ def ci_cmd(
     notebook: Path,
     course: str | None,
     assignment: str | None,
+    student: str | None,
     out: Path,
     results: Path | None,
     release: Path | None,
     fail_under: str | None,
+    gradescope_metadata: Path | None,
     sandbox: SandboxMode,
     **limits: float | None,
 ) -> None:
@@ -788,10 +832,18 @@ def ci_cmd(
     from .report import junit_xml
     from .report.formats import _write_atomic
 
-    options = _replace(_grade_options(sandbox, limits), release=release)
+    options = _replace(_grade_options(sandbox, limits), release=release, student=student or "")
+    flags: tuple[str, ...] = ()
     try:
         spec = _find_course(course, notebook)
+        if gradescope_metadata is not None and not student:
+            from .gradescope import submitter
+
+            who, why = submitter(options.release_dir(spec), gradescope_metadata)
+            options = _replace(options, student=who)
+            flags = (why,) if why else ()
         result = grade(notebook, spec, assignment, options, progress=_progress)
+        result = _replace(result, flags=flags + result.flags)
     except GraderError as e:
         if results is not None:  # the student still gets a results.json that says why
             import json

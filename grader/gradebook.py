@@ -27,7 +27,7 @@ from .execute.records import Executed, ExportRecord, StepOutcome
 from .intake import Submission
 from .results import GradeResult, StudentError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: gradings.flags and gradings.copied_from (per-student variants)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY);
@@ -54,7 +54,9 @@ CREATE TABLE IF NOT EXISTS gradings (
     run_fingerprint TEXT NOT NULL,     -- what its execution depended on
     graded_at TEXT NOT NULL,
     result TEXT,                       -- the GradeResult, as JSON
-    outcomes TEXT                      -- the step outcomes, as JSON
+    outcomes TEXT,                     -- the step outcomes, as JSON
+    flags TEXT NOT NULL DEFAULT '[]',  -- what the instructor should look at (JSON list)
+    copied_from TEXT NOT NULL DEFAULT '' -- whose numbers the answers match (copying?)
 );
 CREATE INDEX IF NOT EXISTS gradings_current ON gradings (submission, current);
 CREATE TABLE IF NOT EXISTS exercise_results (
@@ -94,6 +96,8 @@ class Attempt:
     course_fingerprint: str
     run_fingerprint: str
     exercises: dict[str, float] = field(default_factory=dict)  # exercise id -> score
+    flags: tuple[str, ...] = ()  # for the instructor (per-student variants)
+    copied_from: str = ""  # whose numbers the answers match, when copying is suspected
 
 
 @dataclass(frozen=True)
@@ -122,10 +126,21 @@ class Gradebook:
                 found = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                 if found is None:
                     self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+                elif found[0] == "1":
+                    self._migrate_from_1()
                 elif found[0] != SCHEMA_VERSION:
                     raise GraderError(f"{self.path}: a gradebook of another version ({found[0]})")
         except sqlite3.DatabaseError as e:
             raise GraderError(f"{self.path}: not a usable gradebook ({e})") from None
+
+    def _migrate_from_1(self) -> None:
+        """Version 1 had no flags: add the columns (in the open transaction)."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(gradings)")}
+        if "flags" not in columns:
+            self.db.execute("ALTER TABLE gradings ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'")
+        if "copied_from" not in columns:
+            self.db.execute("ALTER TABLE gradings ADD COLUMN copied_from TEXT NOT NULL DEFAULT ''")
+        self.db.execute("UPDATE meta SET value=? WHERE key='schema'", (SCHEMA_VERSION,))
 
     def __enter__(self) -> Gradebook:
         return self
@@ -157,8 +172,8 @@ class Gradebook:
             result = outcome.result
             cursor = self.db.execute(
                 "INSERT INTO gradings (submission, current, status, reason, score, max_score,"
-                " course_fingerprint, run_fingerprint, graded_at, result, outcomes) "
-                "VALUES (?, 1, 'graded', '', ?, ?, ?, ?, ?, ?, ?)",
+                " course_fingerprint, run_fingerprint, graded_at, result, outcomes, flags,"
+                " copied_from) VALUES (?, 1, 'graded', '', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     sub,
                     result.score,
@@ -168,6 +183,8 @@ class Gradebook:
                     result.graded_at or _now(),
                     json.dumps(_result_data(result)),
                     json.dumps([_outcome_data(o) for o in outcome.executed.outcomes]),
+                    json.dumps(list(result.flags)),
+                    result.copied_from,
                 ),
             )
             grading = int(cursor.lastrowid or 0)
@@ -237,7 +254,8 @@ class Gradebook:
         rows = self.db.execute(
             "SELECT g.id, s.student, s.assignment, s.source, s.sha256, s.submitted_at, g.status,"
             " g.reason, g.score, g.max_score, g.graded_at, g.course_fingerprint,"
-            " g.run_fingerprint FROM gradings g JOIN submissions s ON g.submission = s.id "
+            " g.run_fingerprint, g.flags, g.copied_from"
+            " FROM gradings g JOIN submissions s ON g.submission = s.id "
             f"WHERE {' AND '.join(clauses)} ORDER BY s.student, s.submitted_at, s.id",
             args,
         ).fetchall()
@@ -263,6 +281,8 @@ class Gradebook:
                 course_fingerprint=r[11],
                 run_fingerprint=r[12],
                 exercises=scores.get(r[0], {}),
+                flags=tuple(json.loads(r[13] or "[]")),
+                copied_from=r[14] or "",
             )
             for r in rows
         ]

@@ -6,11 +6,17 @@ The zip holds ``setup.sh`` (installs the grader's requirements and bubblewrap),
 the assignment's answer key. Gradescope keeps an autograder from students, but their code
 runs in its container: the kernel's sandbox is what keeps it from the course's solutions
 and key (``--sandbox require`` refuses to grade without it).
+
+With a roster (per-student numbers) the zip also holds the roster, the keys of every
+variant and the course secret, and ``run_autograder`` passes Gradescope's
+``submission_metadata.json``: the submitter (matched to the roster by email, else by
+student id) is the student graded, whatever the notebook claims.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import re
 import stat
 import zipfile
@@ -21,7 +27,9 @@ from .errors import GraderError
 from .execute.sandbox import GRADER_PACKAGE, SandboxMode
 from .key import key_path
 from .pipeline import GradeOptions, answer_key
+from .roster import SECRET_FILE, checked_secret, load_roster, roster_path, variant_of
 from .spec import Course
+from .variants import DEFAULT, for_variant
 
 EXECUTABLE = stat.S_IFREG | 0o755
 
@@ -78,8 +86,52 @@ def build_autograder(
             _add(zf, f"course/{name}", path.read_text(encoding="utf-8"))
         key = key_path(release, assignment.id)
         _add(zf, f"course/release/key/{key.name}", key.read_text(encoding="utf-8"))
+        _add_roster(zf, course, assignment.id, options)
     tmp.replace(out)
     return out
+
+
+def _add_roster(
+    zf: zipfile.ZipFile, course: Course, assignment_id: str, options: GradeOptions
+) -> None:
+    """With a roster: the roster, each student's key and the course secret (the autograder
+    grades each submitter against their own numbers)."""
+    release = options.release_dir(course)
+    roster = load_roster(release)
+    if roster is None:
+        return
+    secret = checked_secret(course, roster)
+    _add(zf, "course/release/key/roster.json", roster_path(release).read_text(encoding="utf-8"))
+    _add(zf, f"course/{SECRET_FILE}", secret.decode() + "\n")
+    base = for_variant(course, assignment_id, DEFAULT)
+    for variant in sorted({variant_of(secret, course, assignment_id, s) for s in roster.ids()}):
+        if variant:
+            answer_key(for_variant(base, assignment_id, variant), assignment_id, options)
+            path = key_path(release, assignment_id, variant)
+            _add(zf, f"course/release/key/{assignment_id}/{path.name}", path.read_text("utf-8"))
+
+
+def submitter(release: Path, metadata: Path) -> tuple[str, str]:
+    """The roster's student who submitted on Gradescope (``submission_metadata.json``), by
+    email, else by student id: ``(id, "")``, or ``("", why not)``."""
+    roster = load_roster(release)
+    if roster is None:
+        return "", ""
+    try:
+        users = json.loads(metadata.read_text(encoding="utf-8")).get("users") or []
+    except (OSError, ValueError, AttributeError) as e:
+        return "", f"Gradescope's submission metadata cannot be read ({e})"
+    by_email = {s.email.lower(): s.id for s in roster.students if s.email}
+    ids = set(roster.ids())
+    for user in users if isinstance(users, list) else []:
+        if not isinstance(user, dict):
+            continue
+        email, sid = str(user.get("email") or "").lower(), str(user.get("sid") or "")
+        if email in by_email:
+            return by_email[email], ""
+        if sid in ids:
+            return sid, ""
+    return "", "the Gradescope submitter is not on the roster: graded as the notebook's student"
 
 
 def _add(zf: zipfile.ZipFile, name: str, text: str, executable: bool = False) -> None:

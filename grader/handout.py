@@ -165,22 +165,33 @@ def _digests(ex: Exercise, reference: Any) -> dict[str, Any]:
     return {"salt": salt, "rounds": ROUNDS, "digest": digest(salt, reference)}
 
 
-def write_handout(course: Course, assignment_id: str, key: AnswerKey, release: Path) -> Path:
-    """Write ``release/handout/<id>/`` and ``release/handout/<id>.zip``; returns the folder."""
+def write_handout(
+    course: Course,
+    assignment_id: str,
+    key: AnswerKey,
+    release: Path,
+    owner: dict[str, str] | None = None,
+) -> Path:
+    """Write ``release/handout/<id>/`` and ``release/handout/<id>.zip`` (for one student of
+    a roster, ``owner``: ``release/handout/<id>/<student>/`` and ``<student>.zip`` beside
+    it); returns the folder."""
     assignment = course.assignment(assignment_id)
     folder = release / "handout" / assignment.id
+    archive = release / "handout" / f"{assignment.id}.zip"
+    if owner:
+        folder, archive = folder / owner["student"], folder / f"{owner['student']}.zip"
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.iterdir():
-        old.unlink()
+        if old.is_file():  # a roster's students have folders of their own in the default's
+            old.unlink()
     import nbformat
 
-    nb = render_assignment(course, assignment, "handout")
-    nbformat.write(nb, str(folder / f"{assignment.id}.ipynb"))
+    files = [folder / f"{assignment.id}.ipynb", folder / HANDOUT]
+    nbformat.write(render_assignment(course, assignment, "handout", owner=owner), str(files[0]))
     text = json.dumps(handout_data(course, assignment.id, key), indent=1)
-    (folder / HANDOUT).write_text(text + "\n", encoding="utf-8")
-    archive = release / "handout" / f"{assignment.id}.zip"
+    files[1].write_text(text + "\n", encoding="utf-8")
     with zipfile.ZipFile(archive.with_suffix(".zip.tmp"), "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in sorted(folder.iterdir()):
+        for path in files:
             zf.write(path, f"{assignment.id}/{path.name}")
     archive.with_suffix(".zip.tmp").replace(archive)
     return folder

@@ -29,10 +29,14 @@ class AnswerKey:
     # What the reference run of a model exercise reported beside its weights (its losses),
     # for the report to draw beside the student's: display only.
     extras: dict[str, Any] = field(default_factory=dict)
+    variant: str = ""  # the per-student variant whose values these are ("": the default)
 
 
-def key_path(release: Path, assignment_id: str) -> Path:
-    """Where the key of an assignment lives in a release folder."""
+def key_path(release: Path, assignment_id: str, variant: str = "") -> Path:
+    """Where the key of an assignment (of one variant) lives in a release folder:
+    ``key/<assignment>.json``, ``key/<assignment>/<variant>.json``."""
+    if variant:
+        return release / "key" / assignment_id / f"{variant}.json"
     return release / "key" / f"{assignment_id}.json"
 
 
@@ -46,6 +50,7 @@ def load_key(path: Path) -> AnswerKey | None:
             values=dict(data["values"]),
             seed=int(data["seed"]),
             extras=dict(data.get("extras") or {}),
+            variant=str(data.get("variant") or ""),
         )
     except FileNotFoundError:
         return None

@@ -23,13 +23,16 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .assemble import Assembled, assemble, read_notebook
+from .copying import class_references, flagged
 from .errors import SubmissionError
 from .execute import ExecOptions, Executed, execute, run, start_kernel
 from .execute.sandbox import SandboxMode
+from .identity import identify
 from .judge import judge, prepare
 from .key import AnswerKey, key_path, load_key, save_key
 from .results import GradeResult
 from .spec import CIFAR10_ENV, Course, Exercise
+from .variants import for_variant
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -45,6 +48,7 @@ class GradeOptions:
     sandbox: SandboxMode = "auto"
     release: Path | None = None
     threads: int = 0
+    student: str = ""  # whom a single submission is graded for (else the notebook says)
 
     def exec_options(self, course: Course) -> ExecOptions:
         """Execution options: course limits with the overrides given here, the course's data."""
@@ -77,6 +81,10 @@ def grade(
         try:
             nb = read_notebook(path)
             assignment_id, notices = which_assignment(course, nb, path, assignment)
+            identity = identify(
+                course, options.release_dir(course), assignment_id, nb.metadata, options.student
+            )
+            course = for_variant(course, assignment_id, identity.variant)
             assembled = assemble(course, assignment_id, nb)
         except BaseException:
             kernel.stop()
@@ -87,6 +95,8 @@ def grade(
                 key = answer_key(course, assignment_id, options, progress)
                 exercises = _exercises(course, assignment_id)
                 prepare(course, key, exercises)
+                if identity.roster and identity.student:
+                    class_references(course, assignment_id, options)  # for the copying check
                 if any(ex.answer.kind in PLOTTED_KINDS for ex in exercises):
                     from .report.plots import warm
 
@@ -96,6 +106,7 @@ def grade(
                 kernel.close()  # the worker then finds its kernel dead and stops
                 raise
     result = graded(course, assignment_id, path.name, assembled, executed, key)
+    result = flagged(course, result, executed.exports, identity, options)
     return replace(result, notices=tuple(notices) + result.notices)
 
 
@@ -177,10 +188,24 @@ def answer_key(
     options: GradeOptions = GradeOptions(),
     progress: Progress | None = None,
 ) -> AnswerKey:
-    """The stored key when it matches this version of the course; else make and store it."""
-    path = key_path(options.release_dir(course), assignment_id)
+    """The stored key when it matches this version of the course; else make and store it.
+
+    The key of a per-student variant is the default key with the values that vary computed
+    again, in this process, from the variant's parameters (``solutions.reference_values``)."""
+    path = key_path(options.release_dir(course), assignment_id, course.variant)
     key = load_key(path)
     if key is not None and key.fingerprint == course.fingerprint:
+        return key
+    if course.variant:
+        from .solutions import reference_values
+        from .variants import DEFAULT, for_variant
+
+        base = answer_key(
+            for_variant(course, assignment_id, DEFAULT), assignment_id, options, progress
+        )
+        values = {**base.values, **reference_values(course, assignment_id)}
+        key = dataclasses.replace(base, values=values, variant=course.variant)
+        save_key(key, path)
         return key
     if progress:
         progress(f"making the answer key of {assignment_id} (runs the reference solution)")

@@ -17,11 +17,14 @@ from pathlib import Path
 
 from .assemble import assemble, parse_notebook
 from .batch import BatchOptions, Event, grade_batch
+from .copying import flagged
 from .gradebook import Attempt, Gradebook, Graded
+from .identity import identify
 from .intake import Submission
 from .key import AnswerKey
 from .pipeline import GradeOptions, answer_key, graded, run_fingerprint
 from .spec import Course
+from .variants import for_variant
 
 
 @dataclass(frozen=True)
@@ -59,17 +62,20 @@ def regrade(
     started = time.monotonic()
     exec_options = options.exec_options(course)
     before = {_key(a): a for a in gradebook.attempts(assignment) if a.status == "graded"}
-    keys: dict[str, AnswerKey] = {}
+    keys: dict[tuple[str, str], AnswerKey] = {}
     rerun: dict[str, list[Submission]] = {}
     failed = 0
+    release = options.release_dir(course)
     with tempfile.TemporaryDirectory(prefix="grade-regrade-") as tmp:
         for a in before.values():
-            if a.assignment not in keys:
-                keys[a.assignment] = answer_key(course, a.assignment, options)
             content, executed = gradebook.stored_run(a.grading)
             nb = parse_notebook(content, Path(a.source).name)
-            assembled = assemble(course, a.assignment, nb)
-            fingerprint = run_fingerprint(course, a.assignment, exec_options, assembled.missing)
+            identity = identify(course, release, a.assignment, nb.metadata, a.student)
+            mine = for_variant(course, a.assignment, identity.variant)
+            if (a.assignment, mine.variant) not in keys:
+                keys[(a.assignment, mine.variant)] = answer_key(mine, a.assignment, options)
+            assembled = assemble(mine, a.assignment, nb)
+            fingerprint = run_fingerprint(mine, a.assignment, exec_options, assembled.missing)
             submission = Submission(
                 a.student, a.source, None, a.sha256, len(content), a.submitted_at
             )
@@ -79,7 +85,9 @@ def regrade(
                 rerun.setdefault(a.assignment, []).append(replace(submission, path=copy))
                 continue
             stored = gradebook.result(a.grading)
-            result = graded(course, a.assignment, a.source, assembled, executed, keys[a.assignment])
+            key = keys[(a.assignment, mine.variant)]
+            result = graded(mine, a.assignment, a.source, assembled, executed, key)
+            result = flagged(mine, result, executed.exports, identity, options)
             if stored is not None:
                 result = replace(
                     result, notices=stored.notices, execution_time=stored.execution_time

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import functools
+from typing import Any, Literal
 
 import jinja2
 import nbformat
@@ -19,11 +20,22 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
 )
 
+
+def _bmatrix(rows: Any) -> str:
+    """A matrix (a list of rows) as LaTeX: ``\\begin{bmatrix} 1 & 2 \\\\ 3 & 4 \\end{bmatrix}``."""
+    body = r" \\ ".join(" & ".join(str(v) for v in row) for row in rows)
+    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+
+
+_ENV.filters["py"] = repr  # a value as Python source: {{ kernel | py }}
+_ENV.filters["bmatrix"] = _bmatrix
+
 HEADER = """\
 # {{ course }} — {{ assignment.title }}
 
 **Assignment `{{ assignment.id }}`** · {{ max_score }} points
 {%- if due %} · due {{ due }}{% endif %}
+{%- if student %} · made for `{{ student }}`: your own numbers, hand in this notebook{% endif %}
 
 Write your answers in the cells marked *✏️ Your answer*: each must assign the variable its
 exercise names. Only those cells are graded; every other cell is restored from the course
@@ -44,7 +56,11 @@ also run `grade` on this notebook in this folder to get the whole report.
 
 
 def render_assignment(
-    course: Course, assignment: Assignment, flavor: Flavor, solutions: dict[str, str] | None = None
+    course: Course,
+    assignment: Assignment,
+    flavor: Flavor,
+    solutions: dict[str, str] | None = None,
+    owner: dict[str, str] | None = None,
 ) -> NotebookNode:
     """The notebook of one assignment.
 
@@ -54,6 +70,8 @@ def render_assignment(
         flavor: ``"student"`` (starter answer cells), ``"solution"``, or ``"handout"`` (the
             student notebook with a ``check(...)`` cell after every answer cell).
         solutions: exercise id -> reference answer cell source; required for ``"solution"``.
+        owner: for a notebook made for one student (a roster build): ``student``,
+            ``variant`` and ``signature``, recorded in the metadata.
     """
     if flavor == "solution":
         missing = [e for e in assignment.exercises if e not in (solutions or {})]
@@ -69,6 +87,7 @@ def render_assignment(
                     assignment=assignment,
                     max_score=f"{assignment.max_score(course):g}",
                     due=_due(assignment),
+                    student=(owner or {}).get("student", ""),
                 )
             ),
             assignment.id,
@@ -103,6 +122,7 @@ def render_assignment(
         "assignment": assignment.id,
         "version": course.fingerprint,
         "flavor": flavor,
+        **(owner or {}),
     }
     nbformat.validate(nb)
     return nb
@@ -128,6 +148,7 @@ def _prompt(ex: Exercise, n: int) -> str:
     body = _render(
         ex.prompt,
         f"the prompt of {ex.id!r} ({ex.path}:{ex.line})",
+        **ex.values,
         id=ex.id,
         points=f"{ex.points:g}",
         answer=ex.answer,
@@ -140,11 +161,23 @@ def _prompt(ex: Exercise, n: int) -> str:
     )
 
 
+def render_text(template: str, what: str, **context: object) -> str:
+    """A jinja2 template rendered with ``context``; a RenderError names ``what`` it is."""
+    return _render(template, what, **context)
+
+
+@functools.lru_cache(maxsize=4096)
+def _template(text: str) -> jinja2.Template:
+    return _ENV.from_string(text)  # a class of variants renders the same texts again
+
+
 def _render(template: str, what: str, **context: object) -> str:
     try:
-        return _ENV.from_string(template).render(**context)
+        return _template(template).render(**context)
     except jinja2.TemplateError as e:
         raise RenderError(f"cannot render {what}: {e}") from None
+    except Exception as e:  # an expression of the template failed on these values
+        raise RenderError(f"cannot render {what}: {type(e).__name__}: {e}") from None
 
 
 def _due(assignment: Assignment) -> str:

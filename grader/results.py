@@ -80,6 +80,13 @@ class GradeResult:
     student: str = ""
     late: str = ""  # e.g. "late by 1 day 2 h: -10% (2 days)"; "" when on time
     final_score: float | None = None  # the score after the late penalty
+    # With a roster (per-student numbers): the variant graded against, and what the
+    # instructor should look at (an edited or borrowed notebook, copied answers): flags a
+    # student may read, and the other student(s) whose numbers the answers match (instructor
+    # views only; "-" is the default numbers).
+    variant: str = ""
+    flags: tuple[str, ...] = field(default=())
+    copied_from: str = ""
     # The kernel process's own stdout/stderr (sanitized, capped): for `--debug`, not reports.
     log: str = field(default="", repr=False)
 
@@ -101,4 +108,11 @@ class GradeResult:
             )
             for e in data["exercises"]
         )
-        return cls(**{**data, "exercises": exercises, "notices": tuple(data.get("notices", ()))})
+        return cls(
+            **{
+                **data,
+                "exercises": exercises,
+                "notices": tuple(data.get("notices", ())),
+                "flags": tuple(data.get("flags", ())),
+            }
+        )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SpecError
-from .spec import Course
+from .spec import Course, Exercise
 
 MARKER = re.compile(r"^# %%[ \t]+([A-Za-z0-9_-]+)[ \t]*$", re.MULTILINE)
 
@@ -99,15 +99,86 @@ def setup_namespace(course: Course, topic: str) -> dict[str, Any]:
     return _namespace(course, "setup", topic)
 
 
+def preamble_namespace(course: Course, topic: str) -> dict[str, Any]:
+    """What the preamble of ``solutions/<topic>.py`` defines (its helpers), run here."""
+    return _namespace(course, "preamble", topic)
+
+
+def with_values(exercise: Exercise, source: str) -> str:
+    """A solution section preceded by the values of the exercise's own parameters, as the
+    solution notebook's answer cell holds it (the section reads them as variables)."""
+    own = exercise.own_values
+    if not own:
+        return source
+    lines = "".join(f"{name} = {value!r}\n" for name, value in own.items())
+    return f"# this variant's parameters\n{lines}\n{source}"
+
+
+def reference_values(course: Course, assignment_id: str) -> dict[str, Any]:
+    """The reference values of an assignment's exercises that vary with the parameters,
+    computed in this process (trusted code) as the solution notebook computes them: the
+    setup and the sections of each topic that varies, in the assignment's order, in one
+    namespace, each value converted as the kernel's export converts it.
+
+    Raises SpecError naming the exercise whose solution fails or defines no answer."""
+    from .kernel.exporter import ExportError, to_plain
+    from .kinds import KINDS
+
+    assignment = course.assignment(assignment_id)
+    exercises = [course.exercises[e] for e in assignment.exercises]
+    varying_topics = {ex.topic for ex in exercises if ex.params or course.topics[ex.topic].params}
+    ns: dict[str, Any] = {"__name__": "grader_reference"}
+    seen: set[str] = set()
+    values: dict[str, Any] = {}
+    for ex in exercises:
+        if ex.topic not in varying_topics:
+            continue
+        sol = load_solutions(course, ex.topic)
+        if ex.topic not in seen:
+            seen.add(ex.topic)
+            _run(
+                course.topics[ex.topic].setup,
+                f"<setup of {ex.topic}>",
+                ns,
+                f"the setup of topic {ex.topic!r}",
+                course.topics[ex.topic].path,
+            )
+        _run(
+            with_values(ex, sol.sections[ex.id]),
+            sol.path,
+            ns,
+            f"the solution of {ex.id!r}",
+            sol.path,
+        )
+        if KINDS[ex.answer.kind].recipe != "value" or not KINDS[ex.answer.kind].keyed:
+            continue
+        name = ex.answer.name
+        if name not in ns or ns[name] is Ellipsis:
+            raise SpecError(f"the solution of {ex.id!r} does not define {name!r}", sol.path)
+        try:
+            values[ex.id] = to_plain(ns[name])
+        except (ExportError, RecursionError) as e:
+            raise SpecError(f"the solution of {ex.id!r}: {e}", sol.path) from None
+    return values
+
+
+def _run(source: str, filename: str, ns: dict[str, Any], what: str, path: str) -> None:
+    try:
+        exec(compile(source, filename, "exec"), ns)
+    except Exception as e:
+        raise SpecError(f"{what} fails in the grader: {type(e).__name__}: {e}", path) from None
+
+
 # Namespaces are costly to build (they may import torch or make data): keep them per course
 # version for the life of the process.
-_NAMESPACES: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+_NAMESPACES: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
 
 
 def _namespace(course: Course, what: str, key: str) -> dict[str, Any]:
     """Run trusted code in a fresh namespace: a topic's solutions ``preamble``, a topic's
     ``setup``, or an exercise's ``section`` after its topic's setup."""
-    cache_key = (str(course.path), course.fingerprint, what, key)
+    variant = "" if what == "preamble" else course.variant  # the preamble has no parameters
+    cache_key = (str(course.path), course.fingerprint, variant, what, key)
     if cache_key in _NAMESPACES:
         return _NAMESPACES[cache_key]
     if what == "section":
@@ -127,7 +198,8 @@ def _namespace(course: Course, what: str, key: str) -> dict[str, Any]:
     else:  # the section runs after the setup: start from a copy of the setup's namespace
         ns.update(_namespace(course, "setup", topic))
         sol = load_solutions(course, topic)
-        source, filename, path = sol.sections[key], sol.path, sol.path
+        section = with_values(course.exercises[key], sol.sections[key])
+        source, filename, path = section, sol.path, sol.path
     try:
         exec(compile(source, filename, "exec"), ns)
     except Exception as e:

@@ -77,6 +77,48 @@ class Exercise:
     instant: bool = False  # the hand-out says right or wrong now (exact answers only)
     # Wrong answers that common misconceptions produce, each with its own hint.
     mistakes: tuple[Mistake, ...] = ()
+    # Per-student variants (grader.variants): the exercise's own parameters and constraints,
+    # the values of this variant (the topic's and its own: what the prompt sees), and the
+    # raw templates of the starter, hints and mistakes when they use the values.
+    params: tuple[Param, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    values: Mapping[str, Any] = field(default_factory=dict)
+    templates: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def own_values(self) -> dict[str, Any]:
+        """The values of the exercise's own parameters (its solution and mistakes see them)."""
+        return {p.name: self.values[p.name] for p in self.params if p.name in self.values}
+
+
+NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter drawn for each student (``params:``): ``draw`` one value (an ``int`` or a
+    ``float`` from ``low`` to ``high``, or one of ``choices``), or a list or a matrix of them
+    (``dims``: the length, or the rows and columns, each a ``(min, max)`` range). Without a
+    roster, every student gets ``default``."""
+
+    name: str
+    draw: str  # "int", "float" or "choice"
+    low: float = 0.0
+    high: float = 0.0
+    digits: int = 1  # floats: decimal places
+    choices: tuple[Any, ...] = ()
+    dims: tuple[tuple[int, int], ...] = ()
+    default: Any = NO_DEFAULT
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A condition the drawn values must meet: a Python expression over them (and the
+    helpers of the topic's solutions preamble), as written in the YAML."""
+
+    expression: str
+    path: str
+    line: int
 
 
 @dataclass(frozen=True)
@@ -100,6 +142,10 @@ class Topic:
     setup: str
     path: str
     exercises: tuple[str, ...]
+    params: tuple[Param, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    values: Mapping[str, Any] = field(default_factory=dict)
+    templates: Mapping[str, Any] = field(default_factory=dict)  # raw setup and intro
 
 
 @dataclass(frozen=True)
@@ -132,6 +178,7 @@ class Course:
     exercises: Mapping[str, Exercise]
     fingerprint: str = field(default="", compare=False)
     policies: Policies = field(default_factory=Policies)
+    variant: str = ""  # the per-student variant the texts were rendered for ("": the default)
 
     def assignment(self, assignment_id: str) -> Assignment:
         """The assignment with this id, or a SpecError listing the known ones."""
@@ -307,7 +354,7 @@ def load_course(path: str | Path = "course.yaml") -> Course:
         for extra in (solutions_dir / f"{t.id}.py", checks_dir / f"{t.id}.py"):
             if extra.is_file():
                 digest.update(extra.read_bytes())
-    return Course(
+    course = Course(
         name=name,
         root=root,
         path=path,
@@ -321,6 +368,9 @@ def load_course(path: str | Path = "course.yaml") -> Course:
         fingerprint=digest.hexdigest()[:16],
         policies=_policies(f, root, assignments),
     )
+    from .variants import DEFAULT, specialize  # the texts of the default variant
+
+    return specialize(course, DEFAULT)
 
 
 def _policies(f: _Fields, root: Path, assignments: tuple[Assignment, ...]) -> Policies:
@@ -503,12 +553,13 @@ def _load_exercises(folder: Path) -> tuple[dict[str, Topic], dict[str, Exercise]
 
 def _load_topic(path: Path, exercises: dict[str, Exercise]) -> Topic:
     f = _Fields(_read_yaml(path), path)
-    f.check_keys(("topic", "title", "intro", "setup", "exercises"))
+    f.check_keys(("topic", "title", "intro", "setup", "exercises", "params", "constraints"))
     tid = f.ident("topic")
+    params = _params(f)
     items = f.get("exercises", list)
     ids: list[str] = []
     for i, item in enumerate(items):
-        ex = _exercise(_Fields(item, path, f"exercises[{i}].", f.line_of("exercises")), tid)
+        ex = _exercise(_Fields(item, path, f"exercises[{i}].", f.line_of("exercises")), tid, params)
         if ex.id in exercises:
             other = exercises[ex.id]
             raise SpecError(
@@ -525,10 +576,12 @@ def _load_topic(path: Path, exercises: dict[str, Exercise]) -> Topic:
         setup=f.get("setup", str, ""),
         path=str(path),
         exercises=tuple(ids),
+        params=params,
+        constraints=_constraints(f),
     )
 
 
-def _exercise(e: _Fields, topic: str) -> Exercise:
+def _exercise(e: _Fields, topic: str, topic_params: tuple[Param, ...]) -> Exercise:
     e.check_keys(
         (
             "id",
@@ -541,10 +594,16 @@ def _exercise(e: _Fields, topic: str) -> Exercise:
             "public",
             "instant",
             "mistakes",
+            "params",
+            "constraints",
         )
     )
     eid = e.ident("id")
     e.prefix = f"{eid}."
+    params = _params(e)
+    clash = {p.name for p in params} & {p.name for p in topic_params}
+    if clash:
+        raise e.fail("params", f"{', '.join(sorted(clash))} is already a parameter of the topic")
     answer = _answer(_Fields(e.get("answer", _Map), e.path, f"{eid}.answer.", e.line_of("answer")))
     hints = e.get("hints", (list, str), [])
     hints = [hints] if isinstance(hints, str) else hints
@@ -566,7 +625,117 @@ def _exercise(e: _Fields, topic: str) -> Exercise:
         public=_public(e, answer),
         instant=_instant(e, answer),
         mistakes=_mistakes(e, answer),
+        params=params,
+        constraints=_constraints(e),
     )
+
+
+GENERATORS = ("int", "float", "choice")
+RESERVED = ("id", "title", "points", "answer", "loop", "self")
+PARAM_KEYS = (*GENERATORS, "list", "matrix", "digits", "default")
+
+
+def _params(f: _Fields) -> tuple[Param, ...]:
+    """``params:``: name -> generator (``int: [low, high]``, ``float: [low, high]`` with
+    ``digits``, or ``choice: [...]``; ``list: n`` or ``matrix: [rows, cols]`` make a list or
+    a matrix of them, a size may be a ``[min, max]`` range) and its ``default``."""
+    if f.data.get("params") is None:
+        return ()
+    items = _Fields(f.get("params", _Map), f.path, f"{f.prefix}params.", f.line_of("params"))
+    out = []
+    for name in items.data:
+        if not name.isidentifier() or name.startswith("_"):
+            raise items.fail(name, "a parameter name must be a Python variable name")
+        if name in RESERVED:
+            raise items.fail(name, f"{name!r} is taken (prompts already use it)")
+        p = _Fields(items.data[name], f.path, f"{items.prefix}{name}.", items.line_of(name))
+        p.check_keys(PARAM_KEYS)
+        draws = [g for g in GENERATORS if p.data.get(g) is not None]
+        if len(draws) != 1:
+            raise items.fail(name, f"give exactly one of {', '.join(GENERATORS)}")
+        draw = draws[0]
+        low = high = 0.0
+        choices: tuple[Any, ...] = ()
+        if draw == "choice":
+            choices = tuple(p.get("choice", list))
+            if not choices:
+                raise p.fail("choice", "expected a non-empty list")
+        else:
+            bounds = p.get(draw, list)
+            kind = int if draw == "int" else (int, float)
+            if len(bounds) != 2 or not all(
+                isinstance(b, kind) and not isinstance(b, bool) for b in bounds
+            ):
+                raise p.fail(
+                    draw, f"expected [low, high], two {'integers' if draw == 'int' else 'numbers'}"
+                )
+            low, high = bounds
+            if low > high:
+                raise p.fail(draw, "low is above high")
+        digits = int(p.number("digits", 1)) if draw == "float" else 0
+        if p.data.get("list") is not None and p.data.get("matrix") is not None:
+            raise p.fail("matrix", "give list or matrix, not both")
+        dims: tuple[tuple[int, int], ...] = ()
+        if p.data.get("list") is not None:
+            dims = (_size(p, "list", p.data["list"]),)
+        elif p.data.get("matrix") is not None:
+            sizes = p.get("matrix", list)
+            if len(sizes) != 2:
+                raise p.fail("matrix", "expected [rows, columns]")
+            dims = tuple(_size(p, "matrix", n) for n in sizes)
+        param = Param(name, draw, low, high, digits, choices, dims)
+        if "default" in p.data:
+            default = p.data["default"]
+            problem = _unlike(param, default)
+            if problem:
+                raise p.fail("default", problem)
+            param = Param(name, draw, low, high, digits, choices, dims, default)
+        out.append(param)
+    return tuple(out)
+
+
+def _size(p: _Fields, key: str, value: Any) -> tuple[int, int]:
+    """A list length or matrix size: ``n`` or ``[min, max]``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return (value, value)
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)
+        and value[0] <= value[1]
+    ):
+        return (value[0], value[1])
+    raise p.fail(key, "a size is a positive integer or [min, max]")
+
+
+def _unlike(param: Param, value: Any, depth: int = 0) -> str:
+    """Why ``value`` is not of the parameter's form (its type, and its sizes), or ''."""
+    if depth < len(param.dims):
+        low, high = param.dims[depth]
+        if not isinstance(value, list) or not low <= len(value) <= high:
+            size = str(low) if low == high else f"{low} to {high}"
+            return f"expected a list of {size} items, like the generator makes"
+        return next((why for v in value if (why := _unlike(param, v, depth + 1))), "")
+    if param.draw == "int" and (not isinstance(value, int) or isinstance(value, bool)):
+        return f"expected an integer, got {value!r}"
+    if param.draw == "float" and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+        return f"expected a number, got {value!r}"
+    return ""
+
+
+def _constraints(f: _Fields) -> tuple[Constraint, ...]:
+    """``constraints:``: Python expressions the drawn values must make true."""
+    items = f.get("constraints", list, [])
+    out = []
+    for text in items:
+        if not isinstance(text, str):
+            raise f.fail("constraints", "every constraint is a Python expression, as text")
+        try:
+            compile(text, "<constraint>", "eval")
+        except SyntaxError as e:
+            raise f.fail("constraints", f"{text!r} is not a Python expression ({e.msg})") from None
+        out.append(Constraint(text, str(f.path), f.line_of("constraints")))
+    return tuple(out)
 
 
 def _mistakes(e: _Fields, answer: Answer) -> tuple[Mistake, ...]:

@@ -121,3 +121,33 @@ def test_files_that_are_not_gradebooks(tmp_path):
         db.execute("INSERT INTO meta VALUES ('schema', '99')")
     with pytest.raises(GraderError, match="another version"):
         Gradebook(other)
+
+
+def test_a_version_1_gradebook_gains_the_flags_and_keeps_its_gradings(tmp_path):
+    from dataclasses import replace
+
+    from grader.gradebook import SCHEMA
+
+    old = tmp_path / "v1.db"
+    v1 = "\n".join(line for line in SCHEMA.splitlines() if "flags" not in line
+                   and "copied_from" not in line).replace("outcomes TEXT,", "outcomes TEXT")
+    with sqlite3.connect(old) as db:
+        db.executescript(v1)
+        db.execute("INSERT INTO meta VALUES ('schema', '1')")
+        db.execute("INSERT INTO students VALUES ('alice')")
+        db.execute("INSERT INTO submissions (student, assignment, sha256, source, received_at)"
+                   " VALUES ('alice', 'ps1', 'abc', 'alice.ipynb', '2026-01-01')")
+        db.execute("INSERT INTO gradings (submission, current, status, reason, score, max_score,"
+                   " course_fingerprint, run_fingerprint, graded_at) VALUES"
+                   " (1, 1, 'graded', '', 5, 10, 'c', 'r', '2026-01-01')")
+    with Gradebook(old) as gb:
+        (attempt,) = gb.attempts("ps1")
+        assert (attempt.score, attempt.flags, attempt.copied_from) == (5, (), "")
+        flagged = graded()
+        flagged = replace(flagged, result=replace(flagged.result, flags=("copying?",),
+                                                  copied_from="bob"))
+        gb.record(submission(tmp_path, "carol"), "ps1", flagged)
+        found = {a.student: a for a in gb.attempts("ps1")}
+        assert (found["carol"].flags, found["carol"].copied_from) == (("copying?",), "bob")
+    with sqlite3.connect(old) as db:
+        assert db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("2",)

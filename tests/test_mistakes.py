@@ -116,7 +116,7 @@ total = sum(xs)
         ("off_by_one", None),
         ("the_right_answer", "a1/t-sum: the known mistake 'the_right_answer' gives the reference"),
         ("missing", "known mistake 'missing' is not defined in the preamble of t.py"),
-        ("needs_more", "the setup of topic 't' defines no 'ys'"),
+        ("needs_more", "nor the exercise's parameters define 'ys'"),
     ],
 )
 def test_the_build_checks_the_mistakes(write_course, tmp_path, function, problem):

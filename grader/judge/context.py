@@ -22,7 +22,7 @@ from ..solutions import custom_check, preamble_function, reference_object, setup
 from ..spec import Course, Exercise, Mistake
 
 _HOLDOUT: dict[tuple[int, int, str], Any] = {}
-_MISTAKES: dict[tuple[str, str, str, str], Any] = {}
+_MISTAKES: dict[tuple[str, str, str, str, str], Any] = {}
 
 
 class JudgeContext:
@@ -59,10 +59,18 @@ class JudgeContext:
     def mistake(self, exercise: Exercise, mistake: Mistake) -> Any:
         """The wrong answer a known mistake gives, as plain data: its function, called with
         (copies of) the setup variables its parameters name. Computed once per process."""
-        cache_key = (str(self.course.path), self.course.fingerprint, exercise.id, mistake.function)
+        course = self.course
+        cache_key = (
+            str(course.path),
+            course.fingerprint,
+            course.variant,
+            exercise.id,
+            mistake.function,
+        )
         if cache_key not in _MISTAKES:
-            fn = preamble_function(self.course, exercise.topic, mistake.function, "known mistake")
-            ns = setup_namespace(self.course, exercise.topic)
+            fn = preamble_function(course, exercise.topic, mistake.function, "known mistake")
+            # the setup's variables and the exercise's own parameters
+            ns = {**setup_namespace(course, exercise.topic), **exercise.own_values}
             try:
                 names = list(inspect.signature(fn).parameters)
             except (TypeError, ValueError):
@@ -70,8 +78,9 @@ class JudgeContext:
             unknown = [n for n in names if n not in ns]
             if unknown:
                 raise CompareError(
-                    f"known mistake {mistake.function!r}: the setup of topic "
-                    f"{exercise.topic!r} defines no {', '.join(map(repr, unknown))}"
+                    f"known mistake {mistake.function!r}: neither the setup of topic "
+                    f"{exercise.topic!r} nor the exercise's parameters define "
+                    f"{', '.join(map(repr, unknown))}"
                 )
             try:
                 value = fn(**{n: copy.deepcopy(ns[n]) for n in names})

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..copying import staff_note
 from ..policies import Final
 from ..sanitize import one_line
 from .text import _points
@@ -30,7 +31,12 @@ def finals_table(finals: Sequence[Final], console: Console, title: str = "") -> 
         ("Note", "left"),
     ):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    flagged = []
     for f in finals:
+        note = Text(one_line(f.note))
+        if f.attempt is not None and f.attempt.flags:
+            flagged.append(f)
+            note = Text("⚑ flagged ", style="bold red") + note
         table.add_row(
             Text(one_line(f.student)),
             Text(one_line(f.assignment)),
@@ -38,9 +44,15 @@ def finals_table(finals: Sequence[Final], console: Console, title: str = "") -> 
             _points(f.raw),
             f"-{_points(f.penalty)}" if f.penalty else "",
             f"{_points(f.score)} / {_points(f.max_score)}",
-            Text(one_line(f.note)),
+            note,
         )
     console.print(table)
+    for f in flagged:  # the staff's view: whose numbers the answers match, by name
+        assert f.attempt is not None
+        text = staff_note(f.attempt.flags, f.attempt.copied_from)
+        console.print(
+            Text("⚑ ", style="bold red") + Text(one_line(f"{f.student} {f.assignment}: {text}"))
+        )
     by_assignment: dict[str, list[float]] = {}
     for f in finals:
         by_assignment.setdefault(f.assignment, []).append(f.score)

@@ -1,9 +1,11 @@
 """The class dashboard: a class's results on one self-contained HTML page, from the gradebook.
 
 Per assignment: a histogram of final scores (after the course's policies), each exercise's
-success rate and most common wrong answers (with the known mistake each matches), the late
-and errored submissions, and a table of students linking to the reports ``grade batch``
-wrote. The table is plain HTML; a small inline script sorts and filters it.
+success rate and most common wrong answers (with the known mistake each matches), the
+flagged (with a roster: an edited or borrowed notebook, answers that match another
+student's numbers, and whose), late and errored submissions, and a table of students
+linking to the reports ``grade batch`` wrote. The table is plain HTML; a small inline
+script sorts and filters it.
 
 Student ids, file names, answers and messages are student-controlled. The page is rendered
 by the HTML report's jinja2 environment (autoescape, every value cleaned); its one script is
@@ -32,10 +34,12 @@ import jinja2
 from markupsafe import Markup
 
 from ..batch import report_paths
+from ..copying import staff_note
 from ..errors import ReportError
 from ..gradebook import Attempt, Gradebook
 from ..policies import Final, finals
 from ..spec import Assignment, Course
+from ..variants import varying_exercises
 from .formats import _write_atomic
 from .html import _environment
 from .text import _compact, _cut, _percent
@@ -46,6 +50,7 @@ BINS = 10  # histogram bars, a tenth of the points each
 TOP_WRONG = 5  # wrong answers shown per exercise
 ANSWER_CHARS = 80  # a wrong answer, shortened for display
 NOTE_CHARS = 200
+PER_STUDENT = "(each student's own numbers)"  # the answer of an exercise with parameters
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ class ExerciseStats:
 
 @dataclass(frozen=True)
 class Flagged:
-    """A late or errored submission, and what happened to it."""
+    """A flagged, late or errored submission, and what happened to it."""
 
     student: str
     source: str
@@ -125,6 +130,7 @@ class AssignmentView:
     students: tuple[StudentRow, ...]
     late: tuple[Flagged, ...]
     errored: tuple[Flagged, ...]
+    flagged: tuple[Flagged, ...] = ()  # for the instructor: see grader.identity, copying
 
     @property
     def mean(self) -> float:
@@ -209,14 +215,20 @@ def _assignment_view(
         if f.student  # a refused file that says no student is listed as errored only
     ]
     # grading -> exercise id -> that exercise's stored result (a dict of the GradeResult JSON)
+    stored = gradebook.stored_results([f.attempt.grading for f in rows if f.attempt is not None])
     outcomes = {
         grading: {e["id"]: e for e in result.get("exercises", ())}
-        for grading, result in gradebook.stored_results(
-            [f.attempt.grading for f in rows if f.attempt is not None]
-        ).items()
+        for grading, result in stored.items()
     }
+    # graded against per-student numbers (a roster): their wrong answers differ student by
+    # student, so they are grouped by the known mistake they match instead
+    varying = (
+        {ex.id for ex in varying_exercises(course, assignment.id)}
+        if any(result.get("variant") for result in stored.values())
+        else set()
+    )
     grace = dt.timedelta(minutes=course.policies.late.grace_minutes)
-    table, late = [], []
+    table, late, flagged = [], [], []
     errored = [
         Flagged(a.student, a.source, _cut(f"refused: {a.reason}", NOTE_CHARS))
         for a in attempts
@@ -232,6 +244,9 @@ def _assignment_view(
         if counted is not None and errors:
             what = f"error in {', '.join(e['id'] for e in errors)}: {errors[0].get('message', '')}"
             errored.append(Flagged(f.student, counted.source, _cut(what, NOTE_CHARS)))
+        if counted is not None and counted.flags:
+            note = staff_note(counted.flags, counted.copied_from)
+            flagged.append(Flagged(f.student, counted.source, _cut(note, 400)))
         table.append(
             StudentRow(
                 student=f.student,
@@ -241,7 +256,7 @@ def _assignment_view(
                 exercises=tuple(
                     counted.exercises.get(e) if counted else None for e in assignment.exercises
                 ),
-                status=_status(f, is_late, bool(errors)),
+                status=_status(f, is_late, bool(errors), bool(counted and counted.flags)),
                 note=_cut(f.note, NOTE_CHARS),
                 report=_report_link(reports, page, assignment.id, counted),
             )
@@ -251,11 +266,12 @@ def _assignment_view(
         title=assignment.title,
         anchor="a-" + re.sub(r"[^A-Za-z0-9_-]+", "-", assignment.id),
         max_score=maximum,
-        exercises=_exercise_stats(course, assignment, gradebook, outcomes),
+        exercises=_exercise_stats(course, assignment, gradebook, outcomes, varying),
         histogram=_histogram([f.score for f in rows], maximum),
         students=tuple(table),
         late=tuple(late),
         errored=tuple(errored),
+        flagged=tuple(flagged),
     )
 
 
@@ -264,9 +280,11 @@ def _exercise_stats(
     assignment: Assignment,
     gradebook: Gradebook,
     outcomes: dict[int, dict[str, dict[str, Any]]],
+    varying: set[str],
 ) -> tuple[ExerciseStats, ...]:
     """Full and partial marks per exercise, and the wrong answers students gave most often
-    (their exported values, grouped by canonical JSON; model answers have no value)."""
+    (their exported values, grouped by canonical JSON; model answers have no value; the
+    ``varying`` exercises' by the known mistake they match)."""
     short = {
         (grading, eid): e
         for grading, mine in outcomes.items()
@@ -280,10 +298,14 @@ def _exercise_stats(
     for (grading, eid), payload in answers.items():
         if not (isinstance(payload, dict) and payload.get("ok") is True and "value" in payload):
             continue
-        canonical = json.dumps(payload["value"], sort_keys=True, separators=(",", ":"))
-        wrong.setdefault(eid, Counter())[canonical] += 1
-        shown.setdefault(canonical, _compact(payload["value"], ANSWER_CHARS))
         mistake = short[grading, eid].get("mistake") or ""  # absent in older gradebooks
+        if eid in varying:  # every student has their own numbers: group by misconception
+            canonical = "mistake:" + mistake
+            shown.setdefault(canonical, PER_STUDENT)
+        else:
+            canonical = json.dumps(payload["value"], sort_keys=True, separators=(",", ":"))
+            shown.setdefault(canonical, _compact(payload["value"], ANSWER_CHARS))
+        wrong.setdefault(eid, Counter())[canonical] += 1
         mistakes.setdefault((eid, canonical), Counter())[mistake] += 1
     stats = []
     for eid in assignment.exercises:
@@ -312,10 +334,10 @@ def _mistake(titles: Counter[str]) -> str:
     return max(named)[1] if named else ""
 
 
-def _status(final: Final, late: bool, errors: bool) -> str:
+def _status(final: Final, late: bool, errors: bool, flagged: bool = False) -> str:
     if final.attempt is None:
         return "refused" if final.attempts else "absent"
-    return ", ".join(["graded", *["late"] * late, *["error"] * errors])
+    return ", ".join(["graded", *["late"] * late, *["error"] * errors, *["flagged"] * flagged])
 
 
 def _histogram(scores: Sequence[float], maximum: float) -> tuple[Bar, ...]:

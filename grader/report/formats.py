@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..copying import staff_note
 from ..errors import ReportError
 from ..results import CheckResult, ExerciseResult, GradeResult
 from .html import render_html
@@ -140,6 +141,17 @@ def results_json(result: GradeResult) -> dict[str, Any]:
         }
         for number, ex in enumerate(result.exercises, 1)
     ]
+    if result.flags:  # a test only the staff see on Gradescope
+        tests.append(
+            {
+                "name": "Flagged for the instructor",
+                "score": 0,
+                "max_score": 0,
+                "status": "failed",
+                "visibility": "hidden",
+                "output": staff_note(result.flags, result.copied_from),
+            }
+        )
     data = {
         "score": _round(result.score),
         "max_score": _round(result.max_score),
@@ -256,6 +268,9 @@ def terminal_table(result: GradeResult, console: Console) -> None:
             console.print(text, no_wrap=True, overflow="ellipsis", soft_wrap=False)
     for notice in result.notices:
         console.print(Text("Notice: ", style="bold yellow") + Text(one_line(notice)))
+    if result.flags:  # whoever runs grade with the course is staff: names included
+        note = staff_note(result.flags, result.copied_from)
+        console.print(Text("Flagged: ", style="bold red") + Text(one_line(note)))
     if result.checked is None or result.checked > 0:  # 0: nothing decided, the note says so
         console.print(Text(total_line(result), style="bold"))
     if checked_note(result):

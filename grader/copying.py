@@ -1,0 +1,174 @@
+"""Copying, seen through the variants: a wrong answer that is right for another student.
+
+With a roster every student's numbers differ, so an answer copied from a classmate is wrong
+for the student who hands it in, and equal to the classmate's reference. For each exercise
+that varies, the references of the whole roster (and of the default numbers) are indexed by
+their value, rounded to 6 significant digits; a submission whose wrong answers are the
+references of one other student, on at least two exercises, is flagged. The flag names
+nobody (a student may read it); the instructor's views (the gradebook, the dashboard, the
+terminal) also get the other student's id. A value that many students share (a small
+answer space) proves nothing and is not counted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from .execute.records import ExportRecord
+from .key import AnswerKey
+from .results import GradeResult
+from .spec import Course
+from .variants import DEFAULT, varying_exercises
+
+if TYPE_CHECKING:
+    from .identity import Identity
+    from .pipeline import GradeOptions
+
+
+@dataclass(frozen=True)
+class References:
+    """An assignment's varying references, by exercise and value: who has each."""
+
+    by_value: dict[str, dict[str, tuple[str, ...]]]  # exercise -> canonical value -> students
+    students: int  # how many variants were indexed
+
+
+def staff_note(flags: Sequence[str], copied_from: str) -> str:
+    """Flags on one line for the staff, with whose numbers the answers match ('' if none)."""
+    text = "; ".join(flags)
+    if copied_from:
+        whose = ", ".join("the default numbers" if s == "-" else s for s in copied_from.split(", "))
+        text += f" [the answers are the numbers of: {whose}]"
+    return text
+
+
+def canonical(value: Any) -> str:
+    """A value as comparable text: numbers rounded to 6 significant digits (an int and the
+    equal float are the same), lists and dicts element by element."""
+    return json.dumps(_rounded(value), sort_keys=True)
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        x = float(value)
+        return float(f"{x:.6g}") + 0.0 if math.isfinite(x) else repr(x)
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _rounded(v) for k, v in value.items()}
+    return repr(value)
+
+
+def index_references(course: Course, assignment: str, keys: Mapping[str, AnswerKey]) -> References:
+    """Index the varying references of ``keys`` (student id -> that student's key; the
+    default numbers under ``""``)."""
+    exercises = [ex.id for ex in varying_exercises(course, assignment)]
+    found: dict[str, dict[str, list[str]]] = {e: {} for e in exercises}
+    for student, key in keys.items():
+        for e in exercises:
+            if e in key.values:
+                found[e].setdefault(canonical(key.values[e]), []).append(student)
+    by_value = {e: {v: tuple(s) for v, s in values.items()} for e, values in found.items()}
+    return References(by_value, len(keys))
+
+
+def copied_from(
+    result: GradeResult,
+    exports: Mapping[str, ExportRecord],
+    student: str,
+    references: References,
+) -> tuple[str, str]:
+    """Whose references this submission's wrong answers are: a flag a student may read (it
+    names nobody) and, for the instructor, the other student ids (``-`` for the default
+    numbers); ``("", "")`` when they are nobody's in particular."""
+    varying = references.by_value
+    common = max(2, references.students // 20)  # a value this many share proves nothing
+    matches: Counter[str] = Counter()
+    where: dict[str, list[str]] = {}
+    for ex in result.exercises:
+        export = exports.get(ex.id)
+        if ex.id not in varying or ex.score >= ex.points or export is None or not export.ok:
+            continue
+        if "value" not in export.payload:
+            continue
+        owners = varying[ex.id].get(canonical(export.payload["value"]), ())
+        if student in owners or not owners or len(owners) > common:
+            continue
+        for other in owners:
+            matches[other] += 1
+            where.setdefault(other, []).append(ex.id)
+    best = max(matches.values(), default=0)
+    if best == 0 or best < min(2, len(varying)):
+        return "", ""
+    others = sorted(s for s, n in matches.items() if n == best)
+    ids = where[others[0]]
+    listed = ", ".join(ids[:6]) + ("…" if len(ids) > 6 else "")
+    whose = (
+        "the default numbers (of the notebook made for nobody)"
+        if others == [DEFAULT]
+        else ("another student's numbers")
+    )
+    flag = (
+        f"copying? the answers match {whose}, not {student}'s: {best} of {len(varying)} "
+        f"exercises with per-student numbers ({listed})"
+    )
+    return flag, ", ".join(s or "-" for s in others[:3])
+
+
+_REFERENCES: dict[tuple[str, str, str, str], References] = {}
+
+
+def class_references(course: Course, assignment: str, options: GradeOptions) -> References:
+    """The varying references of every student of the release's roster and of the default
+    numbers, indexed (the keys are read from the release, or computed and stored there once);
+    kept for the life of the process."""
+    from .pipeline import answer_key
+    from .roster import checked_secret, load_roster, variant_of
+    from .variants import for_variant
+
+    release = options.release_dir(course)
+    roster = load_roster(release)
+    if roster is None:
+        return References({}, 0)
+    cache_key = (str(release), course.fingerprint, assignment, roster.secret_check)
+    if cache_key not in _REFERENCES:
+        secret = checked_secret(course, roster)
+        base = for_variant(course, assignment, DEFAULT)
+        keys = {DEFAULT: answer_key(base, assignment, options)}
+        for student in roster.ids():
+            variant = variant_of(secret, course, assignment, student)
+            keys[student] = answer_key(for_variant(base, assignment, variant), assignment, options)
+        _REFERENCES[cache_key] = index_references(base, assignment, keys)
+    return _REFERENCES[cache_key]
+
+
+def flagged(
+    course: Course,
+    result: GradeResult,
+    exports: Mapping[str, ExportRecord],
+    identity: Identity,
+    options: GradeOptions,
+) -> GradeResult:
+    """The result with whose it is, its variant, and the flags for the instructor: the
+    identity's own and, with a roster, copying."""
+    flags, matches = list(identity.flags), ""
+    if identity.roster and identity.student:
+        refs = class_references(course, result.assignment, options)
+        found, matches = copied_from(result, exports, identity.student, refs)
+        if found:
+            flags.append(found)
+    return replace(
+        result,
+        student=identity.student or result.student,
+        variant=identity.variant,
+        flags=tuple(flags),
+        copied_from=matches,
+        notices=identity.notices + result.notices,
+    )

@@ -1,0 +1,281 @@
+"""Per-student variants: parameters drawn for one student, and the course rendered with them.
+
+A topic or an exercise may declare ``params:`` (generators, ``grader.spec.Param``) and
+``constraints:``. A *variant* is a name (``""`` is the default: every parameter's
+``default``); the values of a variant are drawn from a random generator seeded with that
+name, so the same variant always gets the same numbers, and a constraint that is false makes
+a new draw (a bounded number of times: then the build fails, naming the exercise).
+
+``specialize`` returns the course as one variant sees it: the topics' setup and intro, and
+the exercises' starters, hints and known mistakes rendered (jinja2) with the values, and the
+values themselves on each exercise for its prompt, its solution and its mistakes. Nothing
+else changes, so every stage after it (render, assemble, judge, report, hand-out) works on a
+variant as it does on the default course.
+"""
+
+from __future__ import annotations
+
+import builtins
+import copy
+import random
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from .errors import GraderError, SpecError
+from .spec import NO_DEFAULT, Constraint, Course, Exercise, Mistake, Param, Topic
+
+DEFAULT = ""  # the variant of a course built without a roster: every parameter's default
+TRIES = 200  # draws of one topic's or one exercise's values before giving up
+TOPIC_TRIES = 10  # new draws of a topic's values when an exercise's constraints fail
+
+
+def specialize(course: Course, variant: str, assignment: str | None = None) -> Course:
+    """The course as ``variant`` sees it (all of it, or the topics and exercises of one
+    assignment). Raises SpecError when the constraints cannot be met."""
+    if assignment is None:
+        topic_ids: Iterable[str] = course.topics
+        wanted = set(course.exercises)
+    else:
+        wanted = set(course.assignment(assignment).exercises)
+        topic_ids = sorted({course.exercises[e].topic for e in wanted})
+    topics = dict(course.topics)
+    exercises = dict(course.exercises)
+    for tid in topic_ids:
+        topic = _with_templates(course.topics[tid])
+        mine = [exercises[e] for e in topic.exercises if e in wanted]
+        if not topic.params and not any(ex.params for ex in mine):
+            continue
+        shared, own = _values(course, topic, mine, variant)
+        topics[tid] = _render_topic(topic, shared)
+        for ex in mine:
+            exercises[ex.id] = _render_exercise(
+                _with_templates(ex, templated=True), shared, own[ex.id]
+            )
+    return replace(course, topics=topics, exercises=exercises, variant=variant)
+
+
+def varies(course: Course, assignment: str) -> bool:
+    """Whether the assignment's exercises differ from one variant to another."""
+    exercises = [course.exercises[e] for e in course.assignment(assignment).exercises]
+    return any(ex.params or course.topics[ex.topic].params for ex in exercises)
+
+
+def varying_exercises(course: Course, assignment: str) -> list[Exercise]:
+    """The exercises of an assignment whose values come from parameters."""
+    return [
+        ex
+        for e in course.assignment(assignment).exercises
+        if (ex := course.exercises[e]).params or course.topics[ex.topic].params
+    ]
+
+
+# --- drawing values ---------------------------------------------------------------------------
+
+
+def draw(param: Param, rng: random.Random) -> Any:
+    """One value of a parameter, from its generator."""
+    if param.dims:
+        return _fill(param, rng, [rng.randint(low, high) for low, high in param.dims])
+    return _one(param, rng)
+
+
+def _fill(param: Param, rng: random.Random, sizes: list[int]) -> Any:
+    if not sizes:
+        return _one(param, rng)
+    return [_fill(param, rng, sizes[1:]) for _ in range(sizes[0])]
+
+
+def _one(param: Param, rng: random.Random) -> Any:
+    if param.draw == "int":
+        return rng.randint(int(param.low), int(param.high))
+    if param.draw == "float":
+        return round(rng.uniform(param.low, param.high), param.digits)
+    return copy.deepcopy(rng.choice(param.choices))
+
+
+class _Unmet(Exception):
+    def __init__(self, constraint: Constraint, failures: int, tries: int) -> None:
+        super().__init__(constraint.expression)
+        self.constraint, self.failures, self.tries = constraint, failures, tries
+
+
+def _values(
+    course: Course, topic: Topic, exercises: list[Exercise], variant: str
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The values of a topic's parameters and of each exercise's own, for one variant."""
+    helpers = _helpers(course, topic, exercises)
+    last: _Unmet | None = None
+    for attempt in range(TOPIC_TRIES):
+        seed = f"{variant}/{topic.id}/{attempt}"
+        try:
+            shared = _choose(topic.params, topic.constraints, {}, seed, variant, helpers)
+        except _Unmet as e:
+            raise _failure(e, f"topic {topic.id!r}", topic.path, None) from None
+        try:
+            own = {
+                ex.id: _choose(
+                    ex.params, ex.constraints, shared, f"{seed}/{ex.id}", variant, helpers
+                )
+                for ex in exercises
+            }
+        except _Unmet as e:
+            last = e
+            if not any(_drawn(p, variant) for p in topic.params):
+                break  # nothing of the topic's would change: another try is the same
+            continue
+        return shared, own
+    assert last is not None
+    failing = next(ex for ex in exercises if any(c is last.constraint for c in ex.constraints))
+    raise _failure(last, f"exercise {failing.id!r}", failing.path, failing.line)
+
+
+def _choose(
+    params: tuple[Param, ...],
+    constraints: tuple[Constraint, ...],
+    given: Mapping[str, Any],
+    seed: str,
+    variant: str,
+    helpers: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Values for ``params`` that meet ``constraints`` (with the ``given`` values too)."""
+    failures: Counter[int] = Counter()
+    random_ones = any(_drawn(p, variant) for p in params)
+    tries = TRIES if random_ones else 1
+    for attempt in range(tries):
+        rng = random.Random(f"{seed}#{attempt}")
+        values = {
+            p.name: copy.deepcopy(p.default) if not _drawn(p, variant) else draw(p, rng)
+            for p in params
+        }
+        broken = _broken(constraints, {**given, **values}, helpers)
+        if broken is None:
+            return values
+        failures[broken] += 1
+    worst, count = failures.most_common(1)[0]
+    raise _Unmet(constraints[worst], count, tries)
+
+
+def _drawn(param: Param, variant: str) -> bool:
+    """Whether this variant draws the parameter (else it takes the default)."""
+    return variant != DEFAULT or param.default is NO_DEFAULT
+
+
+def _broken(
+    constraints: tuple[Constraint, ...], values: Mapping[str, Any], helpers: Mapping[str, Any]
+) -> int | None:
+    """The index of the first constraint the values break, or None."""
+    for i, c in enumerate(constraints):
+        scope = {"__builtins__": builtins, **helpers, **copy.deepcopy(dict(values))}
+        try:
+            ok = eval(compile(c.expression, f"<constraint {c.expression}>", "eval"), scope)
+        except Exception as e:
+            raise SpecError(
+                f"the constraint {c.expression!r} raised {type(e).__name__}: {e}", c.path, c.line
+            ) from None
+        if not ok:
+            return i
+    return None
+
+
+def _failure(e: _Unmet, where: str, path: str, line: int | None) -> SpecError:
+    if e.tries == 1:
+        return SpecError(
+            f"{where}: the default values break the constraint {e.constraint.expression!r}",
+            path,
+            line,
+        )
+    return SpecError(
+        f"{where}: the constraints cannot be met: {e.constraint.expression!r} was false in "
+        f"{e.failures} of {e.tries} draws",
+        path,
+        line,
+    )
+
+
+def _helpers(course: Course, topic: Topic, exercises: list[Exercise]) -> dict[str, Any]:
+    """What constraints may call besides the values: the topic's solutions preamble."""
+    if not topic.constraints and not any(ex.constraints for ex in exercises):
+        return {}
+    if not (course.solutions_dir / f"{topic.id}.py").is_file():
+        return {}
+    from .solutions import preamble_namespace
+
+    try:
+        return {k: v for k, v in preamble_namespace(course, topic.id).items() if k != "__name__"}
+    except GraderError:
+        return {}  # the build reports a broken preamble itself
+
+
+# --- rendering the texts ----------------------------------------------------------------------
+
+
+def _with_templates(item: Any, templated: bool = False) -> Any:
+    """The topic or exercise with its raw texts kept aside (once: the default course keeps
+    them for every later variant)."""
+    if item.templates:
+        return item
+    if isinstance(item, Topic):
+        if not item.params:
+            return item
+        return replace(item, templates={"setup": item.setup, "intro": item.intro})
+    if not templated:
+        return item
+    return replace(
+        item,
+        templates={"starter": item.starter, "hints": item.hints, "mistakes": item.mistakes},
+    )
+
+
+def _render_topic(topic: Topic, values: Mapping[str, Any]) -> Topic:
+    if not topic.templates:
+        return replace(topic, values=dict(values))
+    where = f"topic {topic.id!r} ({topic.path})"
+    return replace(
+        topic,
+        setup=_text(topic.templates["setup"], f"the setup of {where}", values),
+        intro=_text(topic.templates["intro"], f"the intro of {where}", values),
+        values=dict(values),
+    )
+
+
+def _render_exercise(ex: Exercise, shared: Mapping[str, Any], own: Mapping[str, Any]) -> Exercise:
+    values = {**shared, **own}
+    where = f"{ex.id!r} ({ex.path}:{ex.line})"
+    context = {**values, "id": ex.id, "title": ex.title, "points": f"{ex.points:g}"}
+    raw = ex.templates
+    return replace(
+        ex,
+        starter=_text(raw["starter"], f"the starter of {where}", context),
+        hints=tuple(_text(h, f"a hint of {where}", context) for h in raw["hints"]),
+        mistakes=tuple(
+            Mistake(
+                m.function,
+                _text(m.title, f"a mistake of {where}", context),
+                _text(m.hint, f"a mistake of {where}", context),
+            )
+            for m in raw["mistakes"]
+        ),
+        values=values,
+    )
+
+
+def _text(template: str, what: str, context: Mapping[str, Any]) -> str:
+    from .render import render_text
+
+    return render_text(template, what, **context)
+
+
+_SPECIALIZED: dict[tuple[str, str, str, str], Course] = {}
+
+
+def for_variant(course: Course, assignment: str, variant: str) -> Course:
+    """``specialize`` for one assignment, kept for the life of the process (a batch grades
+    many submissions of one variant... and many variants)."""
+    if variant == course.variant:
+        return course
+    cache_key = (str(course.path), course.fingerprint, assignment, variant)
+    if cache_key not in _SPECIALIZED:
+        _SPECIALIZED[cache_key] = specialize(course, variant, assignment)
+    return _SPECIALIZED[cache_key]
