@@ -28,7 +28,7 @@ from .assemble import assemble
 from .copying import canonical
 from .errors import BuildError, ExecutionError
 from .execute import Executed
-from .handout import write_handout
+from .handout import Digests, write_handout
 from .judge.scoring import mistake_problems
 from .key import MAX_LOSSES, AnswerKey, key_path, save_key
 from .pipeline import GradeOptions, Progress, answer_key, execute_notebook, graded
@@ -234,6 +234,7 @@ def build_students(
     _clear(folder, out / "handout" / assignment_id)
     variants: dict[str, Course] = {}
     problems: list[str] = []
+    digests: Digests = {}
     for student in roster:
         variant = variant_of(secret, course, assignment_id, student.id)
         mine = for_variant(course, assignment_id, variant)
@@ -252,7 +253,7 @@ def build_students(
             folder / f"{student.id}.ipynb",
         )
         try:
-            write_handout(mine, assignment_id, key, out, owner=owner)
+            write_handout(mine, assignment_id, key, out, owner=owner, made=digests)
         except BuildError as e:
             problems.append(f"{assignment_id} ({student.id}'s numbers): {e}")
     checked = [v for v in variants if v]

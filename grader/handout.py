@@ -60,8 +60,11 @@ RUN_OPTIONS = ("arguments", "probe", "variable")
 CALM = "no sandbox here: your notebook ran as your own code on your own machine"
 
 
-def handout_data(course: Course, assignment_id: str, key: AnswerKey) -> dict[str, Any]:
-    """The hand-out's description of one assignment (plain JSON data, no answer)."""
+def handout_data(
+    course: Course, assignment_id: str, key: AnswerKey, made: Digests | None = None
+) -> dict[str, Any]:
+    """The hand-out's description of one assignment (plain JSON data, no answer); ``made``
+    keeps the digests of a build's hand-outs, to give the same answer the same one."""
     assignment = course.assignment(assignment_id)
     exercises = [course.exercises[e] for e in assignment.exercises]
     topics = sorted({e.topic for e in exercises})
@@ -84,7 +87,10 @@ def handout_data(course: Course, assignment_id: str, key: AnswerKey) -> dict[str
             t: {"title": course.topics[t].title, "setup": course.topics[t].setup} for t in topics
         },
         "checks": checks,
-        "exercises": [_exercise(e, key.values.get(e.id), checks) for e in exercises],
+        # the instant digests are slow by design, and release the GIL: side by side
+        "exercises": list(
+            _POOL.map(lambda e: _exercise(e, key.values.get(e.id), checks, made), exercises)
+        ),
     }
     _agrees_with_key(data, key)
     return data
@@ -112,7 +118,9 @@ def _agrees_with_key(data: dict[str, Any], key: AnswerKey) -> None:
                 )
 
 
-def _exercise(ex: Exercise, reference: Any, checks: dict[str, str]) -> dict[str, Any]:
+def _exercise(
+    ex: Exercise, reference: Any, checks: dict[str, str], made: Digests | None = None
+) -> dict[str, Any]:
     kind = KINDS[ex.answer.kind]
     run_options = {
         o.name: ex.answer[o.name]
@@ -146,11 +154,27 @@ def _exercise(ex: Exercise, reference: Any, checks: dict[str, str]) -> dict[str,
         "instant": None,
     }
     if ex.instant:
-        data["instant"] = _digests(ex, reference)
+        data["instant"] = _digests(ex, reference, made)
     return data
 
 
-def _digests(ex: Exercise, reference: Any) -> dict[str, Any]:
+_POOL = ThreadPoolExecutor(thread_name_prefix="grade-digest")
+Digests = dict[tuple[str, str, str], dict[str, Any]]  # (exercise, kind, answer) -> digest
+
+
+def _digests(ex: Exercise, reference: Any, made: Digests | None) -> dict[str, Any]:
+    """The instant-feedback digest of an answer: salted anew, or the one ``made`` already
+    holds for the same exercise and answer (a roster build gives every student whose answer
+    is the same, such as the CIFAR10Model's shapes, the same digest)."""
+    if made is None:
+        return _new_digests(ex, reference)
+    memo = (ex.id, ex.answer.kind, json.dumps(reference, sort_keys=True))
+    if memo not in made:
+        made[memo] = _new_digests(ex, reference)
+    return made[memo]
+
+
+def _new_digests(ex: Exercise, reference: Any) -> dict[str, Any]:
     if ex.answer.kind == "number" and not (
         isinstance(reference, int) or (ex.answer["rtol"] == 0 and ex.answer["atol"] == 0)
     ):
@@ -171,6 +195,7 @@ def write_handout(
     key: AnswerKey,
     release: Path,
     owner: dict[str, str] | None = None,
+    made: Digests | None = None,
 ) -> Path:
     """Write ``release/handout/<id>/`` and ``release/handout/<id>.zip`` (for one student of
     a roster, ``owner``: ``release/handout/<id>/<student>/`` and ``<student>.zip`` beside
@@ -188,7 +213,7 @@ def write_handout(
 
     files = [folder / f"{assignment.id}.ipynb", folder / HANDOUT]
     nbformat.write(render_assignment(course, assignment, "handout", owner=owner), str(files[0]))
-    text = json.dumps(handout_data(course, assignment.id, key), indent=1)
+    text = json.dumps(handout_data(course, assignment.id, key, made), indent=1)
     files[1].write_text(text + "\n", encoding="utf-8")
     with zipfile.ZipFile(archive.with_suffix(".zip.tmp"), "w", zipfile.ZIP_DEFLATED) as zf:
         for path in files:

@@ -1,7 +1,9 @@
 """Reference solutions: cross-correlation and convolution by hand (plain Python loops)."""
 
 # Known mistakes (exercises/correlation.yaml, `mistakes:`): each function computes the wrong
-# answer a misconception gives, from the setup's variables its parameters name.
+# answer a misconception gives, from the setup's variables and the exercise's own parameters
+# that its parameters name. The constraints of exercises/correlation.yaml call these helpers
+# too, so that no mistake gives the right answer for any student's data.
 
 
 def _corr1d(x, w, left=0, right=0, stride=1, dilation=1):
@@ -56,8 +58,8 @@ def dilation_ignored(signal, kernel):
     return _corr1d(signal, kernel)
 
 
-def convolution_not_flipped():
-    return _corr1d([1, 2, 4, 8, 16], [1, 2, 3])
+def convolution_not_flipped(x, w):
+    return _corr1d(x, w)
 
 
 def same_2d_flipped(grid, kernel2d):
@@ -80,22 +82,21 @@ def convolution_2d_not_flipped(grid, kernel2d):
     return _corr2d(grid, kernel2d)
 
 
-def _channels(bias_times):
-    x = [[[1, 2, 0], [0, 1, 3], [2, 1, 0]], [[0, 1, 1], [2, 0, 1], [1, 1, 2]]]
-    w = [[[1, 0], [0, -1]], [[0, 1], [1, 0]]]
-    planes = [_corr2d(x[c], w[c]) for c in range(2)]
-    return [[planes[0][i][j] + planes[1][i][j] + bias_times for j in range(2)] for i in range(2)]
+def _channels(x, w, bias):
+    planes = [_corr2d(x[c], w[c]) for c in range(len(x))]
+    rows, cols = len(planes[0]), len(planes[0][0])
+    return [[sum(p[i][j] for p in planes) + bias for j in range(cols)] for i in range(rows)]
 
 
-def channels_without_bias():
-    return _channels(0)
+def channels_without_bias(x0, x1, w0, w1):
+    return _channels([x0, x1], [w0, w1], 0)
 
 
-def bias_per_input_channel():
-    return _channels(2)
+def bias_per_input_channel(x0, x1, w0, w1, b):
+    return _channels([x0, x1], [w0, w1], 2 * b)  # once for each of the 2 input channels
 
 # %% corr1d-same
-# signal = [1, ..., 9] and kernel = [2, 1, 2] come from the setup cell
+# signal and kernel come from the setup cell (each student has their own)
 # 'same': one zero at each end, so a size-3 kernel gives as many outputs as inputs
 padded = [0] + signal + [0]
 corr_same = []
@@ -104,22 +105,22 @@ for i in range(len(padded) - len(kernel) + 1):
     for j in range(len(kernel)):
         total += kernel[j] * padded[i + j]  # cross-correlation: kernel not flipped
     corr_same.append(total)
-# corr_same == [5, 10, 15, 20, 25, 30, 35, 40, 25]
+# default data: corr_same == [5, 10, 15, 20, 25, 30, 35, 40, 25]
 
 # %% corr1d-valid
 # 'valid': no padding, the kernel only visits positions fully inside the signal
 corr_valid = []
-for i in range(len(signal) - len(kernel) + 1):  # 9 - 3 + 1 = 7 outputs
+for i in range(len(signal) - len(kernel) + 1):  # n - 3 + 1 outputs
     total = 0
     for j in range(len(kernel)):
         total += kernel[j] * signal[i + j]
     corr_valid.append(total)
-# corr_valid == [10, 15, 20, 25, 30, 35, 40]
+# default data: corr_valid == [10, 15, 20, 25, 30, 35, 40]
 
 # %% corr1d-stride
 padding, stride = 2, 2
 padded = [0] * padding + signal + [0] * padding
-n_out = (len(signal) + 2 * padding - len(kernel)) // stride + 1  # (9 + 4 - 3) // 2 + 1 = 6
+n_out = (len(signal) + 2 * padding - len(kernel)) // stride + 1  # default: (9 + 4 - 3) // 2 + 1 = 6
 corr_stride = []
 for i in range(n_out):
     start = i * stride  # the window moves `stride` positions per output
@@ -127,23 +128,22 @@ for i in range(n_out):
     for j in range(len(kernel)):
         total += kernel[j] * padded[start + j]
     corr_stride.append(total)
-# corr_stride == [2, 10, 20, 30, 40, 18]
+# default data: corr_stride == [2, 10, 20, 30, 40, 18]
 
 # %% corr1d-dilation
 dilation = 2
 span = dilation * (len(kernel) - 1) + 1  # the kernel covers 5 inputs
-n_out = len(signal) - span + 1  # 9 - 5 + 1 = 5
+n_out = len(signal) - span + 1  # default: 9 - 5 + 1 = 5
 corr_dilated = []
 for i in range(n_out):
     total = 0
     for j in range(len(kernel)):
         total += kernel[j] * signal[i + j * dilation]  # taps are `dilation` apart
     corr_dilated.append(total)
-# corr_dilated == [15, 20, 25, 30, 35]
+# default data: corr_dilated == [15, 20, 25, 30, 35]
 
 # %% conv1d-true
-x = [1, 2, 4, 8, 16]
-w = [1, 2, 3]
+# x and w are this exercise's own parameters (default x = [1, 2, 4, 8, 16], w = [1, 2, 3])
 k = len(w)
 conv_true = []
 for i in range(len(x) - k + 1):
@@ -151,10 +151,10 @@ for i in range(len(x) - k + 1):
     for j in range(k):
         total += w[k - 1 - j] * x[i + j]  # convolution: the kernel is flipped
     conv_true.append(total)
-# conv_true == [11, 22, 44]; the cross-correlation would be [17, 34, 68]
+# default data: conv_true == [11, 22, 44]; the cross-correlation would be [17, 34, 68]
 
 # %% corr2d-same
-# grid (1..25, row by row) and kernel2d (rows [1, 0, -1]) come from the setup cell
+# grid (5x5) and kernel2d (3x3) come from the setup cell
 
 
 def corr2d(x, w, padding=0, stride=1):
@@ -182,6 +182,7 @@ def corr2d(x, w, padding=0, stride=1):
 
 
 corr2d_same = corr2d(grid, kernel2d, padding=1)
+# default data (grid 1..25, kernel2d rows [1, 0, -1]):
 # [[ -9, -4, -4, -4, 13],
 #  [-21, -6, -6, -6, 27],
 #  [-36, -6, -6, -6, 42],
@@ -190,24 +191,23 @@ corr2d_same = corr2d(grid, kernel2d, padding=1)
 
 # %% corr2d-valid
 corr2d_valid = corr2d(grid, kernel2d)
-# every window: 3 rows of (left - right) = 3 * (-2) = -6
+# default data: every window gives 3 rows of (left - right) = 3 * (-2) = -6
 
 # %% corr2d-stride
 corr2d_stride = corr2d(grid, kernel2d, padding=1, stride=2)
-# rows/columns 0, 2, 4 of the 'same' result: [[-9, -4, 13], [-36, -6, 42], [-39, -4, 43]]
+# rows/columns 0, 2, 4 of the 'same' result
+# default data: [[-9, -4, 13], [-36, -6, 42], [-39, -4, 43]]
 
 # %% conv2d-true
 # a true convolution = cross-correlation with the kernel rotated by 180 degrees
-kernel_rot = [row[::-1] for row in kernel2d[::-1]]  # rows [-1, 0, 1]
+kernel_rot = [row[::-1] for row in kernel2d[::-1]]
 conv2d_valid = corr2d(grid, kernel_rot)
-# every entry is +6: flipping turns the edge detector's sign around
+# default data: rows [-1, 0, 1], every entry is +6: flipping turns the edge detector's sign around
 
 # %% corr2d-channels
-x = [[[1, 2, 0], [0, 1, 3], [2, 1, 0]],
-     [[0, 1, 1], [2, 0, 1], [1, 1, 2]]]
-w = [[[1, 0], [0, -1]],
-     [[0, 1], [1, 0]]]
-b = 1
+# x0, x1, w0, w1 and b are this exercise's own parameters: the starter writes them as
+x = [x0, x1]
+w = [w0, w1]
 
 
 def corr2d_multi(x, w, b):
@@ -229,4 +229,4 @@ def corr2d_multi(x, w, b):
 
 
 out_multi = corr2d_multi(x, w, b)
-# [[4, 1], [1, 4]]
+# default data: [[4, 1], [1, 4]]

@@ -1,6 +1,7 @@
 """Reference solutions: parameter counts from the formulas (no layers are built)."""
 
-# Known mistakes (exercises/params.yaml, `mistakes:`): the counts a misconception gives.
+# Known mistakes (exercises/params.yaml, `mistakes:`): the counts a misconception gives, from
+# the exercise's own parameters that the function's parameters name.
 
 
 def _conv(c_in, c_out, k, dims=2, bias=True):
@@ -33,24 +34,30 @@ def total_with_running_stats():
     return sum(_cifar(bn_per_channel=4).values())
 
 
-def conv2d_without_bias():
-    return _conv(16, 33, 5, bias=False)
+def _side_after_pool2(image_size):
+    """The side of the CIFAR10Model's feature maps after its second max-pool."""
+    side = (image_size - 2) // 2  # Conv2d(k=3, no padding), then MaxPool2d(2)
+    return (side - 2) // 2  # the same again
 
 
-def conv2d_kernel_not_squared():
-    return (5 * 16 + 1) * 33
+def conv2d_without_bias(in_channels, out_channels):
+    return _conv(in_channels, out_channels, 5, bias=False)
 
 
-def conv1d_with_bias():
-    return _conv(8, 16, 3, dims=1)
+def conv2d_kernel_not_squared(in_channels, out_channels):
+    return (5 * in_channels + 1) * out_channels
 
 
-def conv1d_as_2d():
-    return _conv(8, 16, 3, bias=False)
+def conv1d_with_bias(in_channels, out_channels, kernel_size):
+    return _conv(in_channels, out_channels, kernel_size, dims=1)
 
 
-def linear_without_bias():
-    return 64 * 6 * 6 * 10
+def conv1d_as_2d(in_channels, out_channels, kernel_size):
+    return _conv(in_channels, out_channels, kernel_size, bias=False)
+
+
+def linear_without_bias(image_size):
+    return 64 * _side_after_pool2(image_size) ** 2 * 10
 
 
 def linear_after_gap():
@@ -83,13 +90,18 @@ params_total = sum(params_per_layer.values())
 # 20234
 
 # %% params-conv2d
-params_conv2d = conv_params(16, 33, 5)
-# (25*16 + 1) * 33 = 13233
+# this exercise's parameters: Conv2d(in_channels, out_channels, 5); default Conv2d(16, 33, 5)
+params_conv2d = conv_params(in_channels, out_channels, 5)
+# default: (25*16 + 1) * 33 = 13233
 
 # %% params-conv1d
-params_conv1d = conv_params(8, 16, 3, dims=1, bias=False)
-# 3*8 * 16 = 384
+# Conv1d(in_channels, out_channels, kernel_size, bias=False); default Conv1d(8, 16, 3)
+params_conv1d = conv_params(in_channels, out_channels, kernel_size, dims=1, bias=False)
+# default: 3*8 * 16 = 384
 
 # %% params-linear
-params_linear = linear_params(64 * 6 * 6, 10)
-# 2305 * 10 = 23050: more than the whole CIFAR10Model (20234)
+# image_size is this exercise's parameter: 32 (CIFAR-10) by default
+side = (image_size - 2) // 2  # conv1 (3x3, no padding), MaxPool2d(2); default 32 -> 30 -> 15
+side = (side - 2) // 2  # conv2, MaxPool2d(2); default 15 -> 13 -> 6
+params_linear = linear_params(64 * side * side, 10)
+# default: 2305 * 10 = 23050: more than the whole CIFAR10Model (20234)

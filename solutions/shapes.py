@@ -1,6 +1,8 @@
 """Reference solutions: output shapes from the formula (no layers are built)."""
 
-# Known mistakes (exercises/shapes.yaml, `mistakes:`): the shapes a misconception gives.
+# Known mistakes (exercises/shapes.yaml, `mistakes:`): the shapes a misconception gives, from
+# the exercise's own parameters that the function's parameters name. The constraints of
+# exercises/shapes.yaml call `_size` too.
 
 
 def _size(n, k, s=1, p=0, d=1, ceil=False):
@@ -8,35 +10,38 @@ def _size(n, k, s=1, p=0, d=1, ceil=False):
     return (-(-span // s) if ceil else span // s) + 1
 
 
-def conv1d_channels_unchanged():
-    return (1, 4, _size(32, 3))
+def conv1d_channels_unchanged(batch, in_channels, kernel_size, length):
+    return (batch, in_channels, _size(length, kernel_size))
 
 
-def conv1d_as_if_padded():
-    return (1, 16, 32)
+def conv1d_as_if_padded(batch, out_channels, length):
+    return (batch, out_channels, length)
 
 
-def conv2d_rounded_up():
-    return (8, 32, _size(64, 5, s=2, p=2, ceil=True), _size(48, 5, s=2, p=2, ceil=True))
+def conv2d_rounded_up(batch, out_channels, kernel_size, stride, padding, height, width):
+    k, s, p = kernel_size, stride, padding
+    h, w = _size(height, k, s=s, p=p, ceil=True), _size(width, k, s=s, p=p, ceil=True)
+    return (batch, out_channels, h, w)
 
 
-def conv2d_stride_ignored():
-    return (8, 32, _size(64, 5, p=2), _size(48, 5, p=2))
+def conv2d_stride_ignored(batch, out_channels, kernel_size, padding, height, width):
+    h, w = _size(height, kernel_size, p=padding), _size(width, kernel_size, p=padding)
+    return (batch, out_channels, h, w)
 
 
-def dilation_ignored():
-    h = _size(29, 3, s=2, p=1)
-    return (4, 8, h, h)
+def dilation_ignored(batch, out_channels, kernel_size, stride, padding, size):
+    h = _size(size, kernel_size, s=stride, p=padding)
+    return (batch, out_channels, h, h)
 
 
-def pool_rounded_up():
-    h = _size(15, 2, s=2, ceil=True)
-    return (2, 32, h, h)
+def pool_rounded_up(batch, channels, kernel_size, size):
+    h = _size(size, kernel_size, s=kernel_size, ceil=True)
+    return (batch, channels, h, h)
 
 
-def pool_stride_one():
-    h = _size(15, 2)
-    return (2, 32, h, h)
+def pool_stride_one(batch, channels, kernel_size, size):
+    h = _size(size, kernel_size)
+    return (batch, channels, h, h)
 
 
 def cifar_conv1_padded():
@@ -72,26 +77,37 @@ def out_size(n, k, s=1, p=0, d=1):
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-# Conv1d(4, 16, kernel_size=3) on (1, 4, 32)
-shape_conv1d = (1, 16, out_size(32, k=3))
-# (1, 16, 30)
+# this exercise's parameters: Conv1d(in_channels, out_channels, kernel_size) on
+# (batch, in_channels, length); default Conv1d(4, 16, kernel_size=3) on (1, 4, 32)
+shape_conv1d = (batch, out_channels, out_size(length, k=kernel_size))
+# default: (1, 16, 30)
 
 # %% shape-conv2d-stride
-# Conv2d(3, 32, kernel_size=5, stride=2, padding=2) on (8, 3, 64, 48)
-shape_conv2d = (8, 32, out_size(64, k=5, s=2, p=2), out_size(48, k=5, s=2, p=2))
-# (8, 32, 32, 24)
+# Conv2d(in_channels, out_channels, kernel_size, stride, padding) on
+# (batch, in_channels, height, width);
+# default Conv2d(3, 32, 5, stride=2, padding=2) on (8, 3, 64, 48)
+shape_conv2d = (
+    batch,
+    out_channels,
+    out_size(height, k=kernel_size, s=stride, p=padding),
+    out_size(width, k=kernel_size, s=stride, p=padding),
+)
+# default: (8, 32, 32, 24)
 
 # %% shape-dilation
-# Conv2d(16, 8, kernel_size=3, stride=2, padding=1, dilation=2) on (4, 16, 29, 29)
-h = out_size(29, k=3, s=2, p=1, d=2)  # (29 + 2 - 4 - 1) // 2 + 1 = 14
-shape_dilated = (4, 8, h, h)
-# (4, 8, 14, 14)
+# Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation) on
+# (batch, in_channels, size, size); default Conv2d(16, 8, 3, stride=2, padding=1, dilation=2)
+# on (4, 16, 29, 29)
+h = out_size(size, k=kernel_size, s=stride, p=padding, d=dilation)
+# default: (29 + 2 - 4 - 1) // 2 + 1 = 14
+shape_dilated = (batch, out_channels, h, h)
+# default: (4, 8, 14, 14)
 
 # %% shape-pool
-# MaxPool2d(2): kernel 2, stride 2 (the default stride is the kernel size)
-h = out_size(15, k=2, s=2)  # (15 - 1 - 1) // 2 + 1 = 7
-shape_pool = (2, 32, h, h)
-# (2, 32, 7, 7)
+# MaxPool2d(kernel_size): the stride defaults to the kernel size
+h = out_size(size, k=kernel_size, s=kernel_size)  # default: (15 - 1 - 1) // 2 + 1 = 7
+shape_pool = (batch, channels, h, h)
+# default: (2, 32, 7, 7)
 
 # %% cifar-conv1
 N = 3

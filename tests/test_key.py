@@ -37,6 +37,7 @@ def test_save_and_load_round_trip(tmp_path):
         "values": VALUES,
         "extras": extras,
         "seed": 12345,
+        "variant": "",
     }
 
 

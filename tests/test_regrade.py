@@ -69,8 +69,8 @@ def test_a_change_of_points_is_judged_again_without_running(graded_class):
 
 def test_a_change_of_setup_runs_again(graded_class):
     root, db = graded_class
-    edit(root, "exercises/correlation.yaml", "  signal = [1, 2, 3, 4, 5, 6, 7, 8, 9]",
-         "  signal = [1, 2, 3, 4, 5, 6, 7, 8, 9]  # unchanged values, a changed setup")
+    edit(root, "exercises/correlation.yaml", "  signal = {{ signal }}",
+         "  signal = {{ signal }}  # unchanged values, a changed setup")
     result = CliRunner().invoke(main, ["regrade", "--course", str(root / "course.yaml"),
                                        "--db", str(db), "--workers", "2"])
     assert result.exit_code == 0, result.output
