@@ -17,20 +17,26 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from .assemble import Assembled, Step, assemble, parse_notebook
+from .assemble import Assembled, Step, parse_notebook
 from .backends import Backend, Job
 from .copying import flagged, staff_note
 from .errors import ExecutionError, SubmissionError
 from .execute import ExecOptions
 from .gradebook import Gradebook, Graded
-from .identity import Identity, identify
+from .identity import Identity
 from .intake import Submission
 from .key import AnswerKey
-from .pipeline import GradeOptions, answer_key, graded, run_fingerprint, which_assignment
+from .pipeline import (
+    GradeOptions,
+    answer_key,
+    assemble_for,
+    graded,
+    run_fingerprint,
+    which_assignment,
+)
 from .policies import late_by, penalised
 from .results import GradeResult
 from .spec import Course
-from .variants import for_variant
 
 Status = Literal["graded", "refused", "skipped", "failed"]
 
@@ -175,10 +181,7 @@ def _plan(
             if not batch.regrade and gradebook.current(s.student, assignment, s.sha256):
                 emit(Event(s.student, s.source, assignment, "skipped", message="graded before"))
                 return None
-            release = options.release_dir(course)
-            identity = identify(course, release, assignment, nb.metadata, s.student)
-            mine = for_variant(course, assignment, identity.variant)
-            assembled = assemble(mine, assignment, nb)
+            mine, identity, assembled = assemble_for(course, assignment, nb, options, s.student)
             return _Planned(s, assignment, assembled, (*s.notices, *notices), mine, identity)
     else:
         problem = s.problem

@@ -25,7 +25,6 @@ import nbformat
 from nbformat import NotebookNode
 
 from .assemble import assemble
-from .copying import canonical
 from .errors import BuildError, ExecutionError
 from .execute import Executed
 from .handout import Digests, write_handout
@@ -210,7 +209,7 @@ def _computed_here(course: Course, assignment_id: str, key: AnswerKey) -> list[s
         f"{assignment_id}/{e}: the solution gives {value!r} in the grader but "
         f"{key.values.get(e)!r} in the kernel"
         for e, value in here.items()
-        if canonical(value) != canonical(key.values.get(e))
+        if value != key.values.get(e)
     ]
 
 
@@ -232,7 +231,7 @@ def build_students(
     assignment = course.assignment(assignment_id)
     folder = out / "student" / assignment_id
     _clear(folder, out / "handout" / assignment_id)
-    variants: dict[str, Course] = {}
+    variants: dict[str, tuple[Course, AnswerKey]] = {}
     problems: list[str] = []
     digests: Digests = {}
     for student in roster:
@@ -240,7 +239,7 @@ def build_students(
         mine = for_variant(course, assignment_id, variant)
         key = answer_key(mine, assignment_id, options)
         if variant not in variants:
-            variants[variant] = mine
+            variants[variant] = (mine, key)
             if variant:
                 problems += mistake_problems(mine, assignment_id, key)
         owner = {
@@ -265,7 +264,9 @@ def build_students(
     return len(roster), len(checked), problems
 
 
-def _check_variants(assignment_id: str, courses: list[Course], options: GradeOptions) -> list[str]:
+def _check_variants(
+    assignment_id: str, courses: list[tuple[Course, AnswerKey]], options: GradeOptions
+) -> list[str]:
     """Run each variant's solution and blank notebook on a pool of kernels: the solution
     must score full marks against the variant's key, the blank 0."""
     if not courses:
@@ -274,11 +275,12 @@ def _check_variants(assignment_id: str, courses: list[Course], options: GradeOpt
     from .backends.local import LocalBackend
     from .batch import warm_steps
 
-    exec_options = options.exec_options(courses[0])
+    exec_options = options.exec_options(courses[0][0])
+    keys = {mine.variant: key for mine, key in courses}
     planned: dict[str, tuple[Course, str, Any]] = {}
 
     def jobs() -> Any:
-        for mine in courses:
+        for mine, _ in courses:
             assignment = mine.assignment(assignment_id)
             notebooks = {
                 "solution": solution_notebook(mine, assignment_id),
@@ -300,8 +302,7 @@ def _check_variants(assignment_id: str, courses: list[Course], options: GradeOpt
             if isinstance(outcome, ExecutionError):
                 problems.append(f"{label}: {outcome}")
                 continue
-            key = answer_key(mine, assignment_id, options)
-            result = graded(mine, assignment_id, label, assembled, outcome, key)
+            result = graded(mine, assignment_id, label, assembled, outcome, keys[mine.variant])
             for e in result.exercises:
                 if what == "solution" and e.score < e.points:
                     problems.append(

@@ -27,7 +27,7 @@ from .copying import class_references, flagged
 from .errors import SubmissionError
 from .execute import ExecOptions, Executed, execute, run, start_kernel
 from .execute.sandbox import SandboxMode
-from .identity import identify
+from .identity import Identity, identify
 from .judge import judge, prepare
 from .key import AnswerKey, key_path, load_key, save_key
 from .results import GradeResult
@@ -81,11 +81,9 @@ def grade(
         try:
             nb = read_notebook(path)
             assignment_id, notices = which_assignment(course, nb, path, assignment)
-            identity = identify(
-                course, options.release_dir(course), assignment_id, nb.metadata, options.student
+            course, identity, assembled = assemble_for(
+                course, assignment_id, nb, options, options.student
             )
-            course = for_variant(course, assignment_id, identity.variant)
-            assembled = assemble(course, assignment_id, nb)
         except BaseException:
             kernel.stop()
             raise
@@ -108,6 +106,17 @@ def grade(
     result = graded(course, assignment_id, path.name, assembled, executed, key)
     result = flagged(course, result, executed.exports, identity, options)
     return replace(result, notices=tuple(notices) + result.notices)
+
+
+def assemble_for(
+    course: Course, assignment_id: str, nb: NotebookNode, options: GradeOptions, student: str = ""
+) -> tuple[Course, Identity, Assembled]:
+    """A submission read for the student it is graded for (``student``, else the notebook's
+    claim): the course as that student's variant sees it, who it is with what was noticed
+    (``grader.identity``), and the steps to run."""
+    identity = identify(course, options.release_dir(course), assignment_id, nb.metadata, student)
+    mine = for_variant(course, assignment_id, identity.variant)
+    return mine, identity, assemble(mine, assignment_id, nb)
 
 
 def grade_notebook(

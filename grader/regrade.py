@@ -15,16 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .assemble import assemble, parse_notebook
+from .assemble import parse_notebook
 from .batch import BatchOptions, Event, grade_batch
 from .copying import flagged
 from .gradebook import Attempt, Gradebook, Graded
-from .identity import identify
 from .intake import Submission
 from .key import AnswerKey
-from .pipeline import GradeOptions, answer_key, graded, run_fingerprint
+from .pipeline import GradeOptions, answer_key, assemble_for, graded, run_fingerprint
 from .spec import Course
-from .variants import for_variant
 
 
 @dataclass(frozen=True)
@@ -65,16 +63,13 @@ def regrade(
     keys: dict[tuple[str, str], AnswerKey] = {}
     rerun: dict[str, list[Submission]] = {}
     failed = 0
-    release = options.release_dir(course)
     with tempfile.TemporaryDirectory(prefix="grade-regrade-") as tmp:
         for a in before.values():
             content, executed = gradebook.stored_run(a.grading)
             nb = parse_notebook(content, Path(a.source).name)
-            identity = identify(course, release, a.assignment, nb.metadata, a.student)
-            mine = for_variant(course, a.assignment, identity.variant)
+            mine, identity, assembled = assemble_for(course, a.assignment, nb, options, a.student)
             if (a.assignment, mine.variant) not in keys:
                 keys[(a.assignment, mine.variant)] = answer_key(mine, a.assignment, options)
-            assembled = assemble(mine, a.assignment, nb)
             fingerprint = run_fingerprint(mine, a.assignment, exec_options, assembled.missing)
             submission = Submission(
                 a.student, a.source, None, a.sha256, len(content), a.submitted_at

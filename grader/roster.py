@@ -15,6 +15,7 @@ claim is seen at grading.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import hmac
 import json
@@ -105,8 +106,20 @@ def roster_path(release: Path) -> Path:
 
 
 def load_roster(release: Path) -> Roster | None:
-    """The roster the release was built with, or None (built without one)."""
+    """The roster the release was built with, or None (built without one). A batch asks
+    once per submission: the file is read again only when it changed."""
     path = roster_path(release)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise GraderError(f"{path}: the stored roster cannot be read ({e})") from None
+    return _read_roster_file(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_roster_file(path: Path, mtime_ns: int, size: int) -> Roster | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Roster(tuple(Student(**s) for s in data["students"]), str(data["secret_check"]))

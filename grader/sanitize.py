@@ -16,8 +16,7 @@ _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\
 _BAD_CHARS_RE = re.compile(
     # Controls and what XML cannot hold; and the bidirectional overrides and isolates, with
     # which a name or a message displays in another order than it reads (Trojan Source).
-    "[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-    "|[\u202a-\u202e\u2066-\u2069]"
+    "[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u202a-\u202e\u2066-\u2069]"
 )
 # A workflow command: '::' first on a line (GitHub Actions), '##vso[' or '##[' anywhere (Azure).
 _COMMAND_RE = re.compile(r"^([ \t]*):(?=:)|##(?=(?:vso)?\[)", re.MULTILINE)

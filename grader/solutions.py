@@ -88,7 +88,7 @@ def custom_check(course: Course, topic: str, name: str) -> Callable[..., Any]:
 def preamble_function(course: Course, topic: str, name: str, what: str) -> Callable[..., Any]:
     """The function ``name`` from the topic's solutions preamble (``what`` it is used as
     names it in the error)."""
-    fn = _namespace(course, "preamble", topic).get(name)
+    fn = preamble_namespace(course, topic).get(name)
     if not callable(fn):
         raise SpecError(f"{what} {name!r} is not defined in the preamble of {topic}.py")
     return fn  # type: ignore[no-any-return]
@@ -123,10 +123,11 @@ def reference_values(course: Course, assignment_id: str) -> dict[str, Any]:
     Raises SpecError naming the exercise whose solution fails or defines no answer."""
     from .kernel.exporter import ExportError, to_plain
     from .kinds import KINDS
+    from .variants import varying_exercises
 
     assignment = course.assignment(assignment_id)
     exercises = [course.exercises[e] for e in assignment.exercises]
-    varying_topics = {ex.topic for ex in exercises if ex.params or course.topics[ex.topic].params}
+    varying_topics = {ex.topic for ex in varying_exercises(course, assignment_id)}
     ns: dict[str, Any] = {"__name__": "grader_reference"}
     seen: set[str] = set()
     values: dict[str, Any] = {}

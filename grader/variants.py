@@ -58,8 +58,7 @@ def specialize(course: Course, variant: str, assignment: str | None = None) -> C
 
 def varies(course: Course, assignment: str) -> bool:
     """Whether the assignment's exercises differ from one variant to another."""
-    exercises = [course.exercises[e] for e in course.assignment(assignment).exercises]
-    return any(ex.params or course.topics[ex.topic].params for ex in exercises)
+    return bool(varying_exercises(course, assignment))
 
 
 def varying_exercises(course: Course, assignment: str) -> list[Exercise]:
