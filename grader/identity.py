@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GraderError
-from .intake import STUDENT_RE
 from .roster import checked_secret, load_roster, signature, variant_of
 from .spec import Course
+from .students import STUDENT_RE
 from .variants import DEFAULT, varies
 
 

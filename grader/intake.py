@@ -23,8 +23,8 @@ from pathlib import Path, PurePosixPath
 
 from .assemble import MAX_NOTEBOOK_BYTES
 from .errors import SubmissionError
+from .students import STUDENT_RE
 
-STUDENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$")
 CANVAS_RE = re.compile(
     r"^(?P<name>[A-Za-z0-9-]+?)(?:_LATE)?_(?P<user>\d+)_(?P<sub>\d+)_(?P<file>.+)$"
 )

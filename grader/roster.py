@@ -25,8 +25,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import GraderError, SpecError
-from .intake import STUDENT_RE
 from .spec import Course
+from .students import STUDENT_RE
 from .variants import DEFAULT, varies
 
 SECRET_FILE = ".grade-secret"
