@@ -108,9 +108,9 @@ def _limit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         type=click.Choice(["auto", "require", "off"]),
         default="auto",
         show_default=True,
-        help="Run kernels under bubblewrap: auto uses it when installed "
+        help="Run kernels under bubblewrap: auto uses it when it works here (tried once) "
         "and warns loudly when not; require refuses to grade without it. In a student "
-        "hand-out folder the default uses it when installed, quietly.",
+        "hand-out folder the default uses it when it works, quietly.",
     )(fn)
 
 

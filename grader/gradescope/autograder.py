@@ -38,13 +38,15 @@ WHEN = (2026, 1, 1, 0, 0, 0)  # every entry's time: the zip depends on its conte
 
 def requirements() -> list[str]:
     """The grader's own requirements, torch aside (setup.sh installs its CPU build)."""
-    names = importlib.metadata.packages_distributions().get("grader", ["grade"])
     try:
+        found = importlib.metadata.requires("grade") or []
+    except importlib.metadata.PackageNotFoundError:  # installed under another name
+        names = importlib.metadata.packages_distributions().get("grader") or []
+        if not names:
+            raise GraderError(
+                "the grader is not installed (pip install it): its requirements are unknown"
+            ) from None
         found = importlib.metadata.requires(names[0]) or []
-    except importlib.metadata.PackageNotFoundError:
-        raise GraderError(
-            "the grader is not installed (pip install it): its requirements are unknown"
-        ) from None
     return [r for r in found if "extra ==" not in r and not re.match(r"torch\b", r)]
 
 
