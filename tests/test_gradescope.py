@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import zipfile
 
 import nbformat
@@ -239,6 +240,13 @@ def test_the_zip_holds_the_course_its_key_was_made_from_and_is_the_same_each_tim
     packed = load_course(tmp_path / "source" / "course" / "course.yaml")
     assert packed.fingerprint == course.fingerprint
     assert (tmp_path / "source" / "course" / "course.yaml").read_bytes() == course.path.read_bytes()
+    # setup.sh did not run (no venv): Gradescope still gets a results.json that says so
+    done = subprocess.run(["bash", str(tmp_path / "source" / "run_autograder")],
+                          env={**os.environ, "AUTOGRADER_ROOT": str(tmp_path)},
+                          capture_output=True, text=True, timeout=60)
+    data = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert done.returncode == 0 and (data["score"], data["tests"]) == (0, [])
+    assert data["output"].startswith("The autograder failed before grading")
 
 
 def test_the_autograder_always_sandboxes_and_refuses_a_roster_id_of_its_own(

@@ -5,6 +5,11 @@ installation and the grader package (not the course: no solutions/, no release/,
 Read-write: the submission's own work dir. Private: /tmp (size-limited tmpfs), /proc, /dev,
 and every namespace (no network at all; the kernel talks to the grader over IPC sockets in
 the work dir). The sandbox runs as an unprivileged uid with no capabilities.
+
+Bubblewrap is tried, not assumed: ``probe`` runs it once per process with these options on
+``true`` and says in one line what it found (it works; it is installed but cannot create
+its namespaces, in bubblewrap's own words; it is not installed). ``use_sandbox`` turns that
+into the mode's answer: ``require`` refuses, ``auto`` goes on without it, loudly.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -48,6 +54,7 @@ GROUP = "root:x:0:\nstudent:x:65534:\n"
 PROBE_TIMEOUT = 3.0  # bubblewrap starts in milliseconds: a probe that takes longer failed
 SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 MAX_WHY = 200
+_PROBING = threading.Lock()
 INSTALL = "install the Debian package `bubblewrap`"
 ALLOW = "allow unprivileged user namespaces on this machine, or grade where they are allowed"
 
@@ -68,8 +75,10 @@ class Probe:
 
 def probe() -> Probe:
     """Whether bubblewrap really runs here with the kernel's namespaces: tried once per
-    process (per bwrap executable), for at most ``PROBE_TIMEOUT`` seconds."""
-    return _probe(bwrap())
+    process (per bwrap executable), for at most ``PROBE_TIMEOUT`` seconds. Kernels started
+    by many threads at once wait for the one probe."""
+    with _PROBING:
+        return _probe(bwrap())
 
 
 @functools.lru_cache(maxsize=4)
