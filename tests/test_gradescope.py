@@ -86,16 +86,16 @@ def test_the_submitter_is_the_roster_student_else_their_gradescope_id(
     "data",
     [
         "not json",
-        "[" * 100_000 + "]" * 100_000,  # nested too deeply to parse
-        "{\"users\": [{\"id\": 1" + "0" * 5000 + "}]}",  # an int longer than Python converts
+        pytest.param("[" * 100_000 + "]" * 100_000, id="nested too deeply to parse"),
+        pytest.param('{"users": [{"id": 1' + "0" * 5000 + "}]}", id="an int of 5000 digits"),
         {"users": "alice"},
         {"users": [1, None, "alice@example.org"]},
         {"nobody": []},
         {"users": []},
         {"users": [{"id": uid, "email": "stranger@else.org"} for uid in
                    (True, -5, 0, 1.5, "４２", "12abc", 10**30, None, [1])]},
-        user(email="alice@example.org" + " " * 300, id=None),  # too long to be an email
-        {"users": [{"id": n} for n in range(1, 200)]},  # no group is this large
+        pytest.param(user(email="alice@example.org" + " " * 300, id=None), id="long email"),
+        pytest.param({"users": [{"id": n} for n in range(1, 200)]}, id="199 users"),
     ],
 )
 def test_metadata_that_names_no_usable_submitter_never_lets_the_notebook_choose(
