@@ -108,9 +108,9 @@ def _limit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         type=click.Choice(["auto", "require", "off"]),
         default="auto",
         show_default=True,
-        help="Run kernels under bubblewrap: auto uses it when installed "
+        help="Run kernels under bubblewrap: auto uses it when it works here (tried once) "
         "and warns loudly when not; require refuses to grade without it. In a student "
-        "hand-out folder the default uses it when installed, quietly.",
+        "hand-out folder the default uses it when it works, quietly.",
     )(fn)
 
 
@@ -120,6 +120,17 @@ def _grade_options(sandbox: SandboxMode, limits: dict[str, float | None]) -> Gra
 
     given = {k: v for k, v in limits.items() if v is not None}
     return GradeOptions(limits=given, sandbox=sandbox)
+
+
+def _check_sandbox(mode: SandboxMode, say: bool = True) -> None:
+    """Probe bubblewrap once, before anything is graded: refuse at once when ``require``
+    cannot be met; with ``say``, one loud line when ``auto`` grades without it (commands
+    that print no report say it here; the reports say it too)."""
+    from .execute.sandbox import use_sandbox
+
+    _, warning = use_sandbox(mode)
+    if warning and say:
+        click.secho(one_line(warning), err=True, fg="yellow", bold=True)
 
 
 def _find_course(course: str | None, near: Path | None = None) -> Course:
@@ -207,6 +218,7 @@ def build_cmd(
     spec = _find_course(course)
     out_dir = Path(out) if out else spec.root / "release"
     options = _grade_options(sandbox, limits)
+    _check_sandbox(options.sandbox)
     students = read_roster(roster) if roster else None
     built = build(spec, out_dir, options, _progress, students, check_variants)
     for b in built:
@@ -283,6 +295,7 @@ def submit_cmd(
     options = replace(_grade_options(sandbox, limits), student=student or "")
     if handout is not None and ctx.get_parameter_source("sandbox") == ParameterSource.DEFAULT:
         options = replace(options, sandbox="optional")  # the student's own code, machine
+    _check_sandbox(options.sandbox, say=False)  # each table says it
     failed = 0
     for notebook in notebooks:
         try:
@@ -434,6 +447,8 @@ def batch_cmd(
     spec = _find_course(course)
     if assignment is not None:
         spec.assignment(assignment)
+    if scheduler is None:  # on a cluster, the workers' machines run the kernels
+        _check_sandbox(sandbox)
     when = None
     if submitted_at:
         try:
@@ -622,6 +637,8 @@ def regrade_cmd(
     if assignment is not None:
         spec.assignment(assignment)
     path = _existing_gradebook(db, spec)
+    if scheduler is None:
+        _check_sandbox(sandbox)
     batch = BatchOptions(workers=workers or os.cpu_count() or 1, scheduler=scheduler, reports=None)
     with Gradebook(path) as gradebook:
         summary = regrade(spec, gradebook, _grade_options(sandbox, limits), assignment, batch)
@@ -765,7 +782,7 @@ def dashboard_cmd(
 
 
 @main.command("ci")
-@click.argument("notebook", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("notebook", type=click.Path(path_type=Path))
 @_course_option
 @click.option("--assignment", help="Assignment id, when the notebook does not say.")
 @_student_option
@@ -817,6 +834,9 @@ def ci_cmd(
 ) -> None:
     """Grade one notebook in a CI job: reports, JUnit XML, a step summary, annotations.
 
+    NOTEBOOK may be a folder (Gradescope's submission): the notebook graded is
+    ASSIGNMENT.ipynb in it, else its only notebook (never a link or a hidden file).
+
     Writes OUT/report.html, OUT/results.json and OUT/junit.xml; appends a Markdown summary
     to $GITHUB_STEP_SUMMARY when it is set, and prints annotations on GitHub Actions. The
     exit code is 0 whenever grading happened, unless --fail-under says otherwise.
@@ -836,12 +856,15 @@ def ci_cmd(
     flags: tuple[str, ...] = ()
     try:
         spec = _find_course(course, notebook)
+        if notebook.is_dir():
+            from .gradescope import pick_notebook
+
+            notebook = pick_notebook(notebook, assignment)
         if gradescope_metadata is not None and not student:
             from .gradescope import submitter
 
-            who, why = submitter(options.release_dir(spec), gradescope_metadata)
-            options = _replace(options, student=who)
-            flags = (why,) if why else ()
+            who = submitter(options.release_dir(spec), gradescope_metadata)
+            options, flags = _replace(options, student=who.student), who.flags
         result = grade(notebook, spec, assignment, options, progress=_progress)
         result = _replace(result, flags=flags + result.flags)
     except GraderError as e:
@@ -905,19 +928,14 @@ def init_ci_cmd(kind: str | None, course: str | None, force: bool) -> None:
     default=None,
     help="The autograder zip (default: autograder-<assignment>.zip).",
 )
-@click.option(
-    "--sandbox",
-    type=click.Choice(["auto", "require", "off"]),
-    default="auto",
-    show_default=True,
-    help="The sandbox the autograder asks for on Gradescope's machines.",
-)
 @_debug_option
-def gradescope_cmd(assignment: str, course: str | None, out: Path | None, sandbox: str) -> None:
+def gradescope_cmd(assignment: str, course: str | None, out: Path | None) -> None:
     """Write a Gradescope autograder (setup.sh, run_autograder) for one assignment.
 
     Upload the zip as a Gradescope "zip file upload" autograder: it grades the student's
-    notebook with this grader and writes /autograder/results/results.json.
+    notebook with this grader and writes /autograder/results/results.json. It always grades
+    in the sandbox (--sandbox require): the answer key and the course secret are on that
+    machine.
 
     Example:
 
@@ -928,5 +946,5 @@ def gradescope_cmd(assignment: str, course: str | None, out: Path | None, sandbo
 
     spec = _find_course(course)
     target = out or Path(f"autograder-{spec.assignment(assignment).id}.zip")
-    build_autograder(spec, assignment, target, GradeOptions(), sandbox)  # type: ignore[arg-type]
+    build_autograder(spec, assignment, target, GradeOptions())
     click.echo(f"Wrote {target}")

@@ -537,9 +537,9 @@ def test_without_the_secret_a_roster_release_cannot_grade(tmp_path, monkeypatch)
 
 @kernel
 def test_the_gradescope_autograder_grades_the_submitter(roster_build, tmp_path):
-    import os
     import zipfile
 
+    from autograder import run_autograder, unpack
     from click.testing import CliRunner
 
     from grader.cli import main
@@ -550,45 +550,32 @@ def test_the_gradescope_autograder_grades_the_submitter(roster_build, tmp_path):
         main, ["gradescope", "a1", "--course", str(course.path), "--out", str(archive)]
     )
     assert made.exit_code == 0, made.output
-    root = tmp_path / "autograder"
     with zipfile.ZipFile(archive) as zf:
         names = zf.namelist()
         assert "course/release/key/roster.json" in names and "course/.grade-secret" in names
         assert sum(n.startswith("course/release/key/a1/") for n in names) == 3
-        zf.extractall(root / "source")
-    (root / "submission").mkdir()
-    fill(
-        student_notebook(course, "alice"),
-        key_values(course, "alice"),
-        root / "submission" / "a1.ipynb",
-    )
-    env = {
-        **os.environ,
-        "AUTOGRADER_ROOT": str(root),
-        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
-    }
-    env.pop("GRADE_SECRET", None)
+    root = unpack(archive, tmp_path / "autograder")
+    alice = key_values(course, "alice")
+    fill(student_notebook(course, "alice"), alice, root / "submission" / "a1.ipynb")
 
-    def run_as(email):
+    def run_as(email, uid):
         (root / "submission_metadata.json").write_text(
-            json.dumps({"users": [{"email": email, "name": "X", "sid": ""}]})
+            json.dumps({"users": [{"email": email, "name": "X", "sid": "", "id": uid}]})
         )
-        done = subprocess.run(
-            ["bash", str(root / "source" / "run_autograder")],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stderr
-        return json.loads((root / "results" / "results.json").read_text())
+        return run_autograder(root)
 
-    assert run_as("Alice@Example.org")["score"] == 3
-    as_bob = run_as("bob@example.org")  # alice's notebook, handed in by bob
+    assert run_as("Alice@Example.org", 1)["score"] == 3
+    as_bob = run_as("bob@example.org", 2)  # alice's notebook, handed in by bob
     assert as_bob["score"] == 0
     hidden = next(t for t in as_bob["tests"] if t.get("visibility") == "hidden")
     assert "made for student alice, not for bob" in hidden["output"]
-    stranger = run_as("someone@else.org")
-    assert stranger["score"] == 3
+    # a submitter not on the roster gets the numbers of their Gradescope id, not alice's
+    stranger = run_as("someone@else.org", 4242)
     hidden = next(t for t in stranger["tests"] if t.get("visibility") == "hidden")
-    assert "not on the roster" in hidden["output"]
+    assert "not on the roster: graded against the numbers of gradescope-4242" in hidden["output"]
+    secret = (course.root / SECRET_FILE).read_text().strip().encode()
+    theirs = variant_of(secret, course, "a1", "gradescope-4242")
+    key = root / "source" / "course" / "release" / "key" / "a1" / f"{theirs}.json"
+    values = json.loads(key.read_text())["values"]
+    points = {"v-corr": 2, "v-shape": 1}
+    assert stranger["score"] == sum(p for e, p in points.items() if values[e] == alice[e])

@@ -5,19 +5,32 @@ installation and the grader package (not the course: no solutions/, no release/,
 Read-write: the submission's own work dir. Private: /tmp (size-limited tmpfs), /proc, /dev,
 and every namespace (no network at all; the kernel talks to the grader over IPC sockets in
 the work dir). The sandbox runs as an unprivileged uid with no capabilities.
+
+Bubblewrap is tried, not assumed: ``probe`` runs it once per process with these options on
+``true`` and says in one line what it found (it works; it is installed but cannot create
+its namespaces, in bubblewrap's own words; it is not installed). ``use_sandbox`` turns that
+into the mode's answer: ``require`` refuses, ``auto`` goes on without it, loudly.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import glob
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import sysconfig
+import tempfile
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from ..errors import ExecutionError
+from ..sanitize import one_line
 
 # optional: bubblewrap when it is there, else none and no warning (a student's own machine)
 SandboxMode = Literal["auto", "require", "off", "optional"]
@@ -38,6 +51,12 @@ ETC_FILES = (
 SANDBOX_UID = 65534
 PASSWD = "root:x:0:0::/:/usr/sbin/nologin\nstudent:x:65534:65534::{home}:/usr/sbin/nologin\n"
 GROUP = "root:x:0:\nstudent:x:65534:\n"
+PROBE_TIMEOUT = 3.0  # bubblewrap starts in milliseconds: a probe that takes longer failed
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+MAX_WHY = 200
+_PROBING = threading.Lock()
+INSTALL = "install the Debian package `bubblewrap`"
+ALLOW = "allow unprivileged user namespaces on this machine, or grade where they are allowed"
 
 
 def bwrap() -> str | None:
@@ -45,23 +64,83 @@ def bwrap() -> str | None:
     return shutil.which("bwrap")
 
 
+@dataclass(frozen=True)
+class Probe:
+    """What running bubblewrap once with the kernel's options found."""
+
+    works: bool
+    line: str  # one line saying what was found (works; cannot create namespaces; missing)
+    fix: str = ""  # what the operator can do about it
+
+
+def probe() -> Probe:
+    """Whether bubblewrap really runs here with the kernel's namespaces: tried once per
+    process (per bwrap executable), for at most ``PROBE_TIMEOUT`` seconds. Kernels started
+    by many threads at once wait for the one probe."""
+    with _PROBING:
+        return _probe(bwrap())
+
+
+@functools.lru_cache(maxsize=4)
+def _probe(exe: str | None) -> Probe:
+    if exe is None:
+        return Probe(False, "bubblewrap (bwrap) is not installed", INSTALL)
+    with tempfile.TemporaryDirectory(prefix="grade-probe-") as tmp:
+        work = Path(tmp) / "work"
+        work.mkdir()
+        argv = bwrap_argv(work, Path(tmp), 1)
+        argv[0] = exe
+        try:  # its own session: a bwrap that hangs is killed with whatever it started
+            process = subprocess.Popen(
+                [*argv, "true"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env={"PATH": SYSTEM_PATH, "LC_ALL": "C"},
+                start_new_session=True,
+            )
+        except OSError as e:
+            return Probe(
+                False, f"bubblewrap (bwrap) is installed but cannot run: {e.strerror}", INSTALL
+            )
+        try:
+            _, err = process.communicate(timeout=PROBE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return Probe(
+                False,
+                f"bubblewrap (bwrap) is installed but did not start its sandbox within "
+                f"{PROBE_TIMEOUT:g} s",
+                ALLOW,
+            )
+    if process.returncode == 0:
+        return Probe(True, "bubblewrap (bwrap) works: kernels run in its sandbox")
+    why = one_line(err[:4096].decode("utf-8", "replace"))[:MAX_WHY] or (
+        f"exit code {process.returncode}"
+    )
+    return Probe(
+        False, f"bubblewrap (bwrap) is installed but cannot create its sandbox: {why}", ALLOW
+    )
+
+
 def use_sandbox(mode: SandboxMode) -> tuple[bool, str]:
-    """Whether to sandbox, and a warning to show (auto without bubblewrap) or ''."""
+    """Whether to sandbox, and a warning to show (``auto`` without a working bubblewrap) or
+    ''. ExecutionError when ``require`` cannot be met, with what the probe found."""
     if mode == "off":
         return False, ""
-    if bwrap() is not None:
+    found = probe()
+    if found.works:
         return True, ""
     if mode == "optional":
         return False, ""
     if mode == "require":
-        raise ExecutionError(
-            "--sandbox=require, but bubblewrap (bwrap) is not installed: "
-            "install the Debian package `bubblewrap`"
-        )
+        raise ExecutionError(f"--sandbox=require, but {found.line}: {found.fix}")
     return False, (
-        "WARNING: bubblewrap (bwrap) is not installed: submissions run WITHOUT a "
-        "sandbox and can read and write anything this user can. Install the Debian "
-        "package `bubblewrap`, or pass --sandbox=require to refuse."
+        f"WARNING: {found.line}: submissions run WITHOUT a sandbox and can read and write "
+        f"anything this user can. {found.fix[0].upper()}{found.fix[1:]}, or pass "
+        "--sandbox=require to refuse."
     )
 
 
