@@ -15,7 +15,6 @@ student id) is the student graded, whatever the notebook claims.
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import re
 import stat
@@ -23,6 +22,7 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
+from . import distribution
 from .errors import GraderError
 from .execute.sandbox import GRADER_PACKAGE, SandboxMode
 from .key import key_path
@@ -36,8 +36,7 @@ EXECUTABLE = stat.S_IFREG | 0o755
 
 def requirements() -> list[str]:
     """The grader's own requirements, torch aside (setup.sh installs its CPU build)."""
-    found = importlib.metadata.requires("grade") or []
-    return [r for r in found if "extra ==" not in r and not re.match(r"torch\b", r)]
+    return [r for r in distribution.requirements() if not re.match(r"torch\b", r)]
 
 
 def build_autograder(
