@@ -340,6 +340,12 @@ def test_grade_build_puts_a_grader_students_can_install_beside_the_handouts(buil
                             "print(m.version('grade-notebooks'))"], capture_output=True, text=True,
                            env=env, cwd=tmp_path, check=True)
     assert shown.stdout.strip() == distribution.VERSION
+    # The grader installed from the wheel writes the same wheel again (no checkout needed).
+    again = tmp_path / "again"
+    subprocess.run([str(python), "-c", "import sys; from pathlib import Path; "
+                    "from grader.wheel import write_wheel; write_wheel(Path(sys.argv[1]))",
+                    str(again)], env=env, cwd=tmp_path, check=True)
+    assert (again / wheel.name).read_bytes() == wheel.read_bytes()
 
 
 @pytest.fixture(scope="module")
