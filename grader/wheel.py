@@ -80,7 +80,8 @@ def _files() -> list[Path]:
         )
     found = {p for folder in packages for p in folder.glob("*.py")}
     found |= {p for pattern in PACKAGE_DATA for p in PACKAGE.glob(pattern)}
-    return sorted(p for p in found if p.is_file())
+    # A link could point anywhere (a checkout's solutions/): only what is in the package.
+    return sorted(p for p in found if p.is_file() and p.resolve().is_relative_to(PACKAGE))
 
 
 def _metadata() -> str:

@@ -214,7 +214,8 @@ def test_the_wheel_is_the_package_quickly_and_the_same_each_time(tmp_path):
 
 
 def test_a_stray_file_in_the_package_folder_stays_out(tmp_path, monkeypatch):
-    """Only modules and the package data go in: a key left in a checkout's grader/ does not."""
+    """Only modules and the package data go in: a key left in a checkout's grader/ does not,
+    nor a file linked from outside the package."""
     import grader.wheel
 
     package = tmp_path / "grader"
@@ -223,10 +224,16 @@ def test_a_stray_file_in_the_package_folder_stays_out(tmp_path, monkeypatch):
     (package / "templates" / "notes").mkdir()
     (package / "templates" / "notes" / "answers.txt").write_text("20234")
     (package / "kernel" / "scratch.ipynb").write_text("{}")
+    solutions = tmp_path / "solutions.py"
+    solutions.write_text("corr_same = [5, 10, 15]\n")
+    (package / "templates" / "ci" / "leak.yml").symlink_to(solutions)
+    (package / "linked.py").symlink_to(solutions)
     monkeypatch.setattr(grader.wheel, "PACKAGE", package)
     members = _members(write_wheel(tmp_path / "out"))
     assert "grader/ps1.json" not in members
     assert not [n for n in members if "answers" in n or n.endswith(".ipynb")]
+    assert not [n for n in members if "leak" in n or "linked" in n]
+    assert "grader/templates/ci/github.yml" in members
 
 
 # --- the distribution's own metadata ------------------------------------------------------------
