@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .distribution import VERSION as __version__
+
 if TYPE_CHECKING:
     from .build import build
     from .errors import GraderError
@@ -16,7 +18,6 @@ if TYPE_CHECKING:
     from .results import GradeResult
     from .spec import load_course
 
-__version__ = "0.1.0"
 __all__ = [
     "GradeOptions",
     "GradeResult",

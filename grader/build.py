@@ -10,6 +10,9 @@ a notebook (and a hand-out) of their own numbers, ``student/<assignment>/<id>.ip
 values of each variant are checked in this process (constraints, known mistakes, the
 hand-out's public checks) and each variant's solution and blank notebook are run (on the
 batch's pool of warm kernels) and must score full marks and 0.
+
+The grader's own wheel goes beside the hand-outs (``handout/<wheel>``): students install
+the grader from it, with no course in it.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from .roster import (
 from .solutions import load_solutions, reference_values, with_values
 from .spec import Course
 from .variants import for_variant, varies
+from .wheel import write_wheel
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,9 @@ def build(
                 checked,
             )
         )
+    wheel = write_wheel(out / "handout")  # what students install the grader from
+    if progress:
+        progress(f"the grader for students: {wheel}")
     failures = [p for b in built for p in b.problems]
     if failures:
         raise BuildError("self-check failed: " + "; ".join(failures))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
+from .distribution import VERSION
 from .errors import GraderError, SpecError
 from .limits import Limits
 from .sanitize import clean_text, one_line
@@ -155,7 +156,7 @@ def _locate_course(course: str | None, near: Path | None = None) -> Path | None:
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="grade")
+@click.version_option(VERSION, prog_name="grade")
 @_debug_option
 def main() -> None:
     """Grade notebook exercises: build a course, grade submissions.
@@ -204,7 +205,8 @@ def build_cmd(
     release/key/<assignment>.json; fails if a reference solution is not full marks or a
     blank starter earns points. With --roster, also release/student/<assignment>/<id>.ipynb
     (and hand-outs) for every student, with their own numbers where the exercises have
-    parameters.
+    parameters. The grader's wheel goes beside the hand-outs (release/handout/*.whl): give
+    students the hand-out and the wheel, never the course's repository.
 
     Example:
 
@@ -231,7 +233,8 @@ def build_cmd(
             click.echo(
                 f"{b.id}: {b.students} students' notebooks -> {out_dir / 'student' / b.id}{checked}"
             )
-    click.echo(f"Built {len(built)} assignments in {out_dir} (hand-outs in {out_dir / 'handout'})")
+    handouts = out_dir / "handout"
+    click.echo(f"Built {len(built)} assignments in {out_dir} (hand-outs and grader in {handouts})")
 
 
 def _progress(message: str) -> None:

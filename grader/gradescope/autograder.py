@@ -12,7 +12,6 @@ order with fixed times and modes: the same course gives the same zip.
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 import shlex
 import stat
@@ -21,6 +20,7 @@ import zipfile
 from importlib import resources
 from pathlib import Path
 
+from .. import distribution
 from ..errors import GraderError
 from ..execute.sandbox import GRADER_PACKAGE
 from ..key import key_path
@@ -38,16 +38,7 @@ WHEN = (2026, 1, 1, 0, 0, 0)  # every entry's time: the zip depends on its conte
 
 def requirements() -> list[str]:
     """The grader's own requirements, torch aside (setup.sh installs its CPU build)."""
-    try:
-        found = importlib.metadata.requires("grade") or []
-    except importlib.metadata.PackageNotFoundError:  # installed under another name
-        names = importlib.metadata.packages_distributions().get("grader") or []
-        if not names:
-            raise GraderError(
-                "the grader is not installed (pip install it): its requirements are unknown"
-            ) from None
-        found = importlib.metadata.requires(names[0]) or []
-    return [r for r in found if "extra ==" not in r and not re.match(r"torch\b", r)]
+    return [r for r in distribution.requirements() if not re.match(r"torch\b", r)]
 
 
 def build_autograder(
