@@ -59,6 +59,9 @@ def hostile(host: Path, repo: str, course: Path) -> Path:
     """A repository whose *.ipynb entries are everything but honest notebooks, beside two
     honest ones (ps1.ipynb, and ps2.ipynb with the executable bit)."""
     path = repository(host, repo)
+    for key, value in (("core.compression", "0"), ("pack.compression", "0"),
+                       ("core.bigFileThreshold", "1m")):  # the big blob costs no time
+        git(path, "config", key, value)
     commit(path, {
         "ps1.ipynb": NOTEBOOK.replace(b"{}", b'{"honest": 1}'),
         "ps2.ipynb": NOTEBOOK.replace(b"{}", b'{"honest": 2}'),
