@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import base64
 import html
+import http.server
 import itertools
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 import zipfile
@@ -188,7 +190,8 @@ def _fetch_steps(kind):
 def _run(script, env, cwd, host):
     full = {"PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
             "HOME": str(cwd), "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-            "GIT_CONFIG_NOSYSTEM": "1", **env, "GIT_HOST": f"file://{host}"}
+            "GIT_CONFIG_NOSYSTEM": "1", **env,
+            "GIT_HOST": host if str(host).startswith("http") else f"file://{host}"}
     done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
                           cwd=cwd, env=full, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -319,3 +322,85 @@ def test_the_gradescope_autograder_runs_on_gradescopes_layout(built_course, tmp_
                    capture_output=True, text=True, timeout=300)
     data = json.loads((root / "results" / "results.json").read_text())
     assert data["score"] == 0 and "not a notebook" in data["output"]
+
+
+class _GitServer(http.server.ThreadingHTTPServer):
+    """git's smart HTTP on the loopback (``git http-backend``), for whoever sends the header."""
+
+    def __init__(self, root, authorization):
+        super().__init__(("127.0.0.1", 0), _GitHandler)
+        self.root, self.authorization, self.seen = root, authorization, []
+
+
+class _GitHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self._serve()
+
+    def do_POST(self):
+        self._serve()
+
+    def log_message(self, *args):
+        pass
+
+    def _serve(self):
+        self.server.seen.append((self.path, self.headers.get("Authorization")))
+        if self.headers.get("Authorization") != self.server.authorization:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="students"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        path, _, query = self.path.partition("?")
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        env = {"PATH": os.environ["PATH"], "GIT_PROJECT_ROOT": str(self.server.root),
+               "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": path, "QUERY_STRING": query,
+               "REQUEST_METHOD": self.command, "REMOTE_ADDR": "127.0.0.1",
+               "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+               "CONTENT_LENGTH": str(len(body)),
+               "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+               "GIT_PROTOCOL": self.headers.get("Git-Protocol", "")}
+        out = subprocess.run(["git", "http-backend"], input=body, env=env,
+                             capture_output=True).stdout
+        head, _, payload = re.split(rb"(\r?\n\r?\n)", out, maxsplit=1)
+        status, headers = 200, []
+        for line in re.split(rb"\r?\n", head):
+            key, _, value = line.decode().partition(": ")
+            if key.lower() == "status":
+                status = int(value.split()[0])
+            else:
+                headers.append((key, value))
+        self.send_response(status)
+        for key, value in headers:
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+@pytest.mark.parametrize("kind,user", [("github", "x-access-token"), ("gitlab", "oauth2")])
+def test_the_clone_step_sends_the_token_as_a_header_only(kind, user, tmp_path):
+    host, course = tmp_path / "host", tmp_path / "course"
+    course.mkdir()
+    student(host, "alice/hw", {"ps1.ipynb": NOTEBOOK}, when=1_700_000_000)
+    (course / "students.txt").write_text("alice/hw\n")
+    basic = base64.b64encode(f"{user}:{TOKEN}".encode()).decode()
+    server = _GitServer(host, f"basic {basic}")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        (clone, clone_env), (take, take_env) = _fetch_steps(kind)
+        url = f"http://127.0.0.1:{server.server_port}"
+        _run(clone, {**clone_env, "GIT_HOST": url}, course, url)
+        assert (course / "repos" / "alice" / "hw.git" / "HEAD").is_file()
+        _run(take, take_env, course, url)
+        assert (course / "submissions" / "alice" / "ps1.ipynb").read_bytes() == NOTEBOOK
+        assert server.seen and all(TOKEN not in path for path, _ in server.seen)
+        for path in (course / "repos").rglob("*"):
+            assert not path.is_file() or not any(s in path.read_bytes() for s in _secrets())
+        # a wrong token fetches nothing, and says so
+        wrong = {k: v.replace(TOKEN, "not-the-token") for k, v in clone_env.items()}
+        failed = _run(clone, {**wrong, "GIT_HOST": url}, course, url)
+        assert "could not fetch alice/hw" in failed.stdout
+        assert not (course / "repos" / "alice" / "hw.git").exists()
+    finally:
+        server.shutdown()
+        server.server_close()
