@@ -198,10 +198,9 @@ def _fetch_one(repos: Path, student: Student, out_fd: int, log: FetchLog, starte
 
 def _entries(clone: Path) -> tuple[list[_Entry], list[str]]:
     """The notebooks to take from the top folder of the default branch, and the refused."""
-    if _git(clone, "rev-parse", "-q", "--verify", "HEAD^{commit}", check=False) is None:
+    if not _git(clone, "for-each-ref", "--count=1", "refs/heads"):
         return [], []  # no commit yet: nothing handed in
     listing = _git(clone, "ls-tree", "-z", "HEAD", cap=MAX_TREE_BYTES)
-    assert listing is not None
     entries: list[_Entry] = []
     refused: list[str] = []
     taken: set[str] = set()
@@ -258,7 +257,6 @@ def _sizes(clone: Path, blobs: list[str]) -> dict[str, int]:
     if not blobs:
         return {}
     listing = _git(clone, "cat-file", "--batch-check", stdin="\n".join(blobs) + "\n")
-    assert listing is not None
     sizes = {}
     for line in listing.decode("ascii").splitlines():
         blob, kind, size = line.split(" ")
@@ -269,25 +267,20 @@ def _sizes(clone: Path, blobs: list[str]) -> dict[str, int]:
 
 
 def _blob(clone: Path, blob: str) -> bytes:
-    data = _git(clone, "cat-file", "blob", blob, cap=MAX_NOTEBOOK_BYTES)
-    assert data is not None
-    return data
+    return _git(clone, "cat-file", "blob", blob, cap=MAX_NOTEBOOK_BYTES)
 
 
 def _committed(clone: Path, name: str) -> int:
     """The committer time of the last commit on the branch that touched ``name``."""
     out = _git(clone, "log", "-1", "--format=%ct", "HEAD", "--", name)
-    assert out is not None
     try:  # a history cut short (shallow) gives its oldest commit, which has every file
         return int(out.strip())
     except ValueError:
         raise SubmissionError(f"no commit time for {name!r}") from None
 
 
-def _git(
-    clone: Path, *args: str, cap: int = 2**20, stdin: str = "", check: bool = True
-) -> bytes | None:
-    """git's output, at most ``cap`` bytes; None when it fails and ``check`` is False."""
+def _git(clone: Path, *args: str, cap: int = 2**20, stdin: str = "") -> bytes:
+    """git's output, at most ``cap`` bytes (a SubmissionError when it fails)."""
     command = ["git", "--literal-pathspecs", f"--git-dir={clone}", *args]
     env = {"PATH": os.environ.get("PATH", os.defpath), **_GIT_ENV}
     try:
@@ -307,8 +300,6 @@ def _git(
     except (OSError, subprocess.TimeoutExpired) as e:
         raise SubmissionError(f"git {args[0]} failed ({e})") from None
     if code != 0:
-        if not check:
-            return None
         message = " ".join(error.split())[:200]
         raise SubmissionError(f"git {args[0]} failed: {message}")
     return out

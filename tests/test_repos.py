@@ -175,6 +175,16 @@ def test_a_link_under_the_destination_stops_the_fetch(tmp_path):
         fetch_notebooks(repos, students, out)
 
 
+def test_an_empty_repository_hands_in_nothing(tmp_path):
+    host, repos, out = tmp_path / "host", tmp_path / "repos", tmp_path / "submissions"
+    bare_clone(repository(host, "alice/hw"), repos, "alice/hw")  # no commit yet
+    (out / "alice").mkdir(parents=True)
+    (out / "alice" / "old.ipynb").write_bytes(NOTEBOOK)
+    [done] = fetch_notebooks(repos, _students(tmp_path, "alice/hw\n"), out)
+    assert done.lines() == ["alice (alice/hw): no notebook at the top of the repository"]
+    assert list((out / "alice").iterdir()) == []
+
+
 def test_back_dated_commits_are_bounded_by_the_fetch_log(tmp_path):
     host, repos, out = tmp_path / "host", tmp_path / "repos", tmp_path / "submissions"
     log, students = tmp_path / "fetch-state.json", _students(tmp_path, "alice/hw\n")
