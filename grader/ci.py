@@ -2,8 +2,9 @@
 workflows that ``grade init-ci`` writes.
 
 Everything a student wrote that reaches the summary or an annotation is made inert: one
-line, no escape sequences, Markdown and HTML syntax escaped, and the annotation data
-percent-encoded the way GitHub Actions reads it, so a message cannot open a new command.
+line, no escape sequences, Markdown and HTML syntax (character references included) escaped,
+no autolink or mention (``_unlinked``), and the annotation data percent-encoded the way GitHub
+Actions reads it, so a message cannot open a new command.
 """
 
 from __future__ import annotations
@@ -19,6 +20,18 @@ from .sanitize import one_line
 
 WORKFLOWS = {"github": ".github/workflows/grade.yml", "gitlab": ".gitlab-ci.yml"}
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+# Every place GitHub would make a link or a mention of plain text: GFM's extended autolinks
+# (a scheme's "://" such as http://, https://, ftp://; "www."; "mailto:" and "xmpp:"; an
+# e-mail address, found by its "@"), GitHub's mentions (@user, @org/team) and issue
+# references (#12). Its "<...>" autolinks need a "<", which is escaped. A word joiner (zero
+# width, invisible) at each of these places breaks the pattern and reads the same.
+_AUTOLINK = re.compile(
+    r"(?=:/)"  # before a scheme's "://"
+    r"|(?i:(?<=www)(?=\.)|(?<=mailto)(?=:)|(?<=xmpp)(?=:))"
+    r"|(?<=@)"  # an e-mail address, a mention
+    r"|(?<=#)(?=\d)"  # an issue
+)
+_JOINER = "\u2060"
 
 
 def below_threshold(result: GradeResult, threshold: str | None) -> str:
@@ -56,7 +69,7 @@ def markdown_summary(result: GradeResult) -> str:
         feedback = ex.error.summary if ex.error else ex.message
         lines.append(
             f"| {number} | {_md(ex.title)} | {ex.status} | {_points(ex.score)} / "
-            f"{_points(ex.points)} | {_md(feedback)[:300]} |"
+            f"{_points(ex.points)} | {_md(feedback, 300)} |"
         )
     for notice in result.notices:
         lines.append(f"\n> {_md(notice)}")
@@ -74,10 +87,11 @@ def github_annotations(result: GradeResult, notebook: str) -> list[str]:
         detail = ex.error.summary if ex.error else ex.message or ex.status
         title = f"{ex.id}: {_points(ex.score)}/{_points(ex.points)}"
         out.append(
-            f"::{level} file={_property(notebook)},title={_property(title)}::{_data(detail)}"
+            f"::{level} file={_property(notebook)},title={_property(_unlinked(title))}::"
+            f"{_data(_unlinked(detail))}"
         )
     total = f"{_points(result.score)} / {_points(result.max_score)} points"
-    out.append(f"::notice title={_property(result.assignment)}::{_data(total)}")
+    out.append(f"::notice title={_property(_unlinked(result.assignment))}::{_data(total)}")
     return out
 
 
@@ -97,9 +111,16 @@ def write_workflow(kind: str, root: Path, force: bool = False) -> Path:
     return path
 
 
-def _md(text: str) -> str:
-    text = one_line(text).replace("<", "&lt;").replace(">", "&gt;")
+def _md(text: str, limit: int | None = None) -> str:
+    """Student text as inert Markdown (at most ``limit`` characters of it)."""
+    text = _unlinked(one_line(text)[:limit])
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN.sub(r"\\\1", text)
+
+
+def _unlinked(text: str) -> str:
+    """``text`` with a word joiner wherever GitHub would make a link or a mention of it."""
+    return _AUTOLINK.sub(_JOINER, text)
 
 
 def _data(text: str) -> str:

@@ -922,6 +922,53 @@ def init_ci_cmd(kind: str | None, course: str | None, force: bool) -> None:
     click.echo(f"Wrote {path}")
 
 
+@main.command("fetch-repos")
+@click.option(
+    "--repos",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The bare clones, REPOS/owner/name.git (made by the workflow's git-only step).",
+)
+@click.option(
+    "--students",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("students.txt"),
+    show_default=True,
+    help="One repository a line: owner/name (the student is the owner), or 'id owner/name'.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("submissions"),
+    show_default=True,
+    help="Where each student's folder is written (and replaced).",
+)
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The fetch log (keep it with the gradebook): what earlier fetches saw, which "
+    "bounds each hand-in time.",
+)
+@_debug_option
+def fetch_repos_cmd(repos: Path, students: Path, out: Path, state: Path | None) -> None:
+    """Take the students' notebooks out of bare clones of their repositories.
+
+    Only regular *.ipynb files at the top of each repository's default branch are taken,
+    size-capped, with no link followed; each file's time is its hand-in time (the last
+    commit that touched it, within what the fetches saw). Run it where the token that
+    cloned the repositories is not.
+
+    Example:
+
+        grade fetch-repos --repos repos --students students.txt --out submissions
+    """
+    from .repos import fetch_notebooks
+
+    for fetched in fetch_notebooks(repos, students, out, state):
+        for line in fetched.lines():
+            click.echo(one_line(line))
+
+
 @main.command("gradescope")
 @click.argument("assignment")
 @_course_option
