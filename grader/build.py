@@ -30,7 +30,7 @@ from .execute import Executed
 from .handout import Digests, write_handout
 from .judge.scoring import mistake_problems
 from .key import MAX_LOSSES, AnswerKey, key_path, save_key
-from .pipeline import GradeOptions, Progress, answer_key, execute_notebook, graded
+from .pipeline import GradeOptions, Progress, answer_key, execute_notebook, graded, key_seed
 from .render import render_assignment
 from .results import GradeResult
 from .roster import (
@@ -153,10 +153,13 @@ def build(
 
 
 def make_key(
-    course: Course, assignment_id: str, options: GradeOptions = GradeOptions()
+    course: Course,
+    assignment_id: str,
+    options: GradeOptions = GradeOptions(),
+    seed: int | None = None,
 ) -> tuple[AnswerKey, GradeResult]:
-    """Run the solution notebook once: its exports become the key, and the same run is then
-    judged against that key."""
+    """Run the solution notebook once: its exports become the key (with ``seed``, else the
+    seed of the key it replaces), and the same run is then judged against that key."""
     assembled, executed = execute_notebook(
         course, assignment_id, solution_notebook(course, assignment_id), options
     )
@@ -177,7 +180,11 @@ def make_key(
     if problems:
         raise BuildError("; ".join(problems))
     key = AnswerKey(
-        assignment=assignment_id, fingerprint=course.fingerprint, values=values, extras=extras
+        assignment=assignment_id,
+        fingerprint=course.fingerprint,
+        values=values,
+        extras=extras,
+        seed=key_seed(course, assignment_id, options) if seed is None else seed,
     )
     return key, graded(
         course, assignment_id, f"{assignment_id} (solution)", assembled, executed, key

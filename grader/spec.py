@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import math
 import os
 import re
@@ -348,12 +349,6 @@ def load_course(path: str | Path = "course.yaml") -> Course:
 
     topics, exercises = _load_exercises(exercises_dir)
     assignments = _assignments(f, exercises)
-    digest = hashlib.sha256(path.read_bytes())
-    for t in sorted(topics.values(), key=lambda t: t.id):
-        digest.update(Path(t.path).read_bytes())
-        for extra in (solutions_dir / f"{t.id}.py", checks_dir / f"{t.id}.py"):
-            if extra.is_file():
-                digest.update(extra.read_bytes())
     course = Course(
         name=name,
         root=root,
@@ -365,12 +360,37 @@ def load_course(path: str | Path = "course.yaml") -> Course:
         assignments=assignments,
         topics=topics,
         exercises=exercises,
-        fingerprint=digest.hexdigest()[:16],
+        fingerprint=_fingerprint(f.data, topics, solutions_dir, checks_dir),
         policies=_policies(f, root, assignments),
     )
     from .variants import DEFAULT, specialize  # the texts of the default variant
 
     return specialize(course, DEFAULT)
+
+
+NOT_MADE_OF = ("policies", "data")  # course.yaml fields no notebook, hand-out or key is made of
+
+
+def _fingerprint(
+    data: _Map, topics: Mapping[str, Topic], solutions_dir: Path, checks_dir: Path
+) -> str:
+    """The version of what the release is made of: course.yaml without its policies, data
+    folder and due dates (a notebook is the same after an edit of those), and every topic's
+    exercises, solutions and public checks. Notebooks, hand-outs and keys carry it, and a
+    grading records it: an edit that changes no notebook neither remakes the key nor says
+    "another release"."""
+    made_of = {k: v for k, v in data.items() if k not in NOT_MADE_OF}
+    made_of["assignments"] = [
+        {k: v for k, v in a.items() if k != "due"} if isinstance(a, dict) else a
+        for a in data.get("assignments") or ()
+    ]
+    digest = hashlib.sha256(json.dumps(made_of, sort_keys=True, default=str).encode())
+    for t in sorted(topics.values(), key=lambda t: t.id):
+        digest.update(Path(t.path).read_bytes())
+        for extra in (solutions_dir / f"{t.id}.py", checks_dir / f"{t.id}.py"):
+            if extra.is_file():
+                digest.update(extra.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _policies(f: _Fields, root: Path, assignments: tuple[Assignment, ...]) -> Policies:
