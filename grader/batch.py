@@ -10,9 +10,10 @@ changed (a submission is its student, assignment and content hash).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -22,6 +23,7 @@ from .backends import Backend, Job
 from .copying import flagged, staff_note
 from .errors import ExecutionError, SubmissionError
 from .execute import ExecOptions
+from .extensions import class_extensions
 from .gradebook import Gradebook, Graded
 from .identity import Identity
 from .intake import Submission
@@ -98,6 +100,10 @@ def grade_batch(
     """Grade every submission into the gradebook; returns what became of each."""
     started = time.monotonic()
     exec_options = options.exec_options(course)
+    # the reports' late penalties: with a roster, an extension that names nobody stops here
+    handed_in = [(s.student, s.source) for s in submissions]
+    handed_in += [(a.student, a.source) for a in gradebook.attempts()]
+    extended = class_extensions(course, options.release_dir(course), handed_in).dates
     events: list[Event] = []
     keys: dict[tuple[str, str], AnswerKey] = {}
     fingerprints: dict[str, str] = {}
@@ -141,7 +147,8 @@ def grade_batch(
             record = Graded(result, outcome, course.fingerprint, fingerprints.pop(job.key))
             gradebook.record(s, plan.assignment, record)
             if batch.reports is not None:
-                _write_reports(_for_report(course, result, s), s, plan.assignment, batch.reports)
+                shown = _for_report(course, result, s, extended)
+                _write_reports(shown, s, plan.assignment, batch.reports)
             flags = staff_note(result.flags, result.copied_from)
             emit(
                 Event(
@@ -221,11 +228,17 @@ def report_paths(folder: Path, assignment: str, student: str, sha256: str) -> tu
     return folder / assignment / f"{stem}.report.html", folder / assignment / f"{stem}.results.json"
 
 
-def _for_report(course: Course, result: GradeResult, s: Submission) -> GradeResult:
-    """The result as its report shows it: whose it is, and the late policy's word on it (the
-    gradebook keeps the raw result; finals are computed from it when asked)."""
+def _for_report(
+    course: Course,
+    result: GradeResult,
+    s: Submission,
+    extended: Mapping[tuple[str, str], dt.datetime],
+) -> GradeResult:
+    """The result as its report shows it: whose it is, and the late policy's word on it, with
+    the student's extension (``extended``, see ``grader.extensions``); the gradebook keeps
+    the raw result, finals are computed from it when asked."""
     due = course.assignment(result.assignment).due
-    due = course.policies.extensions.get((s.student, result.assignment), due)
+    due = extended.get((s.student, result.assignment), due)
     final, note = penalised(result.score, late_by(s.submitted_at, due), course.policies.late)
     return replace(result, student=s.student, late=note, final_score=final)
 

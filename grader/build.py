@@ -27,6 +27,7 @@ from nbformat import NotebookNode
 from .assemble import assemble
 from .errors import BuildError, ExecutionError
 from .execute import Executed
+from .extensions import class_extensions
 from .handout import Digests, write_handout
 from .judge.scoring import mistake_problems
 from .key import MAX_LOSSES, AnswerKey, key_path, save_key
@@ -97,6 +98,7 @@ def build(
                 "and out of students' reach; without it the students' numbers cannot be rebuilt"
             )
         save_roster(out, roster, secret)
+        class_extensions(course, out, [])  # an extension that names nobody of it: an error
     built = []
     for a in course.assignments:
         if progress:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -544,20 +544,27 @@ class _BatchProgress:
 def _print_finals(course: Course, db: Path, assignments: list[str]) -> None:
     from rich.console import Console
 
+    from .finals import class_finals
     from .gradebook import Gradebook
-    from .policies import finals
     from .report.classes import finals_table
 
-    chosen = [a for a in course.assignments if a.id in assignments]
+    chosen = [a.id for a in course.assignments if a.id in assignments]
     with Gradebook(db) as gradebook:
-        attempts = [a for a in gradebook.attempts() if a.assignment in assignments]
-    rows = finals(
-        attempts,
-        {a.id: a.due for a in chosen},
-        {a.id: a.max_score(course) for a in chosen},
-        course.policies,
-    )
-    finals_table(rows, Console(), title=f"{course.name}: final scores")
+        found = class_finals(course, gradebook, chosen, _release(course))
+    finals_table(found.rows, Console(), title=f"{course.name}: final scores")
+    _warn(found.warnings)
+
+
+def _release(course: Course) -> Path:
+    from .pipeline import GradeOptions
+
+    return GradeOptions().release_dir(course)
+
+
+def _warn(warnings: Sequence[str]) -> None:
+    """Each warning on a line of its own, on stderr (an export to stdout stays clean)."""
+    for warning in warnings:
+        click.echo(f"Warning: {one_line(warning)}", err=True)
 
 
 @main.command("gradebook")
@@ -669,18 +676,32 @@ def regrade_cmd(
     help="File (csv, junit) or folder (gradescope); default grades.csv, gradescope/, "
     "grades.xml. csv: - for standard output.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse to export (exit 1) when a grading is older than the course or an "
+    "extension names no student; by default each is a warning.",
+)
 @_debug_option
 def export_cmd(
-    course: str | None, format_: str, assignment: str | None, db: Path | None, out: Path | None
+    course: str | None,
+    format_: str,
+    assignment: str | None,
+    db: Path | None,
+    out: Path | None,
+    strict: bool,
 ) -> None:
     """Export the gradebook, final scores after the course's policies.
+
+    A grading judged against an older version of the course (run grade regrade) or an
+    extension that names no student is a warning on stderr; --strict refuses instead.
 
     Example:
 
         grade export --format csv --assignment ps1 --out ps1-grades.csv
     """
+    from .finals import class_finals
     from .gradebook import Gradebook
-    from .policies import finals
     from .report.exports import final_result, grades_csv, write_gradescope, write_junit
     from .report.formats import _write_atomic
 
@@ -688,14 +709,11 @@ def export_cmd(
     path = _existing_gradebook(db, spec)
     chosen = [spec.assignment(assignment)] if assignment else list(spec.assignments)
     with Gradebook(path) as gradebook:
-        attempts = gradebook.attempts()
-        rows = finals(
-            attempts,
-            {a.id: a.due for a in chosen},
-            {a.id: a.max_score(spec) for a in chosen},
-            spec.policies,
-            students=sorted({a.student for a in attempts if a.student}),
-        )
+        found = class_finals(spec, gradebook, [a.id for a in chosen], _release(spec), True)
+        if strict and found.warnings:
+            raise GraderError(f"not exported: {'; '.join(found.warnings)}")
+        _warn(found.warnings)
+        rows = found.rows
         counted = {
             (f.student, f.assignment): final_result(result, f)
             for f in rows

@@ -22,7 +22,7 @@ import yaml
 from .errors import SpecError
 from .kinds import KINDS, REQUIRED, Option, export_spec
 from .limits import LIMIT_FIELDS, Limits
-from .policies import LatePolicy, Policies
+from .policies import Extension, LatePolicy, Policies
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,55}$")  # "answer-" + id fits a 64-char nbformat cell id
 CIFAR10_ENV = "GRADE_CIFAR10_DIR"
@@ -419,18 +419,18 @@ def _policies(f: _Fields, root: Path, assignments: tuple[Assignment, ...]) -> Po
     attempts = p.get("attempts", str, "last")
     if attempts not in ("best", "last"):
         raise p.fail("attempts", f"expected best or last, got {attempts!r}")
-    extensions, source = {}, ""
+    extensions: tuple[Extension, ...] = ()
+    source = ""
     if p.data.get("extensions") is not None:
         source = p.get("extensions", str)
         extensions = _extensions(root / source, assignments)
     return Policies(late=late, attempts=attempts, extensions=extensions, extensions_file=source)
 
 
-def _extensions(
-    path: Path, assignments: tuple[Assignment, ...]
-) -> dict[tuple[str, str], dt.datetime]:
-    """``student,assignment,due`` rows (a header line first): one student's later due date,
-    an ISO date or date-time, or ``+N`` days after the assignment's own."""
+def _extensions(path: Path, assignments: tuple[Assignment, ...]) -> tuple[Extension, ...]:
+    """``student,assignment,due`` rows (a header line first): a later due date for the student
+    a line names (an id, an e-mail or an LMS id; ``grader.policies`` matches it), an ISO date
+    or date-time, or ``+N`` days after the assignment's own."""
     import csv
 
     due = {a.id: a.due for a in assignments}
@@ -439,13 +439,15 @@ def _extensions(
             rows = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise SpecError(f"cannot read the extensions ({e})", str(path)) from None
-    out: dict[tuple[str, str], dt.datetime] = {}
+    out = []
     for line, row in enumerate(rows, 1):
         if not row or not any(c.strip() for c in row) or (line == 1 and row[0] == "student"):
             continue
         if len(row) != 3:
             raise SpecError("expected student,assignment,due", str(path), line)
         student, assignment, when = (c.strip() for c in row)
+        if not student:
+            raise SpecError("the line names no student", str(path), line)
         if assignment not in due:
             raise SpecError(f"unknown assignment {assignment!r}", str(path), line)
         try:
@@ -461,8 +463,8 @@ def _extensions(
                 new = new if new.tzinfo else new.replace(tzinfo=dt.timezone.utc)
         except ValueError as e:
             raise SpecError(f"{when!r} is not a date or +days ({e})", str(path), line) from None
-        out[(student, assignment)] = new
-    return out
+        out.append(Extension(student, assignment, new, str(path), line))
+    return tuple(out)
 
 
 def _cifar10_dir(f: _Fields, root: Path) -> Path | None:
