@@ -147,8 +147,8 @@ def grade_batch(
             record = Graded(result, outcome, course.fingerprint, fingerprints.pop(job.key))
             gradebook.record(s, plan.assignment, record)
             if batch.reports is not None:
-                shown = _for_report(course, result, s, extended)
-                _write_reports(shown, s, plan.assignment, batch.reports)
+                shown = report_view(course, result, s, extended)
+                write_reports_of(shown, s, plan.assignment, batch.reports)
             flags = staff_note(result.flags, result.copied_from)
             emit(
                 Event(
@@ -228,7 +228,7 @@ def report_paths(folder: Path, assignment: str, student: str, sha256: str) -> tu
     return folder / assignment / f"{stem}.report.html", folder / assignment / f"{stem}.results.json"
 
 
-def _for_report(
+def report_view(
     course: Course,
     result: GradeResult,
     s: Submission,
@@ -243,7 +243,12 @@ def _for_report(
     return replace(result, student=s.student, late=note, final_score=final)
 
 
-def _write_reports(result: GradeResult, s: Submission, assignment: str, folder: Path) -> None:
+def write_reports_of(
+    result: GradeResult, s: Submission, assignment: str, folder: Path, if_changed: bool = False
+) -> bool:
+    """Write a submission's report (``if_changed``: only where it would say something else);
+    returns whether anything was written."""
     from .report import write_reports
 
-    write_reports(result, *report_paths(folder, assignment, s.student, s.sha256))
+    paths = report_paths(folder, assignment, s.student, s.sha256)
+    return write_reports(result, *paths, if_changed=if_changed)

@@ -596,6 +596,13 @@ def gradebook_cmd(course: str | None, assignment: str | None, db: Path | None) -
     help="Submissions run again at once, when a change needs that (default: the cores).",
 )
 @click.option("--scheduler", help="A Dask scheduler's address, for what must run again.")
+@click.option(
+    "--reports",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where grade batch wrote the reports, to bring them up to date "
+    "(default: reports/ beside course.yaml).",
+)
 @_limit_options
 @_debug_option
 def regrade_cmd(
@@ -604,14 +611,17 @@ def regrade_cmd(
     db: Path | None,
     workers: int | None,
     scheduler: str | None,
+    reports: Path | None,
     sandbox: SandboxMode,
     **limits: float | None,
 ) -> None:
-    """Bring the gradebook up to the current course, and list every score that changed.
+    """Bring the gradebook and the reports up to the current course, and list every score
+    that changed.
 
     A change to points, tolerances, hints, checks or reference values is applied by judging
     the stored runs again (no notebook runs); a change to a setup, a starter a submission
-    relied on, or the limits runs the submissions it affects again.
+    relied on, or the limits runs the submissions it affects again. Every report that would
+    now say something else is written again.
 
     Example:
 
@@ -629,7 +639,11 @@ def regrade_cmd(
     if assignment is not None:
         spec.assignment(assignment)
     path = _existing_gradebook(db, spec)
-    batch = BatchOptions(workers=workers or os.cpu_count() or 1, scheduler=scheduler, reports=None)
+    batch = BatchOptions(
+        workers=workers or os.cpu_count() or 1,
+        scheduler=scheduler,
+        reports=_reports_folder(reports, spec),
+    )
     with Gradebook(path) as gradebook:
         summary = regrade(spec, gradebook, _grade_options(sandbox, limits), assignment, batch)
     table = Table(title="Scores that changed")
@@ -648,7 +662,8 @@ def regrade_cmd(
         Console().print(table)
     click.echo(
         f"{len(summary.changes)} submissions changed; {summary.rejudged} judged again from "
-        f"their stored runs, {summary.rerun} run again, in {summary.seconds:.1f} s"
+        f"their stored runs, {summary.rerun} run again, in {summary.seconds:.1f} s; "
+        f"{summary.reports} reports written again ({batch.reports})"
     )
     if summary.failed:
         raise GraderError(
