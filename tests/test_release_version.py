@@ -120,3 +120,22 @@ def test_policies_keep_the_key_and_a_new_starter_remakes_it_with_its_seed(write_
 
     build(changed, release)
     assert load_key(key_path(release, "a1")).seed == stored.seed
+
+
+def test_a_variant_of_the_course_has_the_policies_and_due_dates_of_now(write_course, tmp_path):
+    from grader.variants import for_variant
+
+    path = write_course(tmp_path)
+    text = (tmp_path / "exercises" / "t.yaml").read_text()
+    (tmp_path / "exercises" / "t.yaml").write_text(
+        text.replace("setup: |\n", "params:\n  n: {int: [1, 9], default: 5}\nsetup: |\n")
+    )
+    before = for_variant(load_course(path), "a1", "v1")
+    path.write_text(path.read_text().replace("due: 2030-01-31", "due: 2030-02-28") + POLICIES)
+    (tmp_path / "extensions.csv").write_text("student,assignment,due\nalice,a1,+2\n")
+    now = load_course(path)
+    after = for_variant(now, "a1", "v1")
+    assert now.fingerprint == before.fingerprint  # the same release
+    assert after.policies == now.policies != before.policies
+    assert after.assignment("a1").due == now.assignment("a1").due != before.assignment("a1").due
+    assert after.topics["t"].values == before.topics["t"].values  # the same numbers
