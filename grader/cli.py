@@ -366,6 +366,16 @@ def _existing_gradebook(db: Path | None, course: Course) -> Path:
     return path
 
 
+def _reports_option(why: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--reports``: the folder grade batch wrote the reports into, ``why`` it is asked."""
+    return click.option(
+        "--reports",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help=f"Where grade batch wrote the reports, {why} (default: reports/ beside course.yaml).",
+    )
+
+
 def _reports_folder(given: Path | None, course: Course) -> Path:
     """Where batch reports go: the given folder, else reports/ beside course.yaml."""
     return given or course.root / "reports"
@@ -596,13 +606,7 @@ def gradebook_cmd(course: str | None, assignment: str | None, db: Path | None) -
     help="Submissions run again at once, when a change needs that (default: the cores).",
 )
 @click.option("--scheduler", help="A Dask scheduler's address, for what must run again.")
-@click.option(
-    "--reports",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where grade batch wrote the reports, to bring them up to date "
-    "(default: reports/ beside course.yaml).",
-)
+@_reports_option("to bring them up to date")
 @_limit_options
 @_debug_option
 def regrade_cmd(
@@ -763,13 +767,7 @@ def export_cmd(
     show_default=True,
     help="The HTML page to write.",
 )
-@click.option(
-    "--reports",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where grade batch wrote the reports, for the links "
-    "(default: reports/ beside course.yaml).",
-)
+@_reports_option("for the links")
 @_debug_option
 def dashboard_cmd(
     course: str | None, assignment: str | None, db: Path | None, out: Path, reports: Path | None
