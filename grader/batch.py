@@ -10,9 +10,10 @@ changed (a submission is its student, assignment and content hash).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -22,6 +23,7 @@ from .backends import Backend, Job
 from .copying import flagged, staff_note
 from .errors import ExecutionError, SubmissionError
 from .execute import ExecOptions
+from .extensions import class_extensions
 from .gradebook import Gradebook, Graded
 from .identity import Identity
 from .intake import Submission
@@ -98,6 +100,10 @@ def grade_batch(
     """Grade every submission into the gradebook; returns what became of each."""
     started = time.monotonic()
     exec_options = options.exec_options(course)
+    # the reports' late penalties: with a roster, an extension that names nobody stops here
+    handed_in = [(s.student, s.source) for s in submissions]
+    handed_in += [(a.student, a.source) for a in gradebook.attempts()]
+    extended = class_extensions(course, options.release_dir(course), handed_in).dates
     events: list[Event] = []
     keys: dict[tuple[str, str], AnswerKey] = {}
     fingerprints: dict[str, str] = {}
@@ -141,7 +147,8 @@ def grade_batch(
             record = Graded(result, outcome, course.fingerprint, fingerprints.pop(job.key))
             gradebook.record(s, plan.assignment, record)
             if batch.reports is not None:
-                _write_reports(_for_report(course, result, s), s, plan.assignment, batch.reports)
+                shown = report_view(course, result, s, extended)
+                write_reports_of(shown, s, plan.assignment, batch.reports)
             flags = staff_note(result.flags, result.copied_from)
             emit(
                 Event(
@@ -221,16 +228,27 @@ def report_paths(folder: Path, assignment: str, student: str, sha256: str) -> tu
     return folder / assignment / f"{stem}.report.html", folder / assignment / f"{stem}.results.json"
 
 
-def _for_report(course: Course, result: GradeResult, s: Submission) -> GradeResult:
-    """The result as its report shows it: whose it is, and the late policy's word on it (the
-    gradebook keeps the raw result; finals are computed from it when asked)."""
+def report_view(
+    course: Course,
+    result: GradeResult,
+    s: Submission,
+    extended: Mapping[tuple[str, str], dt.datetime],
+) -> GradeResult:
+    """The result as its report shows it: whose it is, and the late policy's word on it, with
+    the student's extension (``extended``, see ``grader.extensions``); the gradebook keeps
+    the raw result, finals are computed from it when asked."""
     due = course.assignment(result.assignment).due
-    due = course.policies.extensions.get((s.student, result.assignment), due)
+    due = extended.get((s.student, result.assignment), due)
     final, note = penalised(result.score, late_by(s.submitted_at, due), course.policies.late)
     return replace(result, student=s.student, late=note, final_score=final)
 
 
-def _write_reports(result: GradeResult, s: Submission, assignment: str, folder: Path) -> None:
+def write_reports_of(
+    result: GradeResult, s: Submission, assignment: str, folder: Path, if_changed: bool = False
+) -> bool:
+    """Write a submission's report (``if_changed``: only where it would say something else);
+    returns whether anything was written."""
     from .report import write_reports
 
-    write_reports(result, *report_paths(folder, assignment, s.student, s.sha256))
+    paths = report_paths(folder, assignment, s.student, s.sha256)
+    return write_reports(result, *paths, if_changed=if_changed)

@@ -30,10 +30,11 @@ from nbformat import NotebookNode
 from .assemble import assemble
 from .errors import BuildError, ExecutionError
 from .execute import Executed
+from .extensions import class_extensions
 from .handout import Digests, write_handout
 from .judge.scoring import mistake_problems
 from .key import MAX_LOSSES, AnswerKey, key_path, save_key
-from .pipeline import GradeOptions, Progress, answer_key, execute_notebook, graded
+from .pipeline import GradeOptions, Progress, answer_key, execute_notebook, graded, key_seed
 from .render import render_assignment
 from .results import GradeResult
 from .roster import (
@@ -101,6 +102,7 @@ def build(
                 "and out of students' reach; without it the students' numbers cannot be rebuilt"
             )
         save_roster(out, roster, secret)
+        class_extensions(course, out, [])  # an extension that names nobody of it: an error
     built = []
     for a in course.assignments:
         if progress:
@@ -160,10 +162,13 @@ def build(
 
 
 def make_key(
-    course: Course, assignment_id: str, options: GradeOptions = GradeOptions()
+    course: Course,
+    assignment_id: str,
+    options: GradeOptions = GradeOptions(),
+    seed: int | None = None,
 ) -> tuple[AnswerKey, GradeResult]:
-    """Run the solution notebook once: its exports become the key, and the same run is then
-    judged against that key."""
+    """Run the solution notebook once: its exports become the key (with ``seed``, else the
+    seed of the key it replaces), and the same run is then judged against that key."""
     assembled, executed = execute_notebook(
         course, assignment_id, solution_notebook(course, assignment_id), options
     )
@@ -184,7 +189,11 @@ def make_key(
     if problems:
         raise BuildError("; ".join(problems))
     key = AnswerKey(
-        assignment=assignment_id, fingerprint=course.fingerprint, values=values, extras=extras
+        assignment=assignment_id,
+        fingerprint=course.fingerprint,
+        values=values,
+        extras=extras,
+        seed=key_seed(course, assignment_id, options) if seed is None else seed,
     )
     return key, graded(
         course, assignment_id, f"{assignment_id} (solution)", assembled, executed, key

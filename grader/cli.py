@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -382,6 +382,16 @@ def _existing_gradebook(db: Path | None, course: Course) -> Path:
     return path
 
 
+def _reports_option(why: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--reports``: the folder grade batch wrote the reports into, ``why`` it is asked."""
+    return click.option(
+        "--reports",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help=f"Where grade batch wrote the reports, {why} (default: reports/ beside course.yaml).",
+    )
+
+
 def _reports_folder(given: Path | None, course: Course) -> Path:
     """Where batch reports go: the given folder, else reports/ beside course.yaml."""
     return given or course.root / "reports"
@@ -562,20 +572,27 @@ class _BatchProgress:
 def _print_finals(course: Course, db: Path, assignments: list[str]) -> None:
     from rich.console import Console
 
+    from .finals import class_finals
     from .gradebook import Gradebook
-    from .policies import finals
     from .report.classes import finals_table
 
-    chosen = [a for a in course.assignments if a.id in assignments]
+    chosen = [a.id for a in course.assignments if a.id in assignments]
     with Gradebook(db) as gradebook:
-        attempts = [a for a in gradebook.attempts() if a.assignment in assignments]
-    rows = finals(
-        attempts,
-        {a.id: a.due for a in chosen},
-        {a.id: a.max_score(course) for a in chosen},
-        course.policies,
-    )
-    finals_table(rows, Console(), title=f"{course.name}: final scores")
+        found = class_finals(course, gradebook, chosen, _release(course))
+    finals_table(found.rows, Console(), title=f"{course.name}: final scores")
+    _warn(found.warnings)
+
+
+def _release(course: Course) -> Path:
+    from .pipeline import GradeOptions
+
+    return GradeOptions().release_dir(course)
+
+
+def _warn(warnings: Sequence[str]) -> None:
+    """Each warning on a line of its own, on stderr (an export to stdout stays clean)."""
+    for warning in warnings:
+        click.echo(f"Warning: {one_line(warning)}", err=True)
 
 
 @main.command("gradebook")
@@ -607,6 +624,7 @@ def gradebook_cmd(course: str | None, assignment: str | None, db: Path | None) -
     help="Submissions run again at once, when a change needs that (default: the cores).",
 )
 @click.option("--scheduler", help="A Dask scheduler's address, for what must run again.")
+@_reports_option("to bring them up to date")
 @_limit_options
 @_debug_option
 def regrade_cmd(
@@ -615,14 +633,17 @@ def regrade_cmd(
     db: Path | None,
     workers: int | None,
     scheduler: str | None,
+    reports: Path | None,
     sandbox: SandboxMode,
     **limits: float | None,
 ) -> None:
-    """Bring the gradebook up to the current course, and list every score that changed.
+    """Bring the gradebook and the reports up to the current course, and list every score
+    that changed.
 
     A change to points, tolerances, hints, checks or reference values is applied by judging
     the stored runs again (no notebook runs); a change to a setup, a starter a submission
-    relied on, or the limits runs the submissions it affects again.
+    relied on, or the limits runs the submissions it affects again. Every report that would
+    now say something else is written again.
 
     Example:
 
@@ -642,7 +663,11 @@ def regrade_cmd(
     path = _existing_gradebook(db, spec)
     if scheduler is None:
         _check_sandbox(sandbox)
-    batch = BatchOptions(workers=workers or os.cpu_count() or 1, scheduler=scheduler, reports=None)
+    batch = BatchOptions(
+        workers=workers or os.cpu_count() or 1,
+        scheduler=scheduler,
+        reports=_reports_folder(reports, spec),
+    )
     with Gradebook(path) as gradebook:
         summary = regrade(spec, gradebook, _grade_options(sandbox, limits), assignment, batch)
     table = Table(title="Scores that changed")
@@ -661,7 +686,8 @@ def regrade_cmd(
         Console().print(table)
     click.echo(
         f"{len(summary.changes)} submissions changed; {summary.rejudged} judged again from "
-        f"their stored runs, {summary.rerun} run again, in {summary.seconds:.1f} s"
+        f"their stored runs, {summary.rerun} run again, in {summary.seconds:.1f} s; "
+        f"{summary.reports} reports written again ({batch.reports})"
     )
     if summary.failed:
         raise GraderError(
@@ -689,18 +715,32 @@ def regrade_cmd(
     help="File (csv, junit) or folder (gradescope); default grades.csv, gradescope/, "
     "grades.xml. csv: - for standard output.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse to export (exit 1) when a grading is older than the course or an "
+    "extension names no student; by default each is a warning.",
+)
 @_debug_option
 def export_cmd(
-    course: str | None, format_: str, assignment: str | None, db: Path | None, out: Path | None
+    course: str | None,
+    format_: str,
+    assignment: str | None,
+    db: Path | None,
+    out: Path | None,
+    strict: bool,
 ) -> None:
     """Export the gradebook, final scores after the course's policies.
+
+    A grading judged against an older version of the course (run grade regrade) or an
+    extension that names no student is a warning on stderr; --strict refuses instead.
 
     Example:
 
         grade export --format csv --assignment ps1 --out ps1-grades.csv
     """
+    from .finals import class_finals
     from .gradebook import Gradebook
-    from .policies import finals
     from .report.exports import final_result, grades_csv, write_gradescope, write_junit
     from .report.formats import _write_atomic
 
@@ -708,14 +748,11 @@ def export_cmd(
     path = _existing_gradebook(db, spec)
     chosen = [spec.assignment(assignment)] if assignment else list(spec.assignments)
     with Gradebook(path) as gradebook:
-        attempts = gradebook.attempts()
-        rows = finals(
-            attempts,
-            {a.id: a.due for a in chosen},
-            {a.id: a.max_score(spec) for a in chosen},
-            spec.policies,
-            students=sorted({a.student for a in attempts if a.student}),
-        )
+        found = class_finals(spec, gradebook, [a.id for a in chosen], _release(spec), True)
+        if strict and found.warnings:
+            raise GraderError(f"not exported: {'; '.join(found.warnings)}")
+        _warn(found.warnings)
+        rows = found.rows
         counted = {
             (f.student, f.assignment): final_result(result, f)
             for f in rows
@@ -750,13 +787,7 @@ def export_cmd(
     show_default=True,
     help="The HTML page to write.",
 )
-@click.option(
-    "--reports",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where grade batch wrote the reports, for the links "
-    "(default: reports/ beside course.yaml).",
-)
+@_reports_option("for the links")
 @_debug_option
 def dashboard_cmd(
     course: str | None, assignment: str | None, db: Path | None, out: Path, reports: Path | None

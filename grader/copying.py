@@ -8,6 +8,13 @@ references of one other student, on at least two exercises, is flagged. The flag
 nobody (a student may read it); the instructor's views (the gradebook, the dashboard, the
 terminal) also get the other student's id. A value that many students share (a small
 answer space) proves nothing and is not counted.
+
+A known mistake (``mistakes:``) can give one student's numbers another student's right
+answer (a shape rounded up on one image is the shape of a slightly larger one). An honest
+student who makes it must not look like a copier, so two rules: an answer that is a known
+mistake of the student's own numbers is never evidence, and a reference that equals a known
+mistake of any student's numbers is left out of the index (whoever gives it may have made
+that mistake).
 """
 
 from __future__ import annotations
@@ -19,7 +26,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from .errors import CompareError
 from .execute.records import ExportRecord
+from .judge.context import JudgeContext
 from .key import AnswerKey
 from .results import GradeResult
 from .spec import Course
@@ -66,17 +75,41 @@ def _rounded(value: Any) -> Any:
     return repr(value)
 
 
-def index_references(course: Course, assignment: str, keys: Mapping[str, AnswerKey]) -> References:
+def index_references(
+    course: Course,
+    assignment: str,
+    keys: Mapping[str, AnswerKey],
+    mistaken: Mapping[str, set[str]] | None = None,
+) -> References:
     """Index the varying references of ``keys`` (student id -> that student's key; the
-    default numbers under ``""``)."""
+    default numbers under ``""``), leaving out the values ``mistaken`` lists (exercise ->
+    canonical values that are a known mistake of some student's numbers)."""
     exercises = [ex.id for ex in varying_exercises(course, assignment)]
+    mistaken = mistaken or {}
     found: dict[str, dict[str, list[str]]] = {e: {} for e in exercises}
     for student, key in keys.items():
         for e in exercises:
             if e in key.values:
-                found[e].setdefault(canonical(key.values[e]), []).append(student)
+                value = canonical(key.values[e])
+                if value not in mistaken.get(e, ()):
+                    found[e].setdefault(value, []).append(student)
     by_value = {e: {v: tuple(s) for v, s in values.items()} for e, values in found.items()}
     return References(by_value, len(keys))
+
+
+def mistaken_values(course: Course, assignment: str, key: AnswerKey) -> dict[str, set[str]]:
+    """The known mistakes of one variant's varying exercises, as canonical values (a mistake
+    that cannot be computed is left out: the build reports it)."""
+    context = JudgeContext(course, key)
+    out: dict[str, set[str]] = {}
+    for ex in varying_exercises(course, assignment):
+        for mistake in ex.mistakes:
+            try:
+                value = context.mistake(ex, mistake)
+            except CompareError:
+                continue
+            out.setdefault(ex.id, set()).add(canonical(value))
+    return out
 
 
 def copied_from(
@@ -95,6 +128,8 @@ def copied_from(
     for ex in result.exercises:
         export = exports.get(ex.id)
         if ex.id not in varying or ex.score >= ex.points or export is None or not export.ok:
+            continue
+        if ex.mistake:  # a known mistake of the student's own numbers: an honest one
             continue
         if "value" not in export.payload:
             continue
@@ -127,8 +162,8 @@ _REFERENCES: dict[tuple[str, str, str, str], References] = {}
 
 def class_references(course: Course, assignment: str, options: GradeOptions) -> References:
     """The varying references of every student of the release's roster and of the default
-    numbers, indexed (the keys are read from the release, or computed and stored there once);
-    kept for the life of the process."""
+    numbers, indexed without the values that are someone's known mistake (the keys are read
+    from the release, or computed and stored there once); kept for the life of the process."""
     from .pipeline import answer_key
     from .roster import checked_secret, load_roster, variant_of
     from .variants import for_variant
@@ -142,10 +177,14 @@ def class_references(course: Course, assignment: str, options: GradeOptions) -> 
         secret = checked_secret(course, roster)
         base = for_variant(course, assignment, DEFAULT)
         keys = {DEFAULT: answer_key(base, assignment, options)}
+        mistaken = mistaken_values(base, assignment, keys[DEFAULT])
         for student in roster.ids():
             variant = variant_of(secret, course, assignment, student)
-            keys[student] = answer_key(for_variant(base, assignment, variant), assignment, options)
-        _REFERENCES[cache_key] = index_references(base, assignment, keys)
+            mine = for_variant(base, assignment, variant)
+            keys[student] = answer_key(mine, assignment, options)
+            for e, values in mistaken_values(mine, assignment, keys[student]).items():
+                mistaken.setdefault(e, set()).update(values)
+        _REFERENCES[cache_key] = index_references(base, assignment, keys, mistaken)
     return _REFERENCES[cache_key]
 
 

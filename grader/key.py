@@ -1,10 +1,14 @@
 """The answer key of an assignment: reference values from the solution run, and a secret seed.
 
-Stored as ``release/key/<assignment>.json``; never given to a student kernel.
+Stored as ``release/key/<assignment>.json``; never given to a student kernel. The seed (it
+draws the held-out samples a trained model is judged on) outlives the key: a key made again
+keeps the seed of the one it replaces, else takes one derived from the course secret.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -56,6 +60,21 @@ def load_key(path: Path) -> AnswerKey | None:
         return None
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise CompareError(f"{path}: the answer key is damaged ({e}); run `grade build`") from None
+
+
+def lasting_seed(path: Path, secret: bytes | None, *parts: str) -> int:
+    """The seed of a key (re)made at ``path``: the seed of the key there, else one derived
+    from the course secret and ``parts`` (the course and the assignment), else a new one."""
+    try:
+        previous = load_key(path)
+    except CompareError:  # a damaged key: its seed is lost with it
+        previous = None
+    if previous is not None:
+        return previous.seed
+    if secret:
+        mac = hmac.new(secret, "\0".join(("seed", *parts)).encode(), hashlib.sha256)
+        return int.from_bytes(mac.digest()[:4], "big") % 2**31
+    return secrets.randbelow(2**31)
 
 
 def save_key(key: AnswerKey, path: Path) -> None:

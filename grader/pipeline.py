@@ -29,8 +29,9 @@ from .execute import ExecOptions, Executed, execute, run, start_kernel
 from .execute.sandbox import SandboxMode
 from .identity import Identity, identify
 from .judge import judge, prepare
-from .key import AnswerKey, key_path, load_key, save_key
+from .key import AnswerKey, key_path, lasting_seed, load_key, save_key
 from .results import GradeResult
+from .roster import course_secret
 from .spec import CIFAR10_ENV, Course, Exercise
 from .variants import for_variant
 
@@ -223,6 +224,13 @@ def answer_key(
     key, _ = make_key(course, assignment_id, options)
     save_key(key, path)
     return key
+
+
+def key_seed(course: Course, assignment_id: str, options: GradeOptions = GradeOptions()) -> int:
+    """The seed a new key of the assignment gets: the stored key's (a key made again after an
+    edit keeps its held-out samples), else one derived from the course secret, if any."""
+    path = key_path(options.release_dir(course), assignment_id)
+    return lasting_seed(path, course_secret(course), course.name, assignment_id)
 
 
 def which_assignment(

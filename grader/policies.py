@@ -1,6 +1,15 @@
 """The course's policies, applied to graded attempts: late penalties, extensions, and which
 attempt counts. Pure functions of plain data.
 
+An extension line names its student as the instructor knows them: the id (in any case or
+Unicode form: ids compare after ``grader.students.normalised``), the e-mail of the release's
+roster, or the id of the learning-management system the files came from (``grader.extensions``
+gathers the names each student goes by). A line that names nobody is never silently dropped:
+with a roster it is an error naming the file and the line (the class is known), unless it
+is a number (the LMS id of a student who has handed nothing in yet?); without a roster it
+is a warning wherever the gradebook's students are listed (the student may not have handed
+anything in yet). A line that names two students is an error.
+
 A submission is late by the time between its due date (or the student's extension) and when
 it was handed in; within the grace period it is on time. Each started day (or hour) late
 costs ``penalty`` percent of its score; past the cut-off it earns nothing. Of a student's
@@ -11,9 +20,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
+
+from .errors import SpecError
+from .students import normalised
 
 if TYPE_CHECKING:
     from .gradebook import Attempt
@@ -30,14 +42,34 @@ class LatePolicy:
 
 
 @dataclass(frozen=True)
+class Extension:
+    """One line of the extensions file: a later due date for the student it names (an id,
+    an e-mail or an LMS id: ``grader.extensions`` matches it to a student)."""
+
+    student: str
+    assignment: str
+    due: dt.datetime
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
 class Policies:
     """The course's policies (course.yaml ``policies:``)."""
 
     late: LatePolicy = field(default_factory=LatePolicy)
     attempts: Literal["best", "last"] = "last"
-    # (student, assignment) -> that student's due date
-    extensions: Mapping[tuple[str, str], dt.datetime] = field(default_factory=dict)
+    extensions: tuple[Extension, ...] = ()
     extensions_file: str = ""  # where they came from, relative to course.yaml
+
+
+@dataclass(frozen=True)
+class Matched:
+    """The extensions matched to students: the due dates by (student, assignment), and a
+    warning for each line that matched nobody (without a roster)."""
+
+    dates: dict[tuple[str, str], dt.datetime]  # (student, assignment) -> their due date
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,8 +116,11 @@ def finals(
     max_scores: Mapping[str, float],
     policies: Policies,
     students: Iterable[str] = (),
+    extensions: Mapping[tuple[str, str], dt.datetime] | None = None,
 ) -> list[Final]:
-    """Every (student, assignment)'s final score; students without an attempt get 0."""
+    """Every (student, assignment)'s final score; students without an attempt get 0.
+    ``extensions``: the due dates of the extensions, matched to the students (see
+    ``grader.extensions``); by default the lines are matched by student id alone."""
     by_key: dict[tuple[str, str], list[Attempt]] = {}
     for a in attempts:
         if a.assignment in due:
@@ -93,9 +128,11 @@ def finals(
     for student in students:
         for assignment in due:
             by_key.setdefault((student, assignment), [])
+    if extensions is None:
+        extensions = match_extensions(policies, {student: () for student, _ in by_key}).dates
     out = []
     for (student, assignment), found in sorted(by_key.items()):
-        deadline = policies.extensions.get((student, assignment), due[assignment])
+        deadline = extensions.get((student, assignment), due[assignment])
         graded = [a for a in found if a.status == "graded"]
         scored = []
         for a in graded:
@@ -140,6 +177,42 @@ def finals(
             )
         )
     return out
+
+
+def match_extensions(
+    policies: Policies, names: Mapping[str, Collection[str]], complete: bool = False
+) -> Matched:
+    """Match every extension line to the one student it names (``names``: student -> the
+    names they go by, see ``student_names``). ``complete``: ``names`` is the whole class (a
+    roster), so a line that matches nobody is an error; else it is a warning.
+
+    Raises SpecError (naming the file and line) for a line that names two students, or none
+    of a complete class."""
+    index: dict[str, set[str]] = {}
+    for student, known in names.items():
+        for name in (student, *known):
+            index.setdefault(normalised(name), set()).add(student)
+    dates: dict[tuple[str, str], dt.datetime] = {}
+    warnings = []
+    for ext in policies.extensions:
+        found = sorted(index.get(normalised(ext.student), ()))
+        if len(found) > 1:
+            raise _line_error(ext, f"{ext.student!r} names more than one student: {found}")
+        if not found:
+            if complete and not ext.student.isdigit():  # a number: an LMS id not seen yet?
+                raise _line_error(ext, f"{ext.student!r} is no student of the roster")
+            warnings.append(
+                f"{ext.path}:{ext.line}: {ext.student!r} matches no student the gradebook knows "
+                "(by id, e-mail or LMS id): the extension is not applied"
+            )
+            continue
+        key = (found[0], ext.assignment)
+        dates[key] = max(dates.get(key, ext.due), ext.due)  # two lines: the later date
+    return Matched(dates, tuple(warnings))
+
+
+def _line_error(ext: Extension, message: str) -> SpecError:
+    return SpecError(message, ext.path, ext.line)
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)

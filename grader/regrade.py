@@ -5,23 +5,32 @@ value, a check) is applied by judging the run the gradebook stored again: no not
 a class takes seconds. A change that does (a topic's setup, the starter of an exercise the
 submission left out, an export recipe, the limits) runs that submission again, through the
 same batch machinery. Every score that moved is listed.
+
+The reports ``grade batch`` wrote follow: each submission's report is rewritten where it
+would now say something else (a score, a check, a message, a flag, the late penalty or the
+final score after an edited extension), and left as it is otherwise. A submission judged
+again to the same result keeps the time it was graded at.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from .assemble import parse_notebook
-from .batch import BatchOptions, Event, grade_batch
+from .batch import BatchOptions, Event, grade_batch, report_view, write_reports_of
 from .copying import flagged
+from .extensions import class_extensions
 from .gradebook import Attempt, Gradebook, Graded
 from .intake import Submission
 from .key import AnswerKey
 from .pipeline import GradeOptions, answer_key, assemble_for, graded, run_fingerprint
+from .results import GradeResult
 from .spec import Course
 
 
@@ -46,6 +55,7 @@ class RegradeSummary:
     rerun: int  # run again
     failed: int  # could not be run again (they keep their grading)
     seconds: float
+    reports: int = 0  # reports written again (batch.reports)
 
 
 def regrade(
@@ -62,7 +72,9 @@ def regrade(
     before = {_key(a): a for a in gradebook.attempts(assignment) if a.status == "graded"}
     keys: dict[tuple[str, str], AnswerKey] = {}
     rerun: dict[str, list[Submission]] = {}
-    failed = 0
+    failed = reports = 0
+    handed_in = [(a.student, a.source) for a in gradebook.attempts()]
+    extended = class_extensions(course, options.release_dir(course), handed_in).dates
     with tempfile.TemporaryDirectory(prefix="grade-regrade-") as tmp:
         for a in before.values():
             content, executed = gradebook.stored_run(a.grading)
@@ -87,9 +99,14 @@ def regrade(
                 result = replace(
                     result, notices=stored.notices, execution_time=stored.execution_time
                 )
+                if _shown(result) == _shown(stored):  # the same result: graded when it was
+                    result = replace(result, graded_at=stored.graded_at)
             gradebook.record(
                 submission, a.assignment, Graded(result, executed, course.fingerprint, fingerprint)
             )
+            if batch.reports is not None:
+                view = report_view(course, result, submission, extended)
+                reports += write_reports_of(view, submission, a.assignment, batch.reports, True)
             if on_event is not None:
                 on_event(
                     Event(
@@ -106,14 +123,31 @@ def regrade(
             again = replace(batch, assignment=assignment_id, regrade=True)
             summary = grade_batch(course, submissions, gradebook, options, again, on_event)
             failed += summary.count("failed")
+            if batch.reports is not None:  # the batch wrote the report of each new run
+                reports += summary.count("graded")
     after = {_key(a): a for a in gradebook.attempts(assignment) if a.status == "graded"}
     changes = tuple(
         change for k, old in sorted(before.items()) if (change := _change(old, after.get(k)))
     )
     rerun_count = sum(len(s) for s in rerun.values())
     return RegradeSummary(
-        changes, len(before) - rerun_count, rerun_count, failed, time.monotonic() - started
+        changes,
+        len(before) - rerun_count,
+        rerun_count,
+        failed,
+        time.monotonic() - started,
+        reports,
     )
+
+
+def _shown(result: GradeResult) -> dict[str, Any]:
+    """What a result says, apart from when and how fast it was graded (as JSON data: a
+    stored result has lists where a fresh one may have tuples)."""
+    data = result.to_dict()
+    for incidental in ("graded_at", "execution_time", "log", "grader_version"):
+        data.pop(incidental, None)
+    shown: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return shown
 
 
 def _key(a: Attempt) -> tuple[str, str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import math
 import os
 import re
@@ -21,7 +22,7 @@ import yaml
 from .errors import SpecError
 from .kinds import KINDS, REQUIRED, Option, export_spec
 from .limits import LIMIT_FIELDS, Limits
-from .policies import LatePolicy, Policies
+from .policies import Extension, LatePolicy, Policies
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,55}$")  # "answer-" + id fits a 64-char nbformat cell id
 CIFAR10_ENV = "GRADE_CIFAR10_DIR"
@@ -348,12 +349,6 @@ def load_course(path: str | Path = "course.yaml") -> Course:
 
     topics, exercises = _load_exercises(exercises_dir)
     assignments = _assignments(f, exercises)
-    digest = hashlib.sha256(path.read_bytes())
-    for t in sorted(topics.values(), key=lambda t: t.id):
-        digest.update(Path(t.path).read_bytes())
-        for extra in (solutions_dir / f"{t.id}.py", checks_dir / f"{t.id}.py"):
-            if extra.is_file():
-                digest.update(extra.read_bytes())
     course = Course(
         name=name,
         root=root,
@@ -365,12 +360,37 @@ def load_course(path: str | Path = "course.yaml") -> Course:
         assignments=assignments,
         topics=topics,
         exercises=exercises,
-        fingerprint=digest.hexdigest()[:16],
+        fingerprint=_fingerprint(f.data, topics, solutions_dir, checks_dir),
         policies=_policies(f, root, assignments),
     )
     from .variants import DEFAULT, specialize  # the texts of the default variant
 
     return specialize(course, DEFAULT)
+
+
+NOT_MADE_OF = ("policies", "data")  # course.yaml fields no notebook, hand-out or key is made of
+
+
+def _fingerprint(
+    data: _Map, topics: Mapping[str, Topic], solutions_dir: Path, checks_dir: Path
+) -> str:
+    """The version of what the release is made of: course.yaml without its policies, data
+    folder and due dates (a notebook is the same after an edit of those), and every topic's
+    exercises, solutions and public checks. Notebooks, hand-outs and keys carry it, and a
+    grading records it: an edit that changes no notebook neither remakes the key nor says
+    "another release"."""
+    made_of = {k: v for k, v in data.items() if k not in NOT_MADE_OF}
+    made_of["assignments"] = [
+        {k: v for k, v in a.items() if k != "due"} if isinstance(a, dict) else a
+        for a in data.get("assignments") or ()
+    ]
+    digest = hashlib.sha256(json.dumps(made_of, sort_keys=True, default=str).encode())
+    for t in sorted(topics.values(), key=lambda t: t.id):
+        digest.update(Path(t.path).read_bytes())
+        for extra in (solutions_dir / f"{t.id}.py", checks_dir / f"{t.id}.py"):
+            if extra.is_file():
+                digest.update(extra.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _policies(f: _Fields, root: Path, assignments: tuple[Assignment, ...]) -> Policies:
@@ -399,18 +419,18 @@ def _policies(f: _Fields, root: Path, assignments: tuple[Assignment, ...]) -> Po
     attempts = p.get("attempts", str, "last")
     if attempts not in ("best", "last"):
         raise p.fail("attempts", f"expected best or last, got {attempts!r}")
-    extensions, source = {}, ""
+    extensions: tuple[Extension, ...] = ()
+    source = ""
     if p.data.get("extensions") is not None:
         source = p.get("extensions", str)
         extensions = _extensions(root / source, assignments)
     return Policies(late=late, attempts=attempts, extensions=extensions, extensions_file=source)
 
 
-def _extensions(
-    path: Path, assignments: tuple[Assignment, ...]
-) -> dict[tuple[str, str], dt.datetime]:
-    """``student,assignment,due`` rows (a header line first): one student's later due date,
-    an ISO date or date-time, or ``+N`` days after the assignment's own."""
+def _extensions(path: Path, assignments: tuple[Assignment, ...]) -> tuple[Extension, ...]:
+    """``student,assignment,due`` rows (a header line first): a later due date for the student
+    a line names (an id, an e-mail or an LMS id; ``grader.policies`` matches it), an ISO date
+    or date-time, or ``+N`` days after the assignment's own."""
     import csv
 
     due = {a.id: a.due for a in assignments}
@@ -419,13 +439,15 @@ def _extensions(
             rows = list(csv.reader(handle))
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise SpecError(f"cannot read the extensions ({e})", str(path)) from None
-    out: dict[tuple[str, str], dt.datetime] = {}
+    out = []
     for line, row in enumerate(rows, 1):
         if not row or not any(c.strip() for c in row) or (line == 1 and row[0] == "student"):
             continue
         if len(row) != 3:
             raise SpecError("expected student,assignment,due", str(path), line)
         student, assignment, when = (c.strip() for c in row)
+        if not student:
+            raise SpecError("the line names no student", str(path), line)
         if assignment not in due:
             raise SpecError(f"unknown assignment {assignment!r}", str(path), line)
         try:
@@ -441,8 +463,8 @@ def _extensions(
                 new = new if new.tzinfo else new.replace(tzinfo=dt.timezone.utc)
         except ValueError as e:
             raise SpecError(f"{when!r} is not a date or +days ({e})", str(path), line) from None
-        out[(student, assignment)] = new
-    return out
+        out.append(Extension(student, assignment, new, str(path), line))
+    return tuple(out)
 
 
 def _cifar10_dir(f: _Fields, root: Path) -> Path | None:

@@ -266,7 +266,7 @@ def _text(template: str, what: str, context: Mapping[str, Any]) -> str:
     return render_text(template, what, **context)
 
 
-_SPECIALIZED: dict[tuple[str, str, str, str], Course] = {}
+_SPECIALIZED: dict[tuple[Any, ...], Course] = {}
 
 
 def for_variant(course: Course, assignment: str, variant: str) -> Course:
@@ -274,7 +274,9 @@ def for_variant(course: Course, assignment: str, variant: str) -> Course:
     many submissions of one variant... and many variants)."""
     if variant == course.variant:
         return course
-    cache_key = (str(course.path), course.fingerprint, assignment, variant)
+    # what the fingerprint leaves out (no notebook is made of it) is part of the course too
+    extra = (course.policies, course.assignments, course.cifar10_dir)
+    cache_key = (str(course.path), course.fingerprint, assignment, variant, *extra)
     if cache_key not in _SPECIALIZED:
         _SPECIALIZED[cache_key] = specialize(course, variant, assignment)
     return _SPECIALIZED[cache_key]

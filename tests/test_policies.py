@@ -9,7 +9,7 @@ from conftest import COURSE_YAML
 
 from grader.errors import SpecError
 from grader.gradebook import Attempt
-from grader.policies import LatePolicy, Policies, finals, penalised
+from grader.policies import Extension, LatePolicy, Policies, finals, penalised
 from grader.spec import load_course
 
 UTC = dt.timezone.utc
@@ -58,7 +58,9 @@ def test_last_or_best_attempt_counts_and_extensions_move_the_due_date():
     best = {f.student: f for f in finals(tries, due, maximum,
                                            Policies(late=TEN_A_DAY, attempts="best"))}
     assert best["alice"].score == 4.0  # 3 on time < 5 - 20%
-    extended = Policies(late=TEN_A_DAY, extensions={("bob", "a1"): DUE + dt.timedelta(days=1)})
+    extended = Policies(
+        late=TEN_A_DAY, extensions=(Extension("Bob", "a1", DUE + dt.timedelta(days=1), "x", 2),)
+    )  # by default, a line names its student by id (in any case)
     assert {f.student: f for f in finals(tries, due, maximum, extended)}["bob"].score == 5.0
 
 
@@ -79,8 +81,11 @@ def test_policies_in_course_yaml(write_course, tmp_path):
     p = course.policies
     assert p.late == LatePolicy(penalty=10, per="hour", grace_minutes=5, cutoff_days=2)
     assert p.attempts == "best"
-    assert p.extensions[("alice", "a1")] == DUE + dt.timedelta(days=2)
-    assert p.extensions[("bob", "a1")] == dt.datetime(2030, 2, 5, 23, 59, tzinfo=UTC)
+    path = str(tmp_path / "extensions.csv")
+    assert p.extensions == (
+        Extension("alice", "a1", DUE + dt.timedelta(days=2), path, 2),
+        Extension("bob", "a1", dt.datetime(2030, 2, 5, 23, 59, tzinfo=UTC), path, 3),
+    )
 
 
 @pytest.mark.parametrize(

@@ -39,8 +39,9 @@ def graded_class(built_course, tmp_path):
     due = course.assignment("ps1").due
     found = collect(folder, tmp_path / "copies", submitted_at=due + dt.timedelta(days=1, hours=2))
     db = tmp_path / "gb.db"
+    batch = BatchOptions(workers=2, assignment="ps1", reports=root / "reports")
     with Gradebook(db) as gb:
-        grade_batch(course, found, gb, GradeOptions(), BatchOptions(workers=2, assignment="ps1"))
+        grade_batch(course, found, gb, GradeOptions(), batch)
     return root, db
 
 
@@ -114,3 +115,64 @@ def test_exports_after_the_late_policy(graded_class, tmp_path):
     assert alice_json["score"] == 16.8 and "Late policy" in alice_json["output"]
     assert sorted(p.name for p in folder.iterdir()) == [
         "alice.results.json", "bob.results.json", "carol.results.json"]
+
+
+def reports_of(root, db):
+    """Each student's report files (results.json, HTML), as the dashboard links them."""
+    from grader.batch import report_paths
+
+    with Gradebook(db) as gb:
+        return {a.student: report_paths(root / "reports", "ps1", a.student, a.sha256)
+                for a in gb.attempts("ps1")}
+
+
+def test_regrade_rewrites_the_reports_that_changed_and_gradebook_says_when_it_is_old(
+    graded_class,
+):
+    root, db = graded_class
+    reports = reports_of(root, db)
+    args = ["--course", str(root / "course.yaml"), "--db", str(db)]
+    runner = CliRunner()
+    edit(root, "exercises/correlation.yaml", "  - id: corr1d-same\n    title: 1D cross-correlation"
+         " with 'same' padding\n    points: 2", "  - id: corr1d-same\n    title: 1D "
+         "cross-correlation with 'same' padding\n    points: 4")
+    stale = "3 gradings were judged against an older version of the course: run grade regrade"
+    table = runner.invoke(main, ["gradebook", *args])
+    assert table.exit_code == 0 and f"Warning: {stale}\n" in table.stderr
+    out = runner.invoke(main, ["export", *args, "--out", "-"])
+    assert out.exit_code == 0 and out.stderr == f"Warning: {stale}\n"
+    strict = runner.invoke(main, ["export", *args, "--out", "-", "--strict"])
+    assert strict.exit_code == 1 and strict.output == f"Error: not exported: {stale}\n"
+
+    done = runner.invoke(main, ["regrade", *args, "--workers", "2"])
+    assert done.exit_code == 0, done.output
+    assert "3 reports written again" in done.output  # every maximum moved from 21 to 23
+    alice = json.loads(reports["alice"][1].read_text())
+    assert (alice["score"], alice["max_score"]) == (23, 23)
+    assert "23 / 23" in reports["alice"][0].read_text()
+    assert runner.invoke(main, ["gradebook", *args]).stderr == ""  # up to date
+
+    # an extension and a late policy change no grading, but what the reports say
+    text = (root / "course.yaml").read_text()
+    (root / "extensions.csv").write_text("student,assignment,due\nCarol,ps1,+2\n")
+    (root / "course.yaml").write_text(
+        text + "policies:\n  late: {penalty: 10, per: day}\n  extensions: extensions.csv\n")
+    before = {s: (p[0].read_bytes(), p[0].stat().st_mtime_ns) for s, p in reports.items()}
+    done = runner.invoke(main, ["regrade", *args])
+    assert done.exit_code == 0 and "0 submissions changed" in done.output
+    assert "3 reports written again" in done.output
+    alice_page = reports["alice"][0].read_text()
+    assert "-20%" in alice_page and "Final, after the late penalty: <strong>18.4</strong>" in (
+        alice_page)
+    assert "Late</dt>" not in reports["carol"][0].read_text()  # on time, with her extension
+    assert reports["carol"][0].read_bytes() != before["carol"][0]
+
+    # nothing changed: no report is written, the gradings keep the time they were graded at
+    with Gradebook(db) as gb:
+        graded_at = {a.student: a.graded_at for a in gb.attempts("ps1")}
+    kept = {s: p[0].stat().st_mtime_ns for s, p in reports.items()}
+    again = runner.invoke(main, ["regrade", *args])
+    assert "0 reports written again" in again.output
+    assert {s: p[0].stat().st_mtime_ns for s, p in reports.items()} == kept
+    with Gradebook(db) as gb:
+        assert {a.student: a.graded_at for a in gb.attempts("ps1")} == graded_at

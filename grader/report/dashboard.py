@@ -24,7 +24,7 @@ import os
 import re
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,9 @@ from markupsafe import Markup
 from ..batch import report_paths
 from ..copying import staff_note
 from ..errors import ReportError
+from ..extensions import class_extensions
 from ..gradebook import Attempt, Gradebook
+from ..pipeline import GradeOptions
 from ..policies import Final, finals
 from ..spec import Assignment, Course
 from ..variants import varying_exercises
@@ -166,11 +168,15 @@ def class_dashboard(
     if assignment_ids is None:
         handed_in = {a.assignment for a in attempts}
         assignment_ids = [a.id for a in course.assignments if a.id in handed_in]
+    handed = [(a.student, a.source) for a in attempts]
+    extended = class_extensions(course, GradeOptions().release_dir(course), handed).dates
     views = []
     for aid in assignment_ids:
         assignment = course.assignment(aid)
         mine = [a for a in attempts if a.assignment == aid]
-        views.append(_assignment_view(course, assignment, gradebook, mine, students, reports, page))
+        views.append(
+            _assignment_view(course, assignment, gradebook, mine, students, reports, page, extended)
+        )
     when = dt.datetime.now(dt.timezone.utc)
     return Dashboard(course.name, f"{when:%Y-%m-%d %H:%M} UTC", tuple(views))
 
@@ -201,6 +207,7 @@ def _assignment_view(
     students: list[str],
     reports: Path,
     page: Path,
+    extended: Mapping[tuple[str, str], dt.datetime],
 ) -> AssignmentView:
     maximum = assignment.max_score(course)
     rows = [
@@ -211,6 +218,7 @@ def _assignment_view(
             {assignment.id: maximum},
             course.policies,
             students,
+            extended,
         )
         if f.student  # a refused file that says no student is listed as errored only
     ]

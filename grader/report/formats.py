@@ -300,9 +300,29 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def write_reports(result: GradeResult, html_path: Path, json_path: Path) -> None:
-    """Write the HTML report and the Gradescope results.json, each atomically."""
-    html = render_html(result)
-    data = json.dumps(results_json(result), indent=2, ensure_ascii=False, allow_nan=False)
-    _write_atomic(Path(html_path), html)
-    _write_atomic(Path(json_path), data + "\n")
+def write_reports(
+    result: GradeResult, html_path: Path, json_path: Path, if_changed: bool = False
+) -> bool:
+    """Write the HTML report and the Gradescope results.json, each atomically (``if_changed``:
+    only where the file on disk says something else); returns whether anything was written."""
+    texts = {
+        Path(html_path): render_html(result),
+        Path(json_path): json.dumps(
+            results_json(result), indent=2, ensure_ascii=False, allow_nan=False
+        )
+        + "\n",
+    }
+    written = False
+    for path, text in texts.items():
+        if if_changed and _reads(path) == text:
+            continue
+        _write_atomic(path, text)
+        written = True
+    return written
+
+
+def _reads(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
