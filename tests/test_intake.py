@@ -29,10 +29,13 @@ def test_a_folder_of_students(tmp_path):
     alice = found["alice.ipynb"]
     digest = hashlib.sha256(NB).hexdigest()
     assert (alice.student, alice.problem, alice.sha256) == ("alice", "", digest)
-    assert alice.path == tmp_path / "alice.ipynb" and alice.submitted_at.tzinfo is not None
+    # what is graded is the batch's own copy of the bytes hashed, named by their hash
+    assert alice.path == tmp_path / "copies" / f"{digest}.ipynb" and alice.read() == NB
+    assert alice.submitted_at.tzinfo is not None
     assert found["carol/ps1.ipynb"].student == "carol"
     assert (found["bob.pdf"].student, found["bob.pdf"].problem) == ("bob", "not a notebook (.pdf)")
-    assert not (tmp_path / "copies").exists()  # a folder's files are read where they are
+    assert sorted(p.name for p in (tmp_path / "copies").iterdir()) == sorted(
+        f"{s.sha256}.ipynb" for s in found.values() if not s.problem)
 
 
 def write_zip(path, entries):
