@@ -44,7 +44,7 @@ from .assemble import MAX_NOTEBOOK_BYTES
 from .errors import SubmissionError
 from .flags import flag
 from .nofollow import read_file, too_large, walk
-from .students import is_student_id, normalised, recorded, same_student, spellings
+from .students import MAX_FILES, is_student_id, normalised, recorded, same_student, spellings
 
 CANVAS_RE = re.compile(
     r"^(?P<name>[A-Za-z0-9-]+?)(?:_LATE)?_(?P<user>\d+)_(?P<sub>\d+)_(?P<file>.+)$"
@@ -52,7 +52,6 @@ CANVAS_RE = re.compile(
 MAX_ENTRIES = 50_000
 MAX_UNPACKED = 8 * 2**30  # bytes read out of one zip in all
 MAX_RATIO = 200  # uncompressed / compressed, past 1 MiB: a bomb
-MAX_PER_STUDENT = 20  # files of one student in one batch (--max-files-per-student)
 IGNORED = ("Thumbs.db", "desktop.ini")
 NAMED = 3  # how many of a student's other files a notice names
 
@@ -176,7 +175,7 @@ def collect(
     roster: Mapping[str, str] | None = None,
     submitted_at: dt.datetime | None = None,
     students: Collection[str] = (),
-    max_per_student: int = MAX_PER_STUDENT,
+    max_per_student: int = MAX_FILES,
 ) -> list[Submission]:
     """Every file of a folder or a zip, as submissions (refused ones included), in name order.
 

@@ -120,6 +120,12 @@ def load_roster(release: Path) -> Roster | None:
     return _read_roster_file(path, stat.st_mtime_ns, stat.st_size)
 
 
+def class_ids(release: Path) -> list[str]:
+    """The ids of the class the release was built for (none without a roster)."""
+    roster = load_roster(release)
+    return roster.ids() if roster is not None else []
+
+
 @functools.lru_cache(maxsize=8)
 def _read_roster_file(path: Path, mtime_ns: int, size: int) -> Roster | None:
     try:

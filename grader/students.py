@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 
 STUDENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$")
+MAX_FILES = 20  # files of one student read in one batch (grade batch --max-files-per-student)
 
 
 def normalised(name: str) -> str:
