@@ -77,7 +77,7 @@ def read_file(root: Path, parts: Sequence[str], cap: int) -> Read:
             raise SubmissionError("not a regular file: it was not read")
         if before.st_size > cap:
             raise SubmissionError(too_large(before.st_size, cap))
-        data = handle.read(cap + 1)  # the size fstat gave is not trusted either
+        data = handle.read(before.st_size + 1)  # more than fstat said: it changed, below
         after = os.fstat(fd)
     if len(data) > cap:
         raise SubmissionError(too_large(len(data), cap))
