@@ -10,7 +10,6 @@ import sqlite3
 import tracemalloc
 
 import nbformat
-import pytest
 
 from grader.batch import BatchOptions, _plan
 from grader.gradebook import Gradebook
