@@ -103,7 +103,7 @@ def read_roster(path: Path) -> dict[str, str]:
         name, student = row[0].strip(), row[1].strip()
         if number == 1 and student.lower() in ("student", "id", "student_id", "sis_id"):
             continue  # a header
-        if not is_student_id(student):
+        if not is_student_id(normalised(student)):
             raise SubmissionError(f"{path}:{number}: {student!r} is not a usable student id")
         if not normalised(name):
             raise SubmissionError(f"{path}:{number}: no name before {student!r}")
@@ -146,6 +146,9 @@ class _Names:
         if clash:
             raise SubmissionError(f"--roster: {_clash_text(clash, roster[clash])}")
         self.map = {normalised(n): recorded(s, self.known) for n, s in roster.items()}
+        bad = next((s for s in self.map.values() if not is_student_id(s)), None)
+        if bad is not None:
+            raise SubmissionError(f"--roster: {bad!r} is not a usable student id")
 
     def mapped(self, *names: str) -> str:
         """The student the roster gives the first of ``names`` it has ('' if none)."""
