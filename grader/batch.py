@@ -143,7 +143,9 @@ def grade_batch(
             key = keys[(plan.assignment, mine.variant)]
             result = graded(mine, plan.assignment, s.source, plan.assembled, outcome, key)
             result = flagged(mine, result, outcome.exports, plan.identity, options)
-            result = replace(result, notices=plan.notices + result.notices)
+            result = replace(
+                result, notices=plan.notices + result.notices, flags=s.flags + result.flags
+            )
             record = Graded(result, outcome, course.fingerprint, fingerprints.pop(job.key))
             gradebook.record(s, plan.assignment, record)
             if batch.reports is not None:
@@ -179,8 +181,8 @@ def _plan(
     assignment = batch.assignment or ""
     if not s.problem and s.path is not None:
         name = Path(s.source.rpartition("!")[2])
-        try:
-            nb = parse_notebook(s.path.read_bytes(), name.name)
+        try:  # the bytes intake hashed (its own copy, checked): graded as they were timed
+            nb = parse_notebook(s.read(), name.name)
             assignment, notices = which_assignment(course, nb, name, batch.assignment)
         except SubmissionError as e:
             problem = str(e)
@@ -189,6 +191,8 @@ def _plan(
                 emit(Event(s.student, s.source, assignment, "skipped", message="graded before"))
                 return None
             mine, identity, assembled = assemble_for(course, assignment, nb, options, s.student)
+            if identity.student:  # as the release's roster spells them
+                s = replace(s, student=identity.student)
             return _Planned(s, assignment, assembled, (*s.notices, *notices), mine, identity)
     else:
         problem = s.problem

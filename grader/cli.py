@@ -20,8 +20,10 @@ from click.core import ParameterSource
 
 from .distribution import VERSION
 from .errors import GraderError, SpecError
+from .flags import needs_student
 from .limits import Limits
 from .sanitize import clean_text, one_line
+from .students import MAX_FILES
 
 if TYPE_CHECKING:
     from .execute.sandbox import SandboxMode
@@ -336,6 +338,11 @@ def _show(ctx: click.Context, result: Any, notebook: Path, html: Path, results: 
     terminal_table(result, console)  # the score first: the report's plots take a moment
     write_reports(result, html, results)
     console.print(f"Report: {html}", markup=False, highlight=False)
+    if needs_student(result.flags):
+        click.echo(
+            "Not a real grade: this course gives every student their own numbers, and the "
+            "notebook does not say whose it is: pass --student ID to grade it as theirs."
+        )
     if _debug(ctx):
         name = one_line(notebook.name)
         click.echo(f"Kernel output of {name} (its own stdout and stderr):", err=True)
@@ -423,6 +430,13 @@ def _reports_folder(given: Path | None, course: Course) -> Path:
     "--submitted-at",
     help="When every file was handed in (ISO 8601; default: the zip's or the files' times).",
 )
+@click.option(
+    "--max-files-per-student",
+    type=click.IntRange(min=1),
+    default=MAX_FILES,
+    show_default=True,
+    help="Files of one student read in one batch; the rest are refused, in one row.",
+)
 @click.option("--regrade", is_flag=True, help="Grade again what the gradebook already has.")
 @click.option("--scheduler", help="A Dask scheduler's address (tcp://host:8786).")
 @_limit_options
@@ -436,6 +450,7 @@ def batch_cmd(
     out: Path | None,
     roster: Path | None,
     submitted_at: str | None,
+    max_files_per_student: int,
     regrade: bool,
     scheduler: str | None,
     sandbox: SandboxMode,
@@ -456,6 +471,7 @@ def batch_cmd(
     from .batch import BatchOptions, grade_batch
     from .gradebook import Gradebook
     from .intake import collect, read_roster
+    from .roster import class_ids
 
     spec = _find_course(course)
     if assignment is not None:
@@ -475,6 +491,8 @@ def batch_cmd(
         reports / "submissions",
         read_roster(roster) if roster else None,
         when,
+        class_ids(_grade_options(sandbox, limits).release_dir(spec)),
+        max_files_per_student,
     )
     options = BatchOptions(
         workers=workers or os.cpu_count() or 1,
@@ -915,7 +933,7 @@ def ci_cmd(
     if results is not None:
         from .report import write_reports
 
-        write_reports(result, out / "report.html", results)
+        write_reports(result, out / "report.html", results, staff=True)  # Gradescope's
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
         with open(summary, "a", encoding="utf-8") as handle:

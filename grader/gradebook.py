@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import GraderError
+from .errors import GraderError, SubmissionError
 from .execute.records import Executed, ExportRecord, StepOutcome
 from .intake import Submission
 from .results import GradeResult, StudentError
@@ -204,7 +204,7 @@ class Gradebook:
     def _submission(self, s: Submission, assignment: str) -> int:
         digest = s.sha256 or "refused:" + s.source
         self.db.execute("INSERT OR IGNORE INTO students VALUES (?)", (s.student,))
-        content = s.path.read_bytes() if s.path is not None and not s.problem else None
+        content = _content(s)
         self.db.execute(
             "INSERT OR IGNORE INTO submissions (student, assignment, sha256, source, submitted_at,"
             " received_at, content) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -339,6 +339,17 @@ class Gradebook:
         }
         outcomes = tuple(_outcome_from(o) for o in json.loads(row[1]))
         return bytes(row[0]), Executed(outcomes, exports)
+
+
+def _content(s: Submission) -> bytes | None:
+    """The bytes of a submission as they were hashed; None when refused unread, or when the
+    batch's copy no longer holds them (better no bytes than other bytes)."""
+    if s.path is None or s.problem:
+        return None
+    try:
+        return s.read()
+    except SubmissionError:
+        return None
 
 
 def _now() -> str:

@@ -5,8 +5,10 @@ its variant, and a signature over both. Grading believes none of it: the student
 submission is graded *for* (the batch's file name, ``--student``, or else the notebook's
 claim) decides the variant, from the course secret; the claim is only checked, and what does
 not hold is a flag for the instructor (an edited claim, another student's notebook, a
-notebook with no claim at all). Without a roster in the release there are no variants and
-nothing to check: every notebook is graded against the default, as always.
+notebook with no claim at all, or one graded for nobody where the numbers vary). Ids compare
+as ``grader.students`` says (case-insensitively, after NFKC), and the student is recorded as
+the roster spells them. Without a roster in the release there are no variants and nothing to
+check: every notebook is graded against the default, as always.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GraderError
+from .flags import flag
 from .roster import checked_secret, load_roster, signature, variant_of
 from .spec import Course
-from .students import STUDENT_RE
+from .students import is_student_id, normalised, recorded, same_student, spellings
 from .variants import DEFAULT, varies
 
 
@@ -47,43 +50,35 @@ def identify(
     """Who a submission is graded for and against which variant; flags where its claim does
     not hold. ``submitted_for`` is the student the submission was handed in for (a batch's
     file name, ``--student``); without it the notebook's own claim is taken."""
-    if submitted_for and not STUDENT_RE.match(submitted_for):
+    if submitted_for and not is_student_id(normalised(submitted_for)):
         raise GraderError(f"{submitted_for[:64]!r} is not a student id")
     roster = load_roster(release)
     claimed = claim(metadata)
-    student = submitted_for or claimed.get("student", "")
+    owner = claimed.get("student", "")
+    given = submitted_for or (owner if is_student_id(normalised(owner)) else "")
     if roster is None:
-        return Identity(student=student)
+        return Identity(student=normalised(given))
+    known = spellings(roster.ids())
+    student = recorded(given, known)  # as the roster spells it: Alice/ is alice
     if not student:
-        notice = (
-            "the notebook does not say whose it is: graded against the default numbers "
-            "(pass --student to grade it as one student's)"
-        )
-        return Identity(notices=(notice,) if varies(course, assignment) else (), roster=True)
-    if not STUDENT_RE.match(student):
-        return Identity(
-            flags=(f"the notebook claims the student id {student[:64]!r}, which is not one",),
-            roster=True,
-        )
+        if owner:
+            return Identity(flags=(flag("bad-claim", claim=repr(owner[:64])),), roster=True)
+        return Identity(flags=(flag("nobody"),) if varies(course, assignment) else (), roster=True)
     secret = checked_secret(course, roster)
     variant = variant_of(secret, course, assignment, student)
     flags: list[str] = []
     notices: list[str] = []
-    owner = claimed.get("student", "")
     if not owner:
-        flags.append(f"the notebook carries no student id: it is not the one made for {student}")
+        flags.append(flag("unsigned", student=student))
     else:
         expected = signature(secret, course, assignment, owner, claimed.get("variant", ""))
-        if not STUDENT_RE.match(owner) or not hmac.compare_digest(
+        if not is_student_id(owner) or not hmac.compare_digest(
             expected, claimed.get("signature", "")
         ):
-            flags.append(
-                "the notebook's student id, assignment or variant was edited: its signature "
-                "does not match"
-            )
-        elif owner != student:
-            flags.append(f"this notebook was made for student {owner}, not for {student}")
-    if student not in roster.ids():
+            flags.append(flag("edited"))
+        elif not same_student(owner, student):
+            flags.append(flag("another", owner=owner, student=student))
+    if normalised(student) not in known:
         notices.append(
             f"{student} is not on the roster of this release: graded against the numbers "
             "their id gives"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .errors import GraderError, SpecError
 from .spec import Course
-from .students import STUDENT_RE
+from .students import STUDENT_RE, normalised
 from .variants import DEFAULT, varies
 
 SECRET_FILE = ".grade-secret"
@@ -93,9 +93,11 @@ def read_roster(path: Path) -> tuple[Student, ...]:
                 str(path),
                 line,
             )
-        if sid in seen:
-            raise SpecError(f"student {sid!r} is also on line {seen[sid]}", str(path), line)
-        seen[sid] = line
+        if normalised(sid) in seen:  # ids compare as students.py says: Alice is alice
+            raise SpecError(
+                f"student {sid!r} is also on line {seen[normalised(sid)]}", str(path), line
+            )
+        seen[normalised(sid)] = line
         students.append(Student(sid, cells["name"], cells["email"]))
     return tuple(students)
 
@@ -116,6 +118,12 @@ def load_roster(release: Path) -> Roster | None:
     except OSError as e:
         raise GraderError(f"{path}: the stored roster cannot be read ({e})") from None
     return _read_roster_file(path, stat.st_mtime_ns, stat.st_size)
+
+
+def class_ids(release: Path) -> list[str]:
+    """The ids of the class the release was built for (none without a roster)."""
+    roster = load_roster(release)
+    return roster.ids() if roster is not None else []
 
 
 @functools.lru_cache(maxsize=8)

@@ -435,33 +435,49 @@ def test_an_edited_claim_and_another_students_notebook_are_flagged(roster_build,
     result = grade(bobs, course, options=GradeOptions(student="alice"))
     assert result.student == "alice" and result.score == 0
     assert "this notebook was made for student bob, not for alice" in result.flags
-    # the command line: the flags are printed, the report shows them
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "grader",
-            str(bobs),
-            "--course",
-            str(course.path),
-            "--student",
-            "alice",
-            "--out",
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Flagged: this notebook was made for student bob" in done.stdout
-    assert "the answers are the numbers of: bob" in done.stdout
-    html = (tmp_path / "out" / "handed.report.html").read_text()
-    assert "Flagged for the instructor" in html and "made for student bob" in html
-    results = json.loads((tmp_path / "out" / "handed.results.json").read_text())
+
+    # the command line: the flags are printed and the report shows them, naming nobody (the
+    # terminal of `grade FILE`, the report and results.json are what a student may read)
+    def grade_cli(notebook, *student):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "grader",
+                str(notebook),
+                "--course",
+                str(course.path),
+                *student,
+                "--out",
+                str(tmp_path / "out"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        stem = tmp_path / "out" / notebook.stem
+        html = Path(f"{stem}.report.html").read_text()
+        return done.stdout, html, json.loads(Path(f"{stem}.results.json").read_text())
+
+    stdout, html, results = grade_cli(bobs, "--student", "alice")
+    assert "Flagged: this notebook was made for another student" in stdout
+    assert "Flagged for the instructor" in html and "made for another student" in html
     hidden = [t for t in results["tests"] if t.get("visibility") == "hidden"]
-    assert hidden and "bob" in hidden[0]["output"]
-    assert "bob" not in results["output"]
+    assert hidden and "made for another student" in hidden[0]["output"]
+    for view in (stdout, html, json.dumps(results)):
+        assert "bob" not in view.lower()
+
+    # a notebook that says whose it is nowhere, graded without --student: flagged, and the
+    # terminal says that it is no real grade
+    def no_claim(nb):
+        del nb.metadata["grader"]["student"]
+
+    nobody = fill(student_notebook(course, "alice"), alice, tmp_path / "nobody.ipynb", no_claim)
+    stdout, html, _ = grade_cli(nobody)
+    assert "Flagged: the notebook does not say whose it is" in stdout
+    assert "Not a real grade" in stdout and "pass --student ID" in stdout
+    assert "the notebook does not say whose it is" in html
 
 
 @kernel

@@ -72,11 +72,13 @@ def final_result(result: GradeResult, final: Final) -> GradeResult:
 
 
 def write_gradescope(results: Mapping[str, GradeResult], folder: Path) -> list[Path]:
-    """One Gradescope results.json per student (``<student>.results.json``)."""
+    """One Gradescope results.json per student (``<student>.results.json``), to upload to
+    Gradescope: its hidden test (flags) is for the staff, in their words."""
     written = []
     for student, result in sorted(results.items()):
         path = folder / f"{_file_name(student)}.results.json"
-        _write_atomic(path, json.dumps(results_json(result), indent=2, allow_nan=False) + "\n")
+        data = json.dumps(results_json(result, staff=True), indent=2, allow_nan=False)
+        _write_atomic(path, data + "\n")
         written.append(path)
     return written
 

@@ -22,6 +22,7 @@ from rich.text import Text
 
 from ..copying import staff_note
 from ..errors import ReportError
+from ..flags import for_student
 from ..results import CheckResult, ExerciseResult, GradeResult
 from .html import render_html
 from .text import (
@@ -127,8 +128,19 @@ def _gradescope_status(ex: ExerciseResult) -> str:
     return "passed" if full and ex.status == "passed" else "failed"
 
 
-def results_json(result: GradeResult) -> dict[str, Any]:
-    """The Gradescope ``results.json`` document (JSON-serialisable with ``allow_nan=False``)."""
+def flag_lines(result: GradeResult, staff: bool = False) -> tuple[str, ...]:
+    """The result's flags as a view shows them: for the staff with whose numbers the answers
+    are (one line), else in the student's words, which name nobody."""
+    if not result.flags:
+        return ()
+    return (staff_note(result.flags, result.copied_from),) if staff else for_student(result.flags)
+
+
+def results_json(result: GradeResult, staff: bool = False) -> dict[str, Any]:
+    """The Gradescope ``results.json`` document (JSON-serialisable with ``allow_nan=False``).
+
+    Its flags are a hidden test: with ``staff`` (written for Gradescope, which shows hidden
+    tests to the staff only) in the staff's words, else in the student's."""
     tests = [
         {
             "name": f"{ex.id}: {ex.title}",
@@ -149,7 +161,7 @@ def results_json(result: GradeResult) -> dict[str, Any]:
                 "max_score": 0,
                 "status": "failed",
                 "visibility": "hidden",
-                "output": staff_note(result.flags, result.copied_from),
+                "output": "\n".join(flag_lines(result, staff)),
             }
         )
     data = {
@@ -243,8 +255,9 @@ def _feedback_line(ex: ExerciseResult) -> str:
     return (first.message or first.name) if first else ex.message
 
 
-def terminal_table(result: GradeResult, console: Console) -> None:
-    """Print the per-exercise table, one line of feedback per failure, notices and the total."""
+def terminal_table(result: GradeResult, console: Console, staff: bool = False) -> None:
+    """Print the per-exercise table, one line of feedback per failure, notices and the total
+    (flags in the student's words unless ``staff``)."""
     # Terminal text is one_line(): no newline, escape, or two colons side by side, so that
     # neither a terminal nor a CI runner reading the log obeys what a student wrote.
     table = Table(title=Text(one_line(f"{result.assignment}: {result.submission}")))
@@ -268,9 +281,8 @@ def terminal_table(result: GradeResult, console: Console) -> None:
             console.print(text, no_wrap=True, overflow="ellipsis", soft_wrap=False)
     for notice in result.notices:
         console.print(Text("Notice: ", style="bold yellow") + Text(one_line(notice)))
-    if result.flags:  # whoever runs grade with the course is staff: names included
-        note = staff_note(result.flags, result.copied_from)
-        console.print(Text("Flagged: ", style="bold red") + Text(one_line(note)))
+    for line in flag_lines(result, staff):
+        console.print(Text("Flagged: ", style="bold red") + Text(one_line(line)))
     if result.checked is None or result.checked > 0:  # 0: nothing decided, the note says so
         console.print(Text(total_line(result), style="bold"))
     if checked_note(result):
@@ -301,14 +313,19 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def write_reports(
-    result: GradeResult, html_path: Path, json_path: Path, if_changed: bool = False
+    result: GradeResult,
+    html_path: Path,
+    json_path: Path,
+    staff: bool = False,
+    if_changed: bool = False,
 ) -> bool:
-    """Write the HTML report and the Gradescope results.json, each atomically (``if_changed``:
-    only where the file on disk says something else); returns whether anything was written."""
+    """Write the HTML report (a student's view) and the Gradescope results.json (``staff``:
+    its hidden test in the staff's words), each atomically (``if_changed``: only where the
+    file on disk says something else); returns whether anything was written."""
     texts = {
         Path(html_path): render_html(result),
         Path(json_path): json.dumps(
-            results_json(result), indent=2, ensure_ascii=False, allow_nan=False
+            results_json(result, staff), indent=2, ensure_ascii=False, allow_nan=False
         )
         + "\n",
     }

@@ -13,6 +13,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..errors import ReportError
+from ..flags import for_student
 from ..results import CheckResult, ExerciseResult, GradeResult
 from .text import (
     HINT_STATUSES,
@@ -211,7 +212,8 @@ def _when(iso: str) -> str:
 
 
 def render_html(result: GradeResult) -> str:
-    """One self-contained HTML page (inline CSS, no scripts) for a student or a TA."""
+    """One self-contained HTML page (inline CSS, no scripts) for a student or a TA; a student
+    may read it, so its flags are in the student's words (``grader.flags``)."""
     try:
         template = _environment().get_template(TEMPLATE)
     except jinja2.TemplateError as exc:
@@ -219,6 +221,7 @@ def render_html(result: GradeResult) -> str:
     pct = _total_percent(result)
     return template.render(
         r=result,
+        flags=for_student(result.flags),
         exercises=_exercise_views(result),
         score=_points(result.score),
         max_score=_points(result.max_score),
