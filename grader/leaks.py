@@ -310,9 +310,7 @@ def _data(part: Part) -> dict[str, set[Frozen]]:
             into = topics.setdefault(t.topic, set()) if into is None else into
             into.update(f.plain for f in values_in(t.text))
         topic_of.setdefault(t.exercise, t.topic)
-    return {
-        e: {*prompts.get(e, ()), *topics.get(topic_of.get(e, ""), ())} for e in part.exercises
-    }
+    return {e: {*prompts.get(e, ()), *topics.get(topic_of.get(e, ""), ())} for e in part.exercises}
 
 
 def part_of(course: Course, assignment_id: str, key: AnswerKey) -> Part:
