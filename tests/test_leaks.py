@@ -5,6 +5,7 @@ course, per variant."""
 from __future__ import annotations
 
 import pytest
+from conftest import SOLUTIONS_PY, TOPIC_YAML
 
 from grader.errors import BuildError
 from grader.leaks import Part, Text, leaks, release_leaks
@@ -161,28 +162,9 @@ def test_a_variant_s_drawn_numbers_met_by_chance():
 
 # --- the build --------------------------------------------------------------------------------
 
-LEAKY = """\
-topic: t
-title: T
-setup: ""
-exercises:
-  - id: t-count
-    title: A count
-    points: 1
-    prompt: Count.
-    starter: n = ...
-    answer: {kind: number, name: n}
-  - id: t-shape
-    title: A shape
-    points: 1
-    prompt: The shape?
-    starter: s = ...
-    answer: {kind: shape, name: s}
-    hints:
-      - "Multiply: 6 * 7 * 111 = 4662."
-"""
-LEAKY_SOLUTION = "# %% t-count\nn = 6 * 7 * 111\n\n# %% t-shape\ns = (2, 3)\n"
-COURSE = "name: C\nassignments:\n  - id: a1\n    title: A\n    exercises: [t-count, t-shape]\n"
+# The small course, with a hint that works t-num's answer out to the end.
+LEAKY = TOPIC_YAML.replace("- Look closer.", '- "Multiply: 6 * 7 * 111 = 4662."')
+LEAKY_SOLUTION = SOLUTIONS_PY.replace("x = 6 * 7", "x = 6 * 7 * 111")
 
 
 @pytest.mark.kernel
@@ -190,13 +172,12 @@ def test_the_build_refuses_a_hint_that_states_an_answer(write_course, tmp_path):
     from grader.build import build
     from grader.spec import load_course
 
-    path = write_course(
-        tmp_path, exercises={"t": LEAKY}, solutions={"t": LEAKY_SOLUTION}, course=COURSE
-    )
+    assert LEAKY != TOPIC_YAML and LEAKY_SOLUTION != SOLUTIONS_PY
+    path = write_course(tmp_path, exercises={"t": LEAKY}, solutions={"t": LEAKY_SOLUTION})
     with pytest.raises(BuildError) as e:
         build(load_course(path), tmp_path / "release")
-    assert str(e.value) == (
-        "self-check failed: a1/t-shape: hints[0] states 4662, the answer of a1/t-count"
+    assert (
+        str(e.value) == "self-check failed: a1/t-arr: hints[0] states 4662, the answer of a1/t-num"
     )
 
 
