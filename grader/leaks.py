@@ -121,7 +121,7 @@ _SEQ_TOKEN = re.compile(rf"\s*({_NUM}|[\[\](),])")
 
 
 def _number(text: str) -> Number:
-    raw = re.sub(_SEP, "", text).replace("\u2212", "-")
+    raw = text if text.isdigit() else re.sub(_SEP, "", text).replace("\u2212", "-")
     mantissa, _, exp = raw.lower().partition("e")
     digits = mantissa.lstrip("-").replace(".", "").lstrip("0")
     decimals = len(mantissa.partition(".")[2])
@@ -177,8 +177,9 @@ def _brackets(text: str) -> Iterator[str]:
 @lru_cache(maxsize=8192)
 def values_in(text: str) -> tuple[Found, ...]:
     """The numbers and sequences printed in a text."""
-    found = [Found(m.group(), _number(m.group())) for m in _NUMBER.finditer(text)]
-    found += [Found(m.group(), _number(m.group())) for m in _PLAIN.finditer(text)]
+    numbers = [m.group() for m in (*_NUMBER.finditer(text), *_PLAIN.finditer(text))]
+    # most numbers of a text are small: leave them before parsing them
+    found = [Found(n, _number(n)) for n in numbers if len(n.lstrip("-\u2212.0")) >= 3]
     for group in _brackets(text):
         seq = _parse_sequence(group)
         if seq is not None:
@@ -257,44 +258,47 @@ def states(found: Found, answer: Frozen) -> bool:
 # --- the check ----------------------------------------------------------------------------------
 
 
-def leaks(
-    parts: Sequence[Part], label: str = "", default: Mapping[str, Any] | None = None
-) -> list[str]:
+def leaks(parts: Sequence[Part], label: str = "", variant: bool = False) -> list[str]:
     """One line per text that states an answer it must not.
 
     Args:
         parts: the assignments of the course, in order, as one student receives them.
         label: what names this student's variant in the lines.
-        default: for a student's variant, the default variant's answers: another exercise's
-            answer that differs from its default is a number drawn for the student, which a
-            text can only meet by chance (the default's own check finds a text that states it).
+        variant: the parts are a student's variant (not the default): a text is checked for
+            its own exercise's answer only. Where another exercise's answer, or the text, was
+            drawn for the student, meeting it is chance (a drawn input shape equal to a fixed
+            answer of the CIFAR10Model); where neither was, the default's check finds it.
     """
     order = [(p.assignment, e) for p in parts for e in p.exercises]
     index = {e: i for i, (_, e) in enumerate(order)}
     where = dict((e, a) for a, e in order)
     frozen = {e: freeze(v) for p in parts for e, v in p.answers.items()}
     problems: list[str] = []
+
+    def _told(t: Text, e: str) -> bool:
+        """Whether text ``t`` must not state exercise ``e``'s answer."""
+        if variant and e != t.exercise:
+            return False  # met by chance, or found in the default variant
+        # a prompt (intro, setup) may build on an earlier exercise's answer
+        return not (t.data and index.get(e, 0) < index.get(t.exercise, 0))
+
     for n, part in enumerate(parts):
         facts = [f for p in parts[:n] for e in p.answers if (f := frozen[e]) is not None]
         secret = [(e, frozen[e]) for p in parts[n:] for e in p.answers if frozen[e] is not None]
         data = _data(part)
         for t in part.texts:
             for found in values_in(t.text):
-                if any(states(found, f) for f in facts):
-                    continue
+                stated = next(
+                    (e for e, value in secret if _told(t, e) and states(found, value)), None
+                )
+                if stated is None or any(states(found, f) for f in facts):
+                    continue  # no answer, or one an earlier assignment gave away
                 if not t.data and found.plain in data.get(t.exercise, set()):
-                    continue
-                for e, value in secret:
-                    if t.data and index.get(e, 0) < index.get(t.exercise, 0):
-                        continue  # a prompt may build on an earlier exercise's answer
-                    if e != t.exercise and default is not None and default.get(e) != value:
-                        continue  # a number drawn for this student: met by chance
-                    if states(found, value):
-                        problems.append(
-                            f"{part.assignment}/{t.exercise}{label}: {t.field} states "
-                            f"{found.shown}, the answer of {where[e]}/{e}"
-                        )
-                        break
+                    continue  # data of the exercise's own prompt or setup
+                problems.append(
+                    f"{part.assignment}/{t.exercise}{label}: {t.field} states "
+                    f"{found.shown}, the answer of {where[stated]}/{stated}"
+                )
     return list(dict.fromkeys(problems))
 
 
@@ -344,8 +348,7 @@ def release_leaks(
     combos |= {tuple(variant_of(secret, course, a, s.id) for a in ids) for s in roster}
     made: dict[tuple[str, str], Part] = {}
     problems: list[str] = []
-    default: dict[str, Any] = {}
-    for combo in sorted(combos):  # the default first: its answers tell what was drawn
+    for combo in sorted(combos):
         parts = []
         for a, v in zip(ids, combo, strict=True):
             if (a, v) not in made:
@@ -354,8 +357,6 @@ def release_leaks(
                     continue
                 made[a, v] = part_of(for_variant(course, a, v), a, key)
             parts.append(made[a, v])
-        if not any(combo):
-            default = {e: freeze(v) for p in parts for e, v in p.answers.items()}
         label = "" if not any(combo) else f" (variant {'/'.join(v or '-' for v in combo)})"
-        problems += leaks(parts, label, default if any(combo) else None)
+        problems += leaks(parts, label, variant=any(combo))
     return list(dict.fromkeys(problems))

@@ -141,21 +141,19 @@ def test_a_hint_states_an_earlier_exercise_s_answer_of_the_same_assignment():
 
 
 def test_a_variant_s_drawn_numbers_met_by_chance():
-    """In a student's variant, another exercise's drawn answer met by a text is chance (the
-    default variant's check finds a text that states it); a fixed answer, or the exercise's
-    own, is still refused."""
+    """In a student's variant, a text that meets another exercise's answer does so by chance
+    (a drawn input shape equal to the CIFAR10Model's fixed answer; the default variant's check
+    finds a text that states it); its own exercise's answer is still refused."""
     texts = (
         Text("a", "prompt", "Count a.", "t"),
-        Text("b", "prompt", "Count b.", "t"),
+        Text("b", "prompt", "Pool a (3, 32, 15, 15) batch.", "t"),
         Text("b", "mistakes[0].hint", "It sees 64 * 7 * 7 = 3136 features.", "t"),
     )
-    mine = Part("ps2", ("a", "b"), texts, {"a": 3136, "b": 31370})
-    assert leaks([mine], " (alice)", default={"a": 384, "b": 23050}) == []
-    assert leaks([mine], " (alice)", default={"a": 3136, "b": 23050}) == [
-        "ps2/b (alice): mistakes[0].hint states 3136, the answer of ps2/a"
-    ]
-    own = Part("ps2", ("a", "b"), texts, {"a": 1, "b": 3136})
-    assert leaks([own], " (alice)", default={"a": 1, "b": 23050}) == [
+    mine = Part("ps2", ("b", "a"), texts, {"a": [3, 32, 15, 15], "b": 31370})
+    assert leaks([mine], " (alice)", variant=True) == []
+    assert leaks([mine]) == ["ps2/b: prompt states (3, 32, 15, 15), the answer of ps2/a"]
+    own = Part("ps2", ("b", "a"), texts, {"a": 1, "b": 3136})
+    assert leaks([own], " (alice)", variant=True) == [
         "ps2/b (alice): mistakes[0].hint states 3136, the answer of ps2/b"
     ]
 
