@@ -179,6 +179,7 @@ def test_the_build_refuses_a_hint_that_states_an_answer(write_course, tmp_path):
     )
 
 
+@pytest.mark.kernel
 def test_the_shipped_course_states_no_answer(built_course):
     """The build of the shipped course passed (it runs the check); the check saw its texts."""
     from grader.key import key_path, load_key
