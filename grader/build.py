@@ -34,6 +34,7 @@ from .extensions import class_extensions
 from .handout import Digests, write_handout
 from .judge.scoring import mistake_problems
 from .key import MAX_LOSSES, AnswerKey, key_path, save_key
+from .leaks import release_leaks
 from .pipeline import GradeOptions, Progress, answer_key, execute_notebook, graded, key_seed
 from .render import render_assignment
 from .results import GradeResult
@@ -156,6 +157,7 @@ def build(
     if progress:
         progress(f"the grader for students: {wheel}")
     failures = [p for b in built for p in b.problems]
+    failures += release_leaks(course, out, roster or (), secret)  # no text states an answer
     if failures:
         raise BuildError("self-check failed: " + "; ".join(failures))
     return built

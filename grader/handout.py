@@ -7,8 +7,10 @@
 ``grade-handout.json`` holds what running and checking the notebook needs, and nothing from
 the solutions or the key: the topics' setup, the starters, the export recipes, the limits,
 the hints, the public checks (the kind's own, such as an array's shape, and the exercise's
-declared ones, with the code of the course's public check functions), and, for exercises
-that ask for instant feedback, salted digests of their exact answers. ``grade`` in the
+declared ones, with the code of the course's public check functions), for exercises
+that ask for instant feedback, salted digests of their exact answers, and the known mistakes
+whose wrong answer is exact, each title and hint sealed with a key derived from that answer
+(``grader.kernel.public.seal``): a student reads one only by giving its answer. ``grade`` in the
 hand-out folder runs the notebook as official grading does (sandboxed when bubblewrap is
 there), checks it with these only, and says what is decided here and what at grading.
 """
@@ -21,28 +23,33 @@ import secrets
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .assemble import Assembled, assemble, read_notebook
-from .errors import BuildError, GraderError, SpecError
+from .errors import BuildError, CompareError, GraderError, SpecError
 from .execute import execute
 from .execute.records import Executed, ExportRecord, StepOutcome
+from .judge.context import JudgeContext
 from .judge.scoring import answer_steps
 from .kernel.public import (
     HANDOUT,
     MODEL_KINDS,
     ROUNDS,
     SINGLE_CHECK,
+    canonical,
     custom_checks,
     digest,
     digests_wanted,
     instant,
+    known_mistake,
     public_checks,
+    seal,
     summary,
 )
 from .key import AnswerKey
@@ -51,7 +58,7 @@ from .limits import Limits
 from .pipeline import GradeOptions
 from .render import render_assignment
 from .results import CheckResult, ExerciseResult, GradeResult, Status
-from .spec import Answer, Assignment, Course, Exercise, Topic
+from .spec import Answer, Assignment, Course, Exercise, Mistake, Topic
 
 FORMAT = 1
 # Options of an answer that running it needs; the others (reference classes, custom checks,
@@ -68,6 +75,8 @@ def handout_data(
     assignment = course.assignment(assignment_id)
     exercises = [course.exercises[e] for e in assignment.exercises]
     topics = sorted({e.topic for e in exercises})
+    context = JudgeContext(course, key)
+    wrong = {e.id: _sealable(e, context) for e in exercises}  # computed here: not thread-safe
     checks = {}
     for topic in topics:
         path = course.checks_dir / f"{topic}.py"
@@ -87,9 +96,13 @@ def handout_data(
             t: {"title": course.topics[t].title, "setup": course.topics[t].setup} for t in topics
         },
         "checks": checks,
-        # the instant digests are slow by design, and release the GIL: side by side
+        # the instant digests and the seals are slow by design, and release the GIL: side
+        # by side
         "exercises": list(
-            _POOL.map(lambda e: _exercise(e, key.values.get(e.id), checks, made), exercises)
+            _POOL.map(
+                lambda e: _exercise(e, key.values.get(e.id), checks, made, wrong[e.id]),
+                exercises,
+            )
         ),
     }
     _agrees_with_key(data, key)
@@ -118,8 +131,34 @@ def _agrees_with_key(data: dict[str, Any], key: AnswerKey) -> None:
                 )
 
 
+def _sealable(ex: Exercise, context: JudgeContext) -> list[tuple[Mistake, Any]]:
+    """The known mistakes a hand-out can seal, with their wrong answers: those matched exactly
+    at grading (a shape; an int, or any number with rtol and atol 0; an array or a mapping
+    with rtol and atol 0), as for instant feedback. The others' hints are left out of the
+    hand-out: a seal that opens on one value only would miss the answers near it."""
+    out = []
+    for m in ex.mistakes:
+        try:
+            value = context.mistake(ex, m)
+        except CompareError:
+            continue  # the build's check of the mistakes names it
+        kind = ex.answer.kind
+        exact = "rtol" in ex.answer.options and ex.answer["rtol"] == ex.answer["atol"] == 0
+        if (
+            kind == "shape"
+            or (kind == "number" and (exact or type(value) is int))
+            or (kind in ("array", "mapping") and exact)
+        ):
+            out.append((m, value))
+    return out
+
+
 def _exercise(
-    ex: Exercise, reference: Any, checks: dict[str, str], made: Digests | None = None
+    ex: Exercise,
+    reference: Any,
+    checks: dict[str, str],
+    made: Digests | None = None,
+    wrong: Sequence[tuple[Mistake, Any]] = (),
 ) -> dict[str, Any]:
     kind = KINDS[ex.answer.kind]
     run_options = {
@@ -152,9 +191,17 @@ def _exercise(
         "answer": answer,
         "public": public,
         "instant": None,
+        "mistakes": None,
     }
     if ex.instant:
         data["instant"] = _digests(ex, reference, made)
+    if wrong:
+        salt = data["instant"]["salt"] if ex.instant else _salt(ex, reference, made)
+        data["mistakes"] = {
+            "salt": salt,
+            "rounds": ROUNDS,
+            "seals": [_seal(ex, salt, m, value, made) for m, value in wrong],
+        }
     return data
 
 
@@ -166,12 +213,31 @@ def _digests(ex: Exercise, reference: Any, made: Digests | None) -> dict[str, An
     """The instant-feedback digest of an answer: salted anew, or the one ``made`` already
     holds for the same exercise and answer (a roster build gives every student whose answer
     is the same, such as the CIFAR10Model's shapes, the same digest)."""
-    if made is None:
-        return _new_digests(ex, reference)
     memo = (ex.id, ex.answer.kind, json.dumps(reference, sort_keys=True))
+    return _memo(made, memo, lambda: _new_digests(ex, reference))  # type: ignore[no-any-return]
+
+
+def _memo(made: Digests | None, memo: tuple[str, str, str], make: Callable[[], Any]) -> Any:
+    if made is None:
+        return make()
     if memo not in made:
-        made[memo] = _new_digests(ex, reference)
+        made[memo] = make()
     return made[memo]
+
+
+def _salt(ex: Exercise, reference: Any, made: Digests | None) -> str:
+    """The salt of an exercise's seals without instant feedback (the instant digest's salt
+    where there is one: a student's answer then costs one slow digest, not two)."""
+    memo = (ex.id, "salt", canonical(reference))
+    return str(_memo(made, memo, lambda: {"salt": secrets.token_hex(16)})["salt"])
+
+
+def _seal(ex: Exercise, salt: str, m: Mistake, value: Any, made: Digests | None) -> Any:
+    """One known mistake's title and hint, sealed with its wrong answer (the same seal for
+    every hand-out of a build with the same salt, answer and text)."""
+    text = {"title": m.title, "hint": m.hint}
+    memo = (ex.id, "seal", canonical([salt, value, text]))
+    return _memo(made, memo, lambda: seal(salt, value, text))
 
 
 def _new_digests(ex: Exercise, reference: Any) -> dict[str, Any]:
@@ -418,19 +484,30 @@ def _one(
     else:
         results = public_checks(spec, value, custom)
     checks = tuple(CheckResult(what, ok, message=problem) for what, ok, problem in results)
+    # a known wrong answer (its seal opens): never the right one (grade build checks)
+    mistake = known_mistake(spec, value) if kind not in MODEL_KINDS else None
     failed = [c for c in checks if not c.passed]
     if failed:
         certain = kind in SINGLE_CHECK or (kind == "mapping" and checks[0].name == "a dict")
         status: Status = "failed" if certain else "pending"
-        return result(status, checks=checks, message=summary(results, None))
-    known = instant(spec, value) if kind not in MODEL_KINDS else None
-    message = summary(results, known)
-    if known is None:
-        return result("pending", checks=checks, message=message)
-    fraction = known[0]
-    checks += (CheckResult("right answer", fraction == 1.0, message=known[1]),)
-    status = "passed" if fraction == 1.0 else "partial" if fraction > 0 else "failed"
-    return result(status, round(ex.points * fraction, 4), checks, message)
+        judged = result(status, checks=checks, message=summary(results, None))
+    else:
+        known = instant(spec, value) if kind not in MODEL_KINDS else None
+        if known is None and mistake is not None and kind in SINGLE_CHECK:
+            known = (0.0, "right answer: no")  # its one check fails at grading: no point
+        if known is None:
+            judged = result("pending", checks=checks, message=summary(results, known))
+        else:
+            fraction = known[0]
+            checks += (CheckResult("right answer", fraction == 1.0, message=known[1]),)
+            status = "passed" if fraction == 1.0 else "partial" if fraction > 0 else "failed"
+            judged = result(status, round(ex.points * fraction, 4), checks, summary(results, known))
+    if mistake is None or judged.status == "passed":
+        return judged
+    # as official grading says it: the misconception named, its hint instead of the generic ones
+    return replace(
+        judged, message=f"a known mistake: {mistake[0]}", hints=(mistake[1],), mistake=mistake[0]
+    )
 
 
 def _model_checks(payload: dict[str, Any]) -> list[tuple[str, bool, str]]:

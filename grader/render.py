@@ -144,8 +144,9 @@ def _cell(cell: NotebookNode, gid: str, role: str) -> NotebookNode:
     return cell
 
 
-def _prompt(ex: Exercise, n: int) -> str:
-    body = _render(
+def prompt_text(ex: Exercise) -> str:
+    """An exercise's prompt as its students read it (the template rendered)."""
+    return _render(
         ex.prompt,
         f"the prompt of {ex.id!r} ({ex.path}:{ex.line})",
         **ex.values,
@@ -154,6 +155,10 @@ def _prompt(ex: Exercise, n: int) -> str:
         answer=ex.answer,
         title=ex.title,
     )
+
+
+def _prompt(ex: Exercise, n: int) -> str:
+    body = prompt_text(ex)
     points = f"{ex.points:g} point" + ("" if ex.points == 1 else "s")
     return (
         f"### {n}. {ex.title} ({points})\n\n{body.strip()}\n\n"

@@ -114,9 +114,24 @@ def test_no_answer_leaves_the_course(built_course):
             for line in solution_lines
             if line in text
         ]
+        # A known mistake's title and hint are sealed (or left out): never in clear.
+        mistakes = [
+            (ex_id, field, getattr(m, field))
+            for ex_id in course.assignment(b.id).exercises
+            for m in course.exercises[ex_id].mistakes
+            for field in ("title", "hint")
+        ]
+        leaks += [
+            (name, f"{ex_id}'s mistake {field} {said!r}")
+            for name, text in texts.items()
+            for ex_id, field, said in mistakes
+            if said in text
+        ]
         assert not leaks, leaks
         # The key and the solutions are somewhere else entirely.
         assert "solution" not in json.loads(texts[HANDOUT]).get("assignment", {})
+        seals = [e["mistakes"] for e in json.loads(texts[HANDOUT])["exercises"] if e["mistakes"]]
+        assert len(seals) == {"ps1": 0, "ps2": 16, "ps3": 0}[b.id]  # ps1's are not exact
 
 
 def test_the_scan_finds_a_leak(built_course):
@@ -393,6 +408,7 @@ def test_check_cells_in_a_kernel(student):
                 "cifar-conv1": "shape_conv1 = (3, 32, 30, 30)",
                 "params-linear": "params_linear = 23050",
                 "params-total": "params_total = 20234.5",
+                "cifar-pool2": "shape_pool2 = (3, 64, 7, 7)",  # a known mistake: rounded up
             },
             folder / "working.ipynb",
         ),
@@ -401,14 +417,22 @@ def test_check_cells_in_a_kernel(student):
     # What a student types in a cell of their own, anywhere in the notebook.
     nb.cells.append(nbformat.v4.new_code_cell('check("cifar-logits")\ncheck("no-such")'))
     NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(folder)}}).execute()
-    printed = {}
+    printed, cells = {}, {}
     for cell in nb.cells:
         tag = cell.metadata.get("grader", {})
         if tag.get("role") == "check" or cell is nb.cells[-1]:
             text = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+            cells[tag.get("id")] = text
             for line in text.splitlines():
                 printed[line.split(":")[0]] = line
             assert not [o for o in cell.outputs if o.output_type == "error"]
+    # The hand-out's sealed hint opens for the student whose answer is that mistake.
+    assert cells["cifar-pool2"] == (
+        "cifar-pool2: a tuple of 4 whole numbers, batch of three: OK; right answer: no; "
+        "a known mistake: the odd size was rounded up\n"
+        "  hint: Pooling drops the last row and column that do not fill a window: "
+        "floor((n - 2) / 2) + 1, not n / 2 rounded up.\n"
+    )
     assert printed["shape-conv1d"].endswith("right answer: no")
     assert printed["cifar-conv1"] == (
         "cifar-conv1: a tuple of 4 whole numbers, batch of three: OK; right answer: yes"

@@ -5,13 +5,17 @@ Runs in the grader (grading with a hand-out) and in the student's own notebook
 sees only the student's value and what the hand-out says of the exercise (type, shape,
 integer-ness, range, finite values, a custom public check), never the reference value. For
 exact answers, the hand-out may carry a salted, slow digest of the canonical answer: the student
-learns right or wrong, and the value stays out of the hand-out. Stdlib only at import.
+learns right or wrong, and the value stays out of the hand-out. A known mistake's title and hint
+are sealed with a key derived (the same slow way) from its wrong answer: only the student who
+gives that answer can read them. Stdlib only at import.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
+import hmac
 import json
 import math
 import os
@@ -62,13 +66,80 @@ def digests_wanted(exercise: dict[str, Any], value: Any) -> list[tuple[str, Any,
     """The (salt, value, rounds) digests ``instant`` will need for this value: to compute
     them side by side beforehand (PBKDF2 releases the GIL)."""
     known = exercise.get("instant")
+    sealed = exercise.get("mistakes")
+    wanted = [(sealed["salt"], value, sealed["rounds"])] if sealed else []
     if not known:
-        return []
+        return wanted
     if "keys" not in known:
-        return [(known["salt"], value, known["rounds"])]
+        return [(known["salt"], value, known["rounds"]), *wanted]
     if not isinstance(value, dict):
-        return []
-    return [(known["salt"], value[k], known["rounds"]) for k in known["keys"] if k in value]
+        return wanted
+    keys = [k for k in known["keys"] if k in value]
+    return [(known["salt"], value[k], known["rounds"]) for k in keys] + wanted
+
+
+# --- sealed known mistakes: an authenticated stream cipher from the stdlib -------------------
+#
+# key material: the slow digest of the wrong answer (PBKDF2-SHA256, salted, ROUNDS); from it,
+# by HMAC-SHA256, a stream key and a tag key. The text is XORed with SHAKE-256(stream key,
+# nonce) and tagged with HMAC-SHA256(tag key, nonce + sealed text): encrypt-then-MAC. Any other
+# answer derives other keys, and its tag does not match: the seal stays shut, and a seal
+# changed in any byte does not open.
+
+
+def seal(salt: str, value: Any, text: dict[str, str], rounds: int = ROUNDS) -> dict[str, str]:
+    """``text`` (a known mistake's title and hint) sealed with a key derived from ``value``
+    (its wrong answer), with a fresh nonce."""
+    stream, tag = _seal_keys(salt, value, rounds)
+    nonce = os.urandom(16)
+    plain = json.dumps(text, sort_keys=True).encode()
+    body = _xor(plain, hashlib.shake_256(stream + nonce).digest(len(plain)))
+    return {
+        "nonce": nonce.hex(),
+        "sealed": base64.b64encode(body).decode(),
+        "tag": hmac.new(tag, nonce + body, hashlib.sha256).hexdigest(),
+    }
+
+
+def unseal(salt: str, value: Any, sealed: dict[str, str], rounds: int = ROUNDS) -> Any:
+    """The text a seal holds when ``value`` is the answer it was sealed with, else None (any
+    other answer, or a seal changed in any byte)."""
+    try:
+        nonce = bytes.fromhex(sealed["nonce"])
+        body = base64.b64decode(sealed["sealed"], validate=True)
+        stream, tag = _seal_keys(salt, value, rounds)
+        expected = hmac.new(tag, nonce + body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, str(sealed["tag"])):
+            return None
+        return json.loads(_xor(body, hashlib.shake_256(stream + nonce).digest(len(body))))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def known_mistake(exercise: dict[str, Any], value: Any) -> tuple[str, str] | None:
+    """The title and hint of the exercise's known mistake whose sealed answer ``value`` is,
+    if any (the first that opens)."""
+    sealed = exercise.get("mistakes")
+    if not sealed:
+        return None
+    for one in sealed["seals"]:
+        text = unseal(sealed["salt"], value, one, sealed["rounds"])
+        if isinstance(text, dict) and isinstance(text.get("title"), str):
+            return text["title"], str(text.get("hint", ""))
+    return None
+
+
+def _seal_keys(salt: str, value: Any, rounds: int) -> tuple[bytes, bytes]:
+    material = bytes.fromhex(digest(salt, value, rounds))
+    return (
+        hmac.new(material, b"grade seal: stream", hashlib.sha256).digest(),
+        hmac.new(material, b"grade seal: tag", hashlib.sha256).digest(),
+    )
+
+
+def _xor(data: bytes, stream: bytes) -> bytes:
+    n = len(data)
+    return (int.from_bytes(data, "big") ^ int.from_bytes(stream[:n], "big")).to_bytes(n, "big")
 
 
 def run_checks(exercise: dict[str, Any], value: Any) -> list[tuple[str, bool, str]]:
@@ -239,6 +310,7 @@ def describe(
     live = ns[name]
     if live is Ellipsis:
         return f"{head}`{name}` is still `...`: the exercise is not answered yet", None
+    mistake = None
     if exercise["answer"]["kind"] in MODEL_KINDS:
         results, known = _model_checks(exercise, live, ns), None
     else:
@@ -248,10 +320,15 @@ def describe(
             return f"{head}{e}", False
         results = public_checks(exercise, value, custom or {})
         known = instant(exercise, value) if all(ok for _, ok, _ in results) else None
+        if known is None or known[0] < 1.0:
+            mistake = known_mistake(exercise, value)
     verdict = None if known is None else known[0] == 1.0
     if not all(ok for _, ok, _ in results) and exercise["answer"]["kind"] in SINGLE_CHECK:
         verdict = False
-    return head + summary(results, known), verdict
+    line = head + summary(results, known)
+    if mistake is not None:  # a known wrong answer: never the right one (grade build checks)
+        return f"{line}; a known mistake: {mistake[0]}\n  hint: {mistake[1]}", False
+    return line, verdict
 
 
 def public_checks(
