@@ -226,13 +226,13 @@ def test_a_stray_file_in_the_package_folder_stays_out(tmp_path, monkeypatch):
     (package / "kernel" / "scratch.ipynb").write_text("{}")
     solutions = tmp_path / "solutions.py"
     solutions.write_text("corr_same = [5, 10, 15]\n")
-    (package / "templates" / "ci" / "leak.yml").symlink_to(solutions)
+    (package / "templates" / "ci" / "planted.yml").symlink_to(solutions)
     (package / "linked.py").symlink_to(solutions)
     monkeypatch.setattr(grader.wheel, "PACKAGE", package)
     members = _members(write_wheel(tmp_path / "out"))
     assert "grader/ps1.json" not in members
     assert not [n for n in members if "answers" in n or n.endswith(".ipynb")]
-    assert not [n for n in members if "leak" in n or "linked" in n]
+    assert not [n for n in members if "planted" in n or "linked" in n]
     assert "grader/templates/ci/github.yml" in members
 
 
