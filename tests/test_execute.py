@@ -20,7 +20,7 @@ def answer(eid, source, name="v", kind="number", **options):
 
 def run_steps(steps, tmp_path, **limits):
     executed = execute(steps, ExecOptions(limits=Limits(**limits)), tmp_path)
-    by_answer = {s.exercise: o for s, o in zip(steps, executed.outcomes) if s.role == "answer"}
+    by_answer = {s.exercise: o for s, o in zip(steps, executed.outcomes, strict=False) if s.role == "answer"}
     return executed, by_answer
 
 
@@ -55,7 +55,7 @@ def test_outcomes_state_and_recovery(tmp_path):
 
 def test_notebook_time_limit_skips_the_rest(tmp_path):
     steps = [*answer("slow", "import time\ntime.sleep(3)\nv = 1"), *answer("next", "v = 2")]
-    executed, out = run_steps(steps, tmp_path, cell_timeout=10, timeout=2)
+    _, out = run_steps(steps, tmp_path, cell_timeout=10, timeout=2)
     assert out["slow"].status == "timeout"
     assert out["next"].status == "skipped"
     assert "ran past its 2 s limit" in out["next"].error.evalue

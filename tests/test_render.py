@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from conftest import COURSE_YAML, TOPIC_YAML
 
-from grader.errors import RenderError, SpecError
+from grader.errors import RenderError
 from grader.render import answer_cell_id, render_assignment
 from grader.solutions import load_solutions
 from grader.spec import load_course

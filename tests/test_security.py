@@ -17,7 +17,7 @@ import nbformat
 import pytest
 
 from grader.build import build
-from grader.pipeline import GradeOptions, grade
+from grader.pipeline import grade
 from grader.report import junit_xml, render_html, results_json
 from grader.spec import load_course
 

@@ -441,5 +441,5 @@ def test_ids_longer_than_56_characters_are_refused(write_course, tmp_path):
 
 def test_a_limit_below_its_minimum_is_refused(write_course, tmp_path):
     text = COURSE_YAML + "limits:\n  memory: 8\n"
-    with pytest.raises(SpecError, match="limits.memory: must be at least 64"):
+    with pytest.raises(SpecError, match=r"limits\.memory: must be at least 64"):
         load_course(write_course(tmp_path, course=text))
