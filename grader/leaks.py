@@ -3,8 +3,8 @@ intro or setup, an exercise's prompt, starter, hints, known mistakes' titles and
 states the reference answer of an exercise of the same or a later assignment.
 
 Values are found as printed, where that is unambiguous: numbers of 3 or more significant
-digits (``650``, ``20,234``, ``20_234``, ``0.482`` for 0.48213: at the precision printed),
-sequences (``[5, 10, 15]``, ``[5,10,15]``, ``(3, 32, 30, 30)``, ``3 x 32 x 30 x 30``, a LaTeX
+digits (``456``, ``12,345``, ``12_345``, ``0.482`` for 0.48213: at the precision printed),
+sequences (``[4, 7, 11]``, ``[4,7,11]``, ``(2, 5, 9, 9)``, ``2 x 5 x 9 x 9``, a LaTeX
 ``bmatrix``) and their rows. Smaller numbers are not checked: ``3`` or ``64`` is everywhere.
 
 What a student may read is allowed: an answer of an earlier assignment (a fact by now), and
@@ -129,7 +129,7 @@ def _number(text: str) -> Number:
 
 
 def _parse_sequence(text: str) -> Found | None:
-    """``[1, 2]``, ``(3, 32, 30, 30)``, ``[[1, 2], [3, 4]]`` (nothing but numbers inside)."""
+    """``[1, 2]``, ``(2, 5, 9, 9)``, ``[[1, 2], [3, 4]]`` (nothing but numbers inside)."""
     tokens = _SEQ_TOKEN.findall(text)
     if "".join(tokens) != re.sub(r"\s+", "", text):
         return None

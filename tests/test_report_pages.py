@@ -137,7 +137,7 @@ def test_a_batch_report_says_whose_it_is_and_what_lateness_cost(browser, write_c
 
     from conftest import COURSE_YAML
 
-    from grader.batch import _for_report
+    from grader.batch import report_view
     from grader.intake import Submission
     from grader.report import render_html
     from grader.results import ExerciseResult, GradeResult
@@ -160,7 +160,7 @@ def test_a_batch_report_says_whose_it_is_and_what_lateness_cost(browser, write_c
         ),
     )
     late = Submission(HOSTILE, "alice.ipynb", submitted_at=due + dt.timedelta(hours=30))
-    shown = _for_report(course, result, late)
+    shown = report_view(course, result, late, {})
     assert (shown.student, shown.final_score) == (HOSTILE, 3.2)
     assert shown.late == "late by 1 d 6 h: -20% (2 days)"
     page = tmp_path / "alice.report.html"
