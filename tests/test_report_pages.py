@@ -172,7 +172,7 @@ def test_a_batch_report_says_whose_it_is_and_what_lateness_cost(browser, write_c
             "Final, after the late penalty: 3.2 / 5"
         )
         assert problems == []
-    on_time = _for_report(course, result, Submission("bob", "bob.ipynb", submitted_at=due))
+    on_time = report_view(course, result, Submission("bob", "bob.ipynb", submitted_at=due), {})
     assert (on_time.late, on_time.final_score) == ("", 4.0)
 
 
