@@ -114,6 +114,26 @@ def _limit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+def _cluster_options(scheduler_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--scheduler, --certs and --insecure: which Dask cluster, and how it is reached."""
+
+    def add(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn = click.option(
+            "--insecure",
+            is_flag=True,
+            help="Allow a plain tcp:// scheduler on another machine (anyone who reaches it "
+            "can join as a worker and make up results).",
+        )(fn)
+        fn = click.option(
+            "--certs",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="The cluster's certificates, made by grade cluster-certs (for tls://).",
+        )(fn)
+        return click.option("--scheduler", help=scheduler_help)(fn)
+
+    return add
+
+
 def _grade_options(sandbox: SandboxMode, limits: dict[str, float | None]) -> GradeOptions:
     """Grading options from the command line: only the limits that were given."""
     from .pipeline import GradeOptions
@@ -398,7 +418,7 @@ def _reports_folder(given: Path | None, course: Course) -> Path:
     help="When every file was handed in (ISO 8601; default: the zip's or the files' times).",
 )
 @click.option("--regrade", is_flag=True, help="Grade again what the gradebook already has.")
-@click.option("--scheduler", help="A Dask scheduler's address (tcp://host:8786).")
+@_cluster_options("A Dask scheduler's address (tls://host:8786).")
 @_limit_options
 @_debug_option
 def batch_cmd(
@@ -412,6 +432,8 @@ def batch_cmd(
     submitted_at: str | None,
     regrade: bool,
     scheduler: str | None,
+    certs: Path | None,
+    insecure: bool,
     sandbox: SandboxMode,
     **limits: float | None,
 ) -> None:
@@ -424,6 +446,8 @@ def batch_cmd(
     Example:
 
         grade batch submissions.zip --assignment ps1 --workers 4
+
+        grade batch submissions.zip --scheduler tls://10.0.0.5:8786 --certs certs
     """
     import datetime as dt
 
@@ -442,18 +466,20 @@ def batch_cmd(
             raise GraderError(f"--submitted-at: {submitted_at!r} is not an ISO 8601 time") from None
         when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
     reports = _reports_folder(out, spec)
-    found = collect(
-        submissions,
-        reports / "submissions",
-        read_roster(roster) if roster else None,
-        when,
-    )
-    options = BatchOptions(
+    options = BatchOptions(  # checks the scheduler before anything is read or written
         workers=workers or os.cpu_count() or 1,
         assignment=assignment,
         regrade=regrade,
         scheduler=scheduler,
         reports=reports,
+        certs=certs,
+        insecure=insecure,
+    )
+    found = collect(
+        submissions,
+        reports / "submissions",
+        read_roster(roster) if roster else None,
+        when,
     )
     path = _gradebook_path(db, spec)
     # the cores shared out: kernels running side by side do not fight over them
@@ -588,7 +614,7 @@ def gradebook_cmd(course: str | None, assignment: str | None, db: Path | None) -
     default=None,
     help="Submissions run again at once, when a change needs that (default: the cores).",
 )
-@click.option("--scheduler", help="A Dask scheduler's address, for what must run again.")
+@_cluster_options("A Dask scheduler's address, for what must run again.")
 @_limit_options
 @_debug_option
 def regrade_cmd(
@@ -597,6 +623,8 @@ def regrade_cmd(
     db: Path | None,
     workers: int | None,
     scheduler: str | None,
+    certs: Path | None,
+    insecure: bool,
     sandbox: SandboxMode,
     **limits: float | None,
 ) -> None:
@@ -622,7 +650,13 @@ def regrade_cmd(
     if assignment is not None:
         spec.assignment(assignment)
     path = _existing_gradebook(db, spec)
-    batch = BatchOptions(workers=workers or os.cpu_count() or 1, scheduler=scheduler, reports=None)
+    batch = BatchOptions(
+        workers=workers or os.cpu_count() or 1,
+        scheduler=scheduler,
+        reports=None,
+        certs=certs,
+        insecure=insecure,
+    )
     with Gradebook(path) as gradebook:
         summary = regrade(spec, gradebook, _grade_options(sandbox, limits), assignment, batch)
     table = Table(title="Scores that changed")
@@ -894,6 +928,30 @@ def init_ci_cmd(kind: str | None, course: str | None, force: bool) -> None:
     spec = _find_course(course)
     path = write_workflow(kind, spec.root, force)
     click.echo(f"Wrote {path}")
+
+
+@main.command("cluster-certs")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--days", type=click.IntRange(min=1), default=365, show_default=True, help="Validity."
+)
+@_debug_option
+def cluster_certs_cmd(folder: Path, days: int) -> None:
+    """Make the TLS certificates of a Dask cluster: a new CA, and a certificate and key each
+    for the scheduler, the workers and the client (grade batch --certs FOLDER).
+
+    Example:
+
+        grade cluster-certs certs
+    """
+    from .backends.certs import make_certificates
+
+    written = make_certificates(folder, days)
+    click.echo(f"Wrote {', '.join(p.name for p in written)} in {folder}")
+    click.echo(
+        "The scheduler gets ca.pem and scheduler*.pem, each worker ca.pem and worker*.pem; "
+        "grade batch --certs reads ca.pem and client*.pem. Keep the keys private."
+    )
 
 
 @main.command("gradescope")
