@@ -59,7 +59,7 @@ def test_plain_tcp_on_the_loopback_is_allowed(address):
 def test_tls_needs_the_cluster_certificates(tmp_path):
     with pytest.raises(GraderError, match="needs --certs DIR"):
         BatchOptions(scheduler="tls://10.1.2.3:8786")
-    with pytest.raises(GraderError, match="no ca.pem"):
+    with pytest.raises(GraderError, match=r"no ca\.pem"):
         BatchOptions(scheduler="tls://10.1.2.3:8786", certs=tmp_path)
     with pytest.raises(GraderError, match="--certs is for a tls:// scheduler"):
         BatchOptions(scheduler="tcp://127.0.0.1:8786", certs=tmp_path)
@@ -211,8 +211,9 @@ def test_a_rogue_worker_runs_no_code_in_the_coordinator_and_records_no_score(
     marker = tmp_path / "marker" / "written"
     with ExitStack() as stack:
         address = start_scheduler(stack, tmp_path)
+        env = {**os.environ, "ROGUE_MARKER": str(marker)}
         start_worker(stack, tmp_path, "rogue", address, "--preload",
-                     str(TESTS / "rogue_worker.py"), env={**os.environ, "ROGUE_MARKER": str(marker)})
+                     str(TESTS / "rogue_worker.py"), env=env)
         wait_for_workers(address, {"rogue"})
         with Gradebook(tmp_path / "gb.db") as gb:
             summary = grade_batch(course, found[:2], gb, OPTIONS,
