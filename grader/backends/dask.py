@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..errors import ExecutionError, GraderError
 from ..execute.capture import OutputLog
-from ..execute.environment import SYSTEM_PATH
+from ..execute.environment import python_environment
 from ..execute.sandbox import GRADER_PACKAGE, SandboxMode, bwrap, bwrap_argv
 from ..sanitize import one_line
 from . import Job, JobResult
@@ -227,15 +227,8 @@ def courier_environment(home: Path) -> dict[str, str]:
     """The courier's whole environment: an allow-list, like a kernel's (no token, no
     password, nothing of the operator's), with the grader package importable."""
     return {
-        "PATH": f"{Path(sys.executable).parent}:{SYSTEM_PATH}",
-        "HOME": str(home),
+        **python_environment(home),
         "TMPDIR": str(home),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "PYTHONIOENCODING": "utf-8",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONNOUSERSITE": "1",
         "PYTHONPATH": str(GRADER_PACKAGE.parent),
     }
 
