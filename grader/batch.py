@@ -20,6 +20,7 @@ from typing import Literal
 
 from .assemble import Assembled, Step, parse_notebook
 from .backends import Backend, Job
+from .backends.cluster import Cluster, cluster
 from .copying import flagged, staff_note
 from .errors import ExecutionError, SubmissionError
 from .execute import ExecOptions
@@ -52,6 +53,15 @@ class BatchOptions:
     regrade: bool = False  # grade again what the gradebook already has
     scheduler: str | None = None  # a Dask scheduler's address, else this machine
     reports: Path | None = None  # a folder for each submission's HTML report and results.json
+    certs: Path | None = None  # the cluster's certificates (grade cluster-certs), for tls://
+    insecure: bool = False  # allow plain tcp:// to a scheduler on another machine
+
+    def __post_init__(self) -> None:
+        self.cluster()  # a scheduler that may not be used is refused before anything runs
+
+    def cluster(self) -> Cluster | None:
+        """The Dask cluster to run on (checked), or None for this machine."""
+        return cluster(self.scheduler, self.certs, self.insecure) if self.scheduler else None
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,7 @@ class BatchSummary:
 
     events: tuple[Event, ...]
     seconds: float
+    notices: tuple[str, ...] = ()  # for the operator: what the backend found (one line each)
 
     def count(self, status: Status) -> int:
         """How many submissions ended so."""
@@ -165,7 +176,7 @@ def grade_batch(
             )
     finally:
         backend.close()
-    return BatchSummary(tuple(events), time.monotonic() - started)
+    return BatchSummary(tuple(events), time.monotonic() - started, backend.notices)
 
 
 def _plan(
@@ -216,10 +227,11 @@ def warm_steps(course: Course, steps: Sequence[Step]) -> int:
 
 
 def _backend(batch: BatchOptions, options: ExecOptions) -> Backend:
-    if batch.scheduler:
+    on = batch.cluster()
+    if on is not None:
         from .backends.dask import DaskBackend
 
-        return DaskBackend(batch.scheduler)
+        return DaskBackend(on, options.sandbox)
     from .backends.local import LocalBackend
 
     return LocalBackend(batch.workers, options)

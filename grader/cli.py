@@ -117,6 +117,26 @@ def _limit_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+def _cluster_options(scheduler_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--scheduler, --certs and --insecure: which Dask cluster, and how it is reached."""
+
+    def add(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn = click.option(
+            "--insecure",
+            is_flag=True,
+            help="Allow a plain tcp:// scheduler on another machine (anyone who reaches it "
+            "can join as a worker and make up results).",
+        )(fn)
+        fn = click.option(
+            "--certs",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="The cluster's certificates, made by grade cluster-certs (for tls://).",
+        )(fn)
+        return click.option("--scheduler", help=scheduler_help)(fn)
+
+    return add
+
+
 def _grade_options(sandbox: SandboxMode, limits: dict[str, float | None]) -> GradeOptions:
     """Grading options from the command line: only the limits that were given."""
     from .pipeline import GradeOptions
@@ -438,7 +458,7 @@ def _reports_folder(given: Path | None, course: Course) -> Path:
     help="Files of one student read in one batch; the rest are refused, in one row.",
 )
 @click.option("--regrade", is_flag=True, help="Grade again what the gradebook already has.")
-@click.option("--scheduler", help="A Dask scheduler's address (tcp://host:8786).")
+@_cluster_options("A Dask scheduler's address (tls://host:8786).")
 @_limit_options
 @_debug_option
 def batch_cmd(
@@ -453,6 +473,8 @@ def batch_cmd(
     max_files_per_student: int,
     regrade: bool,
     scheduler: str | None,
+    certs: Path | None,
+    insecure: bool,
     sandbox: SandboxMode,
     **limits: float | None,
 ) -> None:
@@ -465,6 +487,8 @@ def batch_cmd(
     Example:
 
         grade batch submissions.zip --assignment ps1 --workers 4
+
+        grade batch submissions.zip --scheduler tls://10.0.0.5:8786 --certs certs
     """
     import datetime as dt
 
@@ -486,6 +510,15 @@ def batch_cmd(
             raise GraderError(f"--submitted-at: {submitted_at!r} is not an ISO 8601 time") from None
         when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
     reports = _reports_folder(out, spec)
+    options = BatchOptions(  # checks the scheduler before anything is read or written
+        workers=workers or os.cpu_count() or 1,
+        assignment=assignment,
+        regrade=regrade,
+        scheduler=scheduler,
+        reports=reports,
+        certs=certs,
+        insecure=insecure,
+    )
     found = collect(
         submissions,
         reports / "submissions",
@@ -493,13 +526,6 @@ def batch_cmd(
         when,
         class_ids(_grade_options(sandbox, limits).release_dir(spec)),
         max_files_per_student,
-    )
-    options = BatchOptions(
-        workers=workers or os.cpu_count() or 1,
-        assignment=assignment,
-        regrade=regrade,
-        scheduler=scheduler,
-        reports=reports,
     )
     path = _gradebook_path(db, spec)
     # the cores shared out: kernels running side by side do not fight over them
@@ -641,7 +667,7 @@ def gradebook_cmd(course: str | None, assignment: str | None, db: Path | None) -
     default=None,
     help="Submissions run again at once, when a change needs that (default: the cores).",
 )
-@click.option("--scheduler", help="A Dask scheduler's address, for what must run again.")
+@_cluster_options("A Dask scheduler's address, for what must run again.")
 @_reports_option("to bring them up to date")
 @_limit_options
 @_debug_option
@@ -652,6 +678,8 @@ def regrade_cmd(
     workers: int | None,
     scheduler: str | None,
     reports: Path | None,
+    certs: Path | None,
+    insecure: bool,
     sandbox: SandboxMode,
     **limits: float | None,
 ) -> None:
@@ -685,6 +713,8 @@ def regrade_cmd(
         workers=workers or os.cpu_count() or 1,
         scheduler=scheduler,
         reports=_reports_folder(reports, spec),
+        certs=certs,
+        insecure=insecure,
     )
     with Gradebook(path) as gradebook:
         summary = regrade(spec, gradebook, _grade_options(sandbox, limits), assignment, batch)
@@ -1016,6 +1046,30 @@ def fetch_repos_cmd(repos: Path, students: Path, out: Path, state: Path | None) 
     for fetched in fetch_notebooks(repos, students, out, state):
         for line in fetched.lines():
             click.echo(one_line(line))
+
+
+@main.command("cluster-certs")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--days", type=click.IntRange(min=1), default=365, show_default=True, help="Validity."
+)
+@_debug_option
+def cluster_certs_cmd(folder: Path, days: int) -> None:
+    """Make the TLS certificates of a Dask cluster: a new CA, and a certificate and key each
+    for the scheduler, the workers and the client (grade batch --certs FOLDER).
+
+    Example:
+
+        grade cluster-certs certs
+    """
+    from .backends.certs import make_certificates
+
+    written = make_certificates(folder, days)
+    click.echo(f"Wrote {', '.join(p.name for p in written)} in {folder}")
+    click.echo(
+        "The scheduler gets ca.pem and scheduler*.pem, each worker ca.pem and worker*.pem; "
+        "grade batch --certs reads ca.pem and client*.pem. Keep the keys private."
+    )
 
 
 @main.command("gradescope")

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import GraderError, SubmissionError
-from .execute.records import Executed, ExportRecord, StepOutcome
+from .execute.records import Executed, ExportRecord, outcome_data, outcome_from
 from .intake import Submission
-from .results import GradeResult, StudentError
+from .results import GradeResult
 
 SCHEMA_VERSION = "2"  # 2: gradings.flags and gradings.copied_from (per-student variants)
 SCHEMA = """
@@ -182,7 +182,7 @@ class Gradebook:
                     outcome.run_fingerprint,
                     result.graded_at or _now(),
                     json.dumps(_result_data(result)),
-                    json.dumps([_outcome_data(o) for o in outcome.executed.outcomes]),
+                    json.dumps([outcome_data(o) for o in outcome.executed.outcomes]),
                     json.dumps(list(result.flags)),
                     result.copied_from,
                 ),
@@ -337,7 +337,7 @@ class Gradebook:
                 "SELECT exercise, payload, weights FROM exports WHERE grading=?", (grading,)
             )
         }
-        outcomes = tuple(_outcome_from(o) for o in json.loads(row[1]))
+        outcomes = tuple(outcome_from(o) for o in json.loads(row[1]))
         return bytes(row[0]), Executed(outcomes, exports)
 
 
@@ -364,16 +364,3 @@ def _result_data(result: GradeResult) -> dict[str, Any]:
     data = result.to_dict()
     data.pop("log", None)  # the kernel's own output is for --debug, not for the record
     return data
-
-
-def _outcome_data(outcome: StepOutcome) -> dict[str, Any]:
-    error = outcome.error
-    return {
-        "status": outcome.status,
-        "error": [error.ename, error.evalue, error.traceback] if error else None,
-    }
-
-
-def _outcome_from(data: dict[str, Any]) -> StepOutcome:
-    error = data.get("error")
-    return StepOutcome(data["status"], StudentError(*error) if error else None)

@@ -18,7 +18,8 @@ def run(*args, cwd=None, monkeypatch=None):
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["build"], ["submit"], ["batch"], ["gradebook"], ["dashboard"]]
+    "command",
+    [[], ["build"], ["submit"], ["batch"], ["gradebook"], ["dashboard"], ["cluster-certs"]],
 )
 def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(main, [*command, "--help"])

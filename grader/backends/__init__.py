@@ -2,8 +2,13 @@
 cluster. A backend turns jobs (steps and options, plain data) into Executed records; the
 coordinating process judges them and writes the one gradebook.
 
-    local.py   threads here, each driving sandboxed kernels started (and warmed) in advance
-    dask.py    tasks on the workers of a Dask distributed scheduler
+    local.py    threads here, each driving sandboxed kernels started (and warmed) in advance
+    dask.py     tasks on the workers of a Dask distributed scheduler, through the courier
+    courier.py  the child process that holds the Dask Client (never the coordinator)
+    task.py     what a worker runs for one job: it returns bytes
+    wire.py     those bytes and the courier's frames, checked by the coordinator
+    cluster.py  the scheduler's address and certificates, and whether they may be used
+    certs.py    ``grade cluster-certs``: a CA, and certificates for scheduler, workers, client
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ JobResult = tuple[Job, "Executed | ExecutionError"]
 
 class Backend(Protocol):
     """Runs jobs, as many at once as it has workers, and yields each as it finishes."""
+
+    notices: tuple[str, ...]  # for the operator, once per batch (e.g. a missing sandbox)
 
     def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]:
         """Results in the order they finish; every job yields exactly once."""

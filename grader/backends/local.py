@@ -30,6 +30,7 @@ class LocalBackend:
     def __init__(self, workers: int, options: ExecOptions) -> None:
         self.workers = max(1, workers)
         self.options = options
+        self.notices: tuple[str, ...] = ()
         self._prefix: tuple[Step, ...] = ()  # the setup the next kernels warm up with
 
     def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]:

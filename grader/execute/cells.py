@@ -16,9 +16,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_notebook
 
 from ..results import StudentError
-from .records import StepOutcome
-
-MAX_TRACEBACK_CHARS = 20_000
+from .records import MAX_ENAME_CHARS, MAX_EVALUE_CHARS, MAX_TRACEBACK_CHARS, StepOutcome
 
 
 @dataclass(frozen=True)
@@ -106,8 +104,8 @@ def _outcome(cell: NotebookNode) -> StepOutcome:
             return StepOutcome(
                 "error",
                 StudentError(
-                    ename=str(out.get("ename", "Error"))[:200],
-                    evalue=str(out.get("evalue", ""))[:2000],
+                    ename=str(out.get("ename", "Error"))[:MAX_ENAME_CHARS],
+                    evalue=str(out.get("evalue", ""))[:MAX_EVALUE_CHARS],
                     traceback=tb[-MAX_TRACEBACK_CHARS:],
                 ),
             )

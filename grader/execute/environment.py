@@ -25,6 +25,20 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
 WINDOWS_PASSED = ("COMSPEC", "PATHEXT", "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE")
 
 
+def python_environment(home: Path) -> dict[str, str]:
+    """What any Python process the grader starts gets (a kernel, the Dask courier)."""
+    return {
+        "PATH": f"{Path(sys.executable).parent}:{SYSTEM_PATH}",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONIOENCODING": "utf-8",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+    }
+
+
 def kernel_environment(
     options: ExecOptions,
     home: Path,
@@ -34,14 +48,7 @@ def kernel_environment(
     """The whole environment of a kernel process whose home and cwd is ``home``."""
     sep = ";" if system == "nt" else ":"
     env = {
-        "PATH": f"{Path(sys.executable).parent}:{SYSTEM_PATH}",
-        "HOME": str(home),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "PYTHONIOENCODING": "utf-8",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONNOUSERSITE": "1",
+        **python_environment(home),
         # The kernel imports the very grader package that grades it (exporter, datasets);
         # first, stand-ins that make the debugger and jedi unimportable: a grading kernel has
         # no use for them, and ipykernel and IPython start ~50 ms sooner without them.

@@ -2,17 +2,23 @@
 
 An ``Executed`` holds every step's outcome and every collected export (the answer as plain
 JSON data, model weights as the bytes ``torch.save`` wrote), so it can be judged in another
-process, or on another machine, than the one that ran the kernel.
+process, or on another machine, than the one that ran the kernel. ``outcome_data`` and
+``outcome_from`` are the one JSON form of a step's outcome (the gradebook stores it, a Dask
+worker sends it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ..results import StudentError
 
 Status = Literal["ok", "error", "timeout", "died", "skipped", "output"]
+# What is kept of a student's exception (a kernel's error output is cut to these).
+MAX_ENAME_CHARS = 200
+MAX_EVALUE_CHARS = 2000
+MAX_TRACEBACK_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -50,3 +56,18 @@ class Executed:
     duration: float = 0.0
     warnings: tuple[str, ...] = ()
     log: str = ""  # the kernel process's own stdout and stderr: capped and sanitized
+
+
+def outcome_data(outcome: StepOutcome) -> dict[str, Any]:
+    """A step's outcome as JSON data: ``{"status": ..., "error": [ename, evalue, tb] | None}``."""
+    error = outcome.error
+    return {
+        "status": outcome.status,
+        "error": [error.ename, error.evalue, error.traceback] if error else None,
+    }
+
+
+def outcome_from(data: dict[str, Any]) -> StepOutcome:
+    """The outcome ``outcome_data`` made (from a trusted store: a worker's is checked first)."""
+    error = data.get("error")
+    return StepOutcome(cast(Status, data["status"]), StudentError(*error) if error else None)

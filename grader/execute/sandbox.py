@@ -48,6 +48,8 @@ ETC_FILES = (
     "mime.types",
     "nsswitch.conf",
 )
+# What a process with the network (the Dask courier) also needs: name resolution.
+NETWORK_ETC_FILES = ("hosts", "resolv.conf", "host.conf", "gai.conf", "services")
 SANDBOX_UID = 65534
 PASSWD = "root:x:0:0::/:/usr/sbin/nologin\nstudent:x:65534:65534::{home}:/usr/sbin/nologin\n"
 GROUP = "root:x:0:\nstudent:x:65534:\n"
@@ -145,15 +147,20 @@ def use_sandbox(mode: SandboxMode) -> tuple[bool, str]:
 
 
 def bwrap_argv(
-    workdir: Path, private: Path, disk_mib: int, extra_ro: tuple[Path, ...] = ()
+    workdir: Path,
+    private: Path,
+    disk_mib: int,
+    extra_ro: tuple[Path, ...] = (),
+    share_net: bool = False,
 ) -> list[str]:
-    """The bubblewrap prefix of the kernel command.
+    """The bubblewrap prefix of the kernel command (or of the Dask courier's).
 
     Args:
         workdir: the kernel's cwd, bound read-write at the same path.
         private: a grader-owned folder for files the sandbox gets read-only (passwd, group).
         disk_mib: size of the sandbox's private /tmp.
-        extra_ro: more folders to show read-only (e.g. a configured data set).
+        extra_ro: more folders (or files) to show read-only (e.g. a configured data set).
+        share_net: keep the network (only the courier, which must reach the scheduler).
     """
     exe = bwrap()
     if exe is None:
@@ -163,6 +170,7 @@ def bwrap_argv(
     args = [
         exe,
         "--unshare-all",
+        *(["--share-net"] if share_net else []),
         "--die-with-parent",
         "--new-session",
         "--uid",
@@ -179,7 +187,7 @@ def bwrap_argv(
             args += ["--symlink", os.readlink(folder), folder]
         elif os.path.isdir(folder):
             args += ["--ro-bind", folder, folder]
-    for name in ETC_FILES:
+    for name in ETC_FILES + (NETWORK_ETC_FILES if share_net else ()):
         if os.path.exists(f"/etc/{name}"):
             args += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
     args += [

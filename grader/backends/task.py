@@ -1,0 +1,24 @@
+"""What a Dask worker runs for one job: the submission in a sandboxed kernel on the worker's
+machine, returned as the bytes of ``wire.encode_result`` (never as objects to unpickle)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from ..errors import ExecutionError
+from ..execute import execute
+from . import Job
+from .wire import encode_result
+
+
+def run_job(job: Job, nonce: str) -> bytes:
+    """Run one job on this worker (the task: sent to workers by reference, by the courier)."""
+    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+        try:
+            outcome = execute(job.steps, job.options, Path(tmp))
+        except ExecutionError as e:
+            return encode_result(e, nonce)
+        except Exception as e:  # a bug on the worker: this job's failure, reported as such
+            return encode_result(ExecutionError(f"internal error: {type(e).__name__}: {e}"), nonce)
+    return encode_result(outcome, nonce)
