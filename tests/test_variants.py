@@ -19,6 +19,7 @@ from grader.results import ExerciseResult, GradeResult
 from grader.roster import (
     SECRET_FILE,
     checked_secret,
+    course_secret,
     load_roster,
     read_roster,
     signature,
@@ -322,12 +323,35 @@ def fill(notebook: Path, values: dict, out: Path, edit=None) -> Path:
     return out
 
 
+def answers(course, secret: bytes, student: str) -> list[list[int]]:
+    """The right answers of v-corr and v-shape for one student, from their drawn values."""
+    mine = specialize(course, variant_of(secret, course, "a1", student), "a1").exercises
+    x, w = mine["v-corr"].values["signal"], mine["v-corr"].values["kernel"]
+    n, k = mine["v-shape"].values["n"], mine["v-shape"].values["k"]
+    corr = [sum(w[j] * x[i + j] for j in range(len(w))) for i in range(len(x) - len(w) + 1)]
+    return [corr, [1, 16, n - k + 1]]
+
+
+def distinct(course, secret: bytes) -> bool:
+    """Whether alice's and bob's answers differ on every exercise under this secret."""
+    return all(
+        a != b
+        for a, b in zip(
+            answers(course, secret, "alice"), answers(course, secret, "bob"), strict=True
+        )
+    )
+
+
 @pytest.fixture(scope="module")
 def roster_build(tmp_path_factory):
     from grader.build import build
 
     root = tmp_path_factory.mktemp("variants")
     course = load_course(write(root))
+    # a course secret under which alice's and bob's answers differ on every exercise (a
+    # random one makes them equal now and then: bob's numbers would then score for alice)
+    secret = next(s for s in (f"variants-{i}".encode() for i in range(100)) if distinct(course, s))
+    (root / SECRET_FILE).write_bytes(secret + b"\n")
     built = build(course, root / "release", roster=read_roster(root / "roster.csv"))
     return course, built
 
@@ -399,6 +423,9 @@ def test_own_answers_full_marks_swapped_answers_zero_and_flagged(roster_build, t
 
     course, _ = roster_build
     alice, bob = key_values(course, "alice"), key_values(course, "bob")
+    assert [alice["v-corr"], alice["v-shape"]] == list(
+        answers(course, course_secret(course), "alice")
+    )
     own = grade(fill(student_notebook(course, "alice"), alice, tmp_path / "own.ipynb"), course)
     assert (own.score, own.max_score, own.student, own.flags) == (3, 3, "alice", ())
     swapped = grade(fill(student_notebook(course, "alice"), bob, tmp_path / "swap.ipynb"), course)
