@@ -49,7 +49,9 @@ def own_answers(course_dir: Path, students: list[str], folder: Path) -> None:
     course = load_course(course_dir / "course.yaml")
     folder.mkdir(parents=True)
     for student in students:
-        mine = nbformat.read(str(course_dir / "release" / "student" / "ps1" / f"{student}.ipynb"), 4)
+        mine = nbformat.read(
+            str(course_dir / "release" / "student" / "ps1" / f"{student}.ipynb"), 4
+        )
         variant = mine.metadata["grader"]["variant"]
         solved = solution_notebook(for_variant(course, "ps1", variant), "ps1")
         answers = {
@@ -72,8 +74,19 @@ def solution_copies(course_dir: Path, students: list[str], folder: Path) -> None
 
 def batch(course_dir: Path, folder: Path, workers: int) -> float:
     return timed(
-        [*GRADE, "batch", str(folder), "--assignment", "ps1", "--workers", str(workers),
-         "--db", str(folder.parent / f"{folder.name}.db"), "--out", str(folder.parent / "out")],
+        [
+            *GRADE,
+            "batch",
+            str(folder),
+            "--assignment",
+            "ps1",
+            "--workers",
+            str(workers),
+            "--db",
+            str(folder.parent / f"{folder.name}.db"),
+            "--out",
+            str(folder.parent / "out"),
+        ],
         course_dir,
     )
 
@@ -106,12 +119,18 @@ def main() -> None:
     print("| step | no roster | roster | roster / no roster |")
     print("|---|---|---|---|")
     print(f"| grade build | {t_build:.1f} | {t_roster:.1f} | {t_roster / t_build:.2f} |")
-    print(f"| grade build, no variant run | {t_build:.1f} | {t_no_runs:.1f} | "
-          f"{t_no_runs / t_build:.2f} |")
-    print(f"| grade batch ps1 | {t_plain_batch:.1f} | {t_roster_batch:.1f} | "
-          f"{t_roster_batch / t_plain_batch:.2f} |")
-    print(f"\nper ps1 submission in the batch: {t_plain_batch / n:.2f} s without a roster, "
-          f"{t_roster_batch / n:.2f} s with one")
+    print(
+        f"| grade build, no variant run | {t_build:.1f} | {t_no_runs:.1f} | "
+        f"{t_no_runs / t_build:.2f} |"
+    )
+    print(
+        f"| grade batch ps1 | {t_plain_batch:.1f} | {t_roster_batch:.1f} | "
+        f"{t_roster_batch / t_plain_batch:.2f} |"
+    )
+    print(
+        f"\nper ps1 submission in the batch: {t_plain_batch / n:.2f} s without a roster, "
+        f"{t_roster_batch / n:.2f} s with one"
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """grade: automated grading of notebook exercises.
 
-The public API is loaded lazily, so that ``grader.kernel.exporter`` and ``grader.datasets``
+The public API is loaded lazily, so that ``grader.inkernel.exporter`` and ``grader.datasets``
 stay cheap to import inside a student's kernel, and ``grade --help`` stays fast.
 """
 

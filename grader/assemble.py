@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 # The hand-out notebook's check(...) cells are never run here, but a student may call check()
 # in an answer cell too: it is defined (and, with no hand-out beside the kernel, only says so).
-CHECK_IMPORT = "from grader.kernel.public import check"
+CHECK_IMPORT = "from grader.inkernel.public import check"
 
 
 @dataclass(frozen=True)

@@ -54,9 +54,7 @@ class FetchLog:
             return known[0], known[1]
         return seen.get("fetched"), now
 
-    def record(
-        self, student: str, fetched: int, blobs: dict[str, tuple[int | None, int]]
-    ) -> None:
+    def record(self, student: str, fetched: int, blobs: dict[str, tuple[int | None, int]]) -> None:
         """Remember a fetch of the student's repository (started at ``fetched``) and the
         bounds of each content it held; contents it no longer holds are forgotten."""
         self.students[normalised(student)] = {

@@ -10,7 +10,7 @@ the hints, the public checks (the kind's own, such as an array's shape, and the 
 declared ones, with the code of the course's public check functions), for exercises
 that ask for instant feedback, salted digests of their exact answers, and the known mistakes
 whose wrong answer is exact, each title and hint sealed with a key derived from that answer
-(``grader.kernel.public.seal``): a student reads one only by giving its answer. ``grade`` in the
+(``grader.inkernel.public.seal``): a student reads one only by giving its answer. ``grade`` in the
 hand-out folder runs the notebook as official grading does (sandboxed when bubblewrap is
 there), checks it with these only, and says what is decided here and what at grading.
 """
@@ -35,9 +35,7 @@ from .assemble import Assembled, assemble, read_notebook
 from .errors import BuildError, CompareError, GraderError, SpecError
 from .execute import execute
 from .execute.records import Executed, ExportRecord, StepOutcome
-from .judge.context import JudgeContext
-from .judge.scoring import answer_steps
-from .kernel.public import (
+from .inkernel.public import (
     HANDOUT,
     MODEL_KINDS,
     ROUNDS,
@@ -52,6 +50,8 @@ from .kernel.public import (
     seal,
     summary,
 )
+from .judge.context import JudgeContext
+from .judge.scoring import answer_steps
 from .key import AnswerKey
 from .kinds import KINDS
 from .limits import Limits

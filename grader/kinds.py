@@ -156,7 +156,7 @@ KINDS: dict[str, Kind] = {
 
 
 def export_spec(kind: str, name: str, options: dict[str, Any]) -> dict[str, Any]:
-    """What the export step passes to ``grader.kernel.exporter`` (plain JSON data)."""
+    """What the export step passes to ``grader.inkernel.exporter`` (plain JSON data)."""
     k = KINDS[kind]
     spec: dict[str, Any] = {"name": name, "recipe": k.recipe}
     if k.recipe == "model":

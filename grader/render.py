@@ -97,7 +97,7 @@ def render_assignment(
     if flavor == "handout":
         cells.append(_cell(new_markdown_cell(CHECKS), assignment.id, "intro"))
         cells.append(
-            _cell(new_code_cell("from grader.kernel.public import check"), assignment.id, "check")
+            _cell(new_code_cell("from grader.inkernel.public import check"), assignment.id, "check")
         )
     seen_topics: set[str] = set()
     for n, eid in enumerate(assignment.exercises, start=1):

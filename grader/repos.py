@@ -132,8 +132,10 @@ def read_students(path: Path) -> list[Student]:
         student = fields[0] if len(fields) == 2 else repo.split("/")[-2]
         if not is_student_id(student):
             raise GraderError(f"{where}: {student!r} is not a usable student id")
-        for key, seen, what in ((normalised(student), ids, "student"), (repo.lower(), repos,
-                                 "repository")):
+        for key, seen, what in (
+            (normalised(student), ids, "student"),
+            (repo.lower(), repos, "repository"),
+        ):
             if key in seen:
                 raise GraderError(
                     f"{where}: {what} {(student if what == 'student' else repo)!r} is "
@@ -285,7 +287,10 @@ def _git(clone: Path, *args: str, cap: int = 2**20, stdin: str = "") -> bytes:
     env = {"PATH": os.environ.get("PATH", os.defpath), **_GIT_ENV}
     try:
         with subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=env,
         ) as proc:
             assert proc.stdin and proc.stdout and proc.stderr
@@ -366,8 +371,9 @@ def _fresh_folder(out_fd: int, student: str) -> Iterator[int]:
 
 def _write(folder_fd: int, name: str, data: bytes, when: int) -> None:
     """Create ``name`` (never through a link, never over a file) with ``data``, time ``when``."""
-    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644,
-                 dir_fd=folder_fd)
+    fd = os.open(
+        name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=folder_fd
+    )
     with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()
@@ -376,4 +382,3 @@ def _write(folder_fd: int, name: str, data: bytes, when: int) -> None:
 
 def _utc(seconds: int) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-

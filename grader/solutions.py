@@ -121,7 +121,7 @@ def reference_values(course: Course, assignment_id: str) -> dict[str, Any]:
     namespace, each value converted as the kernel's export converts it.
 
     Raises SpecError naming the exercise whose solution fails or defines no answer."""
-    from .kernel.exporter import ExportError, to_plain
+    from .inkernel.exporter import ExportError, to_plain
     from .kinds import KINDS
     from .variants import varying_exercises
 

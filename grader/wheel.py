@@ -29,7 +29,7 @@ PACKAGE_DATA = (
     "templates/ci/*",
     "templates/gradescope/*",
     "py.typed",
-    "kernel/disabled/*/__init__.py",
+    "inkernel/disabled/*/__init__.py",
     distribution.REQUIREMENTS,
 )
 TAG = "py3-none-any"

@@ -19,9 +19,16 @@ def unpack(archive: Path, root: Path) -> Path:
         zf.extractall(root / "source")
     (root / "source" / "run_autograder").chmod(0o755)
     subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
-         str(root / "venv")],
-        check=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "venv",
+            "--system-site-packages",
+            "--without-pip",
+            str(root / "venv"),
+        ],
+        check=True,
+        timeout=120,
     )
     (root / "submission").mkdir()
     return root
@@ -32,7 +39,12 @@ def run_autograder(root: Path, timeout: float = 300) -> dict:
     env = {**os.environ, "AUTOGRADER_ROOT": str(root)}
     env.pop("GRADE_SECRET", None)
     env.pop("PYTHONPATH", None)  # run_autograder sets its own: the grader in the zip
-    done = subprocess.run([str(root / "source" / "run_autograder")], env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [str(root / "source" / "run_autograder")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads((root / "results" / "results.json").read_text())

@@ -18,13 +18,20 @@ _MADE: dict[str, Path] = {}
 
 def git(cwd: Path, *args: str, when: int | None = None, stdin: bytes | None = None) -> str:
     """Run git in ``cwd`` (commits dated ``when``, by a fixed author)."""
-    env = {**os.environ, "GIT_AUTHOR_NAME": "s", "GIT_AUTHOR_EMAIL": "s@example.org",
-           "GIT_COMMITTER_NAME": "s", "GIT_COMMITTER_EMAIL": "s@example.org",
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "s",
+        "GIT_AUTHOR_EMAIL": "s@example.org",
+        "GIT_COMMITTER_NAME": "s",
+        "GIT_COMMITTER_EMAIL": "s@example.org",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
     if when is not None:
         env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"@{when} +0000"
-    done = subprocess.run(["git", *args], cwd=cwd, env=env, input=stdin, capture_output=True,
-                          check=True)
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, input=stdin, capture_output=True, check=True
+    )
     return done.stdout.decode()
 
 
@@ -36,8 +43,12 @@ def repository(host: Path, repo: str) -> Path:
     return path
 
 
-def commit(path: Path, files: dict[str, bytes], when: int | None = None,
-           links: dict[str, str] | None = None) -> None:
+def commit(
+    path: Path,
+    files: dict[str, bytes],
+    when: int | None = None,
+    links: dict[str, str] | None = None,
+) -> None:
     """Write ``files`` (and symbolic ``links``) into the repository and commit them all."""
     for name, data in files.items():
         (path / name).parent.mkdir(parents=True, exist_ok=True)
@@ -59,36 +70,42 @@ def hostile(host: Path, repo: str, course: Path) -> Path:
     """A repository whose *.ipynb entries are everything but honest notebooks, beside two
     honest ones (ps1.ipynb, and ps2.ipynb with the executable bit)."""
     path = repository(host, repo)
-    for key, value in (("core.compression", "0"), ("pack.compression", "0"),
-                       ("core.bigFileThreshold", "1m")):  # the big blob costs no time
+    for key, value in (
+        ("core.compression", "0"),
+        ("pack.compression", "0"),
+        ("core.bigFileThreshold", "1m"),
+    ):  # the big blob costs no time
         git(path, "config", key, value)
-    commit(path, {
-        "ps1.ipynb": NOTEBOOK.replace(b"{}", b'{"honest": 1}'),
-        "ps2.ipynb": NOTEBOOK.replace(b"{}", b'{"honest": 2}'),
-        "big.ipynb": b"{" + b" " * MAX_NOTEBOOK_BYTES + b"}",
-        "x.ipynb/inside.ipynb": NOTEBOOK,  # a folder named like a notebook
-        "deep/ps3.ipynb": NOTEBOOK,  # not at the top
-        "new\nline.ipynb": NOTEBOOK,
-        "esc\x1b[31m.ipynb": NOTEBOOK,
-        "bell\x07.ipynb": NOTEBOOK,
-        ".hidden.ipynb": NOTEBOOK,
-    }, links={
-        "environ.ipynb": "/proc/self/environ",
-        "zero.ipynb": "/dev/zero",
-        "solution.ipynb": "../../solutions/x.py",
-        "solution2.ipynb": "../solutions/x.py",
-        "absolute.ipynb": str(course / "solutions" / "x.py"),
-        "classmate.ipynb": "../alice/ps1.ipynb",
-        "etc.ipynb": "/etc/passwd",
-    })
+    commit(
+        path,
+        {
+            "ps1.ipynb": NOTEBOOK.replace(b"{}", b'{"honest": 1}'),
+            "ps2.ipynb": NOTEBOOK.replace(b"{}", b'{"honest": 2}'),
+            "big.ipynb": b"{" + b" " * MAX_NOTEBOOK_BYTES + b"}",
+            "x.ipynb/inside.ipynb": NOTEBOOK,  # a folder named like a notebook
+            "deep/ps3.ipynb": NOTEBOOK,  # not at the top
+            "new\nline.ipynb": NOTEBOOK,
+            "esc\x1b[31m.ipynb": NOTEBOOK,
+            "bell\x07.ipynb": NOTEBOOK,
+            ".hidden.ipynb": NOTEBOOK,
+        },
+        links={
+            "environ.ipynb": "/proc/self/environ",
+            "zero.ipynb": "/dev/zero",
+            "solution.ipynb": "../../solutions/x.py",
+            "solution2.ipynb": "../solutions/x.py",
+            "absolute.ipynb": str(course / "solutions" / "x.py"),
+            "classmate.ipynb": "../alice/ps1.ipynb",
+            "etc.ipynb": "/etc/passwd",
+        },
+    )
     os.chmod(path / "ps2.ipynb", 0o755)
     git(path, "add", "-A")
     # a submodule named like a notebook
     other = repository(host, "elsewhere/sub")
     commit(other, {"ps1.ipynb": b"not mine"})
     head = git(other, "rev-parse", "HEAD").strip()
-    (path / ".gitmodules").write_text('[submodule "sub"]\n\tpath = sub.ipynb\n'
-                                      f"\turl = {other}\n")
+    (path / ".gitmodules").write_text(f'[submodule "sub"]\n\tpath = sub.ipynb\n\turl = {other}\n')
     git(path, "add", ".gitmodules")
     git(path, "update-index", "--add", "--cacheinfo", f"160000,{head},sub.ipynb")
     git(path, "commit", "-q", "-m", "more", when=int(time.time()))
@@ -100,8 +117,9 @@ def hostile(host: Path, repo: str, course: Path) -> Path:
         for name in (b"../up.ipynb", b"a/b.ipynb", b"..", b"..ipynb")
     )
     body = b"".join(_raw_entry(e) for e in listing.split(b"\0") if e) + extra
-    tree = git(path, "hash-object", "-t", "tree", "-w", "--literally", "--stdin",
-               stdin=body).strip()
+    tree = git(
+        path, "hash-object", "-t", "tree", "-w", "--literally", "--stdin", stdin=body
+    ).strip()
     top = git(path, "commit-tree", tree, "-p", "HEAD", "-m", "names", when=int(time.time()))
     git(path, "update-ref", "refs/heads/main", top.strip())
     return path
@@ -129,6 +147,16 @@ def bare_clone(source: Path, repos: Path, repo: str) -> Path:
     """What the workflow's git-only step makes of a repository."""
     target = repos / f"{repo}.git"
     target.parent.mkdir(parents=True, exist_ok=True)
-    git(repos, "clone", "-q", "--bare", "--no-tags", "--single-branch", "--depth", "50",
-        f"file://{source}", str(target))
+    git(
+        repos,
+        "clone",
+        "-q",
+        "--bare",
+        "--no-tags",
+        "--single-branch",
+        "--depth",
+        "50",
+        f"file://{source}",
+        str(target),
+    )
     return target

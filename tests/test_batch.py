@@ -51,9 +51,14 @@ def test_a_class_into_the_gradebook_then_only_what_changed(built_course, tmp_pat
     found = collect(tmp_path / "class", tmp_path / "copies")
     events = []
     with Gradebook(tmp_path / "gb.db") as gb:
-        summary = grade_batch(course, found, gb, OPTIONS,
-                              BatchOptions(workers=2, assignment="ps1",
-                                           reports=tmp_path / "reports"), events.append)
+        summary = grade_batch(
+            course,
+            found,
+            gb,
+            OPTIONS,
+            BatchOptions(workers=2, assignment="ps1", reports=tmp_path / "reports"),
+            events.append,
+        )
         got = scores(gb)
     assert summary.count("graded") == 7 and summary.count("refused") == 1
     for student, score in expected.items():
@@ -65,9 +70,11 @@ def test_a_class_into_the_gradebook_then_only_what_changed(built_course, tmp_pat
     assert len(reports) == 14 and all(r.startswith((*expected, "gina")) for r in reports)
 
     # a re-run grades nothing; a changed file is a new attempt, graded alone
-    with_answers(course.root / "release" / "solution" / "ps1.ipynb",
-                 {"corr1d-same": "corr_same = [5, 10, 15, 20, 25, 30, 35, 40, 25]"},
-                 tmp_path / "class" / "carol.ipynb")
+    with_answers(
+        course.root / "release" / "solution" / "ps1.ipynb",
+        {"corr1d-same": "corr_same = [5, 10, 15, 20, 25, 30, 35, 40, 25]"},
+        tmp_path / "class" / "carol.ipynb",
+    )
     again = collect(tmp_path / "class", tmp_path / "copies")
     with Gradebook(tmp_path / "gb.db") as gb:
         summary = grade_batch(course, again, gb, OPTIONS, BatchOptions(workers=2))
@@ -85,9 +92,25 @@ def test_the_command_resumes_after_being_killed(built_course, tmp_path):
             zf.write(path, path.relative_to(tmp_path / "class").as_posix())
         zf.writestr("../../outside.ipynb", "{}")
     db = tmp_path / "gb.db"
-    command = [sys.executable, "-m", "grader", "batch", str(archive), "--course",
-               str(course.path), "--db", str(db), "--out", str(tmp_path / "out"),
-               "--assignment", "ps1", "--workers", "1", "--cell-timeout", "5"]
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "batch",
+        str(archive),
+        "--course",
+        str(course.path),
+        "--db",
+        str(db),
+        "--out",
+        str(tmp_path / "out"),
+        "--assignment",
+        "ps1",
+        "--workers",
+        "1",
+        "--cell-timeout",
+        "5",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # kill it once it has recorded a few gradings
@@ -98,8 +121,14 @@ def test_the_command_resumes_after_being_killed(built_course, tmp_path):
     process.wait(30)
     first = _count(db, "SELECT count(*) FROM gradings")
     # nothing half-written: every graded row has its per-exercise results
-    assert _count(db, "SELECT count(*) FROM gradings g WHERE status='graded' AND NOT EXISTS "
-                      "(SELECT 1 FROM exercise_results r WHERE r.grading = g.id)") == 0
+    assert (
+        _count(
+            db,
+            "SELECT count(*) FROM gradings g WHERE status='graded' AND NOT EXISTS "
+            "(SELECT 1 FROM exercise_results r WHERE r.grading = g.id)",
+        )
+        == 0
+    )
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert f"{first} skipped" in done.stdout
@@ -124,8 +153,9 @@ def test_the_dask_path_gives_the_same_gradebook(built_course, tmp_path):
     with Gradebook(tmp_path / "local.db") as gb:
         grade_batch(course, found, gb, OPTIONS, BatchOptions(workers=2, assignment="ps1"))
         local = scores(gb)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         batch = BatchOptions(assignment="ps1", scheduler=cluster.scheduler_address)
         with Gradebook(tmp_path / "dask.db") as gb:
             grade_batch(course, found, gb, OPTIONS, batch)
@@ -138,9 +168,12 @@ def test_a_dask_worker_killed_mid_batch_loses_and_duplicates_nothing(built_cours
     course, _ = built_course
     make_class(course, tmp_path / "class")
     found = collect(tmp_path / "class", tmp_path / "copies")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         killed = []
 
         def kill_one(event):

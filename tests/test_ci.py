@@ -34,10 +34,23 @@ HOSTILE = "boom\n::error::injected\n<img src=x onerror=alert(1)> [link](http://e
 
 def result(score=1.0, message=HOSTILE):
     return GradeResult(
-        "C", "ps1", "mine.ipynb", score, 4.0, 1.0,
-        (ExerciseResult("a", "A | title", 2.0, score, "partial", message=message),
-         ExerciseResult("b", "B", 2.0, 0.0, "error",
-                        error=StudentError("ValueError", "50%, of it\n::warning::x"))),
+        "C",
+        "ps1",
+        "mine.ipynb",
+        score,
+        4.0,
+        1.0,
+        (
+            ExerciseResult("a", "A | title", 2.0, score, "partial", message=message),
+            ExerciseResult(
+                "b",
+                "B",
+                2.0,
+                0.0,
+                "error",
+                error=StudentError("ValueError", "50%, of it\n::warning::x"),
+            ),
+        ),
     )
 
 
@@ -54,27 +67,46 @@ def test_annotations_carry_student_text_only_as_encoded_data():
     lines = github_annotations(result(), "work/mine.ipynb")
     assert len(lines) == 3
     assert lines[0].startswith("::warning file=work/mine.ipynb,title=a%3A 1/2::boom ")
-    assert lines[1] == ("::error file=work/mine.ipynb,title=b%3A 0/2::"
-                        "ValueError: 50%25, of it : :warning: :x")
+    assert lines[1] == (
+        "::error file=work/mine.ipynb,title=b%3A 0/2::ValueError: 50%25, of it : :warning: :x"
+    )
     assert lines[2] == "::notice title=ps1::1 / 4 points"
     for line in lines:  # one command a line, whatever the student wrote
         assert "\n" not in line and line.count("::") == 2
 
 
-@pytest.mark.parametrize("threshold,fails", [(None, False), ("1", False), ("1.5", True),
-                                              ("25%", False), ("30%", True)])
+@pytest.mark.parametrize(
+    "threshold,fails", [(None, False), ("1", False), ("1.5", True), ("25%", False), ("30%", True)]
+)
 def test_fail_under(threshold, fails):
     assert bool(below_threshold(result(1.0), threshold)) is fails
 
 
 # Every form in which GitHub makes a link or a mention of plain text.
 AUTOLINKS = [
-    "see http://evil.example/x now", "HTTPS://EVIL.EXAMPLE", "ftp://evil.example/f",
-    "www.evil.example", "WwW.evil.example", "(www.evil.example)", "*www.evil.example*",
-    "_www.evil.example_", "~www.evil.example~", "me@evil.example", "a.b-c+d@evil.co.uk",
-    "mailto:me@evil.example", "MAILTO:me@evil.example", "xmpp:me@evil.example/r",
-    "<http://evil.example>", "<me@evil.example>", "@octocat", "cc @org/team", "see #12",
-    "http&#58;//evil.example", "&#64;octocat", "www&#46;evil.example", "&lt;http://e.x&gt;",
+    "see http://evil.example/x now",
+    "HTTPS://EVIL.EXAMPLE",
+    "ftp://evil.example/f",
+    "www.evil.example",
+    "WwW.evil.example",
+    "(www.evil.example)",
+    "*www.evil.example*",
+    "_www.evil.example_",
+    "~www.evil.example~",
+    "me@evil.example",
+    "a.b-c+d@evil.co.uk",
+    "mailto:me@evil.example",
+    "MAILTO:me@evil.example",
+    "xmpp:me@evil.example/r",
+    "<http://evil.example>",
+    "<me@evil.example>",
+    "@octocat",
+    "cc @org/team",
+    "see #12",
+    "http&#58;//evil.example",
+    "&#64;octocat",
+    "www&#46;evil.example",
+    "&lt;http://e.x&gt;",
 ]
 
 
@@ -100,8 +132,24 @@ def test_student_text_in_a_summary_makes_no_link_or_mention(text):
 
 
 def test_no_combination_of_autolink_pieces_makes_a_link():
-    pieces = ["http", "://", ":", "www", ".", "@", "mailto", "xmpp", "evil.example",
-              "me@evil.example", "<", "(", "_", "&#64;", "\\", "#1"]
+    pieces = [
+        "http",
+        "://",
+        ":",
+        "www",
+        ".",
+        "@",
+        "mailto",
+        "xmpp",
+        "evil.example",
+        "me@evil.example",
+        "<",
+        "(",
+        "_",
+        "&#64;",
+        "\\",
+        "#1",
+    ]
     for n in (1, 2, 3):
         for combination in itertools.product(pieces, repeat=n):
             text = "".join(combination)
@@ -113,11 +161,11 @@ def test_no_combination_of_autolink_pieces_makes_a_link():
 def test_init_ci_writes_a_workflow_whose_commands_exist(kind, tmp_path, monkeypatch):
     (tmp_path / "exercises").mkdir()
     (tmp_path / "solutions").mkdir()
-    (tmp_path / "course.yaml").write_text(
-        "name: T\nassignments:\n  - id: a1\n    exercises: [x]\n")
+    (tmp_path / "course.yaml").write_text("name: T\nassignments:\n  - id: a1\n    exercises: [x]\n")
     (tmp_path / "exercises" / "t.yaml").write_text(
         "topic: t\nexercises:\n  - id: x\n    title: X\n    points: 1\n    prompt: p\n"
-        "    answer: {kind: number, name: x}\n")
+        "    answer: {kind: number, name: x}\n"
+    )
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     first = runner.invoke(main, ["init-ci", f"--{kind}"])
@@ -148,9 +196,13 @@ def _scripts(kind):
     if kind == "github":
         lines = [step.get("run", "") for step in data["jobs"]["grade"]["steps"]]
     else:
-        lines = [line for job in data.values() if isinstance(job, dict)
-                 for part in ("before_script", "script", "after_script")
-                 for line in job.get(part, [])]
+        lines = [
+            line
+            for job in data.values()
+            if isinstance(job, dict)
+            for part in ("before_script", "script", "after_script")
+            for line in job.get(part, [])
+        ]
     return "\n".join(lines).replace("\\\n", " ")
 
 
@@ -172,8 +224,10 @@ def _fetch_steps(kind):
         assert with_secret == clone and len(take) == 1  # the one step that has the token
 
         def env(step):
-            given = {k: v.replace("${{ secrets.STUDENTS_TOKEN }}", TOKEN)
-                     for k, v in step.get("env", {}).items()}
+            given = {
+                k: v.replace("${{ secrets.STUDENTS_TOKEN }}", TOKEN)
+                for k, v in step.get("env", {}).items()
+            }
             assert "${{" not in json.dumps(given)
             return {**base, **given}
 
@@ -188,19 +242,28 @@ def _fetch_steps(kind):
 
 
 def _run(script, env, cwd, host):
-    full = {"PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
-            "HOME": str(cwd), "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
-            "GIT_CONFIG_NOSYSTEM": "1", **env,
-            "GIT_HOST": host if str(host).startswith("http") else f"file://{host}"}
-    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
-                          cwd=cwd, env=full, capture_output=True, text=True, timeout=120)
+    full = {
+        "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
+        "HOME": str(cwd),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", ""),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        **env,
+        "GIT_HOST": host if str(host).startswith("http") else f"file://{host}",
+    }
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        cwd=cwd,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
 
 def _secrets():
-    basics = [base64.b64encode(f"{user}:{TOKEN}".encode()) for user in ("x-access-token",
-                                                                         "oauth2")]
+    basics = [base64.b64encode(f"{user}:{TOKEN}".encode()) for user in ("x-access-token", "oauth2")]
     return [TOKEN.encode(), CANARY.encode(), SECRET.encode(), b"root:x:0:0", *basics]
 
 
@@ -211,17 +274,21 @@ def test_the_workflow_fetch_takes_only_honest_notebooks(kind, tmp_path, tmp_path
     (course / "solutions" / "x.py").write_text(SECRET + "\n")
     now = int(time.time())
     past = now - 30 * DAY
-    honest = {name: NOTEBOOK.replace(b"{}", f'{{"by": "{name}"}}'.encode())
-              for name in ("alice", "bob", "carol")}
+    honest = {
+        name: NOTEBOOK.replace(b"{}", f'{{"by": "{name}"}}'.encode())
+        for name in ("alice", "bob", "carol")
+    }
     alice = student(host, "alice/cnn-homework", {"ps1.ipynb": honest["alice"]}, when=past)
     student(host, "bob/cnn-homework", {"ps1.ipynb": honest["bob"]}, when=now + 10 * DAY)
-    carol = student(host, "course-org/cnn-homework-carol", {"ps1.ipynb": honest["carol"]},
-                    when=past + 5)
+    carol = student(
+        host, "course-org/cnn-homework-carol", {"ps1.ipynb": honest["carol"]}, when=past + 5
+    )
     (host / "mallory").mkdir()
     (host / "mallory" / "cnn-homework.git").symlink_to(hostile_once(tmp_path_factory))
     (course / "students.txt").write_text(
         "# the class\nalice/cnn-homework\nbob/cnn-homework\n"
-        "carol course-org/cnn-homework-carol\nmallory/cnn-homework\ndave/cnn-homework\n")
+        "carol course-org/cnn-homework-carol\nmallory/cnn-homework\ndave/cnn-homework\n"
+    )
     (clone, clone_env), (take, take_env) = _fetch_steps(kind)
     assert TOKEN not in json.dumps(take_env)
 
@@ -233,8 +300,13 @@ def test_the_workflow_fetch_takes_only_honest_notebooks(kind, tmp_path, tmp_path
 
     out = course / "submissions"
     files = {p.relative_to(out).as_posix(): p for p in out.rglob("*") if not p.is_dir()}
-    assert sorted(files) == ["alice/ps1.ipynb", "bob/ps1.ipynb", "carol/ps1.ipynb",
-                             "mallory/ps1.ipynb", "mallory/ps2.ipynb"]
+    assert sorted(files) == [
+        "alice/ps1.ipynb",
+        "bob/ps1.ipynb",
+        "carol/ps1.ipynb",
+        "mallory/ps1.ipynb",
+        "mallory/ps2.ipynb",
+    ]
     for name in ("alice", "bob", "carol"):  # same repository names, kept apart
         assert files[f"{name}/ps1.ipynb"].read_bytes() == honest[name]
     assert not any(p.is_symlink() for p in out.rglob("*"))
@@ -246,14 +318,18 @@ def test_the_workflow_fetch_takes_only_honest_notebooks(kind, tmp_path, tmp_path
     assert os.stat(files["alice/ps1.ipynb"]).st_mtime == past
     assert os.stat(files["carol/ps1.ipynb"]).st_mtime == past + 5
     assert started <= os.stat(files["bob/ps1.ipynb"]).st_mtime <= time.time()
-    intake = {s.student: s.submitted_at.timestamp() for s in collect(out, tmp_path / "into")
-              if s.source.endswith("ps1.ipynb")}
+    intake = {
+        s.student: s.submitted_at.timestamp()
+        for s in collect(out, tmp_path / "into")
+        if s.source.endswith("ps1.ipynb")
+    }
     assert intake["alice"] == past and intake["carol"] == past + 5
 
     # the next run (mallory gone): alice back-dates a notebook past the first fetch; carol's
     # is honest
     (course / "students.txt").write_text(
-        "alice/cnn-homework\ncarol course-org/cnn-homework-carol\n")
+        "alice/cnn-homework\ncarol course-org/cnn-homework-carol\n"
+    )
     commit(alice, {"ps2.ipynb": NOTEBOOK}, when=past + 10)
     while time.time() < started + 2:
         time.sleep(0.1)
@@ -269,13 +345,24 @@ def test_the_workflow_fetch_takes_only_honest_notebooks(kind, tmp_path, tmp_path
 @pytest.mark.kernel
 def test_grade_ci_in_a_github_job(built_course, tmp_path):
     course, _ = built_course
-    notebook = with_answers(course.root / "release" / "solution" / "ps1.ipynb",
-                            {"corr1d-valid": "raise ValueError('::error::owned')"},
-                            tmp_path / "ps1.ipynb")
+    notebook = with_answers(
+        course.root / "release" / "solution" / "ps1.ipynb",
+        {"corr1d-valid": "raise ValueError('::error::owned')"},
+        tmp_path / "ps1.ipynb",
+    )
     summary = tmp_path / "summary.md"
     env = {**os.environ, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
-    command = [sys.executable, "-m", "grader", "ci", str(notebook), "--course",
-               str(course.path), "--out", str(tmp_path / "out")]
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "ci",
+        str(notebook),
+        "--course",
+        str(course.path),
+        "--out",
+        str(tmp_path / "out"),
+    ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "**20 / 21 points**" in summary.read_text()
@@ -286,8 +373,9 @@ def test_grade_ci_in_a_github_job(built_course, tmp_path):
     junit = ET.parse(tmp_path / "out" / "junit.xml").getroot()
     assert junit.get("errors") == "1" and junit.get("tests") == "10"
     assert json.loads((tmp_path / "out" / "results.json").read_text())["score"] == 20
-    strict = subprocess.run([*command, "--fail-under", "100%"], env=env, capture_output=True,
-                            text=True, timeout=300)
+    strict = subprocess.run(
+        [*command, "--fail-under", "100%"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert strict.returncode == 1
     assert strict.stderr.strip().endswith("is under the required 100%")
 
@@ -298,8 +386,9 @@ def test_the_gradescope_autograder_runs_on_gradescopes_layout(built_course, tmp_
 
     course, _ = built_course
     archive = tmp_path / "autograder.zip"
-    made = CliRunner().invoke(main, ["gradescope", "ps1", "--course", str(course.path),
-                                     "--out", str(archive)])
+    made = CliRunner().invoke(
+        main, ["gradescope", "ps1", "--course", str(course.path), "--out", str(archive)]
+    )
     assert made.exit_code == 0, made.output
     with zipfile.ZipFile(archive) as zf:
         names = zf.namelist()
@@ -308,12 +397,16 @@ def test_the_gradescope_autograder_runs_on_gradescopes_layout(built_course, tmp_
         assert "course/checks/shapes.py" in names
         assert (zf.getinfo("run_autograder").external_attr >> 16) & 0o111
     root = unpack(archive, tmp_path / "autograder")
-    with_answers(course.root / "release" / "solution" / "ps1.ipynb",
-                 {"corr1d-same": "corr_same = [0] * 9"}, root / "submission" / "anything.ipynb")
+    with_answers(
+        course.root / "release" / "solution" / "ps1.ipynb",
+        {"corr1d-same": "corr_same = [0] * 9"},
+        root / "submission" / "anything.ipynb",
+    )
     # Jupyter's checkpoint of the blank notebook is not the student's notebook
     (root / "submission" / ".ipynb_checkpoints").mkdir()
     (root / "submission" / ".ipynb_checkpoints" / "anything-checkpoint.ipynb").write_bytes(
-        (course.root / "release" / "student" / "ps1.ipynb").read_bytes())
+        (course.root / "release" / "student" / "ps1.ipynb").read_bytes()
+    )
     data = run_autograder(root)
     assert (data["score"], data["max_score"], len(data["tests"])) == (19, 21, 10)
     assert "another release" not in data["output"]
@@ -351,15 +444,22 @@ class _GitHandler(http.server.BaseHTTPRequestHandler):
             return
         path, _, query = self.path.partition("?")
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        env = {"PATH": os.environ["PATH"], "GIT_PROJECT_ROOT": str(self.server.root),
-               "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": path, "QUERY_STRING": query,
-               "REQUEST_METHOD": self.command, "REMOTE_ADDR": "127.0.0.1",
-               "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-               "CONTENT_LENGTH": str(len(body)),
-               "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
-               "GIT_PROTOCOL": self.headers.get("Git-Protocol", "")}
-        out = subprocess.run(["git", "http-backend"], input=body, env=env,
-                             capture_output=True).stdout
+        env = {
+            "PATH": os.environ["PATH"],
+            "GIT_PROJECT_ROOT": str(self.server.root),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "REQUEST_METHOD": self.command,
+            "REMOTE_ADDR": "127.0.0.1",
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
+            "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+        }
+        out = subprocess.run(
+            ["git", "http-backend"], input=body, env=env, capture_output=True
+        ).stdout
         head, _, payload = re.split(rb"(\r?\n\r?\n)", out, maxsplit=1)
         status, headers = 200, []
         for line in re.split(rb"\r?\n", head):

@@ -55,12 +55,15 @@ def test_course_is_found_above_the_current_folder(built_course, monkeypatch):
     assert (work / "reports" / "ps2.report.html").is_file()
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"", "the file is empty"),
-    (b"{not json", "not a notebook (invalid JSON at line 1, column 2)"),
-    (b"\xff\xfe\x00garbage", "not a notebook (not UTF-8 text)"),
-    (b"[1, 2]", "not a notebook (no list of cells)"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "the file is empty"),
+        (b"{not json", "not a notebook (invalid JSON at line 1, column 2)"),
+        (b"\xff\xfe\x00garbage", "not a notebook (not UTF-8 text)"),
+        (b"[1, 2]", "not a notebook (no list of cells)"),
+    ],
+)
 def test_unreadable_submission_is_one_line_and_exit_1(tmp_path, monkeypatch, content, message):
     course = _tiny_course(tmp_path)
     sub = tmp_path / "bad.ipynb"
@@ -73,8 +76,7 @@ def test_unreadable_submission_is_one_line_and_exit_1(tmp_path, monkeypatch, con
 
 def test_missing_file(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
-    result = run(tmp_path / "nope.ipynb", "--course", course, cwd=tmp_path,
-                 monkeypatch=monkeypatch)
+    result = run(tmp_path / "nope.ipynb", "--course", course, cwd=tmp_path, monkeypatch=monkeypatch)
     assert result.exit_code == 1
     assert result.output == f"Error: {tmp_path / 'nope.ipynb'}: no such file\n"
 
@@ -82,10 +84,10 @@ def test_missing_file(tmp_path, monkeypatch):
 def test_unknown_assignment(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     sub = tmp_path / "x.ipynb"
-    sub.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
-                               "nbformat_minor": 5}))
-    result = run(sub, "--course", course, "--assignment", "ps9", cwd=tmp_path,
-                 monkeypatch=monkeypatch)
+    sub.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    result = run(
+        sub, "--course", course, "--assignment", "ps9", cwd=tmp_path, monkeypatch=monkeypatch
+    )
     assert result.exit_code == 1
     assert result.output == f"Error: {course}: unknown assignment 'ps9' (known: a1)\n"
 
@@ -93,12 +95,12 @@ def test_unknown_assignment(tmp_path, monkeypatch):
 def test_notebook_without_assignment_needs_the_option(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     sub = tmp_path / "x.ipynb"
-    sub.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4,
-                               "nbformat_minor": 5}))
+    sub.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     result = run(sub, "--course", course, cwd=tmp_path, monkeypatch=monkeypatch)
     assert result.exit_code == 1
-    assert result.output == ("Error: x.ipynb does not say which assignment it is: "
-                             "pass --assignment (one of: a1)\n")
+    assert result.output == (
+        "Error: x.ipynb does not say which assignment it is: pass --assignment (one of: a1)\n"
+    )
 
 
 def test_bad_yaml_is_one_line_with_file_and_line(tmp_path, monkeypatch):
@@ -120,10 +122,12 @@ def _tiny_course(root):
     (root / "exercises").mkdir(exist_ok=True)
     (root / "solutions").mkdir(exist_ok=True)
     (root / "course.yaml").write_text(
-        "name: Tiny\nassignments:\n  - id: a1\n    title: A1\n    exercises: [two]\n")
+        "name: Tiny\nassignments:\n  - id: a1\n    title: A1\n    exercises: [two]\n"
+    )
     (root / "exercises" / "t.yaml").write_text(
         "topic: t\ntitle: T\nexercises:\n  - id: two\n    title: Two\n    points: 1\n"
-        "    prompt: Assign 2.\n    answer: {kind: number, name: x}\n")
+        "    prompt: Assign 2.\n    answer: {kind: number, name: x}\n"
+    )
     (root / "solutions" / "t.py").write_text("# %% two\nx = 2\n")
     return root / "course.yaml"
 
@@ -141,8 +145,9 @@ def test_limit_flags_come_from_the_one_declaration():
 
 def test_a_limit_below_its_minimum_is_a_usage_error(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
-    result = run("build", "--course", course, "--memory", "8", cwd=tmp_path,
-                 monkeypatch=monkeypatch)
+    result = run(
+        "build", "--course", course, "--memory", "8", cwd=tmp_path, monkeypatch=monkeypatch
+    )
     assert result.exit_code == 2 and "--memory" in result.output
 
 
@@ -152,8 +157,10 @@ def test_debug_is_a_real_option_that_shows_the_traceback(tmp_path, monkeypatch):
     sub.write_bytes(b"{not json")
     plain = run(sub, "--course", course, cwd=tmp_path, monkeypatch=monkeypatch)
     assert plain.exit_code == 1 and "Traceback" not in plain.output
-    for args in ([sub, "--course", course, "--debug"], ["--debug", "submit", sub, "--course",
-                                                         course]):
+    for args in (
+        [sub, "--course", course, "--debug"],
+        ["--debug", "submit", sub, "--course", course],
+    ):
         debug = run(*args, cwd=tmp_path, monkeypatch=monkeypatch)
         assert debug.exit_code == 1
         assert type(debug.exception).__name__ == "SubmissionError"  # raised, not swallowed
@@ -166,19 +173,27 @@ def test_an_internal_error_is_one_line_and_exit_2(tmp_path, monkeypatch):
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(grader.spec, "load_course", broken)
-    result = run("build", "--course", tmp_path / "course.yaml", cwd=tmp_path,
-                 monkeypatch=monkeypatch)
+    result = run(
+        "build", "--course", tmp_path / "course.yaml", cwd=tmp_path, monkeypatch=monkeypatch
+    )
     assert result.exit_code == 2
     assert result.output == (
-        "Error: internal error: RuntimeError: a bug (run again with --debug for the traceback)\n")
+        "Error: internal error: RuntimeError: a bug (run again with --debug for the traceback)\n"
+    )
 
 
 def test_several_unreadable_notebooks_give_one_error_line_each(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     for name in ("a.ipynb", "b.ipynb"):
         (tmp_path / name).write_bytes(b"")
-    result = run(tmp_path / "a.ipynb", tmp_path / "b.ipynb", "--course", course, cwd=tmp_path,
-                 monkeypatch=monkeypatch)
+    result = run(
+        tmp_path / "a.ipynb",
+        tmp_path / "b.ipynb",
+        "--course",
+        course,
+        cwd=tmp_path,
+        monkeypatch=monkeypatch,
+    )
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         "Error: a.ipynb: the file is empty",
@@ -192,14 +207,17 @@ def test_a_custom_check_that_raises_is_a_course_error(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     (tmp_path / "exercises" / "t.yaml").write_text(
         "topic: t\ntitle: T\nexercises:\n  - id: two\n    title: Two\n    points: 1\n"
-        "    prompt: Assign 2.\n    answer: {kind: custom, name: x, check: strict}\n")
+        "    prompt: Assign 2.\n    answer: {kind: custom, name: x, check: strict}\n"
+    )
     (tmp_path / "solutions" / "t.py").write_text(
-        "def strict(expected, got):\n    return got['value']\n\n# %% two\nx = 2\n")
+        "def strict(expected, got):\n    return got['value']\n\n# %% two\nx = 2\n"
+    )
     result = run("build", "--course", course, cwd=tmp_path, monkeypatch=monkeypatch)
     assert result.exit_code == 1
     assert result.output.splitlines()[-1] == (
         "Error: exercise 'two': the custom check 'strict' raised TypeError: "
-        "'int' object is not subscriptable")
+        "'int' object is not subscriptable"
+    )
 
 
 def test_the_grade_program_flushes_and_keeps_its_exit_codes(tmp_path):
@@ -209,12 +227,17 @@ def test_the_grade_program_flushes_and_keeps_its_exit_codes(tmp_path):
 
     course = _tiny_course(tmp_path)
     command = [sys.executable, "-m", "grader"]
-    missing = subprocess.run([*command, str(tmp_path / "nope.ipynb"), "--course", str(course)],
-                             capture_output=True, text=True, timeout=120)
+    missing = subprocess.run(
+        [*command, str(tmp_path / "nope.ipynb"), "--course", str(course)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert (missing.returncode, missing.stdout) == (1, "")
     assert missing.stderr == f"Error: {tmp_path / 'nope.ipynb'}: no such file\n"
-    usage = subprocess.run([*command, "build", "--memory", "1"], capture_output=True, text=True,
-                           timeout=120)
+    usage = subprocess.run(
+        [*command, "build", "--memory", "1"], capture_output=True, text=True, timeout=120
+    )
     assert usage.returncode == 2 and "--memory" in usage.stderr
     helped = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=120)
     assert helped.returncode == 0 and helped.stdout.startswith("Usage:")
@@ -226,12 +249,14 @@ def test_gradebook_without_one_is_a_clear_error(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert result.output == (
         f"Error: {tmp_path / 'gradebook.db'}: no gradebook yet (grade a batch first, or pass"
-        " --db)\n")
+        " --db)\n"
+    )
 
 
 def test_batch_of_a_folder_that_is_not_there(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
-    result = run("batch", tmp_path / "nowhere", "--course", course, cwd=tmp_path,
-                 monkeypatch=monkeypatch)
+    result = run(
+        "batch", tmp_path / "nowhere", "--course", course, cwd=tmp_path, monkeypatch=monkeypatch
+    )
     assert result.exit_code == 1
     assert result.output == f"Error: {tmp_path / 'nowhere'}: no such file or folder\n"

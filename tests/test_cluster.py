@@ -38,19 +38,27 @@ OPTIONS = GradeOptions(limits={"cell_timeout": 10})
 
 @pytest.mark.parametrize(
     "address",
-    ["tcp://10.1.2.3:8786", "10.1.2.3:8786", "tcp://grading.example.org:8786",
-     "tcp://[2001:db8::1]:8786", "tcp://0.0.0.0:8786"],
+    [
+        "tcp://10.1.2.3:8786",
+        "10.1.2.3:8786",
+        "tcp://grading.example.org:8786",
+        "tcp://[2001:db8::1]:8786",
+        "tcp://0.0.0.0:8786",
+    ],
 )
 def test_plain_tcp_to_another_machine_is_refused_without_insecure(address):
-    with pytest.raises(GraderError, match="anyone who can reach the scheduler can join as a "
-                                          "worker, see every submission and make up"):
+    with pytest.raises(
+        GraderError,
+        match="anyone who can reach the scheduler can join as a "
+        "worker, see every submission and make up",
+    ):
         BatchOptions(scheduler=address)
     assert BatchOptions(scheduler=address, insecure=True).cluster().address.startswith("tcp://")
 
 
 @pytest.mark.parametrize(
-    "address", ["tcp://127.0.0.1:8786", "tcp://localhost:8786", "tcp://[::1]:8786",
-                "127.0.0.2:8786"],
+    "address",
+    ["tcp://127.0.0.1:8786", "tcp://localhost:8786", "tcp://[::1]:8786", "127.0.0.2:8786"],
 )
 def test_plain_tcp_on_the_loopback_is_allowed(address):
     assert BatchOptions(scheduler=address).cluster().ca is None
@@ -75,13 +83,26 @@ def test_the_command_refuses_tcp_to_another_machine_in_one_line(tmp_path):
     course = _write_course(tmp_path / "course")
     (tmp_path / "class").mkdir()
     (tmp_path / "class" / "alice.ipynb").write_text("{}")
-    result = CliRunner().invoke(main, [
-        "batch", str(tmp_path / "class"), "--course", str(course), "--db", str(tmp_path / "gb.db"),
-        "--out", str(tmp_path / "out"), "--scheduler", "tcp://10.1.2.3:8786",
-    ])
+    result = CliRunner().invoke(
+        main,
+        [
+            "batch",
+            str(tmp_path / "class"),
+            "--course",
+            str(course),
+            "--db",
+            str(tmp_path / "gb.db"),
+            "--out",
+            str(tmp_path / "out"),
+            "--scheduler",
+            "tcp://10.1.2.3:8786",
+        ],
+    )
     assert result.exit_code == 1
-    assert result.output.startswith("Error: --scheduler tcp://10.1.2.3:8786: on plain tcp:// "
-                                    "anyone who can reach the scheduler can join as a worker")
+    assert result.output.startswith(
+        "Error: --scheduler tcp://10.1.2.3:8786: on plain tcp:// "
+        "anyone who can reach the scheduler can join as a worker"
+    )
     assert result.output.count("\n") == 1 and "--insecure" in result.output
     assert not (tmp_path / "gb.db").exists() and not (tmp_path / "out").exists()
 
@@ -93,8 +114,16 @@ def test_cluster_certs_makes_a_ca_and_a_private_key_for_each_role(tmp_path):
     result = CliRunner().invoke(main, ["cluster-certs", str(folder)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        ["ca.pem", "scheduler.pem", "scheduler-key.pem", "worker.pem", "worker-key.pem",
-         "client.pem", "client-key.pem"])
+        [
+            "ca.pem",
+            "scheduler.pem",
+            "scheduler-key.pem",
+            "worker.pem",
+            "worker-key.pem",
+            "client.pem",
+            "client-key.pem",
+        ]
+    )
     ca = x509.load_pem_x509_certificate((folder / "ca.pem").read_bytes())
     for role in ("scheduler", "worker", "client"):
         assert (folder / f"{role}-key.pem").stat().st_mode & 0o777 == 0o600
@@ -118,8 +147,9 @@ def dask_command(*args: str) -> list[str]:
 def process(command: list[str], log: Path, env: dict[str, str] | None = None):
     """A process of its own session, stopped (its whole group) when the block ends."""
     with log.open("wb") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
     try:
         yield proc
     finally:
@@ -133,40 +163,90 @@ def process(command: list[str], log: Path, env: dict[str, str] | None = None):
 
 
 def tls_args(certs: Path, role: str) -> list[str]:
-    return ["--tls-ca-file", str(certs / "ca.pem"), "--tls-cert", str(certs / f"{role}.pem"),
-            "--tls-key", str(certs / f"{role}-key.pem")]
+    return [
+        "--tls-ca-file",
+        str(certs / "ca.pem"),
+        "--tls-cert",
+        str(certs / f"{role}.pem"),
+        "--tls-key",
+        str(certs / f"{role}-key.pem"),
+    ]
 
 
 def start_scheduler(stack: ExitStack, folder: Path, *extra: str) -> str:
     """A scheduler on 127.0.0.1 (any free port); its address."""
     info = folder / "scheduler.json"
-    proc = stack.enter_context(process(
-        dask_command("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                     "--scheduler-file", str(info), *extra), folder / "scheduler.log"))
+    proc = stack.enter_context(
+        process(
+            dask_command(
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(info),
+                *extra,
+            ),
+            folder / "scheduler.log",
+        )
+    )
     deadline = time.monotonic() + 60
     while not info.exists() or not info.read_text().strip():
         assert proc.poll() is None and time.monotonic() < deadline, (
-            (folder / "scheduler.log").read_text())
+            folder / "scheduler.log"
+        ).read_text()
         time.sleep(0.1)
     return json.loads(info.read_text())["address"]
 
 
-def start_worker(stack: ExitStack, folder: Path, name: str, address: str, *extra: str,
-                 env: dict[str, str] | None = None) -> subprocess.Popen:
+def start_worker(
+    stack: ExitStack,
+    folder: Path,
+    name: str,
+    address: str,
+    *extra: str,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen:
     (folder / name).mkdir()
-    return stack.enter_context(process(
-        dask_command("worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                     "--death-timeout", "10", "--local-directory", str(folder / name),
-                     "--name", name, *extra), folder / f"{name}.log", env))
+    return stack.enter_context(
+        process(
+            dask_command(
+                "worker",
+                address,
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--no-dashboard",
+                "--death-timeout",
+                "10",
+                "--local-directory",
+                str(folder / name),
+                "--name",
+                name,
+                *extra,
+            ),
+            folder / f"{name}.log",
+            env,
+        )
+    )
 
 
 def wait_for_workers(address: str, names: set[str], certs: Path | None = None) -> None:
     from distributed import Client
     from distributed.security import Security
 
-    security = None if certs is None else Security(
-        tls_ca_file=str(certs / "ca.pem"), tls_client_cert=str(certs / "client.pem"),
-        tls_client_key=str(certs / "client-key.pem"), require_encryption=True)
+    security = (
+        None
+        if certs is None
+        else Security(
+            tls_ca_file=str(certs / "ca.pem"),
+            tls_client_cert=str(certs / "client.pem"),
+            tls_client_key=str(certs / "client-key.pem"),
+            require_encryption=True,
+        )
+    )
     with Client(address, security=security, timeout="30s") as client:
         deadline = time.monotonic() + 60
         while workers_of(client) != names:
@@ -189,8 +269,9 @@ def small_class(tmp_path_factory):
     folder = root / "class"
     folder.mkdir()
     (folder / "alice.ipynb").write_bytes(solution.read_bytes())
-    (folder / "bob.ipynb").write_bytes((course.root / "release" / "student" / "a1.ipynb")
-                                       .read_bytes())
+    (folder / "bob.ipynb").write_bytes(
+        (course.root / "release" / "student" / "a1.ipynb").read_bytes()
+    )
     with_answers(solution, {"t-num": "x = 41"}, folder / "carol.ipynb")
     return course, collect(folder, root / "copies")
 
@@ -200,9 +281,7 @@ def scores(gradebook):
 
 
 @pytest.mark.kernel
-def test_a_rogue_worker_runs_no_code_in_the_coordinator_and_records_no_score(
-    small_class, tmp_path
-):
+def test_a_rogue_worker_runs_no_code_in_the_coordinator_and_records_no_score(small_class, tmp_path):
     from grader.backends.dask import courier_sandbox_works
 
     if not courier_sandbox_works():
@@ -212,12 +291,14 @@ def test_a_rogue_worker_runs_no_code_in_the_coordinator_and_records_no_score(
     with ExitStack() as stack:
         address = start_scheduler(stack, tmp_path)
         env = {**os.environ, "ROGUE_MARKER": str(marker)}
-        start_worker(stack, tmp_path, "rogue", address, "--preload",
-                     str(TESTS / "rogue_worker.py"), env=env)
+        start_worker(
+            stack, tmp_path, "rogue", address, "--preload", str(TESTS / "rogue_worker.py"), env=env
+        )
         wait_for_workers(address, {"rogue"})
         with Gradebook(tmp_path / "gb.db") as gb:
-            summary = grade_batch(course, found[:2], gb, OPTIONS,
-                                  BatchOptions(assignment="a1", scheduler=address))
+            summary = grade_batch(
+                course, found[:2], gb, OPTIONS, BatchOptions(assignment="a1", scheduler=address)
+            )
             assert gb.attempts("a1") == []  # nothing recorded: bob's blank notebook is no 5/5
     assert summary.count("failed") == 2 and summary.count("graded") == 0
     assert all("the worker sent a Executed, not bytes" in e.message for e in summary.events)
@@ -241,10 +322,12 @@ def tls_cluster(small_class, tmp_path_factory):
         start_worker(stack, folder, "honest", address, *tls_args(certs, "worker"))
         impostors = [
             # plain tcp:// to the scheduler's port: what a worker with no certificate can try
-            start_worker(stack, folder, "no-cert", address.replace("tls://", "tcp://"), *rogue,
-                         env=env),
-            start_worker(stack, folder, "other-ca", address, *tls_args(other, "worker"), *rogue,
-                         env=env),
+            start_worker(
+                stack, folder, "no-cert", address.replace("tls://", "tcp://"), *rogue, env=env
+            ),
+            start_worker(
+                stack, folder, "other-ca", address, *tls_args(other, "worker"), *rogue, env=env
+            ),
         ]
         wait_for_workers(address, {"honest"}, certs)
         yield address, certs, impostors, folder

@@ -20,6 +20,7 @@ from grader.spec import Answer
 def run_custom(fn, expected, got):
     return compare_custom(fn, "my_check", expected, got)
 
+
 NUMBER = Answer.of("number", "x")  # rtol=1e-5, atol=1e-8
 EXACT_HALF = Answer.of("number", "x", rtol=0.0, atol=0.5)  # |got - exp| <= 0.5
 QUARTER = Answer.of("number", "x", rtol=0.25, atol=0.0)  # |got - exp| <= |exp| / 4

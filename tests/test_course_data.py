@@ -73,8 +73,9 @@ def test_kernel_and_judge_read_the_courses_data_folder(write_course, tmp_path, m
     write_batch(data / "data_batch_1", images(0, 255, 51), [1, 2, 3])
     write_batch(data / "test_batch", images(255, 0), [9, 0])
     topic = TOPIC.replace("kind: number", "kind: array")  # [count, *labels]
-    path = write_course(tmp_path / "course", course=COURSE, exercises={"d": topic},
-                        solutions={"d": SOLUTIONS})
+    path = write_course(
+        tmp_path / "course", course=COURSE, exercises={"d": topic}, solutions={"d": SOLUTIONS}
+    )
     elsewhere = tmp_path / "somewhere" / "else"
     elsewhere.mkdir(parents=True)
     monkeypatch.chdir(elsewhere)  # "../shared-data" is relative to course.yaml, not to here

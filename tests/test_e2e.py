@@ -35,14 +35,35 @@ def test_build_writes_release_and_self_checks(built_course):
     assert key1["corr1d-same"] == [5, 10, 15, 20, 25, 30, 35, 40, 25]
     assert key1["corr1d-stride"] == [2, 10, 20, 30, 40, 18]
     key2 = json.loads((course.root / "release" / "key" / "ps2.json").read_text())["values"]
-    assert key2["params-cifar"] == {"conv1": 896, "bn1": 64, "conv2": 18496, "bn2": 128,
-                                    "classifier": 650}
+    assert key2["params-cifar"] == {
+        "conv1": 896,
+        "bn1": 64,
+        "conv2": 18496,
+        "bn2": 128,
+        "classifier": 650,
+    }
     assert key2["params-total"] == 20234
     # the tutorial's torchinfo summary, for a batch of 3
-    assert [key2[e] for e in ("cifar-conv1", "cifar-pool1", "cifar-conv2", "cifar-pool2",
-                              "cifar-gap", "cifar-flatten", "cifar-logits")] == [
-        [3, 32, 30, 30], [3, 32, 15, 15], [3, 64, 13, 13], [3, 64, 6, 6], [3, 64, 1, 1],
-        [3, 64], [3, 10]]
+    assert [
+        key2[e]
+        for e in (
+            "cifar-conv1",
+            "cifar-pool1",
+            "cifar-conv2",
+            "cifar-pool2",
+            "cifar-gap",
+            "cifar-flatten",
+            "cifar-logits",
+        )
+    ] == [
+        [3, 32, 30, 30],
+        [3, 32, 15, 15],
+        [3, 64, 13, 13],
+        [3, 64, 6, 6],
+        [3, 64, 1, 1],
+        [3, 64],
+        [3, 10],
+    ]
     assert key2["params-linear"] == (64 * 6 * 6 + 1) * 10
     key3 = json.loads((course.root / "release" / "key" / "ps3.json").read_text())["values"]
     assert key3 == {"cnn-receptive-field": 10, "cnn-macs": 32 * 30 * 30 * 27}
@@ -66,12 +87,16 @@ def test_blank_starter_scores_zero(built_course):
 
 def test_known_wrong_answers_get_exact_partial_score(built_course, tmp_path):
     course, _ = built_course
-    sub = with_answers(course.root / "release" / "solution" / "ps2.ipynb", {
-        # one key of five wrong (the bias forgotten): 3 points * 4/5 = 2.4
-        "params-cifar": lambda src: src + '\nparams_per_layer["conv1"] = 864',
-        "cifar-gap": "shape_gap = (3, 64)",  # 1 point lost
-        "params-total": "params_total = 20234.0",  # an integral float is still right
-    }, tmp_path / "ps2.ipynb")
+    sub = with_answers(
+        course.root / "release" / "solution" / "ps2.ipynb",
+        {
+            # one key of five wrong (the bias forgotten): 3 points * 4/5 = 2.4
+            "params-cifar": lambda src: src + '\nparams_per_layer["conv1"] = 864',
+            "cifar-gap": "shape_gap = (3, 64)",  # 1 point lost
+            "params-total": "params_total = 20234.0",  # an integral float is still right
+        },
+        tmp_path / "ps2.ipynb",
+    )
     result = grade(sub, course)
     ex = by_id(result)
     assert ex["params-cifar"].score == pytest.approx(2.4)
@@ -84,10 +109,14 @@ def test_known_wrong_answers_get_exact_partial_score(built_course, tmp_path):
 
 def test_array_mismatch_is_located(built_course, tmp_path):
     course, _ = built_course
-    sub = with_answers(course.root / "release" / "solution" / "ps1.ipynb", {
-        "corr2d-valid": "corr2d_valid = [[-6, -6, -6], [-6, 6, -6], [-6, -6, -6]]",
-        "corr1d-same": "import numpy as np\ncorr_same = np.array([5, 10, 15, 20, 25, 30, 35, 40, 25])",
-    }, tmp_path / "ps1.ipynb")
+    sub = with_answers(
+        course.root / "release" / "solution" / "ps1.ipynb",
+        {
+            "corr2d-valid": "corr2d_valid = [[-6, -6, -6], [-6, 6, -6], [-6, -6, -6]]",
+            "corr1d-same": "import numpy as np\ncorr_same = np.array([5, 10, 15, 20, 25, 30, 35, 40, 25])",
+        },
+        tmp_path / "ps1.ipynb",
+    )
     ex = by_id(grade(sub, course))
     (check,) = ex["corr2d-valid"].checks
     assert check.mismatches == [[1, 1]]
@@ -97,9 +126,13 @@ def test_array_mismatch_is_located(built_course, tmp_path):
 
 def test_a_raising_cell_loses_only_its_exercise(built_course, tmp_path):
     course, _ = built_course
-    sub = with_answers(course.root / "release" / "solution" / "ps1.ipynb", {
-        "corr1d-valid": "corr_valid = [1, 2, 3]\nraise ValueError('my bug')",
-    }, tmp_path / "ps1.ipynb")
+    sub = with_answers(
+        course.root / "release" / "solution" / "ps1.ipynb",
+        {
+            "corr1d-valid": "corr_valid = [1, 2, 3]\nraise ValueError('my bug')",
+        },
+        tmp_path / "ps1.ipynb",
+    )
     result = grade(sub, course)
     ex = by_id(result)
     assert ex["corr1d-valid"].status == "error"
@@ -110,20 +143,26 @@ def test_a_raising_cell_loses_only_its_exercise(built_course, tmp_path):
 
 def test_lying_objects_and_patched_libraries_earn_nothing(built_course, tmp_path):
     course, _ = built_course
-    liar = ("class Liar(list):\n"
-            "    def __eq__(self, other): return True\n"
-            "    def __len__(self): return 9\n"
-            "import builtins, numpy, torch\n"
-            "numpy.allclose = lambda *a, **k: True\n"
-            "torch.allclose = lambda *a, **k: True\n"
-            "torch.equal = lambda *a, **k: True\n"
-            "_isinstance = builtins.isinstance\n"
-            "builtins.isinstance = lambda o, t: type(o).__name__ == 'Liar' or _isinstance(o, t)\n")
-    sub = with_answers(course.root / "release" / "solution" / "ps1.ipynb", {
-        "corr1d-same": liar + "corr_same = Liar()\nassert corr_same == [5, 10]",
-        "corr1d-valid": "class F(float):\n    def __eq__(self, o): return True\n"
-                        "corr_valid = [F(0)] * 7",
-    }, tmp_path / "ps1.ipynb")
+    liar = (
+        "class Liar(list):\n"
+        "    def __eq__(self, other): return True\n"
+        "    def __len__(self): return 9\n"
+        "import builtins, numpy, torch\n"
+        "numpy.allclose = lambda *a, **k: True\n"
+        "torch.allclose = lambda *a, **k: True\n"
+        "torch.equal = lambda *a, **k: True\n"
+        "_isinstance = builtins.isinstance\n"
+        "builtins.isinstance = lambda o, t: type(o).__name__ == 'Liar' or _isinstance(o, t)\n"
+    )
+    sub = with_answers(
+        course.root / "release" / "solution" / "ps1.ipynb",
+        {
+            "corr1d-same": liar + "corr_same = Liar()\nassert corr_same == [5, 10]",
+            "corr1d-valid": "class F(float):\n    def __eq__(self, o): return True\n"
+            "corr_valid = [F(0)] * 7",
+        },
+        tmp_path / "ps1.ipynb",
+    )
     result = grade(sub, course, options=GradeOptions(limits={"cell_timeout": 20}))
     ex = by_id(result)
     # Refused because the grader compared the plain data itself, not because the kernel
@@ -153,9 +192,12 @@ def test_edited_trusted_cells_change_nothing(built_course, tmp_path):
 
 def _model_source(course):
     sol = nbformat.read(str(course.root / "release" / "solution" / "ps3.ipynb"), as_version=4)
-    return next(c.source for c in sol.cells
-                if c.metadata.get("grader", {}).get("id") == "cnn-model"
-                and c.metadata["grader"]["role"] == "answer")
+    return next(
+        c.source
+        for c in sol.cells
+        if c.metadata.get("grader", {}).get("id") == "cnn-model"
+        and c.metadata["grader"]["role"] == "answer"
+    )
 
 
 def test_wrong_architecture_gets_partial_module_credit(built_course, tmp_path):
@@ -164,13 +206,19 @@ def test_wrong_architecture_gets_partial_module_credit(built_course, tmp_path):
     # the classifier without bias: structure and parameter count fail; output shape is right
     wrong = model_src.replace("nn.Linear(64, output_dim)", "nn.Linear(64, output_dim, bias=False)")
     assert wrong != model_src
-    sub = with_answers(course.root / "release" / "solution" / "ps3.ipynb",
-                       {"cnn-model": wrong, "cnn-train": "model = ...\nlosses = []\ndevice = 'cpu'"},
-                       tmp_path / "ps3.ipynb")
+    sub = with_answers(
+        course.root / "release" / "solution" / "ps3.ipynb",
+        {"cnn-model": wrong, "cnn-train": "model = ...\nlosses = []\ndevice = 'cpu'"},
+        tmp_path / "ps3.ipynb",
+    )
     ex = by_id(grade(sub, course))
     checks = {c.name: c.passed for c in ex["cnn-model"].checks}
-    assert checks == {"structure": False, "parameter count": False, "output shape": True,
-                      "forward pass": False}
+    assert checks == {
+        "structure": False,
+        "parameter count": False,
+        "output shape": True,
+        "forward pass": False,
+    }
     assert ex["cnn-model"].score == pytest.approx(ex["cnn-model"].points / 4)
     assert "linear 1: bias False, expected True" in ex["cnn-model"].message
     assert ex["cnn-train"].score == 0
@@ -201,18 +249,25 @@ def test_an_equivalent_model_with_other_names_gets_full_marks(built_course, tmp_
     class passes, and its weights are moved into the reference layer by layer, so training
     it passes too."""
     course, _ = built_course
-    sub = with_answers(course.root / "release" / "solution" / "ps3.ipynb",
-                       {"cnn-model": RENAMED_MODEL}, tmp_path / "ps3.ipynb")
+    sub = with_answers(
+        course.root / "release" / "solution" / "ps3.ipynb",
+        {"cnn-model": RENAMED_MODEL},
+        tmp_path / "ps3.ipynb",
+    )
     result = grade(sub, course)
     assert result.score == result.max_score, [(e.id, e.message) for e in result.exercises]
 
 
 def test_timeout_and_kernel_death_are_contained(built_course, tmp_path):
     course, _ = built_course
-    sub = with_answers(course.root / "release" / "solution" / "ps1.ipynb", {
-        "corr1d-same": "import time\nwhile True:\n    time.sleep(0.1)",
-        "corr1d-stride": "import os\nos._exit(3)",
-    }, tmp_path / "ps1.ipynb")
+    sub = with_answers(
+        course.root / "release" / "solution" / "ps1.ipynb",
+        {
+            "corr1d-same": "import time\nwhile True:\n    time.sleep(0.1)",
+            "corr1d-stride": "import os\nos._exit(3)",
+        },
+        tmp_path / "ps1.ipynb",
+    )
     result = grade(sub, course, options=GradeOptions(limits={"cell_timeout": 3}))
     ex = by_id(result)
     assert ex["corr1d-same"].status == "error"
@@ -232,8 +287,11 @@ def test_stale_key_is_rebuilt(built_course, tmp_path):
     other = tmp_path / "release"
     (other / "key").mkdir(parents=True)
     (other / "key" / "ps1.json").write_text(json.dumps(data))
-    result = grade(course.root / "release" / "solution" / "ps1.ipynb", course,
-                   options=GradeOptions(release=other))
+    result = grade(
+        course.root / "release" / "solution" / "ps1.ipynb",
+        course,
+        options=GradeOptions(release=other),
+    )
     assert result.score == result.max_score
     assert json.loads((other / "key" / "ps1.json").read_text())["fingerprint"] == course.fingerprint
 

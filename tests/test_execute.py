@@ -20,7 +20,9 @@ def answer(eid, source, name="v", kind="number", **options):
 
 def run_steps(steps, tmp_path, **limits):
     executed = execute(steps, ExecOptions(limits=Limits(**limits)), tmp_path)
-    by_answer = {s.exercise: o for s, o in zip(steps, executed.outcomes, strict=False) if s.role == "answer"}
+    by_answer = {
+        s.exercise: o for s, o in zip(steps, executed.outcomes, strict=False) if s.role == "answer"
+    }
     return executed, by_answer
 
 
@@ -41,14 +43,21 @@ def test_outcomes_state_and_recovery(tmp_path):
     ]
     executed, out = run_steps(steps, tmp_path, cell_timeout=2)
     assert {k: o.status for k, o in out.items()} == {
-        "ok": "ok", "raises": "error", "spins": "timeout", "after-timeout": "ok",
-        "exits": "died", "after-death": "ok", "lost": "error",
+        "ok": "ok",
+        "raises": "error",
+        "spins": "timeout",
+        "after-timeout": "ok",
+        "exits": "died",
+        "after-death": "ok",
+        "lost": "error",
     }
     assert out["raises"].error.summary == "ZeroDivisionError: division by zero"
     assert "ran past 2 s" in out["spins"].error.evalue
     assert values(executed, "ok", "after-timeout", "after-death") == {
-        "ok": {"ok": True, "value": 41}, "after-timeout": {"ok": True, "value": 42},
-        "after-death": {"ok": True, "value": 43}}
+        "ok": {"ok": True, "value": 41},
+        "after-timeout": {"ok": True, "value": 42},
+        "after-death": {"ok": True, "value": 43},
+    }
     assert "raises" not in executed.exports  # no export after an error
     assert not (tmp_path / "work").exists()  # the kernel's work dir is gone
 
@@ -62,14 +71,20 @@ def test_notebook_time_limit_skips_the_rest(tmp_path):
 
 
 def test_export_errors_are_data(tmp_path):
-    steps = [*answer("undefined", "pass", name="nothing"), *answer("blank", "v = ..."),
-             *answer("weird", "v = object()")]
+    steps = [
+        *answer("undefined", "pass", name="nothing"),
+        *answer("blank", "v = ..."),
+        *answer("weird", "v = object()"),
+    ]
     executed, out = run_steps(steps, tmp_path)
     assert all(o.status == "ok" for o in out.values())
     assert values(executed, "undefined", "weird") == {
-        "undefined": {"ok": False,
-                      "error": "the answer cell must assign `nothing`, which is not defined"},
-        "weird": {"ok": False, "error": "cannot export a value of type object"}}
+        "undefined": {
+            "ok": False,
+            "error": "the answer cell must assign `nothing`, which is not defined",
+        },
+        "weird": {"ok": False, "error": "cannot export a value of type object"},
+    }
     assert "not answered yet" in executed.exports["blank"].payload["error"]
 
 

@@ -1,4 +1,4 @@
-"""Tests of grader.kernel.exporter, called in-process: to_plain and export (no kernel)."""
+"""Tests of grader.inkernel.exporter, called in-process: to_plain and export (no kernel)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from grader.kernel import exporter
-from grader.kernel.exporter import MAX_DEPTH, ExportError, export, to_plain
+from grader.inkernel import exporter
+from grader.inkernel.exporter import MAX_DEPTH, ExportError, export, to_plain
 from grader.spec import Answer
 
 # --- to_plain -------------------------------------------------------------------------------------
@@ -286,8 +286,12 @@ def test_module_export_writes_weights_and_reports_structure(tmp_path):
         "layers": [
             {"name": "0", "type": "Linear", "config": linear, "params": 15},
             {"name": "1", "type": "ReLU", "config": {}, "params": 0},
-            {"name": "2", "type": "Linear", "config": {**linear, "in_features": 3,
-                                                        "out_features": 2}, "params": 8},
+            {
+                "name": "2",
+                "type": "Linear",
+                "config": {**linear, "in_features": 3, "out_features": 2},
+                "params": 8,
+            },
         ],
         "weights": "t-mod.pt",
     }
@@ -316,11 +320,16 @@ def test_layers_are_listed_in_the_order_forward_calls_them(tmp_path):
         def forward(self, x):
             return self.fc(self.pool(self.pool(self.conv(x))).flatten(1))
 
-    export(str(tmp_path), "e", spec("module", "m", reference="N", probe=(1, 1, 10)),
-           {"m": Shared()})
+    export(
+        str(tmp_path), "e", spec("module", "m", reference="N", probe=(1, 1, 10)), {"m": Shared()}
+    )
     layers = read(tmp_path, "e")["layers"]
     assert [(x["name"], x["type"]) for x in layers] == [
-        ("conv", "Conv1d"), ("pool", "MaxPool1d"), ("pool", "MaxPool1d"), ("fc", "Linear")]
+        ("conv", "Conv1d"),
+        ("pool", "MaxPool1d"),
+        ("pool", "MaxPool1d"),
+        ("fc", "Linear"),
+    ]
 
 
 def test_module_export_of_the_class_builds_an_instance(tmp_path):
@@ -378,8 +387,11 @@ def test_module_forward_returning_a_non_tensor(tmp_path):
 
 
 def test_training_export_records_losses_and_device(tmp_path):
-    ns = {"model": tiny(), "losses": [torch.tensor(2.0), 1.5, np.float32(0.5)],
-          "device": torch.device("cpu")}
+    ns = {
+        "model": tiny(),
+        "losses": [torch.tensor(2.0), 1.5, np.float32(0.5)],
+        "device": torch.device("cpu"),
+    }
     export(str(tmp_path), "fit", spec("training", "model", reference="Net"), ns)
     payload = read(tmp_path, "fit")
     assert payload["ok"] is True

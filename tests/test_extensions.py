@@ -87,7 +87,11 @@ def test_a_line_names_its_student_by_id_email_or_lms_id(write_course, tmp_path):
     assert out.exit_code == 0, out.output
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO(out.stdout))}
     assert {s: r["final"] for s, r in rows.items()} == {
-        "alice": "5", "bob": "5", "carol": "5", "dave": "5", "erin": "2"
+        "alice": "5",
+        "bob": "5",
+        "carol": "5",
+        "dave": "5",
+        "erin": "2",
     }
 
 
@@ -111,7 +115,9 @@ def test_the_build_refuses_a_roster_that_no_line_names(write_course, tmp_path):
     from grader.build import build
 
     course = make_course(write_course, tmp_path, "zoe,a1,+1\n", roster=None)
-    with pytest.raises(SpecError, match=re.escape("extensions.csv:2: 'zoe' is no student of the roster")):
+    with pytest.raises(
+        SpecError, match=re.escape("extensions.csv:2: 'zoe' is no student of the roster")
+    ):
         build(course, tmp_path / "release", roster=ROSTER)  # fails before any kernel runs
 
 

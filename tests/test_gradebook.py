@@ -22,17 +22,32 @@ def submission(tmp_path, student="alice", content=b'{"x": 1}'):
     path.write_bytes(content)
     import hashlib
 
-    return Submission(student, f"{student}.ipynb", path, hashlib.sha256(content).hexdigest(),
-                      len(content), WHEN)
+    return Submission(
+        student, f"{student}.ipynb", path, hashlib.sha256(content).hexdigest(), len(content), WHEN
+    )
 
 
 def graded(score=2.0):
     result = GradeResult(
-        "C", "ps1", "alice.ipynb", score, 3.0, 1.5,
-        (ExerciseResult("e1", "One", 2.0, min(score, 2.0), "passed", (CheckResult("v", True),)),
-         ExerciseResult("e2", "Two", 1.0, max(0.0, score - 2.0), "error",
-                        error=StudentError("ValueError", "no", "tb"))),
-        graded_at="2026-12-08T10:05:00+00:00", log="kernel output",
+        "C",
+        "ps1",
+        "alice.ipynb",
+        score,
+        3.0,
+        1.5,
+        (
+            ExerciseResult("e1", "One", 2.0, min(score, 2.0), "passed", (CheckResult("v", True),)),
+            ExerciseResult(
+                "e2",
+                "Two",
+                1.0,
+                max(0.0, score - 2.0),
+                "error",
+                error=StudentError("ValueError", "no", "tb"),
+            ),
+        ),
+        graded_at="2026-12-08T10:05:00+00:00",
+        log="kernel output",
     )
     executed = Executed(
         (StepOutcome("ok"), StepOutcome("ok"), StepOutcome("error", StudentError("E", "v", "t"))),
@@ -47,7 +62,11 @@ def test_record_and_read_back(tmp_path):
         grading = gb.record(s, "ps1", graded())
         (attempt,) = gb.attempts("ps1")
         assert (attempt.student, attempt.score, attempt.max_score, attempt.status) == (
-            "alice", 2.0, 3.0, "graded")
+            "alice",
+            2.0,
+            3.0,
+            "graded",
+        )
         assert attempt.exercises == {"e1": 2.0, "e2": 0.0}
         assert attempt.submitted_at == WHEN
         assert gb.current("alice", "ps1", s.sha256).grading == grading
@@ -92,8 +111,11 @@ def _writer(path, student, count):
 
     with Gradebook(Path(path)) as gb:
         for i in range(count):
-            gb.record(Submission(student, f"{student}{i}", sha256=f"{student}-{i}"), "ps1",
-                      "refused for the test")
+            gb.record(
+                Submission(student, f"{student}{i}", sha256=f"{student}-{i}"),
+                "ps1",
+                "refused for the test",
+            )
 
 
 def test_two_processes_write_one_gradebook(tmp_path):
@@ -129,23 +151,29 @@ def test_a_version_1_gradebook_gains_the_flags_and_keeps_its_gradings(tmp_path):
     from grader.gradebook import SCHEMA
 
     old = tmp_path / "v1.db"
-    v1 = "\n".join(line for line in SCHEMA.splitlines() if "flags" not in line
-                   and "copied_from" not in line).replace("outcomes TEXT,", "outcomes TEXT")
+    v1 = "\n".join(
+        line for line in SCHEMA.splitlines() if "flags" not in line and "copied_from" not in line
+    ).replace("outcomes TEXT,", "outcomes TEXT")
     with sqlite3.connect(old) as db:
         db.executescript(v1)
         db.execute("INSERT INTO meta VALUES ('schema', '1')")
         db.execute("INSERT INTO students VALUES ('alice')")
-        db.execute("INSERT INTO submissions (student, assignment, sha256, source, received_at)"
-                   " VALUES ('alice', 'ps1', 'abc', 'alice.ipynb', '2026-01-01')")
-        db.execute("INSERT INTO gradings (submission, current, status, reason, score, max_score,"
-                   " course_fingerprint, run_fingerprint, graded_at) VALUES"
-                   " (1, 1, 'graded', '', 5, 10, 'c', 'r', '2026-01-01')")
+        db.execute(
+            "INSERT INTO submissions (student, assignment, sha256, source, received_at)"
+            " VALUES ('alice', 'ps1', 'abc', 'alice.ipynb', '2026-01-01')"
+        )
+        db.execute(
+            "INSERT INTO gradings (submission, current, status, reason, score, max_score,"
+            " course_fingerprint, run_fingerprint, graded_at) VALUES"
+            " (1, 1, 'graded', '', 5, 10, 'c', 'r', '2026-01-01')"
+        )
     with Gradebook(old) as gb:
         (attempt,) = gb.attempts("ps1")
         assert (attempt.score, attempt.flags, attempt.copied_from) == (5, (), "")
         flagged = graded()
-        flagged = replace(flagged, result=replace(flagged.result, flags=("copying?",),
-                                                  copied_from="bob"))
+        flagged = replace(
+            flagged, result=replace(flagged.result, flags=("copying?",), copied_from="bob")
+        )
         gb.record(submission(tmp_path, "carol"), "ps1", flagged)
         found = {a.student: a for a in gb.attempts("ps1")}
         assert (found["carol"].flags, found["carol"].copied_from) == (("copying?",), "bob")

@@ -92,8 +92,12 @@ def test_the_submitter_is_the_roster_student_else_their_gradescope_id(
         {"users": [1, None, "alice@example.org"]},
         {"nobody": []},
         {"users": []},
-        {"users": [{"id": uid, "email": "stranger@else.org"} for uid in
-                   (True, -5, 0, 1.5, "４２", "12abc", 10**30, None, [1])]},
+        {
+            "users": [
+                {"id": uid, "email": "stranger@else.org"}
+                for uid in (True, -5, 0, 1.5, "４２", "12abc", 10**30, None, [1])
+            ]
+        },
         pytest.param(user(email="alice@example.org" + " " * 300, id=None), id="long email"),
         pytest.param({"users": [{"id": n} for n in range(1, 200)]}, id="199 users"),
     ],
@@ -130,8 +134,13 @@ def test_an_unmatched_submitter_gets_the_numbers_of_their_gradescope_id(roster_r
     who = submitter(release, metadata(tmp_path, user(**STRANGER)))
     # alice's own notebook, correctly signed, handed in by someone Gradescope knows as 4242
     mine = variant_of(SECRET, course, "a1", "alice")
-    claim = {"grader": {"student": "alice", "variant": mine,
-                        "signature": signature(SECRET, course, "a1", "alice", mine)}}
+    claim = {
+        "grader": {
+            "student": "alice",
+            "variant": mine,
+            "signature": signature(SECRET, course, "a1", "alice", mine),
+        }
+    }
     identity = identify(course, release, "a1", claim, who.student)
     assert identity.variant == variant_of(SECRET, course, "a1", "gradescope-4242") != mine
     assert identity.flags == ("this notebook was made for student alice, not for gradescope-4242",)
@@ -170,8 +179,11 @@ def test_the_assignments_notebook_is_graded_never_a_checkpoint_link_or_hidden_fi
 def test_several_notebooks_none_or_thousands_of_files_is_one_line(tmp_path, monkeypatch):
     folder = tmp_path / "submission"
     folder.mkdir()
-    with pytest.raises(SubmissionError, match=r"^the submission holds no notebook: hand in "
-                                              r"ps1\.ipynb$"):
+    with pytest.raises(
+        SubmissionError,
+        match=r"^the submission holds no notebook: hand in "
+        r"ps1\.ipynb$",
+    ):
         pick_notebook(folder, "ps1")
     for name in ("b.ipynb", "a\n::error::x\x1b[2J.ipynb", *(f"n{i}.ipynb" for i in range(6))):
         notebook_file(folder / name)
@@ -225,9 +237,16 @@ def test_the_zip_holds_the_course_its_key_was_made_from_and_is_the_same_each_tim
         names = zf.namelist()
         assert names[:2] == ["run_autograder", "setup.sh"]
         assert names[2:] == sorted(names[2:])
-        assert {"course/course.yaml", "course/exercises/t.yaml", "course/solutions/t.py",
-                "course/checks/t.py", "course/release/key/a1.json", "requirements.txt",
-                "grader/cli.py", "grader/templates/gradescope/run_autograder"} <= set(names)
+        assert {
+            "course/course.yaml",
+            "course/exercises/t.yaml",
+            "course/solutions/t.py",
+            "course/checks/t.py",
+            "course/release/key/a1.json",
+            "requirements.txt",
+            "grader/cli.py",
+            "grader/templates/gradescope/run_autograder",
+        } <= set(names)
         assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
         assert (zf.getinfo("run_autograder").external_attr >> 16) & 0o777 == 0o755
         run = zf.read("run_autograder").decode()
@@ -241,9 +260,13 @@ def test_the_zip_holds_the_course_its_key_was_made_from_and_is_the_same_each_tim
     assert packed.fingerprint == course.fingerprint
     assert (tmp_path / "source" / "course" / "course.yaml").read_bytes() == course.path.read_bytes()
     # setup.sh did not run (no venv): Gradescope still gets a results.json that says so
-    done = subprocess.run(["bash", str(tmp_path / "source" / "run_autograder")],
-                          env={**os.environ, "AUTOGRADER_ROOT": str(tmp_path)},
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        ["bash", str(tmp_path / "source" / "run_autograder")],
+        env={**os.environ, "AUTOGRADER_ROOT": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     data = json.loads((tmp_path / "results" / "results.json").read_text())
     assert done.returncode == 0 and (data["score"], data["tests"]) == (0, [])
     assert data["output"].startswith("The autograder failed before grading")
@@ -253,8 +276,9 @@ def test_the_autograder_always_sandboxes_and_refuses_a_roster_id_of_its_own(
     roster_release, tmp_path
 ):
     course, release = roster_release
-    chosen = CliRunner().invoke(main, ["gradescope", "a1", "--course", str(course.path),
-                                       "--sandbox", "off"])
+    chosen = CliRunner().invoke(
+        main, ["gradescope", "a1", "--course", str(course.path), "--sandbox", "off"]
+    )
     assert chosen.exit_code == 2 and "No such option" in chosen.output
     assert "--sandbox" in chosen.output
     students = (*read_roster(tmp_path / "roster.csv"), Student("Gradescope-7"))
@@ -286,8 +310,9 @@ def test_run_autograder_grades_the_students_notebook_with_the_key_in_the_zip(
 ):
     course = checked_course
     archive = tmp_path / "autograder.zip"
-    made = CliRunner().invoke(main, ["gradescope", "a1", "--course", str(course.path),
-                                     "--out", str(archive)])
+    made = CliRunner().invoke(
+        main, ["gradescope", "a1", "--course", str(course.path), "--out", str(archive)]
+    )
     assert made.exit_code == 0, made.output
     root = unpack(archive, tmp_path / "autograder")
     submission = root / "submission"

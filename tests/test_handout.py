@@ -21,9 +21,9 @@ from shipped import with_answers
 from grader.errors import BuildError, SpecError
 from grader.execute.records import ExportRecord, StepOutcome
 from grader.handout import _one, handout_data, load_handout
+from grader.inkernel.public import HANDOUT, MODEL_KINDS, ROUNDS, custom_checks, digest, instant
 from grader.judge import JudgeContext
 from grader.judge.scoring import _judge_one
-from grader.kernel.public import HANDOUT, MODEL_KINDS, ROUNDS, custom_checks, digest, instant
 from grader.key import key_path, load_key
 from grader.spec import load_course
 
@@ -479,7 +479,7 @@ def test_check_imports_nothing_heavy():
         """
         import sys
         before = set(sys.modules)
-        from grader.kernel.public import check
+        from grader.inkernel.public import check
         ok = check("x", {})
         new = set(sys.modules) - before
         heavy = sorted(m for m in new if m.split(".")[0] in
@@ -494,7 +494,7 @@ def test_check_imports_nothing_heavy():
 
 
 def test_check_never_raises(tmp_path, monkeypatch):
-    from grader.kernel.public import check
+    from grader.inkernel.public import check
 
     (tmp_path / HANDOUT).write_text("{ not json")
     monkeypatch.chdir(tmp_path)

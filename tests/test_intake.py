@@ -35,7 +35,8 @@ def test_a_folder_of_students(tmp_path):
     assert found["carol/ps1.ipynb"].student == "carol"
     assert (found["bob.pdf"].student, found["bob.pdf"].problem) == ("bob", "not a notebook (.pdf)")
     assert sorted(p.name for p in (tmp_path / "copies").iterdir()) == sorted(
-        f"{s.sha256}.ipynb" for s in found.values() if not s.problem)
+        f"{s.sha256}.ipynb" for s in found.values() if not s.problem
+    )
 
 
 def write_zip(path, entries):
@@ -47,16 +48,19 @@ def write_zip(path, entries):
 
 def test_a_canvas_zip_with_bad_entries(tmp_path):
     archive = tmp_path / "submissions.zip"
-    write_zip(archive, {
-        "doejane_12345_777_ps1.ipynb": NB,
-        "roejohn_LATE_67890_778_ps1-1.ipynb": NB + b"\n",
-        "../../escape.ipynb": NB,
-        "/etc/passwd.ipynb": NB,
-        "mallory.ipynb": b"0" * (60 * 2**20),  # past the size cap, squeezed small
-        "bomb.ipynb": b"\0" * (40 * 2**20),  # 40 MiB of zeros: a compression ratio of ~1000
-        "__MACOSX/._doejane_12345_777_ps1.ipynb": b"junk",
-        "notes.txt": b"hi",
-    })
+    write_zip(
+        archive,
+        {
+            "doejane_12345_777_ps1.ipynb": NB,
+            "roejohn_LATE_67890_778_ps1-1.ipynb": NB + b"\n",
+            "../../escape.ipynb": NB,
+            "/etc/passwd.ipynb": NB,
+            "mallory.ipynb": b"0" * (60 * 2**20),  # past the size cap, squeezed small
+            "bomb.ipynb": b"\0" * (40 * 2**20),  # 40 MiB of zeros: a compression ratio of ~1000
+            "__MACOSX/._doejane_12345_777_ps1.ipynb": b"junk",
+            "notes.txt": b"hi",
+        },
+    )
     into = tmp_path / "copies"
     found = by_source(collect(archive, into))
     jane = found["submissions.zip!doejane_12345_777_ps1.ipynb"]
@@ -72,7 +76,8 @@ def test_a_canvas_zip_with_bad_entries(tmp_path):
     assert not any("MACOSX" in k for k in found)
     # only content-addressed copies of accepted notebooks were written, and only in `into`
     assert sorted(p.name for p in into.iterdir()) == sorted(
-        f"{s.sha256}.ipynb" for s in found.values() if not s.problem)
+        f"{s.sha256}.ipynb" for s in found.values() if not s.problem
+    )
     assert not (tmp_path / "escape.ipynb").exists()
 
 
@@ -90,8 +95,11 @@ def test_roster_and_fixed_time(tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_text("name,student\nJane Doe,s001\n")
     when = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
-    (s,) = [x for x in collect(tmp_path, tmp_path / "c", read_roster(roster), when)
-            if x.source.endswith(".ipynb")]
+    (s,) = [
+        x
+        for x in collect(tmp_path, tmp_path / "c", read_roster(roster), when)
+        if x.source.endswith(".ipynb")
+    ]
     assert (s.student, s.submitted_at) == ("s001", when)
     (bad,) = [x for x in collect(tmp_path, tmp_path / "c") if x.source.endswith(".ipynb")]
     assert bad.student == "" and "use --roster" in bad.problem
@@ -134,13 +142,17 @@ ROSTER = {"Alice Smith": "alice", "Bob Jones": "bob", "123": "jane", "Mallory": 
 
 @pytest.mark.parametrize("kind", ["folder", "zip"])
 def test_a_name_inside_a_students_folder_never_reattributes_it(tmp_path, kind):
-    source, at = make(tmp_path, kind, {
-        "bob/Alice Smith.ipynb": NB,  # bob's attempt, whose file name is alice's roster name
-        "bob/doejane_123_456_ps1.ipynb": NB + b" ",  # an LMS name of jane's, in bob's folder
-        "mallory/extra/alice.ipynb": NB + b"  ",  # too deep: mallory's, never alice's
-        "Mallory/ps1.ipynb": NB + b"   ",
-        "alice/ps1.ipynb": NB + b"    ",
-    })
+    source, at = make(
+        tmp_path,
+        kind,
+        {
+            "bob/Alice Smith.ipynb": NB,  # bob's attempt, whose file name is alice's roster name
+            "bob/doejane_123_456_ps1.ipynb": NB + b" ",  # an LMS name of jane's, in bob's folder
+            "mallory/extra/alice.ipynb": NB + b"  ",  # too deep: mallory's, never alice's
+            "Mallory/ps1.ipynb": NB + b"   ",
+            "alice/ps1.ipynb": NB + b"    ",
+        },
+    )
     found = collect(source, tmp_path / "copies", ROSTER)
     got = students(found)
     assert got[f"{at}bob/Alice Smith.ipynb"] == ("bob", "")
@@ -159,11 +171,15 @@ def test_a_name_inside_a_students_folder_never_reattributes_it(tmp_path, kind):
 
 @pytest.mark.parametrize("kind", ["folder", "zip"])
 def test_an_lms_name_at_the_top_decides_and_its_file_part_is_only_looked_at(tmp_path, kind):
-    source, at = make(tmp_path, kind, {
-        "doejane_123_456_bob.ipynb": NB,  # jane's (by the LMS's id), the file part names bob
-        "bob/ps1.ipynb": NB + b" ",
-        "roejohn_LATE_789_457_ps1.ipynb": NB + b"  ",
-    })
+    source, at = make(
+        tmp_path,
+        kind,
+        {
+            "doejane_123_456_bob.ipynb": NB,  # jane's (by the LMS's id), the file part names bob
+            "bob/ps1.ipynb": NB + b" ",
+            "roejohn_LATE_789_457_ps1.ipynb": NB + b"  ",
+        },
+    )
     found = {s.source: s for s in collect(source, tmp_path / "copies", {"123": "jane"})}
     jane = found[f"{at}doejane_123_456_bob.ipynb"]
     assert jane.student == "jane" and "(bob)" in jane.flags[0]  # bob: a student of the batch
@@ -173,13 +189,17 @@ def test_an_lms_name_at_the_top_decides_and_its_file_part_is_only_looked_at(tmp_
 
 @pytest.mark.parametrize("kind", ["folder", "zip"])
 def test_ids_in_any_case_or_compatibility_form_are_one_student(tmp_path, kind):
-    source, at = make(tmp_path, kind, {
-        "Alice/ps1.ipynb": NB,
-        "ＡＬＩＣＥ/ps1-again.ipynb": NB + b" ",
-        "ﬁona.ipynb": NB + b"  ",  # the ligature: NFKC makes it "fiona"
-        "Fiona/ps1.ipynb": NB + b"   ",
-        "аlice/ps1.ipynb": NB + b"    ",  # a Cyrillic а: not alice, and no id at all
-    })
+    source, at = make(
+        tmp_path,
+        kind,
+        {
+            "Alice/ps1.ipynb": NB,
+            "ＡＬＩＣＥ/ps1-again.ipynb": NB + b" ",
+            "ﬁona.ipynb": NB + b"  ",  # the ligature: NFKC makes it "fiona"
+            "Fiona/ps1.ipynb": NB + b"   ",
+            "аlice/ps1.ipynb": NB + b"    ",  # a Cyrillic а: not alice, and no id at all
+        },
+    )
     found = collect(source, tmp_path / "copies", students=["alice", "Fiona"])
     got = students(found)
     assert got[f"{at}Alice/ps1.ipynb"] == ("alice", "")  # the roster's own spelling

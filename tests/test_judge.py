@@ -22,8 +22,10 @@ KEY = AnswerKey("a1", "f", {"t-num": 42, "t-arr": [1.0, 2.0]}, seed=3)
 def steps(course):
     out = [Step("setup", "t", "import math\n")]
     for eid in ("t-num", "t-arr"):
-        out += [Step("answer", eid, "..."),
-                Step("export", eid, spec=course.exercises[eid].answer.export_spec())]
+        out += [
+            Step("answer", eid, "..."),
+            Step("export", eid, spec=course.exercises[eid].answer.export_spec()),
+        ]
     return tuple(out)
 
 
@@ -34,8 +36,10 @@ def run(course, outcomes, exports, missing=(), key=KEY):
 
 
 def test_right_and_partly_right_answers(small_course):
-    exports = {"t-num": ExportRecord({"ok": True, "value": 42}),
-               "t-arr": ExportRecord({"ok": True, "value": [1.2, 9.0]})}
+    exports = {
+        "t-num": ExportRecord({"ok": True, "value": 42}),
+        "t-arr": ExportRecord({"ok": True, "value": [1.2, 9.0]}),
+    }
     results = run(small_course, [OK] * 5, exports)
     assert (results["t-num"].status, results["t-num"].score) == ("passed", 2.0)
     assert results["t-num"].hints == ()
@@ -59,10 +63,13 @@ def test_errors_missing_cells_and_failed_exports(small_course):
 
 def test_an_export_step_that_failed_says_why(small_course):
     died = StepOutcome("died", StudentError("KernelDied", "the kernel died"))
-    results = run(small_course, [OK, OK, died, OK, OK], {"t-arr": ExportRecord({"ok": True, "value": [1, 2]})})
+    results = run(
+        small_course, [OK, OK, died, OK, OK], {"t-arr": ExportRecord({"ok": True, "value": [1, 2]})}
+    )
     assert results["t-num"].status == "error"
     assert results["t-num"].message == (
-        "the answer could not be exported (the export step failed: KernelDied: the kernel died)")
+        "the answer could not be exported (the export step failed: KernelDied: the kernel died)"
+    )
     assert results["t-arr"].status == "passed"
 
 
@@ -79,28 +86,40 @@ def test_a_key_without_the_value_is_a_course_error(small_course):
 
 
 def custom_course(write_course, tmp_path, check_source):
-    topic = ("topic: t\nexercises:\n  - id: c\n    title: C\n    points: 1\n    prompt: p\n"
-             "    answer: {kind: custom, name: c, check: judge_it}\n")
+    topic = (
+        "topic: t\nexercises:\n  - id: c\n    title: C\n    points: 1\n    prompt: p\n"
+        "    answer: {kind: custom, name: c, check: judge_it}\n"
+    )
     course = "name: C\nassignments:\n  - id: a1\n    exercises: [c]\n"
     solutions = f"{check_source}\n# %% c\nc = 1\n"
-    return load_course(write_course(tmp_path, course=course, exercises={"t": topic},
-                                    solutions={"t": solutions}))
+    return load_course(
+        write_course(tmp_path, course=course, exercises={"t": topic}, solutions={"t": solutions})
+    )
 
 
 @pytest.mark.parametrize(
     "source,message",
     [
-        ("def judge_it(e, g):\n    return 1 / 0\n",
-         "exercise 'c': the custom check 'judge_it' raised ZeroDivisionError: division by zero"),
-        ("def judge_it(e, g):\n    pass\n",
-         "exercise 'c': the custom check 'judge_it' returned None"),
+        (
+            "def judge_it(e, g):\n    return 1 / 0\n",
+            "exercise 'c': the custom check 'judge_it' raised ZeroDivisionError: division by zero",
+        ),
+        (
+            "def judge_it(e, g):\n    pass\n",
+            "exercise 'c': the custom check 'judge_it' returned None",
+        ),
     ],
 )
 def test_a_custom_check_that_fails_names_the_exercise(write_course, tmp_path, source, message):
     course = custom_course(write_course, tmp_path, source)
-    assembled = Assembled((Step("answer", "c", "c = 2"),
-                           Step("export", "c", spec=course.exercises["c"].answer.export_spec())),
-                          (), frozenset())
+    assembled = Assembled(
+        (
+            Step("answer", "c", "c = 2"),
+            Step("export", "c", spec=course.exercises["c"].answer.export_spec()),
+        ),
+        (),
+        frozenset(),
+    )
     executed = Executed((OK, OK), {"c": ExportRecord({"ok": True, "value": 2})})
     with pytest.raises(CompareError) as err:
         judge(course, assembled, executed, AnswerKey("a1", "f", {"c": 1}))
@@ -109,10 +128,13 @@ def test_a_custom_check_that_fails_names_the_exercise(write_course, tmp_path, so
 
 def test_the_same_records_judge_the_same_in_another_process(small_course):
     """What a Dask worker gets: a pickled Executed judges exactly like the original."""
-    exports = {"t-num": ExportRecord({"ok": True, "value": 41}),
-               "t-arr": ExportRecord({"ok": True, "value": [1, 2]}, weights=b"\x00\x01")}
+    exports = {
+        "t-num": ExportRecord({"ok": True, "value": 41}),
+        "t-arr": ExportRecord({"ok": True, "value": [1, 2]}, weights=b"\x00\x01"),
+    }
     executed = Executed((OK,) * 5, exports, duration=2.0, log="kernel said hi")
     assembled = Assembled(steps(small_course), (), frozenset())
     copy = pickle.loads(pickle.dumps(executed))
-    assert judge(small_course, assembled, copy, KEY) == judge(small_course, assembled,
-                                                              executed, KEY)
+    assert judge(small_course, assembled, copy, KEY) == judge(
+        small_course, assembled, executed, KEY
+    )

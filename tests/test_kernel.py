@@ -35,8 +35,14 @@ def cell(kernel, source, timeout=30):
 
 
 def test_environment_is_an_allow_list(tmp_path):
-    grader_env = {"GITHUB_TOKEN": SECRET, "AWS_SECRET_ACCESS_KEY": SECRET, "PATH": "/secret/bin",
-                  "CUDA_VISIBLE_DEVICES": "1", "JUPYTER_TOKEN": SECRET, "LD_PRELOAD": "/x.so"}
+    grader_env = {
+        "GITHUB_TOKEN": SECRET,
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+        "PATH": "/secret/bin",
+        "CUDA_VISIBLE_DEVICES": "1",
+        "JUPYTER_TOKEN": SECRET,
+        "LD_PRELOAD": "/x.so",
+    }
     options = ExecOptions(threads=2, data=(("GRADE_CIFAR10_DIR", tmp_path / "cifar"),))
     env = kernel_environment(options, tmp_path / "work", grader_env)
     assert SECRET not in json.dumps(env)
@@ -46,7 +52,9 @@ def test_environment_is_an_allow_list(tmp_path):
     assert env["OMP_NUM_THREADS"] == "2"
     assert env["GRADE_CIFAR10_DIR"] == str(tmp_path / "cifar")
     assert env["PYTHONPATH"].split(":") == [
-        str(GRADER_PACKAGE / "kernel" / "disabled"), str(GRADER_PACKAGE.parent)]
+        str(GRADER_PACKAGE / "inkernel" / "disabled"),
+        str(GRADER_PACKAGE.parent),
+    ]
 
 
 @pytest.mark.kernel
@@ -60,8 +68,11 @@ def test_the_kernel_sees_none_of_the_graders_environment(tmp_path, monkeypatch):
         assert "GRADE_TEST_SECRET" not in seen and SECRET not in seen
         assert "'LANG': 'C.UTF-8'" in seen
         # /proc of the parent is no way round either: the kernel has its own PID namespace
-        probe = cell(kernel, "import glob\nprint(glob.glob('/proc/*/environ'))\n"
-                             "raise ValueError(open('/proc/1/environ').read())")
+        probe = cell(
+            kernel,
+            "import glob\nprint(glob.glob('/proc/*/environ'))\n"
+            "raise ValueError(open('/proc/1/environ').read())",
+        )
         assert SECRET not in probe.error.evalue
     finally:
         kernel.stop()

@@ -11,10 +11,10 @@ import torch
 from torch import nn
 
 from grader.execute.records import ExportRecord
+from grader.inkernel.exporter import export
+from grader.inkernel.layers import describe, probe_input
 from grader.judge.context import JudgeContext
 from grader.judge.models import check_module, check_overfit, check_training, compare_layers
-from grader.kernel.exporter import export
-from grader.kernel.layers import describe, probe_input
 from grader.key import AnswerKey
 from grader.spec import Answer
 
@@ -89,14 +89,22 @@ def test_the_tutorials_model_passes_every_check(shipped_course, context, tmp_pat
     torch.manual_seed(1)
     checks = module_checks(shipped_course, context, tmp_path, Tutorial())
     assert {name: c.passed for name, c in checks.items()} == {
-        "structure": True, "parameter count": True, "output shape": True, "forward pass": True}
+        "structure": True,
+        "parameter count": True,
+        "output shape": True,
+        "forward pass": True,
+    }
     assert checks["parameter count"].expected == 20234
 
 
 def test_an_equivalent_model_with_other_names_passes(shipped_course, context, tmp_path):
     checks = module_checks(shipped_course, context, tmp_path, Renamed())
     assert {name: c.passed for name, c in checks.items()} == {
-        "structure": False, "parameter count": True, "output shape": True, "forward pass": True}
+        "structure": False,
+        "parameter count": True,
+        "output shape": True,
+        "forward pass": True,
+    }
     # torch.flatten is a function, not a layer: the one difference the structure sees
     assert "flatten" in checks["structure"].message
 
@@ -113,7 +121,8 @@ def test_the_padded_variant_fails_naming_the_layer(shipped_course, context, tmp_
 def test_another_layer_type_is_named(shipped_course, context, tmp_path):
     checks = module_checks(shipped_course, context, tmp_path, Tutorial(pool=nn.AvgPool2d))
     assert checks["structure"].message.endswith(
-        "layer 4: a AvgPool2d where max-pool 1 (MaxPool2d) was expected")
+        "layer 4: a AvgPool2d where max-pool 1 (MaxPool2d) was expected"
+    )
 
 
 def test_a_missing_layer_is_named(shipped_course, context, tmp_path):
@@ -121,7 +130,8 @@ def test_a_missing_layer_is_named(shipped_course, context, tmp_path):
     del model.feature_extractor[8]  # no global average pooling
     checks = module_checks(shipped_course, context, tmp_path, model)
     assert "layer 9: a Flatten where adaptive avg-pool 1 (AdaptiveAvgPool2d)" in (
-        checks["structure"].message)
+        checks["structure"].message
+    )
     assert not checks["output shape"].passed
 
 
@@ -139,13 +149,11 @@ def test_a_forged_layer_list_earns_no_forward_pass(shipped_course, context, tmp_
 
 @pytest.mark.parametrize(
     "layers,weights",
-    [("nonsense", None), ([{"name": 1}], None), (None, b"not a torch file"),
-     ([], b"")],
+    [("nonsense", None), ([{"name": 1}], None), (None, b"not a torch file"), ([], b"")],
 )
 def test_garbage_exports_fail_cleanly(shipped_course, context, layers, weights):
     ex = exercise(shipped_course, "cnn-model")
-    record = ExportRecord({"ok": True, "layers": layers, "num_params": "x", "probe": "y"},
-                          weights)
+    record = ExportRecord({"ok": True, "layers": layers, "num_params": "x", "probe": "y"}, weights)
     checks = check_module(ex, None, record, context)
     assert [c.passed for c in checks] == [False, False, False, False]
 
@@ -154,8 +162,7 @@ def test_compare_layers_messages():
     ref, _ = describe(Tutorial(), probe_input((1, 3, 32, 32)))
     assert compare_layers(ref, ref) == ""
     assert compare_layers(ref[:-2], ref) == "2 layer(s) missing at the end: flatten 1, linear 1"
-    assert compare_layers([*ref, ref[2]], ref) == (
-        "1 layer(s) more than expected at the end: ReLU")
+    assert compare_layers([*ref, ref[2]], ref) == ("1 layer(s) more than expected at the end: ReLU")
     stride = json.loads(json.dumps(ref))
     stride[0]["config"]["stride"] = [2, 1]
     assert compare_layers(stride, ref) == "conv 1: stride [2, 1], expected 1"
@@ -225,10 +232,12 @@ def test_held_out_data_that_cannot_be_read_is_a_course_error(shipped_course, tmp
     course = dataclasses.replace(course, exercises={**course.exercises, ex.id: ex})
     (tmp_path / "out").mkdir()
     record = exported(tmp_path / "out", ex, Tutorial(), losses=[1.0, 0.5], device="cpu")
-    assembled = Assembled((Step("answer", ex.id, "..."), Step("export", ex.id, spec={})), (),
-                          frozenset())
+    assembled = Assembled(
+        (Step("answer", ex.id, "..."), Step("export", ex.id, spec={})), (), frozenset()
+    )
     executed = Executed((StepOutcome("ok"), StepOutcome("ok")), {ex.id: record})
     with pytest.raises(CompareError) as err:
         judge(course, assembled, executed, AnswerKey("ps3", "f", {}, seed=1))
     assert str(err.value).startswith(
-        "exercise 'cnn-train': the held-out data cannot be loaded: CIFAR-10 batch file not found")
+        "exercise 'cnn-train': the held-out data cannot be loaded: CIFAR-10 batch file not found"
+    )

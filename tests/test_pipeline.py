@@ -48,8 +48,9 @@ def test_which_assignment(small_course):
     path = Path("anything.ipynb")
     assert which_assignment(small_course, notebook(assignment="a1"), path, None) == ("a1", [])
     assert which_assignment(small_course, notebook(), Path("a1-mine.ipynb"), None)[0] == "a1"
-    _, notices = which_assignment(small_course, notebook(assignment="a1", version="old"), path,
-                                  None)
+    _, notices = which_assignment(
+        small_course, notebook(assignment="a1", version="old"), path, None
+    )
     assert "another release" in notices[0]
     with pytest.raises(SubmissionError, match="is assignment 'a1', not 'a2'"):
         which_assignment(small_course, notebook(assignment="a1"), path, "a2")
@@ -73,16 +74,22 @@ def test_a_stored_key_of_this_course_version_is_used_as_is(small_course, tmp_pat
 def test_graded_wraps_the_judged_records_up(small_course):
     spec = {eid: small_course.exercises[eid].answer.export_spec() for eid in ("t-num", "t-arr")}
     assembled = Assembled(
-        (Step("answer", "t-num", "x = 42"), Step("export", "t-num", spec=spec["t-num"]),
-         Step("answer", "t-arr", "arr = [0]"), Step("export", "t-arr", spec=spec["t-arr"])),
+        (
+            Step("answer", "t-num", "x = 42"),
+            Step("export", "t-num", spec=spec["t-num"]),
+            Step("answer", "t-arr", "arr = [0]"),
+            Step("export", "t-arr", spec=spec["t-arr"]),
+        ),
         ("a notice from assembling",),
         frozenset(),
     )
     ok = StepOutcome("ok")
     executed = Executed(
         (ok,) * 4,
-        {"t-num": ExportRecord({"ok": True, "value": 42}),
-         "t-arr": ExportRecord({"ok": True, "value": [0]})},
+        {
+            "t-num": ExportRecord({"ok": True, "value": 42}),
+            "t-arr": ExportRecord({"ok": True, "value": [0]}),
+        },
         duration=1.5,
         warnings=("WARNING: no sandbox",),
         log="printed by the kernel",

@@ -18,8 +18,9 @@ TEN_A_DAY = LatePolicy(penalty=10, per="day", grace_minutes=15, cutoff_days=3)
 
 
 def attempt(student, score, when, grading=1, status="graded"):
-    return Attempt(grading, student, "a1", f"{student}.ipynb", "sha", when, status, "", score,
-                   5.0, "", "", "")
+    return Attempt(
+        grading, student, "a1", f"{student}.ipynb", "sha", when, status, "", score, 5.0, "", "", ""
+    )
 
 
 @pytest.mark.parametrize(
@@ -50,13 +51,16 @@ def test_last_or_best_attempt_counts_and_extensions_move_the_due_date():
         attempt("bob", 5.0, DUE + dt.timedelta(hours=2), grading=3),
     ]
     due, maximum = {"a1": DUE}, {"a1": 5.0}
-    last = {f.student: f for f in finals(tries, due, maximum, Policies(late=TEN_A_DAY),
-                                           students=["carol"])}
+    last = {
+        f.student: f
+        for f in finals(tries, due, maximum, Policies(late=TEN_A_DAY), students=["carol"])
+    }
     assert (last["alice"].raw, last["alice"].score, last["alice"].attempts) == (5.0, 4.0, 2)
     assert last["alice"].penalty == 1.0
     assert last["carol"].score == 0 and last["carol"].note == "nothing handed in"
-    best = {f.student: f for f in finals(tries, due, maximum,
-                                           Policies(late=TEN_A_DAY, attempts="best"))}
+    best = {
+        f.student: f for f in finals(tries, due, maximum, Policies(late=TEN_A_DAY, attempts="best"))
+    }
     assert best["alice"].score == 4.0  # 3 on time < 5 - 20%
     extended = Policies(
         late=TEN_A_DAY, extensions=(Extension("Bob", "a1", DUE + dt.timedelta(days=1), "x", 2),)
@@ -65,14 +69,16 @@ def test_last_or_best_attempt_counts_and_extensions_move_the_due_date():
 
 
 def test_a_refused_file_counts_as_nothing():
-    (final,) = finals([attempt("dave", 0, DUE, status="refused")], {"a1": DUE}, {"a1": 5.0},
-                      Policies())
+    (final,) = finals(
+        [attempt("dave", 0, DUE, status="refused")], {"a1": DUE}, {"a1": 5.0}, Policies()
+    )
     assert final.attempt is None and final.score == 0.0
 
 
 def test_policies_in_course_yaml(write_course, tmp_path):
     (tmp_path / "extensions.csv").write_text(
-        "student,assignment,due\nalice,a1,+2\nbob,a1,2030-02-05\n")
+        "student,assignment,due\nalice,a1,+2\nbob,a1,2030-02-05\n"
+    )
     text = COURSE_YAML + (
         "policies:\n  late: {penalty: 10, per: hour, grace: 5, cutoff: 2}\n"
         "  attempts: best\n  extensions: extensions.csv\n"

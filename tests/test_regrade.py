@@ -53,9 +53,12 @@ def edit(root, path, old, new):
 
 def test_a_change_of_points_is_judged_again_without_running(graded_class):
     root, db = graded_class
-    edit(root, "exercises/correlation.yaml", "  - id: corr1d-same\n    title: 1D cross-correlation"
-         " with 'same' padding\n    points: 2", "  - id: corr1d-same\n    title: 1D "
-         "cross-correlation with 'same' padding\n    points: 4")
+    edit(
+        root,
+        "exercises/correlation.yaml",
+        "  - id: corr1d-same\n    title: 1D cross-correlation with 'same' padding\n    points: 2",
+        "  - id: corr1d-same\n    title: 1D cross-correlation with 'same' padding\n    points: 4",
+    )
     from grader.regrade import regrade
 
     course = load_course(root / "course.yaml")
@@ -70,13 +73,19 @@ def test_a_change_of_points_is_judged_again_without_running(graded_class):
 
 def test_a_change_of_setup_runs_again(graded_class):
     root, db = graded_class
-    edit(root, "exercises/correlation.yaml", "  signal = {{ signal }}",
-         "  signal = {{ signal }}  # unchanged values, a changed setup")
-    result = CliRunner().invoke(main, ["regrade", "--course", str(root / "course.yaml"),
-                                       "--db", str(db), "--workers", "2"])
+    edit(
+        root,
+        "exercises/correlation.yaml",
+        "  signal = {{ signal }}",
+        "  signal = {{ signal }}  # unchanged values, a changed setup",
+    )
+    result = CliRunner().invoke(
+        main, ["regrade", "--course", str(root / "course.yaml"), "--db", str(db), "--workers", "2"]
+    )
     assert result.exit_code == 0, result.output
     assert "0 submissions changed; 0 judged again from their stored runs, 3 run again" in (
-        result.output)
+        result.output
+    )
 
 
 def test_exports_after_the_late_policy(graded_class, tmp_path):
@@ -84,7 +93,8 @@ def test_exports_after_the_late_policy(graded_class, tmp_path):
     text = (root / "course.yaml").read_text()
     (root / "extensions.csv").write_text("student,assignment,due\ncarol,ps1,+2\n")
     (root / "course.yaml").write_text(
-        text + "policies:\n  late: {penalty: 10, per: day}\n  extensions: extensions.csv\n")
+        text + "policies:\n  late: {penalty: 10, per: day}\n  extensions: extensions.csv\n"
+    )
     args = ["--course", str(root / "course.yaml"), "--db", str(db), "--assignment", "ps1"]
     runner = CliRunner()
     out = runner.invoke(main, ["export", *args, "--out", "-"])
@@ -93,7 +103,11 @@ def test_exports_after_the_late_policy(graded_class, tmp_path):
     assert set(rows) == {"alice", "bob", "carol"}
     alice = rows["alice"]
     assert (alice["score"], alice["late penalty"], alice["final"], alice["max"]) == (
-        "21", "4.2", "16.8", "21")  # two started days late: -20%
+        "21",
+        "4.2",
+        "16.8",
+        "21",
+    )  # two started days late: -20%
     assert alice["late hours"] == "26"
     assert rows["carol"]["corr1d-same"] == "0" and rows["carol"]["corr1d-valid"] == "1"
     # carol's extension: two more days, so her attempt was on time
@@ -103,18 +117,27 @@ def test_exports_after_the_late_policy(graded_class, tmp_path):
     assert table.exit_code == 0 and "16.8 / 21" in table.output
 
     junit = tmp_path / "grades.xml"
-    assert runner.invoke(main, ["export", *args, "--format", "junit", "--out",
-                                str(junit)]).exit_code == 0
+    assert (
+        runner.invoke(main, ["export", *args, "--format", "junit", "--out", str(junit)]).exit_code
+        == 0
+    )
     suites = ET.parse(junit).getroot().findall("testsuite")
     assert len(suites) == 3 and {len(s.findall("testcase")) for s in suites} == {10}
 
     folder = tmp_path / "gs"
-    assert runner.invoke(main, ["export", *args, "--format", "gradescope", "--out",
-                                str(folder)]).exit_code == 0
+    assert (
+        runner.invoke(
+            main, ["export", *args, "--format", "gradescope", "--out", str(folder)]
+        ).exit_code
+        == 0
+    )
     alice_json = json.loads((folder / "alice.results.json").read_text())
     assert alice_json["score"] == 16.8 and "Late policy" in alice_json["output"]
     assert sorted(p.name for p in folder.iterdir()) == [
-        "alice.results.json", "bob.results.json", "carol.results.json"]
+        "alice.results.json",
+        "bob.results.json",
+        "carol.results.json",
+    ]
 
 
 def reports_of(root, db):
@@ -122,8 +145,10 @@ def reports_of(root, db):
     from grader.batch import report_paths
 
     with Gradebook(db) as gb:
-        return {a.student: report_paths(root / "reports", "ps1", a.student, a.sha256)
-                for a in gb.attempts("ps1")}
+        return {
+            a.student: report_paths(root / "reports", "ps1", a.student, a.sha256)
+            for a in gb.attempts("ps1")
+        }
 
 
 def test_regrade_rewrites_the_reports_that_changed_and_gradebook_says_when_it_is_old(
@@ -133,9 +158,12 @@ def test_regrade_rewrites_the_reports_that_changed_and_gradebook_says_when_it_is
     reports = reports_of(root, db)
     args = ["--course", str(root / "course.yaml"), "--db", str(db)]
     runner = CliRunner()
-    edit(root, "exercises/correlation.yaml", "  - id: corr1d-same\n    title: 1D cross-correlation"
-         " with 'same' padding\n    points: 2", "  - id: corr1d-same\n    title: 1D "
-         "cross-correlation with 'same' padding\n    points: 4")
+    edit(
+        root,
+        "exercises/correlation.yaml",
+        "  - id: corr1d-same\n    title: 1D cross-correlation with 'same' padding\n    points: 2",
+        "  - id: corr1d-same\n    title: 1D cross-correlation with 'same' padding\n    points: 4",
+    )
     stale = "3 gradings were judged against an older version of the course: run grade regrade"
     table = runner.invoke(main, ["gradebook", *args])
     assert table.exit_code == 0 and f"Warning: {stale}\n" in table.stderr
@@ -156,14 +184,16 @@ def test_regrade_rewrites_the_reports_that_changed_and_gradebook_says_when_it_is
     text = (root / "course.yaml").read_text()
     (root / "extensions.csv").write_text("student,assignment,due\nCarol,ps1,+2\n")
     (root / "course.yaml").write_text(
-        text + "policies:\n  late: {penalty: 10, per: day}\n  extensions: extensions.csv\n")
+        text + "policies:\n  late: {penalty: 10, per: day}\n  extensions: extensions.csv\n"
+    )
     before = {s: (p[0].read_bytes(), p[0].stat().st_mtime_ns) for s, p in reports.items()}
     done = runner.invoke(main, ["regrade", *args])
     assert done.exit_code == 0 and "0 submissions changed" in done.output
     assert "3 reports written again" in done.output
     alice_page = reports["alice"][0].read_text()
     assert "-20%" in alice_page and "Final, after the late penalty: <strong>18.4</strong>" in (
-        alice_page)
+        alice_page
+    )
     assert "Late</dt>" not in reports["carol"][0].read_text()  # on time, with her extension
     assert reports["carol"][0].read_bytes() != before["carol"][0]
 

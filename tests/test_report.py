@@ -402,15 +402,25 @@ def test_scalars_tuples_and_3d_arrays():
 
 @pytest.mark.parametrize(
     "status,score,shown",
-    [("passed", 2, False), ("partial", 1, True), ("failed", 0, True), ("error", 0, True),
-     ("missing", 0, False)],
+    [
+        ("passed", 2, False),
+        ("partial", 1, True),
+        ("failed", 0, True),
+        ("error", 0, True),
+        ("missing", 0, False),
+    ],
 )
 def test_hints_only_for_failed_partial_and_error(status, score, shown):
     checks = {"passed": (True,), "partial": (True, False), "failed": (False,)}.get(status, ())
     result = make_result(
-        ex("a", status, score, hints=("HINT-A",),
-           checks=tuple(CheckResult(f"c{i}", ok) for i, ok in enumerate(checks)),
-           error=StudentError("ValueError", "x") if status == "error" else None)
+        ex(
+            "a",
+            status,
+            score,
+            hints=("HINT-A",),
+            checks=tuple(CheckResult(f"c{i}", ok) for i, ok in enumerate(checks)),
+            error=StudentError("ValueError", "x") if status == "error" else None,
+        )
     )
     assert 0 <= result.score <= result.max_score
     outputs = {

@@ -17,24 +17,62 @@ HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><script>document.title=
 
 def dump_dom(path, tmp_path):
     out = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", path.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            path.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     return out.stdout
 
 
 def test_report_renders_and_student_text_never_runs(tmp_path):
     result = GradeResult(
-        course="CNN", assignment="ps1", submission=HOSTILE, score=1.5, max_score=4.0,
-        execution_time=1.0, graded_at="2026-11-25T14:00:00+00:00",
+        course="CNN",
+        assignment="ps1",
+        submission=HOSTILE,
+        score=1.5,
+        max_score=4.0,
+        execution_time=1.0,
+        graded_at="2026-11-25T14:00:00+00:00",
         exercises=(
-            ExerciseResult("a", "Grid", 2.0, 1.5, "partial", checks=(
-                CheckResult("values", False, expected=[[1, 2], [3, 4]], got=[[1, 2], [3, 5]],
-                            mismatches=[[1, 1]], message=HOSTILE),)),
-            ExerciseResult("b", HOSTILE, 2.0, 0.0, "error",
-                           error=StudentError("ValueError", HOSTILE, f"Traceback\n{HOSTILE}")),
+            ExerciseResult(
+                "a",
+                "Grid",
+                2.0,
+                1.5,
+                "partial",
+                checks=(
+                    CheckResult(
+                        "values",
+                        False,
+                        expected=[[1, 2], [3, 4]],
+                        got=[[1, 2], [3, 5]],
+                        mismatches=[[1, 1]],
+                        message=HOSTILE,
+                    ),
+                ),
+            ),
+            ExerciseResult(
+                "b",
+                HOSTILE,
+                2.0,
+                0.0,
+                "error",
+                error=StudentError("ValueError", HOSTILE, f"Traceback\n{HOSTILE}"),
+            ),
         ),
     )
     page = tmp_path / "report.html"

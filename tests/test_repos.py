@@ -36,64 +36,76 @@ def _students(tmp_path, text):
     return path
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("alice/cnn-homework\n", [("alice", "alice/cnn-homework")]),
-    ("# class\n\n  bob/cnn-homework.git  \n", [("bob", "bob/cnn-homework")]),
-    ("carol course-org/cnn-homework-carol\n", [("carol", "course-org/cnn-homework-carol")]),
-    ("course/2026/dave/hw\n", [("dave", "course/2026/dave/hw")]),  # GitLab subgroups
-    ("alice/hw\nbob/hw\n", [("alice", "alice/hw"), ("bob", "bob/hw")]),  # same name, apart
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("alice/cnn-homework\n", [("alice", "alice/cnn-homework")]),
+        ("# class\n\n  bob/cnn-homework.git  \n", [("bob", "bob/cnn-homework")]),
+        ("carol course-org/cnn-homework-carol\n", [("carol", "course-org/cnn-homework-carol")]),
+        ("course/2026/dave/hw\n", [("dave", "course/2026/dave/hw")]),  # GitLab subgroups
+        ("alice/hw\nbob/hw\n", [("alice", "alice/hw"), ("bob", "bob/hw")]),  # same name, apart
+    ],
+)
 def test_students_are_owners_or_explicit_ids(tmp_path, text, expected):
     found = read_students(_students(tmp_path, text))
     assert [(s.id, s.repo) for s in found] == expected
 
 
-@pytest.mark.parametrize("text,message", [
-    ("alice/hw\nAlice/other\n", "students.txt:2: student 'Alice' is already on line 1"),
-    ("X alice/hw\nx bob/hw\n", "students.txt:2: student 'x' is already on line 1"),
-    ("Ｘ alice/hw\n", "students.txt:1: 'Ｘ' is not a usable student id"),
-    ("alice/hw\nbob Alice/HW\n", "students.txt:2: repository 'Alice/HW' is already on line 1"),
-    ("justaname\n", "students.txt:1: 'justaname' is not a repository (owner/name)"),
-    ("alice/../hw\n", "students.txt:1: 'alice/../hw' is not a repository (owner/name)"),
-    ("-x/hw\n", "students.txt:1: '-x/hw' is not a repository (owner/name)"),
-    ("../x alice/hw\n", "students.txt:1: '../x' is not a usable student id"),
-    ("a b c/d\n", "students.txt:1: expected owner/name or 'id owner/name'"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("alice/hw\nAlice/other\n", "students.txt:2: student 'Alice' is already on line 1"),
+        ("X alice/hw\nx bob/hw\n", "students.txt:2: student 'x' is already on line 1"),
+        ("Ｘ alice/hw\n", "students.txt:1: 'Ｘ' is not a usable student id"),
+        ("alice/hw\nbob Alice/HW\n", "students.txt:2: repository 'Alice/HW' is already on line 1"),
+        ("justaname\n", "students.txt:1: 'justaname' is not a repository (owner/name)"),
+        ("alice/../hw\n", "students.txt:1: 'alice/../hw' is not a repository (owner/name)"),
+        ("-x/hw\n", "students.txt:1: '-x/hw' is not a repository (owner/name)"),
+        ("../x alice/hw\n", "students.txt:1: '../x' is not a usable student id"),
+        ("a b c/d\n", "students.txt:1: expected owner/name or 'id owner/name'"),
+    ],
+)
 def test_students_txt_mistakes_name_the_line(tmp_path, text, message):
     with pytest.raises(GraderError) as e:
         read_students(_students(tmp_path, text))
     assert str(e.value).endswith(message)
 
 
-@pytest.mark.parametrize("raw,safe", [
-    (b"ps1.ipynb", "ps1.ipynb"),
-    (b"PS 1 (final).IPYNB", "PS_1_final_.ipynb"),
-    ("Übung 1.ipynb".encode(), "_bung_1.ipynb"),
-    ("ｐｓ１.ipynb".encode(), "ps1.ipynb"),  # NFKC
-    (b"a..b.ipynb", None),
-    (b"../x.ipynb", None),
-    (b"a\\b.ipynb", None),
-    (b"a/b.ipynb", None),
-    (b"new\nline.ipynb", None),
-    (b"tab\t.ipynb", None),
-    ("bidi\u202e.ipynb".encode(), "bidi_.ipynb"),
-    (b"\x9b.ipynb", None),  # not UTF-8
-    ("c1\x9b.ipynb".encode(), None),  # a C1 control
-    (b".hidden.ipynb", None),
-    (b"x" * 250 + b".ipynb", None),
-    (b"-rf.ipynb", "rf.ipynb"),
-])
+@pytest.mark.parametrize(
+    "raw,safe",
+    [
+        (b"ps1.ipynb", "ps1.ipynb"),
+        (b"PS 1 (final).IPYNB", "PS_1_final_.ipynb"),
+        ("Übung 1.ipynb".encode(), "_bung_1.ipynb"),
+        ("ｐｓ１.ipynb".encode(), "ps1.ipynb"),  # NFKC
+        (b"a..b.ipynb", None),
+        (b"../x.ipynb", None),
+        (b"a\\b.ipynb", None),
+        (b"a/b.ipynb", None),
+        (b"new\nline.ipynb", None),
+        (b"tab\t.ipynb", None),
+        ("bidi\u202e.ipynb".encode(), "bidi_.ipynb"),
+        (b"\x9b.ipynb", None),  # not UTF-8
+        ("c1\x9b.ipynb".encode(), None),  # a C1 control
+        (b".hidden.ipynb", None),
+        (b"x" * 250 + b".ipynb", None),
+        (b"-rf.ipynb", "rf.ipynb"),
+    ],
+)
 def test_notebook_names_are_made_safe_or_refused(raw, safe):
     assert _names(raw)[1] == (safe or "")
 
 
-@pytest.mark.parametrize("committed,lower,upper,expected", [
-    (100, None, 200, 100),  # first fetch: the commit, never later than the fetch
-    (300, None, 200, 200),  # dated in the future
-    (150, 120, 200, 150),  # between the fetch that did not have it and the one that did
-    (110, 120, 200, 200),  # dated back past a fetch that did not have it
-    (120, 120, 200, 200),
-])
+@pytest.mark.parametrize(
+    "committed,lower,upper,expected",
+    [
+        (100, None, 200, 100),  # first fetch: the commit, never later than the fetch
+        (300, None, 200, 200),  # dated in the future
+        (150, 120, 200, 150),  # between the fetch that did not have it and the one that did
+        (110, 120, 200, 200),  # dated back past a fetch that did not have it
+        (120, 120, 200, 200),
+    ],
+)
 def test_hand_in_time_within_what_the_fetches_saw(committed, lower, upper, expected):
     assert handed_in(committed, lower, upper) == expected
 
@@ -118,11 +130,16 @@ def test_only_regular_top_level_notebooks_arrive(tmp_path, tmp_path_factory):
     alice = student(host, "alice/cnn-homework", {"ps1.ipynb": NOTEBOOK}, when=past)
     bob = student(host, "bob/cnn-homework", {"ps1.ipynb": NOTEBOOK.replace(b"{}", b"{ }")})
     mallory = hostile_once(tmp_path_factory)
-    for path, repo in ((alice, "alice/cnn-homework"), (bob, "bob/cnn-homework"),
-                       (mallory, "mallory/cnn-homework")):
+    for path, repo in (
+        (alice, "alice/cnn-homework"),
+        (bob, "bob/cnn-homework"),
+        (mallory, "mallory/cnn-homework"),
+    ):
         bare_clone(path, repos, repo)
-    students = _students(tmp_path, "alice/cnn-homework\nbob/cnn-homework\n"
-                                   "mallory/cnn-homework\nnobody/cnn-homework\n")
+    students = _students(
+        tmp_path,
+        "alice/cnn-homework\nbob/cnn-homework\nmallory/cnn-homework\nnobody/cnn-homework\n",
+    )
     out = tmp_path / "submissions"
     (out / "alice").mkdir(parents=True)
     (out / "alice" / "stale.ipynb").write_bytes(NOTEBOOK)  # replaced by what the repo holds
@@ -130,8 +147,7 @@ def test_only_regular_top_level_notebooks_arrive(tmp_path, tmp_path_factory):
     done = {f.student.id: f for f in fetch_notebooks(repos, students, out)}
 
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if not p.is_dir())
-    assert files == ["alice/ps1.ipynb", "bob/ps1.ipynb", "mallory/ps1.ipynb",
-                     "mallory/ps2.ipynb"]
+    assert files == ["alice/ps1.ipynb", "bob/ps1.ipynb", "mallory/ps1.ipynb", "mallory/ps2.ipynb"]
     assert not any(p.is_symlink() for p in out.rglob("*"))
     assert not any(SECRET.encode() in p.read_bytes() for p in out.rglob("*.ipynb"))
     assert (out / "mallory" / "ps2.ipynb").read_bytes() == (mallory / "ps2.ipynb").read_bytes()
@@ -196,8 +212,7 @@ def test_back_dated_commits_are_bounded_by_the_fetch_log(tmp_path):
     assert os.stat(out / "alice" / "ps1.ipynb").st_mtime == past
     # after that fetch: a notebook committed with a date before it
     commit(source, {"ps2.ipynb": NOTEBOOK.replace(b"{}", b"{ }")}, when=past + 1)
-    git(repos / "alice/hw.git", "fetch", "-q", "--depth", "50", f"file://{source}",
-        "main:main")
+    git(repos / "alice/hw.git", "fetch", "-q", "--depth", "50", f"file://{source}", "main:main")
     before = int(time.time())
     (repos / "fetch-started").write_text(f"{before}\n")
     fetch_notebooks(repos, students, out, log)
@@ -208,12 +223,26 @@ def test_back_dated_commits_are_bounded_by_the_fetch_log(tmp_path):
 def test_cli_fetch_repos_prints_a_line_per_notebook_and_refusal(tmp_path):
     host, repos = tmp_path / "host", tmp_path / "repos"
     source = repository(host, "mallory/hw")
-    commit(source, {"ps1.ipynb": NOTEBOOK, "esc\x1b[31m::error::x.ipynb": NOTEBOOK},
-           when=1_700_000_000, links={"environ.ipynb": "/proc/self/environ"})
+    commit(
+        source,
+        {"ps1.ipynb": NOTEBOOK, "esc\x1b[31m::error::x.ipynb": NOTEBOOK},
+        when=1_700_000_000,
+        links={"environ.ipynb": "/proc/self/environ"},
+    )
     bare_clone(source, repos, "mallory/hw")
     students = _students(tmp_path, "m mallory/hw\n")
-    result = CliRunner().invoke(main, ["fetch-repos", "--repos", str(repos), "--students",
-                                       str(students), "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "fetch-repos",
+            "--repos",
+            str(repos),
+            "--students",
+            str(students),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "m (mallory/hw): ps1.ipynb, handed in 2023-11-14 22:13:20 UTC",
@@ -221,7 +250,9 @@ def test_cli_fetch_repos_prints_a_line_per_notebook_and_refusal(tmp_path):
         "m (mallory/hw): refused 'esc\\x1b[31m: :error: :x.ipynb': a name with '..', a slash or "
         "a control character, too long, or not UTF-8",
     ]
-    bad = CliRunner().invoke(main, ["fetch-repos", "--repos", str(repos), "--students",
-                                    str(_students(tmp_path, "nope\n"))])
+    bad = CliRunner().invoke(
+        main,
+        ["fetch-repos", "--repos", str(repos), "--students", str(_students(tmp_path, "nope\n"))],
+    )
     assert bad.exit_code == 1
     assert bad.output.strip().endswith("students.txt:1: 'nope' is not a repository (owner/name)")

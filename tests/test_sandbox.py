@@ -38,10 +38,16 @@ def test_kernel_sees_python_and_grader_but_not_the_course(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     course = Path(grader.__file__).resolve().parent.parent
-    code = ("import os, grader.kernel.exporter, torch\n"
-            f"print(os.path.exists({str(course / 'solutions')!r}), os.getuid(), os.getcwd())")
-    out = subprocess.run([*bwrap_argv(work, tmp_path, 64), sys.executable, "-c", code],
-                         capture_output=True, text=True, timeout=120)
+    code = (
+        "import os, grader.inkernel.exporter, torch\n"
+        f"print(os.path.exists({str(course / 'solutions')!r}), os.getuid(), os.getcwd())"
+    )
+    out = subprocess.run(
+        [*bwrap_argv(work, tmp_path, 64), sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "65534", str(work)]
 
@@ -81,18 +87,23 @@ def fake_bwrap(folder, body, monkeypatch):
 
 def test_a_bwrap_that_cannot_create_namespaces_is_found_out_once(tmp_path, monkeypatch):
     runs = tmp_path / "runs"
-    fake_bwrap(tmp_path / "bin", f'echo run >> "{runs}"\necho "{NO_NAMESPACES}" >&2\nexit 1',
-               monkeypatch)
+    fake_bwrap(
+        tmp_path / "bin", f'echo run >> "{runs}"\necho "{NO_NAMESPACES}" >&2\nexit 1', monkeypatch
+    )
     enabled, warning = use_sandbox("auto")
     assert not enabled
-    assert warning.startswith(f"WARNING: bubblewrap (bwrap) is installed but cannot create its "
-                              f"sandbox: {NO_NAMESPACES}: submissions run WITHOUT a sandbox")
+    assert warning.startswith(
+        f"WARNING: bubblewrap (bwrap) is installed but cannot create its "
+        f"sandbox: {NO_NAMESPACES}: submissions run WITHOUT a sandbox"
+    )
     assert "\n" not in warning
     with pytest.raises(ExecutionError) as refused:
         use_sandbox("require")
-    assert str(refused.value).startswith(f"--sandbox=require, but bubblewrap (bwrap) is "
-                                         f"installed but cannot create its sandbox: "
-                                         f"{NO_NAMESPACES}: allow unprivileged user namespaces")
+    assert str(refused.value).startswith(
+        f"--sandbox=require, but bubblewrap (bwrap) is "
+        f"installed but cannot create its sandbox: "
+        f"{NO_NAMESPACES}: allow unprivileged user namespaces"
+    )
     assert use_sandbox("optional") == (False, "") and use_sandbox("off") == (False, "")
     assert use_sandbox("auto") == (enabled, warning)
     assert runs.read_text() == "run\n"  # once per process
@@ -128,15 +139,21 @@ def test_require_refuses_at_once_when_bwrap_cannot_run(tmp_path, monkeypatch, sm
     fake_bwrap(tmp_path / "bin", f'echo "{NO_NAMESPACES}" >&2\nexit 1', monkeypatch)
     notebook = tmp_path / "subs" / "alice.ipynb"
     notebook.parent.mkdir()
-    nbformat.write(render_assignment(small_course, small_course.assignment("a1"), "student"),
-                   str(notebook))
-    line = (f"Error: --sandbox=require, but bubblewrap (bwrap) is installed but cannot create "
-            f"its sandbox: {NO_NAMESPACES}: allow unprivileged user namespaces on this machine, "
-            "or grade where they are allowed\n")
+    nbformat.write(
+        render_assignment(small_course, small_course.assignment("a1"), "student"), str(notebook)
+    )
+    line = (
+        f"Error: --sandbox=require, but bubblewrap (bwrap) is installed but cannot create "
+        f"its sandbox: {NO_NAMESPACES}: allow unprivileged user namespaces on this machine, "
+        "or grade where they are allowed\n"
+    )
     course = ["--course", str(small_course.path), "--sandbox", "require"]
     started = time.monotonic()
-    for command in (["submit", str(notebook)], ["batch", str(notebook.parent)],
-                    ["ci", str(notebook), "--out", str(tmp_path / "out")]):
+    for command in (
+        ["submit", str(notebook)],
+        ["batch", str(notebook.parent)],
+        ["ci", str(notebook), "--out", str(tmp_path / "out")],
+    ):
         done = CliRunner().invoke(main, [*command, *course])
         assert (done.exit_code, done.output) == (1, line), command
     assert time.monotonic() - started < 5  # no kernel waited for: refused before any

@@ -27,8 +27,10 @@ def test_clean_text(text, clean):
     assert clean_text(text) == clean
 
 
-@pytest.mark.parametrize("text", ["a ::error::x", "::error::x\n::warning::y", "\x1b[2J::x::",
-                                  "a:::b", "x\r::stop-commands::y"])
+@pytest.mark.parametrize(
+    "text",
+    ["a ::error::x", "::error::x\n::warning::y", "\x1b[2J::x::", "a:::b", "x\r::stop-commands::y"],
+)
 def test_one_line_leaves_no_command_a_runner_could_obey(text):
     line = one_line(text)
     assert "\n" not in line and "\x1b" not in line and "::" not in line

@@ -1,4 +1,4 @@
-"""Known mistakes sealed in a hand-out (grader.kernel.public.seal): a title and hint only the
+"""Known mistakes sealed in a hand-out (grader.inkernel.public.seal): a title and hint only the
 student who gives that wrong answer can read, and the hand-out's check and grading show it."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from grader.execute.records import ExportRecord, StepOutcome
 from grader.handout import _one, handout_data
-from grader.kernel.public import describe, known_mistake, seal, unseal
+from grader.inkernel.public import describe, known_mistake, seal, unseal
 from grader.key import AnswerKey
 from grader.spec import load_course
 

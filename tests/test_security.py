@@ -24,7 +24,7 @@ from grader.spec import load_course
 pytestmark = pytest.mark.kernel
 
 SECRET = "ghp_S3cr3tT0ken4CI9f2b"
-HOSTILE = r'''
+HOSTILE = r"""
 import os, sys
 env = dict(os.environ)
 print("printed env:", env)
@@ -33,11 +33,11 @@ os.write(2, b"##vso[task.setvariable variable=x]fd2-command\n::add-mask::x\n")
 sys.__stdout__.write("\n::stop-commands::dunder\n"); sys.__stdout__.flush()
 sys.__stderr__.write("\x1b[31mred\x1b[0m\n"); sys.__stderr__.flush()
 x = 42
-'''
-RAISES = r'''
+"""
+RAISES = r"""
 import os
 raise ValueError("::error::in-a-message\n" + repr(dict(os.environ)))
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +89,16 @@ def _terminal_is_clean(text: str) -> None:
 def test_a_grade_process_keeps_the_kernels_output_off_the_terminal(released, tmp_path):
     course, submission = released
     env = {**os.environ, "GITHUB_TOKEN": SECRET}
-    command = [sys.executable, "-m", "grader", str(submission), "--course", str(course.path),
-               "--out", str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        str(submission),
+        "--course",
+        str(course.path),
+        "--out",
+        str(tmp_path),
+    ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     terminal = done.stdout + done.stderr
@@ -104,8 +112,9 @@ def test_a_grade_process_keeps_the_kernels_output_off_the_terminal(released, tmp
     for report in tmp_path.iterdir():
         assert SECRET not in report.read_text(encoding="utf-8"), report.name
 
-    debug = subprocess.run([*command, "--debug"], env=env, capture_output=True, text=True,
-                           timeout=300)
+    debug = subprocess.run(
+        [*command, "--debug"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert debug.returncode == 0, debug.stderr
     assert "Kernel output of a1.ipynb" in debug.stderr
     for marker in ("fd1-command", "fd2-command", "dunder", "red"):

@@ -28,11 +28,22 @@ from grader.wheel import wheel_name, write_wheel
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 DIST_INFO = f"grade_notebooks-{distribution.VERSION}.dist-info"
-COURSE_PARTS = ("course.yaml", "exercises", "solutions", "checks", "tests", "benchmarks",
-                "docs", "release", ".grade-secret", "README.md")
+COURSE_PARTS = (
+    "course.yaml",
+    "exercises",
+    "solutions",
+    "checks",
+    "tests",
+    "benchmarks",
+    "docs",
+    "release",
+    ".grade-secret",
+    "README.md",
+)
 
 
 # --- what would show an answer --------------------------------------------------------------
+
 
 def _solution_lines(course_root: Path) -> set[str]:
     """Lines of the solutions a student must not see (as tests/test_handout.py scans them)."""
@@ -77,8 +88,11 @@ def _sequences(values: dict[str, Any]) -> list[list[float]]:
     """Answers read in order: each list flattened, each mapping's values, and each entry of
     consecutive shapes of one length (32 -> 30 -> 15 ..., a layer-by-layer walk)."""
     seqs = [_numbers(v) for v in values.values() if isinstance(v, (list, dict))]
-    shapes = [v for v in values.values() if isinstance(v, list) and v and
-              all(isinstance(x, int) for x in v)]
+    shapes = [
+        v
+        for v in values.values()
+        if isinstance(v, list) and v and all(isinstance(x, int) for x in v)
+    ]
     run: list[list[int]] = []
     for shape in [*shapes, []]:
         if run and len(shape) != len(run[-1]):
@@ -96,7 +110,7 @@ def _runs(text: str) -> list[list[float]]:
     ``3 x 32``), each run as its numbers."""
     runs, run, end = [], [], 0
     for m in re.finditer(_NUMBER, text):
-        if run and not re.fullmatch(r"[\s,;:()\[\]x×\-–>→/|]{1,6}", text[end:m.start()]):
+        if run and not re.fullmatch(r"[\s,;:()\[\]x×\-–>→/|]{1,6}", text[end : m.start()]):
             runs.append(run)
             run = []
         run.append(float(m.group().replace(",", "")))
@@ -106,20 +120,36 @@ def _runs(text: str) -> list[list[float]]:
 
 def _walks_through(text: str, values: dict[str, Any]) -> list[tuple[list[float], list[float]]]:
     """Where the text writes three or more consecutive numbers of an answer read in order."""
-    windows = {tuple(seq[i:i + 3]): seq for seq in _sequences(values)
-               for i in range(len(seq) - 2)}
-    return [(run, windows[tuple(run[i:i + 3])]) for run in _runs(text)
-            for i in range(len(run) - 2) if tuple(run[i:i + 3]) in windows]
+    windows = {
+        tuple(seq[i : i + 3]): seq for seq in _sequences(values) for i in range(len(seq) - 2)
+    }
+    return [
+        (run, windows[tuple(run[i : i + 3])])
+        for run in _runs(text)
+        for i in range(len(run) - 2)
+        if tuple(run[i : i + 3]) in windows
+    ]
 
 
 def _leaks(texts: dict[str, str], values: dict[str, Any], lines: set[str]) -> list[tuple[str, str]]:
     needles = _needles(values)
-    found = [(name, what) for name, text in texts.items() for what, needle in needles.items()
-             if needle in text and _occurs(needle, text)]  # `in` first: the regex is slow
-    found += [(name, f"solution line {line!r}") for name, text in texts.items()
-              for line in lines if line in text]
-    found += [(name, f"{run} walks through {seq}") for name, text in texts.items()
-              for run, seq in _walks_through(text, values)]
+    found = [
+        (name, what)
+        for name, text in texts.items()
+        for what, needle in needles.items()
+        if needle in text and _occurs(needle, text)
+    ]  # `in` first: the regex is slow
+    found += [
+        (name, f"solution line {line!r}")
+        for name, text in texts.items()
+        for line in lines
+        if line in text
+    ]
+    found += [
+        (name, f"{run} walks through {seq}")
+        for name, text in texts.items()
+        for run, seq in _walks_through(text, values)
+    ]
     return found
 
 
@@ -135,15 +165,21 @@ def _keys(course) -> dict[str, Any]:
 
 def test_the_scan_finds_answers_written_as_readme_wrote_them():
     """The scan catches the tour as it was: ps2's per-layer counts, total and shapes."""
-    values = {"params-cifar": {"conv1": 896, "bn1": 64, "conv2": 18496, "bn2": 128,
-                               "classifier": 650},
-              "params-total": 20234,
-              "cifar-conv1": [3, 32, 30, 30], "cifar-pool1": [3, 32, 15, 15],
-              "cifar-conv2": [3, 64, 13, 13], "cifar-pool2": [3, 64, 6, 6],
-              "cifar-gap": [3, 64, 1, 1], "cifar-flatten": [3, 64]}
-    old = ("layer by layer for a batch of 3 (32 -> 30 -> 15 -> 13 -> 6 -> 1 pixels), and "
-           "parameter counts, the CIFAR10Model's per layer (896, 64, 18496, 128, 650; "
-           "20,234 in all)")
+    values = {
+        "params-cifar": {"conv1": 896, "bn1": 64, "conv2": 18496, "bn2": 128, "classifier": 650},
+        "params-total": 20234,
+        "cifar-conv1": [3, 32, 30, 30],
+        "cifar-pool1": [3, 32, 15, 15],
+        "cifar-conv2": [3, 64, 13, 13],
+        "cifar-pool2": [3, 64, 6, 6],
+        "cifar-gap": [3, 64, 1, 1],
+        "cifar-flatten": [3, 64],
+    }
+    old = (
+        "layer by layer for a batch of 3 (32 -> 30 -> 15 -> 13 -> 6 -> 1 pixels), and "
+        "parameter counts, the CIFAR10Model's per layer (896, 64, 18496, 128, 650; "
+        "20,234 in all)"
+    )
     found = {what for _, what in _leaks({"old": old}, values, set())}
     assert {"params-cifar's 896", "params-cifar's 18496", "params-total's 20,234"} <= found
     assert any("walks through [30, 15, 13, 6, 1]" in w for w in found), found
@@ -162,8 +198,11 @@ def _members(archive: Path) -> dict[str, bytes]:
 
 def _texts(members: dict[str, bytes]) -> dict[str, str]:
     """The archive's files as one text (one scan, not one a file), each under its name."""
-    return {"all files": "\n".join(f"--- {n}\n{d.decode('utf-8', 'replace')}"
-                                    for n, d in sorted(members.items()))}
+    return {
+        "all files": "\n".join(
+            f"--- {n}\n{d.decode('utf-8', 'replace')}" for n, d in sorted(members.items())
+        )
+    }
 
 
 def _metadata(members: dict[str, bytes]) -> dict[str, Any]:
@@ -174,13 +213,15 @@ def _metadata(members: dict[str, bytes]) -> dict[str, Any]:
         "summary": meta["Summary"],
         "python": meta["Requires-Python"],
         "license": meta["License-Expression"] or meta["License"],
-        "requires": sorted(str(Requirement(r)) for r in meta.get_all("Requires-Dist") or []
-                           if "extra ==" not in r),
+        "requires": sorted(
+            str(Requirement(r)) for r in meta.get_all("Requires-Dist") or [] if "extra ==" not in r
+        ),
         "scripts": members[f"{DIST_INFO}/entry_points.txt"].decode().split(),
     }
 
 
 # --- the grader's own wheel, as grade build writes it ----------------------------------------
+
 
 def test_the_wheel_is_the_package_quickly_and_the_same_each_time(tmp_path):
     folder = tmp_path / "handout"
@@ -200,8 +241,13 @@ def test_the_wheel_is_the_package_quickly_and_the_same_each_time(tmp_path):
 
     members = _members(path)
     assert all(n.startswith(("grader/", f"{DIST_INFO}/")) for n in members), sorted(members)
-    assert {"grader/__init__.py", "grader/kernel/public.py", "grader/templates/report.html.j2",
-            "grader/py.typed", "grader/requirements.txt"} <= set(members)
+    assert {
+        "grader/__init__.py",
+        "grader/inkernel/public.py",
+        "grader/templates/report.html.j2",
+        "grader/py.typed",
+        "grader/requirements.txt",
+    } <= set(members)
     assert not [n for n in members if "__pycache__" in n or n.endswith(".pyc")]
     package = ROOT / "grader"
     for name, data in members.items():
@@ -210,7 +256,8 @@ def test_the_wheel_is_the_package_quickly_and_the_same_each_time(tmp_path):
     record = members[f"{DIST_INFO}/RECORD"].decode().splitlines()
     assert sorted(r.split(",")[0] for r in record) == sorted(members)
     assert _metadata(members)["requires"] == sorted(
-        str(Requirement(r)) for r in distribution.requirements())
+        str(Requirement(r)) for r in distribution.requirements()
+    )
 
 
 def test_a_stray_file_in_the_package_folder_stays_out(tmp_path, monkeypatch):
@@ -223,7 +270,7 @@ def test_a_stray_file_in_the_package_folder_stays_out(tmp_path, monkeypatch):
     (package / "ps1.json").write_text('{"values": {"params-total": 20234}}')
     (package / "templates" / "notes").mkdir()
     (package / "templates" / "notes" / "answers.txt").write_text("20234")
-    (package / "kernel" / "scratch.ipynb").write_text("{}")
+    (package / "inkernel" / "scratch.ipynb").write_text("{}")
     solutions = tmp_path / "solutions.py"
     solutions.write_text("corr_same = [5, 10, 15]\n")
     (package / "templates" / "ci" / "planted.yml").symlink_to(solutions)
@@ -237,6 +284,7 @@ def test_a_stray_file_in_the_package_folder_stays_out(tmp_path, monkeypatch):
 
 
 # --- the distribution's own metadata ------------------------------------------------------------
+
 
 def test_pyproject_builds_the_distribution_the_package_describes():
     tomllib = pytest.importorskip("tomllib")  # Python 3.11 and later
@@ -260,38 +308,57 @@ def test_pyproject_builds_the_distribution_the_package_describes():
 def test_version_and_requirements_need_no_installed_distribution(tmp_path):
     """Without site-packages (no installed distribution at all), the package still knows
     its version, its requirements and its --version."""
-    shutil.copytree(ROOT / "grader", tmp_path / "grader",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    code = ("import grader, grader.distribution as d, importlib.metadata as m\n"
-            "print(grader.__version__, len(d.requirements()))\n"
-            "print(sorted(x.name for x in m.distributions()))\n")
+    shutil.copytree(
+        ROOT / "grader", tmp_path / "grader", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    code = (
+        "import grader, grader.distribution as d, importlib.metadata as m\n"
+        "print(grader.__version__, len(d.requirements()))\n"
+        "print(sorted(x.name for x in m.distributions()))\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
-                         env=env, cwd=tmp_path, check=True).stdout.splitlines()
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    ).stdout.splitlines()
     assert out[0] == f"{distribution.VERSION} {len(distribution.requirements())}"
     assert out[1] == "[]"  # nothing installed to ask
-    assert gradescope_requirements() == [r for r in distribution.requirements()
-                                         if not r.startswith("torch>")]
+    assert gradescope_requirements() == [
+        r for r in distribution.requirements() if not r.startswith("torch>")
+    ]
     assert any(r.startswith("torchinfo") for r in gradescope_requirements())
 
 
 # --- README ---------------------------------------------------------------------------------
 
+
 def _section(title: str) -> str:
     start = README.index(f"## {title}")
-    return README[start:README.index("\n## ", start + 1)]
+    return README[start : README.index("\n## ", start + 1)]
 
 
 def test_readme_installs_students_from_the_wheel():
     students = _section("For students")
     assert f"pip install {wheel_name()}" in students
     assert "download.pytorch.org/whl/cpu" in students  # the torch note stays
-    for wording in ("copy of this project", "./grade", "clone", "source archive",
-                    "this project", "this README"):
+    for wording in (
+        "copy of this project",
+        "./grade",
+        "clone",
+        "source archive",
+        "this project",
+        "this README",
+    ):
         assert wording not in students, wording
     assert f"release/handout/{wheel_name()}" in _section("A tour")
-    assert ('pip install -e ".[test]" && grade build && grade release/solution/ps1.ipynb '
-            "release/solution/ps2.ipynb release/solution/ps3.ipynb") in README
+    assert (
+        'pip install -e ".[test]" && grade build && grade release/solution/ps1.ipynb '
+        "release/solution/ps2.ipynb release/solution/ps3.ipynb"
+    ) in README
 
 
 @pytest.mark.kernel
@@ -306,12 +373,15 @@ def test_readme_gives_no_answer_of_the_course(built_course):
 
 # --- installing it --------------------------------------------------------------------------
 
+
 def _venv(tmp_path: Path) -> Path:
     """A fresh environment that sees the installed requirements (torch and all) but has no
     grader of its own, and no PYTHONPATH to find this checkout by."""
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
-                    str(venv)], check=True)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
+        check=True,
+    )
     return venv
 
 
@@ -330,28 +400,64 @@ def test_grade_build_puts_a_grader_students_can_install_beside_the_handouts(buil
 
     venv = _venv(tmp_path)
     python = venv / "bin" / "python"
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
-                    "--no-deps", "--no-index", str(wheel)], check=True, env=_clean_env())
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        check=True,
+        env=_clean_env(),
+    )
     grade = venv / "bin" / "grade"
     env = _clean_env()
-    version = subprocess.run([str(grade), "--version"], capture_output=True, text=True, env=env,
-                             cwd=tmp_path, check=True)
+    version = subprocess.run(
+        [str(grade), "--version"], capture_output=True, text=True, env=env, cwd=tmp_path, check=True
+    )
     assert version.stdout.strip() == f"grade, version {distribution.VERSION}"
-    helped = subprocess.run([str(grade), "--help"], capture_output=True, text=True, env=env,
-                            cwd=tmp_path, check=True)
+    helped = subprocess.run(
+        [str(grade), "--help"], capture_output=True, text=True, env=env, cwd=tmp_path, check=True
+    )
     assert "build" in helped.stdout and "submit" in helped.stdout
-    where = subprocess.run([str(python), "-c", "import grader; print(grader.__file__)"],
-                           capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
+    where = subprocess.run(
+        [str(python), "-c", "import grader; print(grader.__file__)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
     assert where.stdout.strip().startswith(str(venv)), where.stdout
-    shown = subprocess.run([str(python), "-c", "import importlib.metadata as m; "
-                            "print(m.version('grade-notebooks'))"], capture_output=True, text=True,
-                           env=env, cwd=tmp_path, check=True)
+    shown = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('grade-notebooks'))"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
     assert shown.stdout.strip() == distribution.VERSION
     # The grader installed from the wheel writes the same wheel again (no checkout needed).
     again = tmp_path / "again"
-    subprocess.run([str(python), "-c", "import sys; from pathlib import Path; "
-                    "from grader.wheel import write_wheel; write_wheel(Path(sys.argv[1]))",
-                    str(again)], env=env, cwd=tmp_path, check=True)
+    subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import sys; from pathlib import Path; "
+            "from grader.wheel import write_wheel; write_wheel(Path(sys.argv[1]))",
+            str(again),
+        ],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+    )
     assert (again / wheel.name).read_bytes() == wheel.read_bytes()
 
 
@@ -360,15 +466,24 @@ def built_by_setuptools(tmp_path_factory):
     """``python -m build`` (sdist, then the wheel from the sdist) run on a copy of this
     checkout that also holds a release (a key) and a course secret, as an instructor's does."""
     src = tmp_path_factory.mktemp("checkout") / "grade"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
-        ".git", "__pycache__", "build", "dist", "*.egg-info", ".*_cache", "release", ".venvs"))
+    shutil.copytree(
+        ROOT,
+        src,
+        ignore=shutil.ignore_patterns(
+            ".git", "__pycache__", "build", "dist", "*.egg-info", ".*_cache", "release", ".venvs"
+        ),
+    )
     (src / "release" / "key").mkdir(parents=True)
     (src / "release" / "key" / "ps2.json").write_text('{"values": {"params-total": 20234}}')
     (src / ".grade-secret").write_text("0123456789abcdef" * 4)
     out = src.parent / "dist"
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "build", "--no-isolation", "-o", str(out), str(src)],
-                   check=True, capture_output=True, env=_clean_env())
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "-o", str(out), str(src)],
+        check=True,
+        capture_output=True,
+        env=_clean_env(),
+    )
     print(f"python -m build: {time.perf_counter() - start:.1f} s")
     (wheel,) = out.glob("*.whl")
     (sdist,) = out.glob("*.tar.gz")
@@ -376,8 +491,9 @@ def built_by_setuptools(tmp_path_factory):
 
 
 @pytest.mark.kernel
-def test_python_m_build_makes_a_wheel_and_sdist_of_the_grader_only(built_course,
-                                                                   built_by_setuptools):
+def test_python_m_build_makes_a_wheel_and_sdist_of_the_grader_only(
+    built_course, built_by_setuptools
+):
     course, _ = built_course
     wheel, sdist = built_by_setuptools
     assert wheel.name == wheel_name()
@@ -386,9 +502,11 @@ def test_python_m_build_makes_a_wheel_and_sdist_of_the_grader_only(built_course,
     members = {"wheel": _members(wheel), "sdist": _members(sdist)}
     assert all(n.startswith(("grader/", f"{DIST_INFO}/")) for n in members["wheel"])
     inside = {n.removeprefix(f"{top}/") for n in members["sdist"]}
-    assert all(n.startswith(("grader/", "grade_notebooks.egg-info/")) or
-               n in ("pyproject.toml", "setup.cfg", "PKG-INFO", "MANIFEST.in")
-               for n in inside), sorted(inside)
+    assert all(
+        n.startswith(("grader/", "grade_notebooks.egg-info/"))
+        or n in ("pyproject.toml", "setup.cfg", "PKG-INFO", "MANIFEST.in")
+        for n in inside
+    ), sorted(inside)
     assert not [n for n in inside if n.split("/")[0] in COURSE_PARTS]
     lines = _solution_lines(course.root)
     for kind, found in members.items():

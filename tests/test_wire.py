@@ -112,73 +112,154 @@ REFUSED = [
     ("oversize", b"x" * (result_cap(NO_EXPORT_JOB) + 1), NO_EXPORT_JOB, "more than the"),
     ("not JSON", document(raw=b"\x80 not json"), JOB, "the header is not JSON"),
     ("JSON, not an object", document(raw=b"[1, 2]"), JOB, "not a JSON object"),
-    ("a key twice", document(raw=b'{"nonce": "x", "nonce": "' + NONCE.encode() + b'"}'),
-     JOB, "not JSON"),
-    ("nested too deeply", document(raw=b"[" * 100_000 + b"]" * 100_000), JOB,
-     "nested too deeply"),
+    (
+        "a key twice",
+        document(raw=b'{"nonce": "x", "nonce": "' + NONCE.encode() + b'"}'),
+        JOB,
+        "not JSON",
+    ),
+    ("nested too deeply", document(raw=b"[" * 100_000 + b"]" * 100_000), JOB, "nested too deeply"),
     ("the wrong nonce", document(header(nonce="cd" * 16), PAYLOAD), JOB, "nonce"),
     ("no nonce", document(header(nonce=DROP), PAYLOAD), JOB, "nonce"),
     ("a nonce of another type", document(header(nonce=[NONCE]), PAYLOAD), JOB, "nonce"),
-    ("a failure with the wrong nonce",
-     document({"nonce": "cd" * 16, "failure": "x"}), JOB, "nonce"),
+    (
+        "a failure with the wrong nonce",
+        document({"nonce": "cd" * 16, "failure": "x"}),
+        JOB,
+        "nonce",
+    ),
     ("a failure too long", document({"nonce": NONCE, "failure": "x" * 5000}), JOB, "failure"),
     ("an extra key", document(header(score=21), PAYLOAD), JOB, "keys"),
     ("a missing key", document(header(log=DROP), PAYLOAD), JOB, "keys"),
-    ("a status not in Status",
-     document(header(outcomes=outcomes(s1={"status": "passed", "error": None})), PAYLOAD),
-     JOB, "the status 'passed'"),
-    ("a status of another type",
-     document(header(outcomes=outcomes(s1={"status": 1, "error": None})), PAYLOAD), JOB,
-     "status"),
-    ("an outcome with an extra key",
-     document(header(outcomes=outcomes(s1={**OUTCOME, "score": 5})), PAYLOAD), JOB,
-     "{status, error}"),
-    ("fewer outcomes than steps", document(header(outcomes=outcomes()[:4]), PAYLOAD), JOB,
-     "one per step"),
-    ("outcomes not a list", document(header(outcomes={"0": OUTCOME}), PAYLOAD), JOB,
-     "one per step"),
-    ("an error of two fields",
-     document(header(outcomes=outcomes(s1={"status": "error", "error": ["E", "v"]})),
-              PAYLOAD), JOB, "[name, value, traceback]"),
-    ("an error value too long",
-     document(header(outcomes=outcomes(s1={"status": "error", "error": ["E", "v" * 3000, ""]})),
-              PAYLOAD), JOB, "at most 2000"),
-    ("an error of numbers",
-     document(header(outcomes=outcomes(s1={"status": "error", "error": ["E", 1, ""]})),
-              PAYLOAD), JOB, "an error"),
-    ("an export of an unknown exercise", document(header(exports=[["t-zzz", False]]), PAYLOAD),
-     JOB, "'t-zzz', not an export step"),
-    ("an export of a setup step", document(header(exports=[["t", False]]), PAYLOAD), JOB,
-     "not an export step"),
-    ("an export listed twice",
-     document(header(exports=[["t-num", False], ["t-num", False]]), PAYLOAD, PAYLOAD), JOB,
-     "not an export step"),
-    ("an export whose step did not succeed",
-     document(header(outcomes=outcomes(s2={"status": "skipped", "error": None})), PAYLOAD),
-     JOB, "did not succeed"),
-    ("an export entry that is not a pair", document(header(exports=[["t-num"]]), PAYLOAD), JOB,
-     "[exercise, has weights]"),
-    ("weights flagged by a number", document(header(exports=[["t-num", 1]]), PAYLOAD), JOB,
-     "[exercise, has weights]"),
+    (
+        "a status not in Status",
+        document(header(outcomes=outcomes(s1={"status": "passed", "error": None})), PAYLOAD),
+        JOB,
+        "the status 'passed'",
+    ),
+    (
+        "a status of another type",
+        document(header(outcomes=outcomes(s1={"status": 1, "error": None})), PAYLOAD),
+        JOB,
+        "status",
+    ),
+    (
+        "an outcome with an extra key",
+        document(header(outcomes=outcomes(s1={**OUTCOME, "score": 5})), PAYLOAD),
+        JOB,
+        "{status, error}",
+    ),
+    (
+        "fewer outcomes than steps",
+        document(header(outcomes=outcomes()[:4]), PAYLOAD),
+        JOB,
+        "one per step",
+    ),
+    (
+        "outcomes not a list",
+        document(header(outcomes={"0": OUTCOME}), PAYLOAD),
+        JOB,
+        "one per step",
+    ),
+    (
+        "an error of two fields",
+        document(header(outcomes=outcomes(s1={"status": "error", "error": ["E", "v"]})), PAYLOAD),
+        JOB,
+        "[name, value, traceback]",
+    ),
+    (
+        "an error value too long",
+        document(
+            header(outcomes=outcomes(s1={"status": "error", "error": ["E", "v" * 3000, ""]})),
+            PAYLOAD,
+        ),
+        JOB,
+        "at most 2000",
+    ),
+    (
+        "an error of numbers",
+        document(header(outcomes=outcomes(s1={"status": "error", "error": ["E", 1, ""]})), PAYLOAD),
+        JOB,
+        "an error",
+    ),
+    (
+        "an export of an unknown exercise",
+        document(header(exports=[["t-zzz", False]]), PAYLOAD),
+        JOB,
+        "'t-zzz', not an export step",
+    ),
+    (
+        "an export of a setup step",
+        document(header(exports=[["t", False]]), PAYLOAD),
+        JOB,
+        "not an export step",
+    ),
+    (
+        "an export listed twice",
+        document(header(exports=[["t-num", False], ["t-num", False]]), PAYLOAD, PAYLOAD),
+        JOB,
+        "not an export step",
+    ),
+    (
+        "an export whose step did not succeed",
+        document(header(outcomes=outcomes(s2={"status": "skipped", "error": None})), PAYLOAD),
+        JOB,
+        "did not succeed",
+    ),
+    (
+        "an export entry that is not a pair",
+        document(header(exports=[["t-num"]]), PAYLOAD),
+        JOB,
+        "[exercise, has weights]",
+    ),
+    (
+        "weights flagged by a number",
+        document(header(exports=[["t-num", 1]]), PAYLOAD),
+        JOB,
+        "[exercise, has weights]",
+    ),
     ("a payload that is a list", document(header(), frame(b"[21]")), JOB, "not a JSON object"),
-    ("a payload that is not JSON", document(header(), frame(b"\x00\x01")), JOB,
-     "not a JSON object"),
-    ("a payload frame over the cap",
-     document(header(), struct.pack(">Q", MAX_EXPORT_BYTES + 1) + b"{}"), JOB,
-     "more than the"),
-    ("weights frame over the cap",
-     document(header(exports=[["t-num", True]]), PAYLOAD,
-              struct.pack(">Q", MAX_EXPORT_BYTES + 1)), JOB, "more than the"),
+    (
+        "a payload that is not JSON",
+        document(header(), frame(b"\x00\x01")),
+        JOB,
+        "not a JSON object",
+    ),
+    (
+        "a payload frame over the cap",
+        document(header(), struct.pack(">Q", MAX_EXPORT_BYTES + 1) + b"{}"),
+        JOB,
+        "more than the",
+    ),
+    (
+        "weights frame over the cap",
+        document(
+            header(exports=[["t-num", True]]), PAYLOAD, struct.pack(">Q", MAX_EXPORT_BYTES + 1)
+        ),
+        JOB,
+        "more than the",
+    ),
     ("a missing payload", document(header()), JOB, "truncated before the export"),
-    ("missing weights", document(header(exports=[["t-num", True]]), PAYLOAD), JOB,
-     "truncated before the weights"),
-    ("truncated weights", document(header(exports=[["t-num", True]]), PAYLOAD,
-                                   struct.pack(">Q", 100) + b"abc"), JOB, "truncated"),
-    ("a truncated header", (MAGIC + frame(json.dumps(header()).encode()))[:-5], JOB,
-     "truncated"),
+    (
+        "missing weights",
+        document(header(exports=[["t-num", True]]), PAYLOAD),
+        JOB,
+        "truncated before the weights",
+    ),
+    (
+        "truncated weights",
+        document(header(exports=[["t-num", True]]), PAYLOAD, struct.pack(">Q", 100) + b"abc"),
+        JOB,
+        "truncated",
+    ),
+    ("a truncated header", (MAGIC + frame(json.dumps(header()).encode()))[:-5], JOB, "truncated"),
     ("a truncated length", MAGIC + b"\x00\x00\x01", JOB, "truncated before the header"),
-    ("bytes after the last frame", document(header(), PAYLOAD, b"\x00"), JOB,
-     "after the last frame"),
+    (
+        "bytes after the last frame",
+        document(header(), PAYLOAD, b"\x00"),
+        JOB,
+        "after the last frame",
+    ),
     ("a header over its cap", MAGIC + struct.pack(">Q", 10**9), JOB, "more than the"),
     ("a duration of NaN", document(header(duration=float("nan")), PAYLOAD), JOB, "duration"),
     ("a duration as text", document(header(duration="1.0"), PAYLOAD), JOB, "duration"),
@@ -193,8 +274,9 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("data", "job", "says"), [row[1:] for row in REFUSED],
-                         ids=[row[0] for row in REFUSED])
+@pytest.mark.parametrize(
+    ("data", "job", "says"), [row[1:] for row in REFUSED], ids=[row[0] for row in REFUSED]
+)
 def test_the_decoder_refuses(data, job, says):
     outcome = decode_result(data, job, NONCE)
     assert isinstance(outcome, ExecutionError)
@@ -237,13 +319,17 @@ BROKEN_STREAMS = [
     ("a truncated head", b"R\x00", "ended inside a frame"),
     ("a truncated key", b"R\x00\x05ab", "ended inside a key"),
     ("a truncated length", b"R\x00\x013\x00\x00", "ended inside a length"),
-    ("a truncated payload", frames((RESULT, "3", b"abcdef")).getvalue()[:-2],
-     "ended inside a payload"),
+    (
+        "a truncated payload",
+        frames((RESULT, "3", b"abcdef")).getvalue()[:-2],
+        "ended inside a payload",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("data", "says"), [row[1:] for row in BROKEN_STREAMS],
-                         ids=[row[0] for row in BROKEN_STREAMS])
+@pytest.mark.parametrize(
+    ("data", "says"), [row[1:] for row in BROKEN_STREAMS], ids=[row[0] for row in BROKEN_STREAMS]
+)
 def test_a_broken_stream_is_a_wire_error(data, says):
     with pytest.raises(WireError, match=says):
         read_frame(io.BytesIO(data), lambda kind, key: 10)

@@ -52,7 +52,7 @@ def kernel_environment(
         # The kernel imports the very grader package that grades it (exporter, datasets);
         # first, stand-ins that make the debugger and jedi unimportable: a grading kernel has
         # no use for them, and ipykernel and IPython start ~50 ms sooner without them.
-        "PYTHONPATH": f"{GRADER_PACKAGE / 'kernel' / 'disabled'}{sep}{GRADER_PACKAGE.parent}",
+        "PYTHONPATH": f"{GRADER_PACKAGE / 'inkernel' / 'disabled'}{sep}{GRADER_PACKAGE.parent}",
         "MPLBACKEND": "Agg",
     }
     if system == "nt":

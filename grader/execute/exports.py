@@ -1,6 +1,6 @@
 """Export steps: the code that runs in the kernel, and collecting what it wrote into records.
 
-An export step calls ``grader.kernel.exporter`` with literal arguments and a one-time nonce.
+An export step calls ``grader.inkernel.exporter`` with literal arguments and a one-time nonce.
 Right after it, the grader reads what it wrote, and keeps it (as an ``ExportRecord`` in
 memory) only if it is genuine: plain files (never through a link, never past the size cap)
 whose payload carries this step's nonce, which only the export cell knew. A file planted
@@ -26,9 +26,9 @@ ALTERED = ExportRecord(
 
 
 def export_source(export_dir: Path, exercise_id: str, spec: dict[str, Any], nonce: str) -> str:
-    """The code of an export step: a call into grader.kernel.exporter with literal arguments."""
+    """The code of an export step: a call into grader.inkernel.exporter with literal arguments."""
     return (
-        "import grader.kernel.exporter as _grader_exporter\n"
+        "import grader.inkernel.exporter as _grader_exporter\n"
         f"_grader_exporter.export({str(export_dir)!r}, {exercise_id!r}, "
         f"{json.dumps(spec)}, globals(), {nonce!r})\n"
         "del _grader_exporter"

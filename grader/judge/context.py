@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import CompareError
-from ..kernel.exporter import to_plain
+from ..inkernel.exporter import to_plain
 from ..key import AnswerKey
 from ..kinds import KINDS
 from ..solutions import custom_check, preamble_function, reference_object, setup_namespace

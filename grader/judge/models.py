@@ -2,7 +2,7 @@
 
 The student's kernel exported a ``state_dict`` (tensors only, read back with
 ``weights_only=True``), a description of the model's layers in the order ``forward`` calls
-them (``grader.kernel.layers``) and a few plain facts. Structure is judged by that sequence
+them (``grader.inkernel.layers``) and a few plain facts. Structure is judged by that sequence
 of layers (type and hyperparameters, in order), not by attribute names; the weights are then
 moved into the grader's own reference model layer by layer, by position, and evaluated there.
 Nothing the student's code computed is trusted beyond being a value to compare.
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from ..errors import CompareError
-from ..kernel.layers import SUMMARY_ROWS, describe, probe_input, summary
+from ..inkernel.layers import SUMMARY_ROWS, describe, probe_input, summary
 from ..key import MAX_LOSSES
 from ..results import CheckResult
 from ..spec import Exercise
@@ -422,7 +422,7 @@ def _thin(values: list[Any]) -> list[float]:
 
 
 def read_summary(value: Any) -> dict[str, Any]:
-    """A model summary exported by the kernel (``grader.kernel.layers.summary``), validated
+    """A model summary exported by the kernel (``grader.inkernel.layers.summary``), validated
     as plain data for display; anything else is reported as unusable."""
     if isinstance(value, dict) and isinstance(value.get("error"), str):
         return {"error": value["error"][:300]}

@@ -684,16 +684,16 @@ CASES: list[Case] = [
             "corr2d-channels": src(
                 """
             import json, os, sys, types
-            fake = types.ModuleType("grader.kernel.exporter")
+            fake = types.ModuleType("grader.inkernel.exporter")
             def export(directory, exercise_id, spec, namespace):
                 claim = {"ok": True, "value": [[0, 0], [0, 0]], "score": 3, "points": 3,
                          "passed": True, "status": "passed"}
                 with open(os.path.join(directory, exercise_id + ".json"), "w") as f:
                     f.write(json.dumps(claim))
             fake.export = export
-            sys.modules["grader.kernel.exporter"] = fake
+            sys.modules["grader.inkernel.exporter"] = fake
             import grader
-            grader.kernel.exporter = fake
+            grader.inkernel.exporter = fake
             out_multi = [[0, 0], [0, 0]]
             """
             )
@@ -706,10 +706,10 @@ CASES: list[Case] = [
             "corr2d-channels": src(
                 f"""
             import json
-            import grader.kernel.exporter
+            import grader.inkernel.exporter
             with open(".grader-export/corr2d-channels.json", "w") as f:
                 json.dump({{"ok": True, "value": {RIGHT_CHANNELS}}}, f)
-            grader.kernel.exporter.export = lambda *a, **k: None
+            grader.inkernel.exporter.export = lambda *a, **k: None
             out_multi = ...
             """
             )
@@ -748,7 +748,7 @@ CASES: list[Case] = [
     # Each exercise is graded on what ITS export step wrote, right after its answer cell: a
     # file planted or rewritten by other code (another cell, a thread, a failed export step
     # that left a planted file in place) is never graded, and a failed export step means
-    # "not exported". (grader/kernel/exporter.py argues a forged value is only what the student
+    # "not exported". (grader/inkernel/exporter.py argues a forged value is only what the student
     # could have typed; these cases hold the grader to the stricter rule, so that a blank or
     # wrong answer cell is never graded as right.)
     Case(

@@ -3,7 +3,7 @@
 This module runs INSIDE the student's kernel, after each answer cell. It judges nothing:
 it follows the answer's export recipe (``grader.kinds``): ``value`` converts the named
 variable to plain JSON data; ``model`` saves an ``nn.Module``'s ``state_dict`` with
-``torch.save`` and describes its layers (``grader.kernel.layers``) and its output on a probe
+``torch.save`` and describes its layers (``grader.inkernel.layers``) and its output on a probe
 input. Named ``extras`` (a training loop's losses, its device) are exported beside it. The
 grader re-validates whatever is written, so a patched exporter or a forged file can only
 ever submit a value, which is what the student could have typed anyway. Imports stdlib only

@@ -1,7 +1,7 @@
 """Public checks: what a student may learn about an answer without being given it.
 
 Runs in the grader (grading with a hand-out) and in the student's own notebook
-(``check("corr1d-same")``), on the answer as plain data (``grader.kernel.exporter``). A check
+(``check("corr1d-same")``), on the answer as plain data (``grader.inkernel.exporter``). A check
 sees only the student's value and what the hand-out says of the exercise (type, shape,
 integer-ness, range, finite values, a custom public check), never the reference value. For
 exact answers, the hand-out may carry a salted, slow digest of the canonical answer: the student

@@ -1,0 +1,128 @@
+"""An exercise's ``answer:`` (a kind of ``grader.kinds`` and its options), its known
+``mistakes:``, its ``public:`` checks and ``instant:`` feedback."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..kinds import KINDS, REQUIRED, Option
+from .model import Answer, Mistake
+from .yamlfields import Fields
+
+
+def read_mistakes(e: Fields, answer: Answer) -> tuple[Mistake, ...]:
+    """An exercise's known mistakes (``mistakes:``): function, title and hint each."""
+    items = e.get("mistakes", list, [])
+    if items and not KINDS[answer.kind].keyed:
+        raise e.fail(
+            "mistakes",
+            f"known mistakes need an answer with a reference value, not kind {answer.kind!r}",
+        )
+    out = []
+    for i, item in enumerate(items):
+        m = Fields(item, e.path, f"{e.prefix}mistakes[{i}].", e.line_of("mistakes"))
+        m.check_keys(("function", "title", "hint"))
+        function = m.get("function", str)
+        if not function.isidentifier():
+            raise m.fail("function", f"{function!r} is not a function name")
+        out.append(Mistake(function, m.get("title", str), m.get("hint", str)))
+    if len({m.function for m in out}) < len(out):
+        raise e.fail("mistakes", "a function is listed twice")
+    return tuple(out)
+
+
+def read_public(e: Fields, answer: Answer) -> dict[str, Any]:
+    """An exercise's declared public checks (the kind's own come on top, see handout.py)."""
+    if e.data.get("public") is None:
+        return {}
+    p = Fields(e.data["public"], e.path, f"{e.prefix}public.", e.line_of("public"))
+    p.check_keys(("finite", "integer", "shape", "range", "check"))
+    out: dict[str, Any] = {}
+    for flag in ("finite", "integer", "shape"):
+        if p.data.get(flag) is not None:
+            out[flag] = p.get(flag, bool)
+    if p.data.get("range") is not None:
+        bounds = p.get("range", list)
+        if len(bounds) != 2 or not all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) for b in bounds
+        ):
+            raise p.fail("range", "expected [low, high], two numbers")
+        if bounds[0] > bounds[1]:
+            raise p.fail("range", "low is above high")
+        out["range"] = [bounds[0], bounds[1]]
+    if p.data.get("check") is not None:
+        name = p.get("check", str)
+        if not name.isidentifier():
+            raise p.fail("check", f"{name!r} is not a function name")
+        out["check"] = name
+    return out
+
+
+def read_instant(e: Fields, answer: Answer) -> bool:
+    """``instant: true`` asks for right/wrong feedback in the hand-out: exact answers only."""
+    if e.data.get("instant") is None:
+        return False
+    wanted: bool = e.get("instant", bool)
+    if not wanted:
+        return False
+    # A number is exact when its reference is an int: `grade build` checks that one.
+    exact = answer.kind in ("shape", "number") or (
+        answer.kind in ("array", "mapping") and answer["rtol"] == 0 and answer["atol"] == 0
+    )
+    if not exact:
+        raise e.fail(
+            "instant",
+            "instant feedback is for exact answers only: a shape, a number with an int "
+            "reference, or an array or mapping compared with rtol: 0 and atol: 0",
+        )
+    return True
+
+
+def read_answer(a: Fields) -> Answer:
+    kind_name = a.get("kind", str)
+    if kind_name not in KINDS:
+        raise a.fail("kind", f"unknown kind {kind_name!r} (one of: {', '.join(KINDS)})")
+    kind = KINDS[kind_name]
+    a.check_keys(("kind", "name", *(o.name for o in kind.options)))
+    name = a.get("name", str)
+    if not name.isidentifier():
+        raise a.fail("name", f"{name!r} is not a Python variable name")
+    return Answer(kind=kind_name, name=name, options={o.name: _option(a, o) for o in kind.options})
+
+
+def _option(a: Fields, option: Option) -> Any:
+    """Read and check one option of an answer spec, by its type (see grader.kinds)."""
+    key, default = option.name, option.default
+    if option.type in ("tolerance", "number", "fraction"):
+        value = a.number(key, None if default is REQUIRED else default)
+        if option.type == "fraction" and value > 1:
+            raise a.fail(key, "expected a fraction between 0 and 1")
+        return value
+    if option.type == "holdout":
+        count: int = a.get(key, int, None if default is REQUIRED else default)
+        if count <= 0:
+            raise a.fail(key, "expected a positive integer")
+        return count
+    if option.type == "shape":
+        if default is not REQUIRED and a.data.get(key) is None:
+            return tuple(default)
+        shape = a.get(key, list)
+        if not shape or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape
+        ):
+            raise a.fail(key, "expected a list of positive integers (an input shape)")
+        return tuple(shape)
+    if option.type == "arguments":
+        args = a.get(key, list, list(default))
+        if not all(isinstance(v, (int, float, str, bool)) for v in args):
+            raise a.fail(key, "expected a list of numbers, text or booleans")
+        return tuple(args)
+    text: str = a.get(key, str, None if default is REQUIRED else default)
+    if option.type == "reference":
+        if not re.match(r"^([a-z0-9][a-z0-9_-]*:)?[A-Za-z_][A-Za-z0-9_]*$", text):
+            raise a.fail(key, f"{text!r} should be ClassName or exercise-id:ClassName")
+    elif not text.isidentifier():  # function, variable, setup
+        what = "function" if option.type == "function" else "Python variable"
+        raise a.fail(key, f"{text!r} is not a {what} name")
+    return text
