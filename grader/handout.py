@@ -480,7 +480,7 @@ def _one(
     kind = ex.answer.kind
     value = export.payload.get("value")
     if kind in MODEL_KINDS:
-        results = _model_checks(export.payload)
+        results = _model_checks(dict(export.payload))
     else:
         results = public_checks(spec, value, custom)
     checks = tuple(CheckResult(what, ok, message=problem) for what, ok, problem in results)

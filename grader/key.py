@@ -13,11 +13,13 @@ import json
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import CompareError
+from .frozen import freeze_fields
 
 MAX_LOSSES = 5000  # losses kept for a report's plot, per run (a longer list is thinned)
 
@@ -28,12 +30,15 @@ class AnswerKey:
 
     assignment: str
     fingerprint: str
-    values: dict[str, Any]
+    values: Mapping[str, Any]
     seed: int = field(default_factory=lambda: secrets.randbelow(2**31))
     # What the reference run of a model exercise reported beside its weights (its losses),
     # for the report to draw beside the student's: display only.
-    extras: dict[str, Any] = field(default_factory=dict)
+    extras: Mapping[str, Any] = field(default_factory=dict)
     variant: str = ""  # the per-student variant whose values these are ("": the default)
+
+    def __post_init__(self) -> None:
+        freeze_fields(self, "values", "extras")
 
 
 def key_path(release: Path, assignment_id: str, variant: str = "") -> Path:

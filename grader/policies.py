@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from .errors import SpecError
+from .frozen import freeze_fields
 from .students import normalised
 
 if TYPE_CHECKING:
@@ -62,14 +63,20 @@ class Policies:
     extensions: tuple[Extension, ...] = ()
     extensions_file: str = ""  # where they came from, relative to course.yaml
 
+    def __post_init__(self) -> None:
+        freeze_fields(self, "extensions")
+
 
 @dataclass(frozen=True)
 class Matched:
     """The extensions matched to students: the due dates by (student, assignment), and a
     warning for each line that matched nobody (without a roster)."""
 
-    dates: dict[tuple[str, str], dt.datetime]  # (student, assignment) -> their due date
+    dates: Mapping[tuple[str, str], dt.datetime]  # (student, assignment) -> their due date
     warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        freeze_fields(self, "dates", "warnings")
 
 
 @dataclass(frozen=True)

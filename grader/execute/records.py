@@ -9,9 +9,11 @@ worker sends it).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
+from ..frozen import freeze_fields
 from ..results import StudentError
 
 Status = Literal["ok", "error", "timeout", "died", "skipped", "output"]
@@ -38,8 +40,11 @@ class ExportRecord:
     ``{"ok": False, "error": "..."}``. ``weights`` is the exported state_dict file, if any.
     """
 
-    payload: dict[str, Any]
+    payload: Mapping[str, Any]
     weights: bytes | None = None
+
+    def __post_init__(self) -> None:
+        freeze_fields(self, "payload")
 
     @property
     def ok(self) -> bool:
@@ -52,10 +57,13 @@ class Executed:
     """One run of a submission: step outcomes, exports by exercise id, timing, kernel log."""
 
     outcomes: tuple[StepOutcome, ...]
-    exports: dict[str, ExportRecord] = field(default_factory=dict)
+    exports: Mapping[str, ExportRecord] = field(default_factory=dict)
     duration: float = 0.0
     warnings: tuple[str, ...] = ()
     log: str = ""  # the kernel process's own stdout and stderr: capped and sanitized
+
+    def __post_init__(self) -> None:
+        freeze_fields(self, "outcomes", "exports", "warnings")
 
 
 def outcome_data(outcome: StepOutcome) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
+from ..frozen import freeze, freeze_fields
 from ..kinds import KINDS, REQUIRED, export_spec
 from ..limits import Limits
 from ..policies import Policies
@@ -28,7 +29,10 @@ class Answer:
 
     kind: str
     name: str
-    options: dict[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze_fields(self, "options")
 
     @classmethod
     def of(cls, kind: str, name: str, **options: Any) -> Answer:
@@ -47,7 +51,7 @@ class Answer:
 
     def export_spec(self) -> dict[str, Any]:
         """What the kernel's export step needs to know (plain data)."""
-        return export_spec(self.kind, self.name, self.options)
+        return export_spec(self.kind, self.name, dict(self.options))
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,7 @@ class Exercise:
     # What a student may check on their own machine (see grader.inkernel.public): finite,
     # integer, shape (false: the length is part of the question), range, check (a function
     # of the topic's public checks file).
-    public: dict[str, Any] = field(default_factory=dict)
+    public: Mapping[str, Any] = field(default_factory=dict)
     instant: bool = False  # the hand-out says right or wrong now (exact answers only)
     # Wrong answers that common misconceptions produce, each with its own hint.
     mistakes: tuple[Mistake, ...] = ()
@@ -78,6 +82,11 @@ class Exercise:
     constraints: tuple[Constraint, ...] = ()
     values: Mapping[str, Any] = field(default_factory=dict)
     templates: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        freeze_fields(
+            self, "hints", "public", "mistakes", "params", "constraints", "values", "templates"
+        )
 
     @property
     def own_values(self) -> dict[str, Any]:
@@ -103,6 +112,10 @@ class Param:
     choices: tuple[Any, ...] = ()
     dims: tuple[tuple[int, int], ...] = ()
     default: Any = NO_DEFAULT
+
+    def __post_init__(self) -> None:
+        freeze_fields(self, "choices", "dims")
+        object.__setattr__(self, "default", freeze(self.default))  # a list stays a list
 
 
 @dataclass(frozen=True)
@@ -141,6 +154,9 @@ class Topic:
     values: Mapping[str, Any] = field(default_factory=dict)
     templates: Mapping[str, Any] = field(default_factory=dict)  # raw setup and intro
 
+    def __post_init__(self) -> None:
+        freeze_fields(self, "exercises", "params", "constraints", "values", "templates")
+
 
 @dataclass(frozen=True)
 class Assignment:
@@ -150,6 +166,9 @@ class Assignment:
     title: str
     due: dt.datetime | None
     exercises: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        freeze_fields(self, "exercises")
 
     def max_score(self, course: Course) -> float:
         """Sum of the points of this assignment's exercises."""
@@ -173,6 +192,9 @@ class Course:
     fingerprint: str = field(default="", compare=False)
     policies: Policies = field(default_factory=Policies)
     variant: str = ""  # the per-student variant the texts were rendered for ("": the default)
+
+    def __post_init__(self) -> None:
+        freeze_fields(self, "assignments", "topics", "exercises")
 
     def assignment(self, assignment_id: str) -> Assignment:
         """The assignment with this id, or a SpecError listing the known ones."""
