@@ -157,13 +157,10 @@ def copied_from(
     return flag, ", ".join(s or "-" for s in others[:3])
 
 
-_REFERENCES: dict[tuple[str, str, str, str], References] = {}
-
-
 def class_references(course: Course, assignment: str, options: GradeOptions) -> References:
     """The varying references of every student of the release's roster and of the default
     numbers, indexed without the values that are someone's known mistake (the keys are read
-    from the release, or computed and stored there once); kept for the life of the process."""
+    from the release, or computed and stored there once); kept while the course lives."""
     from .pipeline import answer_key
     from .roster import checked_secret, load_roster, variant_of
     from .variants import for_variant
@@ -173,7 +170,8 @@ def class_references(course: Course, assignment: str, options: GradeOptions) -> 
     if roster is None:
         return References({}, 0)
     cache_key = (str(release), course.fingerprint, assignment, roster.secret_check)
-    if cache_key not in _REFERENCES:
+
+    def compute() -> References:
         secret = checked_secret(course, roster)
         base = for_variant(course, assignment, DEFAULT)
         keys = {DEFAULT: answer_key(base, assignment, options)}
@@ -184,8 +182,9 @@ def class_references(course: Course, assignment: str, options: GradeOptions) -> 
             keys[student] = answer_key(mine, assignment, options)
             for e, values in mistaken_values(mine, assignment, keys[student]).items():
                 mistaken.setdefault(e, set()).update(values)
-        _REFERENCES[cache_key] = index_references(base, assignment, keys, mistaken)
-    return _REFERENCES[cache_key]
+        return index_references(base, assignment, keys, mistaken)
+
+    return course.memo.get("references", cache_key, compute)
 
 
 def flagged(

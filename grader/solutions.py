@@ -170,18 +170,16 @@ def _run(source: str, filename: str, ns: dict[str, Any], what: str, path: str) -
         raise SpecError(f"{what} fails in the grader: {type(e).__name__}: {e}", path) from None
 
 
-# Namespaces are costly to build (they may import torch or make data): keep them per course
-# version for the life of the process.
-_NAMESPACES: dict[tuple[str, str, str, str, str], dict[str, Any]] = {}
-
-
 def _namespace(course: Course, what: str, key: str) -> dict[str, Any]:
     """Run trusted code in a fresh namespace: a topic's solutions ``preamble``, a topic's
-    ``setup``, or an exercise's ``section`` after its topic's setup."""
+    ``setup``, or an exercise's ``section`` after its topic's setup. Namespaces are costly to
+    build (they may import torch or make data): the course keeps them (``grader.memo``)."""
     variant = "" if what == "preamble" else course.variant  # the preamble has no parameters
     cache_key = (str(course.path), course.fingerprint, variant, what, key)
-    if cache_key in _NAMESPACES:
-        return _NAMESPACES[cache_key]
+    return course.memo.get("namespace", cache_key, lambda: _run_namespace(course, what, key))
+
+
+def _run_namespace(course: Course, what: str, key: str) -> dict[str, Any]:
     if what == "section":
         ex = course.exercises.get(key)
         if ex is None:
@@ -213,5 +211,4 @@ def _namespace(course: Course, what: str, key: str) -> dict[str, Any]:
             f"the {what_ran} does not run on its own in the grader: {type(e).__name__}: {e}",
             path,
         ) from None
-    _NAMESPACES[cache_key] = ns
     return ns

@@ -266,17 +266,12 @@ def _text(template: str, what: str, context: Mapping[str, Any]) -> str:
     return render_text(template, what, **context)
 
 
-_SPECIALIZED: dict[tuple[Any, ...], Course] = {}
-
-
 def for_variant(course: Course, assignment: str, variant: str) -> Course:
-    """``specialize`` for one assignment, kept for the life of the process (a batch grades
+    """``specialize`` for one assignment, kept while the course lives (a batch grades
     many submissions of one variant... and many variants)."""
     if variant == course.variant:
         return course
     # what the fingerprint leaves out (no notebook is made of it) is part of the course too
     extra = (course.policies, course.assignments, course.cifar10_dir)
     cache_key = (str(course.path), course.fingerprint, assignment, variant, *extra)
-    if cache_key not in _SPECIALIZED:
-        _SPECIALIZED[cache_key] = specialize(course, variant, assignment)
-    return _SPECIALIZED[cache_key]
+    return course.memo.get("variant", cache_key, lambda: specialize(course, variant, assignment))

@@ -2,9 +2,9 @@
 
 Reference classes (built by running a solution section, trusted code, in this process), an
 author's custom checks, values the topic's setup defines, and held-out data drawn with the
-key's secret seed. Everything is computed on first use and kept for the life of the process
-(keyed by course version and seed), so that ``prepare`` can do the slow parts while a
-kernel is still running the submission.
+key's secret seed. Everything is computed on first use and kept while the course lives (in
+its memo, ``grader.memo``, keyed by variant and seed), so that ``prepare`` can do the slow
+parts while a kernel is still running the submission.
 """
 
 from __future__ import annotations
@@ -20,9 +20,6 @@ from ..key import AnswerKey
 from ..kinds import KINDS
 from ..solutions import custom_check, preamble_function, reference_object, setup_namespace
 from ..spec import Course, Exercise, Mistake
-
-_HOLDOUT: dict[tuple[int, int, str], Any] = {}
-_MISTAKES: dict[tuple[str, str, str, str, str], Any] = {}
 
 
 class JudgeContext:
@@ -58,7 +55,7 @@ class JudgeContext:
 
     def mistake(self, exercise: Exercise, mistake: Mistake) -> Any:
         """The wrong answer a known mistake gives, as plain data: its function, called with
-        (copies of) the setup variables its parameters name. Computed once per process."""
+        (copies of) the setup variables its parameters name. Computed once per course."""
         course = self.course
         cache_key = (
             str(course.path),
@@ -67,7 +64,8 @@ class JudgeContext:
             exercise.id,
             mistake.function,
         )
-        if cache_key not in _MISTAKES:
+
+        def compute() -> Any:
             fn = preamble_function(course, exercise.topic, mistake.function, "known mistake")
             # the setup's variables and the exercise's own parameters
             ns = {**setup_namespace(course, exercise.topic), **exercise.own_values}
@@ -84,12 +82,13 @@ class JudgeContext:
                 )
             try:
                 value = fn(**{n: copy.deepcopy(ns[n]) for n in names})
-                _MISTAKES[cache_key] = to_plain(value)
+                return to_plain(value)
             except Exception as e:
                 raise CompareError(
                     f"known mistake {mistake.function!r} raised {type(e).__name__}: {e}"
                 ) from None
-        return _MISTAKES[cache_key]
+
+        return course.memo.get("mistake", cache_key, compute)
 
     def setup_value(self, exercise: Exercise, name: str) -> Any:
         """A variable defined by the exercise's topic setup (run in this process)."""
@@ -105,7 +104,8 @@ class JudgeContext:
 
         folder = self.course.cifar10_dir
         cache_key = (n, self.key.seed, str(folder or ""))
-        if cache_key not in _HOLDOUT:
+
+        def compute() -> Any:
             import torch
 
             try:
@@ -114,8 +114,9 @@ class JudgeContext:
                 raise CompareError(f"the held-out data cannot be loaded: {e}") from None
             if x.dim() == 4:  # images: channels-last makes the grader's evaluation faster
                 x = x.contiguous(memory_format=torch.channels_last)
-            _HOLDOUT[cache_key] = (x, y)
-        return _HOLDOUT[cache_key]
+            return (x, y)
+
+        return self.course.memo.get("holdout", cache_key, compute)
 
 
 def prepare(course: Course, key: AnswerKey, exercises: list[Exercise]) -> None:

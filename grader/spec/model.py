@@ -1,6 +1,8 @@
 """The course as records: answers, exercises, parameters, topics, assignments, the course.
 
-Frozen dataclasses made by ``grader.spec.course`` from the YAML files; stdlib only.
+Frozen dataclasses made by ``grader.spec.course`` from the YAML files, frozen all the way
+down (every dict and list in them is a ``grader.frozen`` one, whoever makes them: they are
+frozen in ``__post_init__``), so a course is hashable; stdlib only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ..errors import SpecError
 from ..frozen import freeze, freeze_fields
 from ..kinds import KINDS, REQUIRED, export_spec
 from ..limits import Limits
+from ..memo import Memo
 from ..policies import Policies
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,55}$")  # "answer-" + id fits a 64-char nbformat cell id
@@ -192,6 +195,9 @@ class Course:
     fingerprint: str = field(default="", compare=False)
     policies: Policies = field(default_factory=Policies)
     variant: str = ""  # the per-student variant the texts were rendered for ("": the default)
+    # What is computed from the course and kept while it lives (grader.memo): shared by the
+    # courses made from it with dataclasses.replace (its variants), no part of its value.
+    memo: Memo = field(default_factory=Memo, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         freeze_fields(self, "assignments", "topics", "exercises")
