@@ -24,6 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 from .errors import GraderError, SpecError
+from .frozen import thaw
 from .spec import NO_DEFAULT, Constraint, Course, Exercise, Mistake, Param, Topic
 
 DEFAULT = ""  # the variant of a course built without a roster: every parameter's default
@@ -166,7 +167,7 @@ def _broken(
 ) -> int | None:
     """The index of the first constraint the values break, or None."""
     for i, c in enumerate(constraints):
-        scope = {"__builtins__": builtins, **helpers, **copy.deepcopy(dict(values))}
+        scope = {"__builtins__": builtins, **helpers, **thaw(dict(values))}  # a mutable copy
         try:
             ok = eval(compile(c.expression, f"<constraint {c.expression}>", "eval"), scope)
         except Exception as e:

@@ -230,3 +230,15 @@ def test_execution_records_and_policies_are_frozen():
     assert executed.exports["e"].ok and executed.exports["e"].payload["value"] == [[1, 2]]
     assert_frozen_all_the_way_down(Policies(extensions=[]))
     assert_frozen_all_the_way_down(Matched({("s", "a1"): 1.0}, ["w"]))
+
+
+def test_a_constraint_gets_a_mutable_copy_of_the_values(tmp_path):
+    # a preamble helper that changes its argument sees a list of its own, as before
+    write(tmp_path)
+    topic = TOPIC.replace('- "grid[0] != grid[1]"', '- "popped(grid[0]) == 3"')
+    (tmp_path / "exercises" / "f.yaml").write_text(topic)
+    (tmp_path / "solutions" / "f.py").write_text(
+        "def popped(row):\n    return row.pop()\n\n" + SOLUTIONS
+    )
+    course = load_course(tmp_path / "course.yaml")
+    assert course.topics["f"].values["grid"] == [[1, 2, 3], [4, 5, 6]]
