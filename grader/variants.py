@@ -15,6 +15,7 @@ variant as it does on the default course.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import copy
 import random
@@ -195,17 +196,58 @@ def _failure(e: _Unmet, where: str, path: str, line: int | None) -> SpecError:
 
 
 def _helpers(course: Course, topic: Topic, exercises: list[Exercise]) -> dict[str, Any]:
-    """What constraints may call besides the values: the topic's solutions preamble."""
-    if not topic.constraints and not any(ex.constraints for ex in exercises):
+    """What constraints may call besides the values: the topic's solutions preamble. A broken
+    preamble is a SpecError (its file and line, its exception) when a constraint names
+    something besides the values and the builtins; else the build reports it itself."""
+    constraints = [*topic.constraints, *(c for ex in exercises for c in ex.constraints)]
+    if not constraints:
         return {}
-    if not (course.solutions_dir / f"{topic.id}.py").is_file():
+    path = course.solutions_dir / f"{topic.id}.py"
+    if not path.is_file():
         return {}
     from .solutions import preamble_namespace
 
     try:
         return {k: v for k, v in preamble_namespace(course, topic.id).items() if k != "__name__"}
-    except GraderError:
-        return {}  # the build reports a broken preamble itself
+    except GraderError as e:
+        known = {p.name for p in (*topic.params, *(p for ex in exercises for p in ex.params))}
+        needing = [c for c in constraints if _free_names(c.expression) - known - set(dir(builtins))]
+        if not needing:
+            return {}
+        c = needing[0]
+        cause, line = e.__context__, getattr(e, "line", None)  # what the preamble raised
+        if isinstance(cause, SyntaxError) and cause.filename == str(path):
+            line = cause.lineno
+        elif cause is not None:
+            tb = cause.__traceback__
+            while tb is not None:  # the innermost line of the preamble's own file
+                if tb.tb_frame.f_code.co_filename == str(path):
+                    line = tb.tb_lineno
+                tb = tb.tb_next
+        if cause is not None:
+            what = f"{type(cause).__name__}: {cause}"
+        else:
+            what = e.message if isinstance(e, SpecError) else str(e)
+        raise SpecError(
+            f"the solutions preamble of topic {topic.id!r} is broken ({what}), and the "
+            f"constraint {c.expression!r} ({c.path}:{c.line}) calls on it",
+            str(path),
+            line,
+        ) from None
+
+
+def _free_names(expression: str) -> set[str]:
+    """The names an expression reads that it does not bind itself (in a comprehension, a
+    lambda or with ``:=``)."""
+    tree = ast.parse(expression, mode="eval")
+    read: set[str] = set()
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+    return read - bound
 
 
 # --- rendering the texts ----------------------------------------------------------------------

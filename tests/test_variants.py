@@ -206,6 +206,34 @@ def test_constraints_that_cannot_be_met_name_the_exercise(tmp_path):
         load_course(write(tmp_path / "nodefault", nodefault))
 
 
+@pytest.mark.parametrize(
+    "broken, line, error",
+    [
+        ("import math\nLIMIT = math.nope\n", 2, "AttributeError: module 'math' has no attribute"),
+        ("def _oops():\n    return 1 / 0\n\n\nX = _oops()\n", 2, "ZeroDivisionError"),
+        ("def f(:\n", 1, "SyntaxError"),
+    ],
+)
+def test_a_broken_preamble_a_constraint_calls_on_is_said_to_be_broken(
+    tmp_path, broken, line, error
+):
+    # the constraint calls _corr, a helper of the preamble: the preamble's own error, at its
+    # line, not "the constraint raised NameError"
+    topic = TOPIC.replace('- "len(set(signal)) > 2"', '- "len(_corr(signal, kernel)) == 3"')
+    path = write(tmp_path, topic)
+    solutions = tmp_path / "solutions" / "v.py"
+    solutions.write_text(broken + "\n\n" + SOLUTIONS)
+    with pytest.raises(SpecError) as err:
+        load_course(path)
+    assert (err.value.path, err.value.line) == (str(solutions), line)
+    message = str(err.value)
+    assert "the solutions preamble of topic 'v' is broken" in message and error in message
+    assert "'len(_corr(signal, kernel)) == 3'" in message and "NameError" not in message
+    # constraints that need nothing of the preamble are met as before (the build reports it)
+    write(tmp_path, TOPIC)
+    assert load_course(path).topics["v"].values["signal"] == [1, 2, 3, 4, 5]
+
+
 def test_the_command_line_says_which_exercise_in_one_line(tmp_path):
     nodefault = TOPIC.replace("default: 32}", "}").replace('- "n > k"', '- "n > 100"')
     path = write(tmp_path, nodefault)
