@@ -70,22 +70,28 @@ class FrozenDict(dict[Any, Any]):
     clear = pop = popitem = setdefault = update = _refuse
 
 
+_FROZEN = frozenset(
+    {FrozenDict, FrozenList, str, bytes, int, float, bool, complex, type(None), frozenset}
+)
+
+
 def freeze(value: T) -> T:
     """``value`` with every dict, list and set in it (at any depth) made immutable; records
     (frozen dataclasses) and scalars are returned as they are."""
-    if isinstance(value, (FrozenDict, FrozenList, str, bytes, int, float)) or value is None:
+    kind = type(value)
+    if kind in _FROZEN or hasattr(kind, "__dataclass_fields__"):  # records freeze themselves
         return value
+    if isinstance(value, tuple):
+        items = [freeze(v) for v in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value  # already frozen: the same tuple (or namedtuple)
+        return cast(T, tuple(items) if kind is tuple else kind(*items))
     if isinstance(value, Mapping):  # a dict, or a read-only view of one
         return cast(T, FrozenDict(value))
     if isinstance(value, list):
         return cast(T, FrozenList(value))
-    if isinstance(value, tuple):
-        items = tuple(freeze(v) for v in value)
-        if all(a is b for a, b in zip(items, value, strict=True)):
-            return value  # already frozen: the same tuple (or namedtuple)
-        return cast(T, type(value)(items) if type(value) is tuple else type(value)(*items))
-    if isinstance(value, (set, frozenset)):
-        return cast(T, frozenset(freeze(v) for v in value))
+    if isinstance(value, set):
+        return cast(T, frozenset(value))  # its items are hashable: immutable already
     return value
 
 
