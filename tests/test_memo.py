@@ -149,3 +149,17 @@ def test_a_course_dropped_frees_what_its_memo_holds(course_yaml):
     del course
     gc.collect()
     assert marker() is None and net() is None and memo() is None
+
+
+def test_held_out_data_is_drawn_once_per_course_and_seed():
+    from conftest import SHIPPED_COURSE
+
+    course = load_course(SHIPPED_COURSE)
+    key = AnswerKey("a1", course.fingerprint, {}, seed=3)
+    x, y = JudgeContext(course, key).holdout(16)
+    again = JudgeContext(course, key).holdout(16)
+    assert again[0] is x and again[1] is y
+    other_seed = JudgeContext(course, replace(key, seed=4)).holdout(16)
+    assert other_seed[0] is not x
+    other_course = JudgeContext(load_course(SHIPPED_COURSE), key).holdout(16)
+    assert other_course[0] is not x and bool((other_course[0] == x).all())
