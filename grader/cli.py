@@ -496,6 +496,7 @@ def batch_cmd(
     from .gradebook import Gradebook
     from .intake import collect, read_roster
     from .roster import class_ids
+    from .workers import default_workers, kernel_threads
 
     spec = _find_course(course)
     if assignment is not None:
@@ -511,7 +512,7 @@ def batch_cmd(
         when = when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
     reports = _reports_folder(out, spec)
     options = BatchOptions(  # checks the scheduler before anything is read or written
-        workers=workers or os.cpu_count() or 1,
+        workers=workers or default_workers(),
         assignment=assignment,
         regrade=regrade,
         scheduler=scheduler,
@@ -528,10 +529,7 @@ def batch_cmd(
         max_files_per_student,
     )
     path = _gradebook_path(db, spec)
-    # the cores shared out: kernels running side by side do not fight over them
-    grading = replace(
-        _grade_options(sandbox, limits), threads=max(1, (os.cpu_count() or 1) // options.workers)
-    )
+    grading = replace(_grade_options(sandbox, limits), threads=kernel_threads(options.workers))
     with Gradebook(path) as gradebook, _BatchProgress(len(found)) as progress:
         summary = grade_batch(spec, found, gradebook, grading, options, progress.event)
     counts = ", ".join(
@@ -702,6 +700,7 @@ def regrade_cmd(
     from .batch import BatchOptions
     from .gradebook import Gradebook
     from .regrade import regrade
+    from .workers import default_workers, kernel_threads
 
     spec = _find_course(course)
     if assignment is not None:
@@ -710,14 +709,15 @@ def regrade_cmd(
     if scheduler is None:
         _check_sandbox(sandbox)
     batch = BatchOptions(
-        workers=workers or os.cpu_count() or 1,
+        workers=workers or default_workers(),
         scheduler=scheduler,
         reports=_reports_folder(reports, spec),
         certs=certs,
         insecure=insecure,
     )
+    grading = replace(_grade_options(sandbox, limits), threads=kernel_threads(batch.workers))
     with Gradebook(path) as gradebook:
-        summary = regrade(spec, gradebook, _grade_options(sandbox, limits), assignment, batch)
+        summary = regrade(spec, gradebook, grading, assignment, batch)
     table = Table(title="Scores that changed")
     for name in ("Student", "Assignment", "Exercise", "Before", "After"):
         table.add_column(name)

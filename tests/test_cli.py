@@ -260,3 +260,36 @@ def test_batch_of_a_folder_that_is_not_there(tmp_path, monkeypatch):
     )
     assert result.exit_code == 1
     assert result.output == f"Error: {tmp_path / 'nowhere'}: no such file or folder\n"
+
+
+@pytest.mark.parametrize("command", ["batch", "regrade"])
+def test_batch_and_regrade_share_the_cores_among_their_kernels(tmp_path, monkeypatch, command):
+    """Both run kernels side by side: each gets the cores // workers threads (regrade used
+    the library default, every kernel a thread per core, before grader.workers)."""
+    import grader.batch
+    import grader.regrade
+    from grader.batch import BatchSummary
+    from grader.gradebook import Gradebook
+    from grader.regrade import RegradeSummary
+
+    monkeypatch.setattr("grader.workers.os.cpu_count", lambda: 8)
+    seen = []
+
+    def fake_batch(course, found, gradebook, options, batch, on_event=None):
+        seen.append((options.threads, batch.workers))
+        return BatchSummary((), 0.0)
+
+    def fake_regrade(course, gradebook, options, assignment, batch):
+        seen.append((options.threads, batch.workers))
+        return RegradeSummary((), 0, 0, 0, 0.0)
+
+    monkeypatch.setattr(grader.batch, "grade_batch", fake_batch)
+    monkeypatch.setattr(grader.regrade, "regrade", fake_regrade)
+    course = _tiny_course(tmp_path)
+    Gradebook(tmp_path / "gradebook.db").close()
+    (tmp_path / "submissions").mkdir()
+    where = [tmp_path / "submissions"] if command == "batch" else []
+    args = [command, *where, "--course", course, "--workers", 2, "--sandbox", "off"]
+    result = run(*args, cwd=tmp_path, monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert seen == [(4, 2)]
