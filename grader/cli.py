@@ -927,50 +927,26 @@ def ci_cmd(
 
         grade ci submission.ipynb --fail-under 80%
     """
-    from dataclasses import replace as _replace
+    from .ci import append_step_summary, below_threshold, job_annotations, write_junit
+    from .gradescope import grade_submission, write_gradescope_results, write_refused_results
 
-    from .ci import below_threshold, github_annotations, markdown_summary
-    from .pipeline import grade
-    from .report import junit_xml
-    from .report.formats import _write_atomic
-
-    options = _replace(_grade_options(sandbox, limits), release=release, student=student or "")
-    flags: tuple[str, ...] = ()
+    options = replace(_grade_options(sandbox, limits), release=release, student=student or "")
     try:
         spec = _find_course(course, notebook)
-        if notebook.is_dir():
-            from .gradescope import pick_notebook
-
-            notebook = pick_notebook(notebook, assignment)
-        if gradescope_metadata is not None and not student:
-            from .gradescope import submitter
-
-            who = submitter(options.release_dir(spec), gradescope_metadata)
-            options, flags = _replace(options, student=who.student), who.flags
-        result = grade(notebook, spec, assignment, options, progress=_progress)
-        result = _replace(result, flags=flags + result.flags)
+        notebook, result = grade_submission(
+            spec, notebook, assignment, options, gradescope_metadata, _progress
+        )
     except GraderError as e:
         if results is not None:  # the student still gets a results.json that says why
-            import json
-
-            refused = {"score": 0, "output": f"Your notebook could not be graded: {e}", "tests": []}
-            from .report.formats import _json_safe
-
-            _write_atomic(results, json.dumps(_json_safe(refused), indent=2) + "\n")
+            write_refused_results(results, str(e))
         raise
     _show(ctx, result, notebook, out / "report.html", out / "results.json")
-    _write_atomic(out / "junit.xml", junit_xml(result))
+    write_junit(result, out)
     if results is not None:
-        from .report import write_reports
-
-        write_reports(result, out / "report.html", results, staff=True)  # Gradescope's
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(markdown_summary(result))
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        for line in github_annotations(result, str(notebook)):
-            click.echo(line)
+        write_gradescope_results(results, result)  # the report is written once, above
+    append_step_summary(result)
+    for line in job_annotations(result, str(notebook)):
+        click.echo(line)
     reason = below_threshold(result, fail_under)
     if reason:
         raise GraderError(reason)

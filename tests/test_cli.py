@@ -293,3 +293,64 @@ def test_batch_and_regrade_share_the_cores_among_their_kernels(tmp_path, monkeyp
     result = run(*args, cwd=tmp_path, monkeypatch=monkeypatch)
     assert result.exit_code == 0, result.output
     assert seen == [(4, 2)]
+
+
+def _graded(course, source="x.ipynb", flags=()):
+    """A full-marks GradeResult of the tiny course's a1, as the pipeline returns it."""
+    from grader.results import ExerciseResult, GradeResult
+
+    exercises = (ExerciseResult("two", "Two", 1.0, 1.0, "passed"),)
+    return GradeResult(course, "a1", source, 1.0, 1.0, 0.1, exercises, flags=flags)
+
+
+def test_ci_renders_the_html_report_once(tmp_path, monkeypatch):
+    """grade ci --results wrote report.html twice (two renders: the plots are the slow part
+    of a report); it renders once, and still writes both results.json (checked on the old
+    code: two renders)."""
+    import grader.gradescope.grading
+    import grader.report.formats
+
+    renders = []
+    real = grader.report.formats.render_html
+
+    def counted(result):
+        renders.append(result.submission)
+        return real(result)
+
+    monkeypatch.setattr(grader.report.formats, "render_html", counted)
+    monkeypatch.setattr(
+        grader.gradescope.grading,
+        "grade",
+        lambda path, course, assignment, options, progress=None: _graded(course.name, path.name),
+    )
+    monkeypatch.setattr("grader.pipeline.grade", grader.gradescope.grading.grade)  # old code
+    course = _tiny_course(tmp_path)
+    (tmp_path / "x.ipynb").write_text("{}")
+    staff = tmp_path / "gradescope.json"
+    result = run(
+        "ci", "x.ipynb", "--course", course, "--results", staff, "--sandbox", "off",
+        cwd=tmp_path, monkeypatch=monkeypatch,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert renders == ["x.ipynb"]
+    out = tmp_path / "grade-results"
+    assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "report.html", "results.json"]
+    assert json.loads(staff.read_text())["score"] == 1.0
+    assert json.loads((out / "results.json").read_text())["score"] == 1.0
+
+
+def test_ci_writes_a_results_json_that_says_why_when_it_cannot_grade(tmp_path, monkeypatch):
+    course = _tiny_course(tmp_path)
+    staff = tmp_path / "results.json"
+    result = run(
+        "ci", "nope.ipynb", "--course", course, "--results", staff, "--sandbox", "off",
+        cwd=tmp_path, monkeypatch=monkeypatch,
+    )  # fmt: skip
+    assert result.exit_code == 1
+    reason = "nope.ipynb: no such file"
+    assert result.output == f"Error: {reason}\n"
+    assert json.loads(staff.read_text()) == {
+        "score": 0,
+        "output": f"Your notebook could not be graded: {reason}",
+        "tests": [],
+    }
