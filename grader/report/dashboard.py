@@ -24,7 +24,7 @@ import os
 import re
 import statistics
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,9 @@ from markupsafe import Markup
 from ..batch import report_paths
 from ..copying import staff_note
 from ..errors import ReportError
-from ..extensions import class_extensions
+from ..finals import class_finals
 from ..gradebook import Attempt, Gradebook
-from ..pipeline import GradeOptions
-from ..policies import Final, finals
+from ..policies import Final
 from ..spec import Assignment, Course
 from ..variants import varying_exercises
 from .formats import _write_atomic
@@ -163,20 +162,14 @@ def class_dashboard(
 ) -> Dashboard:
     """The dashboard of some assignments (None: every one with submissions). Every student
     of the gradebook has a row; report links are relative to ``page``'s folder."""
-    attempts = gradebook.attempts()
-    students = sorted({a.student for a in attempts if a.student})
-    if assignment_ids is None:
-        handed_in = {a.assignment for a in attempts}
-        assignment_ids = [a.id for a in course.assignments if a.id in handed_in]
-    handed = [(a.student, a.source) for a in attempts]
-    extended = class_extensions(course, GradeOptions().release_dir(course), handed).dates
+    found = class_finals(course, gradebook, assignment_ids, everyone=True)
     views = []
-    for aid in assignment_ids:
+    for aid in found.assignments:
+        mine = [a for a in found.attempts if a.assignment == aid]
+        # a refused file that says no student is listed as errored only, not in the table
+        rows = [f for f in found.of(aid) if f.student]
         assignment = course.assignment(aid)
-        mine = [a for a in attempts if a.assignment == aid]
-        views.append(
-            _assignment_view(course, assignment, gradebook, mine, students, reports, page, extended)
-        )
+        views.append(_assignment_view(course, assignment, gradebook, mine, rows, reports, page))
     when = dt.datetime.now(dt.timezone.utc)
     return Dashboard(course.name, f"{when:%Y-%m-%d %H:%M} UTC", tuple(views))
 
@@ -204,24 +197,11 @@ def _assignment_view(
     assignment: Assignment,
     gradebook: Gradebook,
     attempts: list[Attempt],
-    students: list[str],
+    rows: list[Final],
     reports: Path,
     page: Path,
-    extended: Mapping[tuple[str, str], dt.datetime],
 ) -> AssignmentView:
     maximum = assignment.max_score(course)
-    rows = [
-        f
-        for f in finals(
-            attempts,
-            {assignment.id: assignment.due},
-            {assignment.id: maximum},
-            course.policies,
-            students,
-            extended,
-        )
-        if f.student  # a refused file that says no student is listed as errored only
-    ]
     # grading -> exercise id -> that exercise's stored result (a dict of the GradeResult JSON)
     stored = gradebook.stored_results([f.attempt.grading for f in rows if f.attempt is not None])
     outcomes = {
