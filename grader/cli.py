@@ -611,24 +611,17 @@ class _BatchProgress:
             self.bar.stop()
 
 
-def _print_finals(course: Course, db: Path, assignments: list[str]) -> None:
+def _print_finals(course: Course, db: Path, assignments: Sequence[str]) -> None:
     from rich.console import Console
 
     from .finals import class_finals
     from .gradebook import Gradebook
     from .report.classes import finals_table
 
-    chosen = [a.id for a in course.assignments if a.id in assignments]
     with Gradebook(db) as gradebook:
-        found = class_finals(course, gradebook, chosen, _release(course))
+        found = class_finals(course, gradebook, assignments)
     finals_table(found.rows, Console(), title=f"{course.name}: final scores")
     _warn(found.warnings)
-
-
-def _release(course: Course) -> Path:
-    from .pipeline import GradeOptions
-
-    return GradeOptions().release_dir(course)
 
 
 def _warn(warnings: Sequence[str]) -> None:
@@ -787,41 +780,19 @@ def export_cmd(
 
         grade export --format csv --assignment ps1 --out ps1-grades.csv
     """
-    from .finals import class_finals
     from .gradebook import Gradebook
-    from .report.exports import final_result, grades_csv, write_gradescope, write_junit
-    from .report.formats import _write_atomic
+    from .gradebook_exports import export
 
     spec = _find_course(course)
     path = _existing_gradebook(db, spec)
-    chosen = [spec.assignment(assignment)] if assignment else list(spec.assignments)
+    ids = [spec.assignment(assignment).id] if assignment else None
     with Gradebook(path) as gradebook:
-        found = class_finals(spec, gradebook, [a.id for a in chosen], _release(spec), True)
-        if strict and found.warnings:
-            raise GraderError(f"not exported: {'; '.join(found.warnings)}")
-        _warn(found.warnings)
-        rows = found.rows
-        counted = {
-            (f.student, f.assignment): final_result(result, f)
-            for f in rows
-            if f.attempt is not None and (result := gradebook.result(f.attempt.grading))
-        }
-    if format_ == "csv":
-        text = grades_csv(rows, {a.id: list(a.exercises) for a in chosen})
-        if out is not None and str(out) == "-":
-            click.echo(text, nl=False)
-            return
-        target = out or Path("grades.csv")
-        _write_atomic(target, text)
-    elif format_ == "gradescope":
-        target = out or Path("gradescope")
-        for a in chosen:
-            mine = {s: r for (s, aid), r in counted.items() if aid == a.id}
-            write_gradescope(mine, target / a.id if len(chosen) > 1 else target)
+        done = export(spec, gradebook, format_, ids, out, strict)
+    _warn(done.warnings)
+    if done.target is None:
+        click.echo(done.text, nl=False)
     else:
-        target = out or Path("grades.xml")
-        write_junit([counted[k] for k in sorted(counted)], target)
-    click.echo(f"Wrote {target}")
+        click.echo(f"Wrote {done.target}")
 
 
 @main.command("dashboard")
