@@ -354,3 +354,18 @@ def test_ci_writes_a_results_json_that_says_why_when_it_cannot_grade(tmp_path, m
         "output": f"Your notebook could not be graded: {reason}",
         "tests": [],
     }
+
+
+def test_an_option_time_is_iso_8601_utc_unless_it_says():
+    import datetime as dt
+
+    from grader.cli_options import iso_time
+    from grader.errors import GraderError
+
+    utc = dt.timezone.utc
+    assert iso_time("--at", None) is None and iso_time("--at", "") is None
+    assert iso_time("--at", "2030-01-31T12:00") == dt.datetime(2030, 1, 31, 12, tzinfo=utc)
+    paris = iso_time("--at", "2030-01-31T12:00+01:00")
+    assert paris is not None and paris.utcoffset() == dt.timedelta(hours=1)
+    with pytest.raises(GraderError, match=r"^--at: 'friday' is not an ISO 8601 time$"):
+        iso_time("--at", "friday")

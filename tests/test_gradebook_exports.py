@@ -14,7 +14,7 @@ import click
 import pytest
 from test_finals import DUE, TWO, record
 
-from grader.cli import export_cmd
+from grader.cli_class import export_cmd
 from grader.errors import GraderError
 from grader.gradebook import Gradebook
 from grader.gradebook_exports import DEFAULT_OUT, FORMATS, export
