@@ -36,7 +36,13 @@ from .cli_options import (
 from .distribution import VERSION
 from .errors import GraderError
 from .flags import needs_student
-from .locations import course_or_handout, find_course, report_files
+from .locations import (
+    autograder_zip,
+    course_or_handout,
+    find_course,
+    release_folder,
+    report_files,
+)
 from .sanitize import clean_text, one_line
 
 if TYPE_CHECKING:
@@ -112,7 +118,7 @@ def build_cmd(
     from .roster import read_roster
 
     spec = find_course(course)
-    out_dir = Path(out) if out else spec.root / "release"
+    out_dir = release_folder(out, spec)
     options = grade_options(sandbox, limits)
     check_sandbox(options.sandbox)
     students = read_roster(roster) if roster else None
@@ -445,6 +451,6 @@ def gradescope_cmd(assignment: str, course: str | None, out: Path | None) -> Non
     from .pipeline import GradeOptions
 
     spec = find_course(course)
-    target = out or Path(f"autograder-{spec.assignment(assignment).id}.zip")
+    target = autograder_zip(out, spec, assignment)
     build_autograder(spec, assignment, target, GradeOptions())
     click.echo(f"Wrote {target}")

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 COURSE_FILE = "course.yaml"
 GRADEBOOK_FILE = "gradebook.db"
 REPORTS_FOLDER = "reports"
+RELEASE_FOLDER = "release"
 
 
 def locate_course(course: str | Path | None, near: Path | None = None) -> Path | None:
@@ -84,3 +85,14 @@ def existing_gradebook(db: Path | None, course: Course) -> Path:
 def reports_folder(given: Path | None, course: Course) -> Path:
     """Where batch reports go: the given folder, else reports/ beside course.yaml."""
     return given or course.root / REPORTS_FOLDER
+
+
+def release_folder(given: Path | str | None, course: Course) -> Path:
+    """Where a build writes the release: the given folder, else release/ beside course.yaml."""
+    return Path(given) if given else course.root / RELEASE_FOLDER
+
+
+def autograder_zip(given: Path | None, course: Course, assignment: str) -> Path:
+    """The Gradescope autograder's zip: the given file, else autograder-<assignment>.zip
+    (a SpecError for an unknown assignment)."""
+    return given or Path(f"autograder-{course.assignment(assignment).id}.zip")

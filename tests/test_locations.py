@@ -6,11 +6,13 @@ import pytest
 
 from grader.errors import GraderError, SpecError
 from grader.locations import (
+    autograder_zip,
     course_or_handout,
     existing_gradebook,
     find_course,
     gradebook_path,
     locate_course,
+    release_folder,
     report_files,
     reports_folder,
 )
@@ -71,3 +73,12 @@ def test_gradebook_and_reports_default_beside_the_course(small_course, tmp_path)
         existing_gradebook(None, small_course)
     (root / "gradebook.db").write_bytes(b"")
     assert existing_gradebook(None, small_course) == root / "gradebook.db"
+
+
+def test_release_and_autograder_defaults(small_course, tmp_path):
+    assert release_folder(None, small_course) == small_course.root / "release"
+    assert release_folder(str(tmp_path / "r"), small_course) == tmp_path / "r"
+    assert autograder_zip(None, small_course, "a1").name == "autograder-a1.zip"
+    assert autograder_zip(tmp_path / "z.zip", small_course, "a1") == tmp_path / "z.zip"
+    with pytest.raises(SpecError, match="unknown assignment 'zz'"):
+        autograder_zip(None, small_course, "zz")
