@@ -315,8 +315,9 @@ def dashboard_cmd(
 
         grade dashboard --assignment ps1 --out class.html
     """
+    from .dashboard_data import class_dashboard
     from .gradebook import Gradebook
-    from .report.dashboard import class_dashboard, write_dashboard
+    from .report.dashboard import write_dashboard
 
     spec = find_course(course)
     ids = [spec.assignment(assignment).id] if assignment else None
