@@ -9,11 +9,14 @@ Actions reads it, so a message cannot open a new command.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
 from .errors import GraderError
+from .report.formats import _write_atomic, junit_xml
 from .report.text import _points
 from .results import GradeResult
 from .sanitize import one_line
@@ -93,6 +96,34 @@ def github_annotations(result: GradeResult, notebook: str) -> list[str]:
     total = f"{_points(result.score)} / {_points(result.max_score)} points"
     out.append(f"::notice title={_property(_unlinked(result.assignment))}::{_data(total)}")
     return out
+
+
+def write_junit(result: GradeResult, out: Path) -> Path:
+    """Write ``out/junit.xml`` (a testcase per exercise), atomically; returns its path."""
+    path = out / "junit.xml"
+    _write_atomic(path, junit_xml(result))
+    return path
+
+
+def append_step_summary(result: GradeResult, environ: Mapping[str, str] = os.environ) -> bool:
+    """Append the Markdown summary to ``$GITHUB_STEP_SUMMARY`` when the job sets it; returns
+    whether it did."""
+    summary = environ.get("GITHUB_STEP_SUMMARY")
+    if not summary:
+        return False
+    with open(summary, "a", encoding="utf-8") as handle:
+        handle.write(markdown_summary(result))
+    return True
+
+
+def job_annotations(
+    result: GradeResult, notebook: str, environ: Mapping[str, str] = os.environ
+) -> list[str]:
+    """The annotations to print: GitHub Actions' workflow commands when running there, else
+    none (elsewhere they would be noise in the log)."""
+    if environ.get("GITHUB_ACTIONS") != "true":
+        return []
+    return github_annotations(result, notebook)
 
 
 def workflow(kind: str) -> str:

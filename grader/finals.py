@@ -12,6 +12,8 @@ from pathlib import Path
 from .extensions import class_extensions
 from .gradebook import Attempt, Gradebook
 from .policies import Final, finals
+from .report.exports import final_result
+from .results import GradeResult
 from .spec import Course
 
 
@@ -19,24 +21,40 @@ from .spec import Course
 class ClassFinals:
     """Every student's final score of some assignments, and the warnings about them."""
 
-    rows: list[Final]
+    rows: list[Final]  # by student, then assignment
     attempts: list[Attempt]  # the gradebook's current gradings of those assignments
     warnings: tuple[str, ...]
+    assignments: tuple[str, ...] = ()  # the assignments' ids, in the course's order
+
+    def of(self, assignment: str) -> list[Final]:
+        """The rows of one assignment."""
+        return [f for f in self.rows if f.assignment == assignment]
 
 
 def class_finals(
     course: Course,
     gradebook: Gradebook,
-    assignments: Sequence[str],
-    release: Path,
+    assignments: Sequence[str] | None = None,
+    release: Path | None = None,
     everyone: bool = False,
 ) -> ClassFinals:
-    """The final scores of ``assignments`` (``everyone``: a row for every student the
-    gradebook knows, in each assignment, handed in or not).
+    """The final scores of ``assignments`` (None: every one the gradebook has a submission
+    of), the one place they are computed: the terminal table, the exports and the
+    dashboard read them here. ``release``: where the roster is (default: release/ beside
+    course.yaml); ``everyone``: a row for every student the gradebook knows, in each
+    assignment, handed in or not.
 
-    Raises SpecError for an extension line that names no student of the release's roster."""
-    chosen = [course.assignment(a) for a in assignments]
+    Raises SpecError for an unknown assignment, and for an extension line that names no
+    student of the release's roster."""
     every = gradebook.attempts()
+    if assignments is None:
+        handed_in = {a.assignment for a in every}
+        chosen = [a for a in course.assignments if a.id in handed_in]
+    else:
+        wanted = {course.assignment(a).id for a in assignments}  # unknown: a SpecError
+        chosen = [a for a in course.assignments if a.id in wanted]
+    assignments = [a.id for a in chosen]
+    release = course.root / "release" if release is None else release
     attempts = [a for a in every if a.assignment in assignments]
     matched = class_extensions(course, release, [(a.student, a.source) for a in every])
     rows = finals(
@@ -49,7 +67,19 @@ def class_finals(
     )
     stale = stale_gradings(course, attempts)
     warnings = ((stale_note(stale),) if stale else ()) + matched.warnings
-    return ClassFinals(rows, attempts, warnings)
+    return ClassFinals(rows, attempts, warnings, tuple(a.id for a in chosen))
+
+
+def counted_results(
+    gradebook: Gradebook, rows: Sequence[Final]
+) -> dict[tuple[str, str], GradeResult]:
+    """Each counted attempt's stored result as it counts (the late penalty taken off, and
+    said), by (student, assignment); rows without a graded attempt have none."""
+    return {
+        (f.student, f.assignment): final_result(result, f)
+        for f in rows
+        if f.attempt is not None and (result := gradebook.result(f.attempt.grading))
+    }
 
 
 def stale_gradings(course: Course, attempts: Sequence[Attempt]) -> int:

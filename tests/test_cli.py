@@ -17,14 +17,20 @@ def run(*args, cwd=None, monkeypatch=None):
     return CliRunner().invoke(main, list(map(str, args)))
 
 
-@pytest.mark.parametrize(
-    "command",
-    [[], ["build"], ["submit"], ["batch"], ["gradebook"], ["dashboard"], ["cluster-certs"]],
-)
+@pytest.mark.parametrize("command", [[], *([name] for name in sorted(main.commands))])
 def test_every_command_has_help_with_an_example(command):
+    """The group and each of its commands, as main.commands has them (the class commands of
+    grader.cli_class included): a new command is checked without being listed here."""
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output
+
+
+def test_the_gradebook_commands_are_commands_of_grade():
+    from grader.cli_class import COMMANDS
+
+    assert {c.name for c in COMMANDS} == {"batch", "gradebook", "regrade", "export", "dashboard"}
+    assert all(main.commands[c.name] is c for c in COMMANDS)
 
 
 @pytest.mark.kernel
@@ -260,3 +266,112 @@ def test_batch_of_a_folder_that_is_not_there(tmp_path, monkeypatch):
     )
     assert result.exit_code == 1
     assert result.output == f"Error: {tmp_path / 'nowhere'}: no such file or folder\n"
+
+
+@pytest.mark.parametrize("command", ["batch", "regrade"])
+def test_batch_and_regrade_share_the_cores_among_their_kernels(tmp_path, monkeypatch, command):
+    """Both run kernels side by side: each gets the cores // workers threads (regrade used
+    the library default, every kernel a thread per core, before grader.workers)."""
+    import grader.batch
+    import grader.regrade
+    from grader.batch import BatchSummary
+    from grader.gradebook import Gradebook
+    from grader.regrade import RegradeSummary
+
+    monkeypatch.setattr("grader.workers.os.cpu_count", lambda: 8)
+    seen = []
+
+    def fake_batch(course, found, gradebook, options, batch, on_event=None):
+        seen.append((options.threads, batch.workers))
+        return BatchSummary((), 0.0)
+
+    def fake_regrade(course, gradebook, options, assignment, batch):
+        seen.append((options.threads, batch.workers))
+        return RegradeSummary((), 0, 0, 0, 0.0)
+
+    monkeypatch.setattr(grader.batch, "grade_batch", fake_batch)
+    monkeypatch.setattr(grader.regrade, "regrade", fake_regrade)
+    course = _tiny_course(tmp_path)
+    Gradebook(tmp_path / "gradebook.db").close()
+    (tmp_path / "submissions").mkdir()
+    where = [tmp_path / "submissions"] if command == "batch" else []
+    args = [command, *where, "--course", course, "--workers", 2, "--sandbox", "off"]
+    result = run(*args, cwd=tmp_path, monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert seen == [(4, 2)]
+
+
+def _graded(course, source="x.ipynb", flags=()):
+    """A full-marks GradeResult of the tiny course's a1, as the pipeline returns it."""
+    from grader.results import ExerciseResult, GradeResult
+
+    exercises = (ExerciseResult("two", "Two", 1.0, 1.0, "passed"),)
+    return GradeResult(course, "a1", source, 1.0, 1.0, 0.1, exercises, flags=flags)
+
+
+def test_ci_renders_the_html_report_once(tmp_path, monkeypatch):
+    """grade ci --results wrote report.html twice (two renders: the plots are the slow part
+    of a report); it renders once, and still writes both results.json (checked on the old
+    code: two renders)."""
+    import grader.gradescope.grading
+    import grader.report.formats
+
+    renders = []
+    real = grader.report.formats.render_html
+
+    def counted(result):
+        renders.append(result.submission)
+        return real(result)
+
+    monkeypatch.setattr(grader.report.formats, "render_html", counted)
+    monkeypatch.setattr(
+        grader.gradescope.grading,
+        "grade",
+        lambda path, course, assignment, options, progress=None: _graded(course.name, path.name),
+    )
+    monkeypatch.setattr("grader.pipeline.grade", grader.gradescope.grading.grade)  # old code
+    course = _tiny_course(tmp_path)
+    (tmp_path / "x.ipynb").write_text("{}")
+    staff = tmp_path / "gradescope.json"
+    result = run(
+        "ci", "x.ipynb", "--course", course, "--results", staff, "--sandbox", "off",
+        cwd=tmp_path, monkeypatch=monkeypatch,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert renders == ["x.ipynb"]
+    out = tmp_path / "grade-results"
+    assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "report.html", "results.json"]
+    assert json.loads(staff.read_text())["score"] == 1.0
+    assert json.loads((out / "results.json").read_text())["score"] == 1.0
+
+
+def test_ci_writes_a_results_json_that_says_why_when_it_cannot_grade(tmp_path, monkeypatch):
+    course = _tiny_course(tmp_path)
+    staff = tmp_path / "results.json"
+    result = run(
+        "ci", "nope.ipynb", "--course", course, "--results", staff, "--sandbox", "off",
+        cwd=tmp_path, monkeypatch=monkeypatch,
+    )  # fmt: skip
+    assert result.exit_code == 1
+    reason = "nope.ipynb: no such file"
+    assert result.output == f"Error: {reason}\n"
+    assert json.loads(staff.read_text()) == {
+        "score": 0,
+        "output": f"Your notebook could not be graded: {reason}",
+        "tests": [],
+    }
+
+
+def test_an_option_time_is_iso_8601_utc_unless_it_says():
+    import datetime as dt
+
+    from grader.cli_options import iso_time
+    from grader.errors import GraderError
+
+    utc = dt.timezone.utc
+    assert iso_time("--at", None) is None and iso_time("--at", "") is None
+    assert iso_time("--at", "2030-01-31T12:00") == dt.datetime(2030, 1, 31, 12, tzinfo=utc)
+    paris = iso_time("--at", "2030-01-31T12:00+01:00")
+    assert paris is not None and paris.utcoffset() == dt.timedelta(hours=1)
+    with pytest.raises(GraderError, match=r"^--at: 'friday' is not an ISO 8601 time$"):
+        iso_time("--at", "friday")

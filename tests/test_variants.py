@@ -538,10 +538,11 @@ def test_an_edited_claim_and_another_students_notebook_are_flagged(roster_build,
 @kernel
 def test_a_batch_grades_each_student_against_their_numbers(roster_build, tmp_path):
     from grader.batch import BatchOptions, grade_batch
+    from grader.dashboard_data import class_dashboard
     from grader.gradebook import Gradebook
     from grader.intake import collect
     from grader.pipeline import GradeOptions
-    from grader.report.dashboard import PER_STUDENT, class_dashboard, render_dashboard
+    from grader.report.dashboard import PER_STUDENT, render_dashboard
 
     course, _ = roster_build
     folder = tmp_path / "class"

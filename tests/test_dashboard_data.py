@@ -1,0 +1,93 @@
+"""The dashboard's figures read from the gradebook (grader.dashboard_data), and its
+histogram (grader.report.dashboard), called as the library. Real SQLite gradebooks and
+report files; no kernel, no browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pytest
+from test_finals import DUE, TWO
+
+from grader.batch import report_paths
+from grader.dashboard_data import class_dashboard
+from grader.execute.records import Executed, ExportRecord, StepOutcome
+from grader.gradebook import Gradebook, Graded
+from grader.intake import Submission
+from grader.report.dashboard import histogram, render_dashboard
+from grader.results import ExerciseResult, GradeResult
+from grader.spec import load_course
+
+
+def record(gb, course, student, score, when=DUE, value=None, status=None):
+    """An a1 attempt (one exercise, t-num, 2 points) with ``value`` exported."""
+    status = status or ("passed" if score == 2 else "failed")
+    exercises = (ExerciseResult("t-num", "A number", 2.0, score, status, message="m"),)
+    source = f"{student}.ipynb"
+    result = GradeResult(course.name, "a1", source, score, 2.0, 0.1, exercises)
+    exports = {} if value is None else {"t-num": ExportRecord({"ok": True, "value": value})}
+    executed = Executed((StepOutcome("ok"),), exports)
+    sha = hashlib.sha256(f"{student}/{when}".encode()).hexdigest()
+    submission = Submission(student, source, None, sha, 10, when)
+    gb.record(submission, "a1", Graded(result, executed, course.fingerprint, "run"))
+    return submission
+
+
+@pytest.fixture
+def course(write_course, tmp_path):
+    return load_course(write_course(tmp_path, course=TWO))
+
+
+def test_an_assignment_as_the_dashboard_shows_it(course, tmp_path):
+    reports = tmp_path / "reports"
+    with Gradebook(tmp_path / "gb.db") as gb:
+        alice = record(gb, course, "alice", 2.0, value=4)
+        record(gb, course, "bob", 0.0, DUE + dt.timedelta(hours=30), value=5)
+        record(gb, course, "carol", 0.0, value=5)
+        record(gb, course, "dave", 0.0, status="error")
+        gb.record(Submission("erin", "erin.zip", None, "", 0, DUE), "a1", "not a notebook")
+        html, _ = report_paths(reports, "a1", "alice", alice.sha256)
+        html.parent.mkdir(parents=True)
+        html.write_text("<p>alice</p>")
+        board = class_dashboard(course, gb, None, reports, tmp_path / "site" / "class.html")
+    assert board.course == course.name
+    [view] = board.assignments  # a2 has no submission: not shown
+    assert (view.id, view.max_score, view.anchor) == ("a1", 2.0, "a-a1")
+    rows = {r.student: r for r in view.students}
+    assert sorted(rows) == ["alice", "bob", "carol", "dave", "erin"]
+    assert (rows["bob"].score, rows["bob"].penalty, rows["bob"].final) == (0.0, 0.0, 0.0)
+    assert rows["alice"].report.endswith(f"{html.name}") and rows["alice"].report.startswith("..")
+    assert rows["bob"].report == ""  # no report file
+    assert rows["bob"].status == "graded, late" and rows["erin"].status == "refused"
+    assert rows["dave"].status == "graded, error"
+    assert [f.student for f in view.late] == ["bob"]
+    assert [(f.student, f.what) for f in view.errored] == [
+        ("erin", "refused: not a notebook"),
+        ("dave", "error in t-num: m"),
+    ]
+    [stats] = view.exercises
+    assert (stats.graded, stats.full, stats.partial) == (4, 1, 0)
+    assert [(w.value, w.count) for w in stats.wrong] == [("5", 2)]  # the most common first
+    assert sum(bar.count for bar in view.histogram) == 5
+    assert view.median == 0.0
+    assert 'id="a-a1"' in render_dashboard(board)
+
+
+def test_one_assignment_even_without_submissions(course, tmp_path):
+    with Gradebook(tmp_path / "gb.db") as gb:
+        record(gb, course, "alice", 2.0)
+        board = class_dashboard(course, gb, ["a2"], tmp_path, tmp_path / "d.html")
+    [view] = board.assignments
+    assert view.id == "a2" and [(r.student, r.status) for r in view.students] == [
+        ("alice", "absent")
+    ]
+
+
+def test_the_histogram_has_ten_bars_and_a_full_score_in_the_last():
+    bars = histogram([0, 5, 9.99, 10, 10], 10)
+    assert len(bars) == 10
+    assert [b.count for b in bars] == [1, 0, 0, 0, 0, 1, 0, 0, 0, 3]
+    assert bars[0].label == "0–10%" and bars[-1].height == 100
+    assert (bars[5].low, bars[5].high) == (5.0, 6.0)
+    assert [b.count for b in histogram([3, 1], 0)] == [2] + [0] * 9  # no points: the first
