@@ -1,7 +1,13 @@
-"""Shared fixtures: the shipped course, a writer for small throw-away courses, notebooks."""
+"""Shared fixtures: the shipped course, a writer for small throw-away courses, notebooks;
+and the check that keeps the fast tier (``-m "not kernel"``) free of kernels, bubblewrap and
+browsers."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+from collections.abc import Generator
 from pathlib import Path
 
 import nbformat
@@ -172,3 +178,120 @@ def browser():
         pytest.skip("Chromium is not installed")
     with launch() as b:
         yield b
+
+
+# --- the tiers -------------------------------------------------------------------------------
+# A test that starts a kernel, runs bubblewrap or opens a browser carries the `kernel` mark, so
+# that `python -m pytest -m "not kernel"` needs none of them. Around every unmarked test (its
+# fixtures' set-up and tear-down included) the ways in are replaced by a refusal, and the test
+# fails naming the missing mark, even where the code under test catches the refusal.
+
+KERNEL_MARK = "kernel"
+# What an unmarked test may not start: the real bubblewrap (a fake one, a script a test puts
+# first on PATH, is fine), a browser, the kernel or its launcher.
+REAL_BWRAP = shutil.which("bwrap")
+BROWSERS = ("chromium", "chromium-browser", "chrome", "headless_shell")
+KERNEL_ARGUMENTS = ("ipykernel_launcher", "ipykernel")
+LAUNCHER = os.path.join("execute", "launch.py")
+
+
+class MissingKernelMark(Exception):
+    """An unmarked test started a kernel, bubblewrap or a browser."""
+
+
+def _refused(argv) -> str | None:
+    """What of ``argv`` (a Popen command) an unmarked test may not start, or None."""
+    parts = [argv] if isinstance(argv, (str, bytes, os.PathLike)) else list(argv)
+    words = [os.fsdecode(p) for p in parts]
+    if not words:
+        return None
+    program = shutil.which(words[0]) or words[0]
+    if REAL_BWRAP is not None and os.path.realpath(program) == os.path.realpath(REAL_BWRAP):
+        return "bubblewrap (" + REAL_BWRAP + ")"
+    if os.path.basename(program) in BROWSERS:
+        return "a browser (" + program + ")"
+    for word in words:
+        if word in KERNEL_ARGUMENTS or word.endswith(LAUNCHER):
+            return "a kernel (" + word + ")"
+    return None
+
+
+def _refuse(item: pytest.Item, what: str) -> None:
+    message = (
+        f"{item.nodeid} starts {what} but has no @pytest.mark.{KERNEL_MARK}: mark it (or its "
+        f"module: pytestmark = pytest.mark.{KERNEL_MARK}) so that the fast tier "
+        f'(-m "not {KERNEL_MARK}") needs no kernel, bubblewrap or browser'
+    )
+    item.stash.setdefault(_VIOLATIONS, []).append(message)
+    raise MissingKernelMark(message)
+
+
+_VIOLATIONS = pytest.StashKey[list]()
+
+
+def _guarded(item: pytest.Item) -> pytest.MonkeyPatch:
+    """A MonkeyPatch that refuses, for ``item``, every start of a kernel, bwrap or browser."""
+    import browser
+
+    from grader.execute.kernel import Kernel
+
+    patch = pytest.MonkeyPatch()
+
+    def launch(self, *args, **kwargs):
+        _refuse(item, "a kernel (grader.execute.kernel.Kernel.launch)")
+
+    real_execute_child = subprocess.Popen._execute_child  # type: ignore[attr-defined]
+
+    def execute_child(self, args, *rest, **kwargs):
+        what = _refused(args)
+        if what is not None:
+            _refuse(item, what)
+        return real_execute_child(self, args, *rest, **kwargs)
+
+    def launch_browser(*args, **kwargs):
+        _refuse(item, "a browser (tests/browser.py launch)")
+
+    patch.setattr(Kernel, "launch", launch)
+    patch.setattr(subprocess.Popen, "_execute_child", execute_child)
+    patch.setattr(browser, "launch", launch_browser)
+    return patch
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    return (yield from _unless_marked(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    return (yield from _unless_marked(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    return (yield from _unless_marked(item))
+
+
+def _unless_marked(item: pytest.Item) -> Generator[None, None, None]:
+    """Run one phase of ``item``; unmarked, with the refusals in place, and failing with the
+    refusal's message if one was met (also one the code under test caught, or that made the
+    test fail some other way)."""
+    if item.get_closest_marker(KERNEL_MARK) is not None:
+        return (yield)
+    patch = _guarded(item)
+    try:
+        result = yield
+    except BaseException as e:
+        _fail_if_refused(item, e)
+        raise
+    finally:
+        patch.undo()
+    _fail_if_refused(item, None)
+    return result
+
+
+def _fail_if_refused(item: pytest.Item, cause: BaseException | None) -> None:
+    violations = item.stash.get(_VIOLATIONS, [])
+    item.stash[_VIOLATIONS] = []
+    if violations:
+        raise pytest.fail.Exception(violations[0], pytrace=False) from cause

@@ -55,6 +55,7 @@ def test_course_is_found_above_the_current_folder(built_course, monkeypatch):
     assert (work / "reports" / "ps2.report.html").is_file()
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize(
     "content,message",
     [
@@ -74,6 +75,7 @@ def test_unreadable_submission_is_one_line_and_exit_1(tmp_path, monkeypatch, con
     assert sub.read_bytes() == content
 
 
+@pytest.mark.kernel
 def test_missing_file(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     result = run(tmp_path / "nope.ipynb", "--course", course, cwd=tmp_path, monkeypatch=monkeypatch)
@@ -81,6 +83,7 @@ def test_missing_file(tmp_path, monkeypatch):
     assert result.output == f"Error: {tmp_path / 'nope.ipynb'}: no such file\n"
 
 
+@pytest.mark.kernel
 def test_unknown_assignment(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     sub = tmp_path / "x.ipynb"
@@ -92,6 +95,7 @@ def test_unknown_assignment(tmp_path, monkeypatch):
     assert result.output == f"Error: {course}: unknown assignment 'ps9' (known: a1)\n"
 
 
+@pytest.mark.kernel
 def test_notebook_without_assignment_needs_the_option(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     sub = tmp_path / "x.ipynb"
@@ -151,6 +155,7 @@ def test_a_limit_below_its_minimum_is_a_usage_error(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "--memory" in result.output
 
 
+@pytest.mark.kernel
 def test_debug_is_a_real_option_that_shows_the_traceback(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     sub = tmp_path / "bad.ipynb"
@@ -182,6 +187,7 @@ def test_an_internal_error_is_one_line_and_exit_2(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.kernel
 def test_several_unreadable_notebooks_give_one_error_line_each(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     for name in ("a.ipynb", "b.ipynb"):
@@ -253,6 +259,7 @@ def test_gradebook_without_one_is_a_clear_error(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.kernel
 def test_batch_of_a_folder_that_is_not_there(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     result = run(

@@ -198,6 +198,7 @@ def percent(count, total):
     return math.floor(100 * count / total + 0.5)
 
 
+@pytest.mark.kernel
 def test_a_class_of_1000_is_small_and_opens_fast(klass, browser):
     _, _, page_path, plans = klass
     size = page_path.stat().st_size
@@ -221,6 +222,7 @@ def test_a_class_of_1000_is_small_and_opens_fast(klass, browser):
     assert size < 2 * 1024 * 1024
 
 
+@pytest.mark.kernel
 def test_success_rates_and_the_most_common_wrong_answer(klass, browser):
     _, _, page_path, plans = klass
     mine = graded(plans)
@@ -259,6 +261,7 @@ def test_success_rates_and_the_most_common_wrong_answer(klass, browser):
         assert problems == []
 
 
+@pytest.mark.kernel
 def test_late_and_errored_submissions_are_listed(klass, browser):
     _, _, page_path, plans = klass
     late = [p for p in graded(plans) if p.late]
@@ -283,6 +286,7 @@ def test_late_and_errored_submissions_are_listed(klass, browser):
         assert problems == []
 
 
+@pytest.mark.kernel
 def test_the_table_sorts_by_a_column_and_filters_by_text(klass, browser):
     _, _, page_path, plans = klass
     finals = sorted(p.final for p in plans)  # refused and absent students score 0
@@ -316,6 +320,7 @@ def test_the_table_sorts_by_a_column_and_filters_by_text(klass, browser):
         assert problems == []
 
 
+@pytest.mark.kernel
 def test_each_student_links_to_the_report_batch_wrote(klass, browser):
     _, _, page_path, plans = klass
     with open_page(browser, page_path) as (page, problems):
@@ -332,6 +337,7 @@ def test_each_student_links_to_the_report_batch_wrote(klass, browser):
         assert problems == []
 
 
+@pytest.mark.kernel
 def test_hostile_student_ids_are_text(klass, browser):
     page_path = klass[2]
     with open_page(browser, page_path) as (page, problems):
@@ -351,6 +357,7 @@ def test_hostile_student_ids_are_text(klass, browser):
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
 
 
+@pytest.mark.kernel
 def test_hostile_answers_and_messages_are_text(tmp_path, browser):
     course_path = copy_course(tmp_path / "course")
     course = load_course(course_path)
@@ -376,6 +383,7 @@ def test_hostile_answers_and_messages_are_text(tmp_path, browser):
         assert problems == []
 
 
+@pytest.mark.kernel
 def test_without_javascript_the_table_is_plain_html(klass, browser):
     page_path = klass[2]
     context = browser.new_context(java_script_enabled=False)
