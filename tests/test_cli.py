@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -17,13 +18,21 @@ def run(*args, cwd=None, monkeypatch=None):
     return CliRunner().invoke(main, list(map(str, args)))
 
 
-@pytest.mark.parametrize(
-    "command",
-    [[], ["build"], ["submit"], ["batch"], ["gradebook"], ["dashboard"], ["cluster-certs"]],
-)
+def _command_paths(group, path=()):
+    """The group itself and every command under it, as argument lists (from click's own
+    table, so that a new command is covered without being listed here)."""
+    yield list(path)
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from _command_paths(command, (*path, name))
+        else:
+            yield [*path, name]
+
+
+@pytest.mark.parametrize("command", list(_command_paths(main)), ids=" ".join)
 def test_every_command_has_help_with_an_example(command):
     result = CliRunner().invoke(main, [*command, "--help"])
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.output
     assert "Example:" in result.output
 
 
