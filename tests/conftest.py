@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Generator
 from pathlib import Path
 
@@ -183,55 +184,39 @@ def browser():
 # --- the tiers -------------------------------------------------------------------------------
 # A test that starts a kernel, runs bubblewrap or opens a browser carries the `kernel` mark, so
 # that `python -m pytest -m "not kernel"` needs none of them. Around every unmarked test (its
-# fixtures' set-up and tear-down included) the ways in are replaced by a refusal, and the test
-# fails naming the missing mark, even where the code under test catches the refusal.
+# fixtures' set-up and tear-down included) the ways in are replaced by a refusal, in this
+# process and in its Python children (tests/childguard/sitecustomize.py), and the test fails
+# naming the missing mark, even where the code under test caught the refusal.
 
 KERNEL_MARK = "kernel"
-# What an unmarked test may not start: the real bubblewrap (a fake one, a script a test puts
-# first on PATH, is fine), a browser, the kernel or its launcher.
 REAL_BWRAP = shutil.which("bwrap")
-BROWSERS = ("chromium", "chromium-browser", "chrome", "headless_shell")
-KERNEL_ARGUMENTS = ("ipykernel_launcher", "ipykernel")
-LAUNCHER = os.path.join("execute", "launch.py")
+CHILD_GUARD = Path(__file__).resolve().parent / "childguard"
+_VIOLATIONS = pytest.StashKey[list]()
 
 
 class MissingKernelMark(Exception):
     """An unmarked test started a kernel, bubblewrap or a browser."""
 
 
-def _refused(argv) -> str | None:
-    """What of ``argv`` (a Popen command) an unmarked test may not start, or None."""
-    parts = [argv] if isinstance(argv, (str, bytes, os.PathLike)) else list(argv)
-    words = [os.fsdecode(p) for p in parts]
-    if not words:
-        return None
-    program = shutil.which(words[0]) or words[0]
-    if REAL_BWRAP is not None and os.path.realpath(program) == os.path.realpath(REAL_BWRAP):
-        return "bubblewrap (" + REAL_BWRAP + ")"
-    if os.path.basename(program) in BROWSERS:
-        return "a browser (" + program + ")"
-    for word in words:
-        if word in KERNEL_ARGUMENTS or word.endswith(LAUNCHER):
-            return "a kernel (" + word + ")"
-    return None
-
-
-def _refuse(item: pytest.Item, what: str) -> None:
-    message = (
+def _message(item: pytest.Item, what: str) -> str:
+    return (
         f"{item.nodeid} starts {what} but has no @pytest.mark.{KERNEL_MARK}: mark it (or its "
         f"module: pytestmark = pytest.mark.{KERNEL_MARK}) so that the fast tier "
         f'(-m "not {KERNEL_MARK}") needs no kernel, bubblewrap or browser'
     )
+
+
+def _refuse(item: pytest.Item, what: str) -> None:
+    message = _message(item, what)
     item.stash.setdefault(_VIOLATIONS, []).append(message)
     raise MissingKernelMark(message)
 
 
-_VIOLATIONS = pytest.StashKey[list]()
-
-
-def _guarded(item: pytest.Item) -> pytest.MonkeyPatch:
-    """A MonkeyPatch that refuses, for ``item``, every start of a kernel, bwrap or browser."""
+def _guarded(item: pytest.Item, report: Path) -> pytest.MonkeyPatch:
+    """A MonkeyPatch that refuses, for ``item``, every start of a kernel, bwrap or browser;
+    its Python children write what they refused to ``report``."""
     import browser
+    from childguard import sitecustomize as child
 
     from grader.execute.kernel import Kernel
 
@@ -243,7 +228,7 @@ def _guarded(item: pytest.Item) -> pytest.MonkeyPatch:
     real_execute_child = subprocess.Popen._execute_child  # type: ignore[attr-defined]
 
     def execute_child(self, args, *rest, **kwargs):
-        what = _refused(args)
+        what = child.refused(args, REAL_BWRAP)
         if what is not None:
             _refuse(item, what)
         return real_execute_child(self, args, *rest, **kwargs)
@@ -254,6 +239,10 @@ def _guarded(item: pytest.Item) -> pytest.MonkeyPatch:
     patch.setattr(Kernel, "launch", launch)
     patch.setattr(subprocess.Popen, "_execute_child", execute_child)
     patch.setattr(browser, "launch", launch_browser)
+    path = os.environ.get("PYTHONPATH")
+    patch.setenv("PYTHONPATH", os.pathsep.join([str(CHILD_GUARD), *([path] if path else [])]))
+    patch.setenv(child.REPORT, str(report))
+    patch.setenv(child.REAL_BWRAP, REAL_BWRAP or "")
     return patch
 
 
@@ -278,20 +267,26 @@ def _unless_marked(item: pytest.Item) -> Generator[None, None, None]:
     test fail some other way)."""
     if item.get_closest_marker(KERNEL_MARK) is not None:
         return (yield)
-    patch = _guarded(item)
+    fd, name = tempfile.mkstemp(prefix="grade-test-refused-")
+    os.close(fd)
+    report = Path(name)
+    patch = _guarded(item, report)
     try:
         result = yield
     except BaseException as e:
-        _fail_if_refused(item, e)
+        _fail_if_refused(item, report, e)
         raise
     finally:
         patch.undo()
-    _fail_if_refused(item, None)
+    _fail_if_refused(item, report, None)
     return result
 
 
-def _fail_if_refused(item: pytest.Item, cause: BaseException | None) -> None:
+def _fail_if_refused(item: pytest.Item, report: Path, cause: BaseException | None) -> None:
     violations = item.stash.get(_VIOLATIONS, [])
     item.stash[_VIOLATIONS] = []
+    if report.exists():
+        violations += [_message(item, line) for line in report.read_text().splitlines()]
+        report.unlink()
     if violations:
         raise pytest.fail.Exception(violations[0], pytrace=False) from cause

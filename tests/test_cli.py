@@ -235,6 +235,7 @@ def test_a_custom_check_that_raises_is_a_course_error(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.kernel
 def test_the_grade_program_flushes_and_keeps_its_exit_codes(tmp_path):
     """`grade` as users run it: a process that skips the interpreter's teardown at the end."""
     import subprocess
