@@ -5,7 +5,8 @@ tests/conftest.py refuses these in the test's process, and puts this folder firs
 PYTHONPATH of its children, where Python imports this module at start-up: a child (e.g.
 ``python -m grader ...``) then refuses them too, and appends what it refused to the file that
 ``GRADE_TEST_REFUSED`` names, for the test's check to report. Without that variable (every
-other process) it does nothing.
+other process), or once that file is gone (the test is over: a process it left running, a
+fixture's, may serve marked tests later), it does nothing.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def refused(argv: Any, real_bwrap: str | None) -> str | None:
 
 def _install() -> None:
     report = os.environ.get(REPORT)
-    if not report:
+    if not report or not os.path.exists(report):
         return
     import subprocess
 
@@ -49,7 +50,7 @@ def _install() -> None:
 
     def execute_child(self: Any, args: Any, *rest: Any, **kwargs: Any) -> Any:
         what = refused(args, real_bwrap)
-        if what is not None:
+        if what is not None and os.path.exists(report):
             with open(report, "a", encoding="utf-8") as f:
                 f.write(f"{what}, in a child process ({os.getpid()})\n")
             raise OSError(f"{what}: refused in a test without the kernel mark")
