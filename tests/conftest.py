@@ -218,8 +218,6 @@ def _guarded(item: pytest.Item, report: Path) -> pytest.MonkeyPatch:
     import browser
     from childguard import sitecustomize as child
 
-    from grader.execute.kernel import Kernel
-
     patch = pytest.MonkeyPatch()
 
     def launch(self, *args, **kwargs):
@@ -236,7 +234,12 @@ def _guarded(item: pytest.Item, report: Path) -> pytest.MonkeyPatch:
     def launch_browser(*args, **kwargs):
         _refuse(item, "a browser (tests/browser.py launch)")
 
-    patch.setattr(Kernel, "launch", launch)
+    try:  # the earliest refusal; the command line of any kernel process is refused below
+        from grader.execute.kernel import Kernel
+
+        patch.setattr(Kernel, "launch", launch)
+    except ImportError:
+        pass
     patch.setattr(subprocess.Popen, "_execute_child", execute_child)
     patch.setattr(browser, "launch", launch_browser)
     path = os.environ.get("PYTHONPATH")

@@ -18,7 +18,7 @@ from typing import Any
 REPORT = "GRADE_TEST_REFUSED"  # the file a child appends what it refused to
 REAL_BWRAP = "GRADE_TEST_REAL_BWRAP"  # the real bwrap (a fake one on PATH is fine)
 BROWSERS = ("chromium", "chromium-browser", "chrome", "headless_shell")
-KERNEL_ARGUMENTS = ("ipykernel_launcher", "ipykernel")
+KERNEL = "ipykernel"  # in any argument: -m ipykernel_launcher, or code that starts one
 LAUNCHER = os.path.join("execute", "launch.py")
 
 
@@ -34,7 +34,7 @@ def refused(argv: Any, real_bwrap: str | None) -> str | None:
     if os.path.basename(program) in BROWSERS:
         return f"a browser ({program})"
     for word in words:
-        if word in KERNEL_ARGUMENTS or word.endswith(LAUNCHER):
+        if KERNEL in word or word.endswith(LAUNCHER):
             return f"a kernel ({word})"
     return None
 
