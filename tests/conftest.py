@@ -1,7 +1,14 @@
-"""Shared fixtures: the shipped course, a writer for small throw-away courses, notebooks."""
+"""Shared fixtures: the shipped course, a writer for small throw-away courses, notebooks;
+and the check that keeps the fast tier (``-m "not kernel"``) free of kernels, bubblewrap and
+browsers."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Generator
 from pathlib import Path
 
 import nbformat
@@ -172,3 +179,117 @@ def browser():
         pytest.skip("Chromium is not installed")
     with launch() as b:
         yield b
+
+
+# --- the tiers -------------------------------------------------------------------------------
+# A test that starts a kernel, runs bubblewrap or opens a browser carries the `kernel` mark, so
+# that `python -m pytest -m "not kernel"` needs none of them. Around every unmarked test (its
+# fixtures' set-up and tear-down included) the ways in are replaced by a refusal, in this
+# process and in its Python children (tests/childguard/sitecustomize.py), and the test fails
+# naming the missing mark, even where the code under test caught the refusal.
+
+KERNEL_MARK = "kernel"
+REAL_BWRAP = shutil.which("bwrap")
+CHILD_GUARD = Path(__file__).resolve().parent / "childguard"
+_VIOLATIONS = pytest.StashKey[list]()
+
+
+class MissingKernelMark(Exception):
+    """An unmarked test started a kernel, bubblewrap or a browser."""
+
+
+def _message(item: pytest.Item, what: str) -> str:
+    return (
+        f"{item.nodeid} starts {what} but has no @pytest.mark.{KERNEL_MARK}: mark it (or its "
+        f"module: pytestmark = pytest.mark.{KERNEL_MARK}) so that the fast tier "
+        f'(-m "not {KERNEL_MARK}") needs no kernel, bubblewrap or browser'
+    )
+
+
+def _refuse(item: pytest.Item, what: str) -> None:
+    message = _message(item, what)
+    item.stash.setdefault(_VIOLATIONS, []).append(message)
+    raise MissingKernelMark(message)
+
+
+def _guarded(item: pytest.Item, report: Path) -> pytest.MonkeyPatch:
+    """A MonkeyPatch that refuses, for ``item``, every start of a kernel, bwrap or browser;
+    its Python children write what they refused to ``report``."""
+    import browser
+    from childguard import sitecustomize as child
+
+    patch = pytest.MonkeyPatch()
+
+    def launch(self, *args, **kwargs):
+        _refuse(item, "a kernel (grader.execute.kernel.Kernel.launch)")
+
+    real_execute_child = subprocess.Popen._execute_child  # type: ignore[attr-defined]
+
+    def execute_child(self, args, *rest, **kwargs):
+        what = child.refused(args, REAL_BWRAP)
+        if what is not None:
+            _refuse(item, what)
+        return real_execute_child(self, args, *rest, **kwargs)
+
+    def launch_browser(*args, **kwargs):
+        _refuse(item, "a browser (tests/browser.py launch)")
+
+    try:  # the earliest refusal; the command line of any kernel process is refused below
+        from grader.execute.kernel import Kernel
+
+        patch.setattr(Kernel, "launch", launch)
+    except ImportError:
+        pass
+    patch.setattr(subprocess.Popen, "_execute_child", execute_child)
+    patch.setattr(browser, "launch", launch_browser)
+    path = os.environ.get("PYTHONPATH")
+    patch.setenv("PYTHONPATH", os.pathsep.join([str(CHILD_GUARD), *([path] if path else [])]))
+    patch.setenv(child.REPORT, str(report))
+    patch.setenv(child.REAL_BWRAP, REAL_BWRAP or "")
+    return patch
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    return (yield from _unless_marked(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    return (yield from _unless_marked(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    return (yield from _unless_marked(item))
+
+
+def _unless_marked(item: pytest.Item) -> Generator[None, None, None]:
+    """Run one phase of ``item``; unmarked, with the refusals in place, and failing with the
+    refusal's message if one was met (also one the code under test caught, or that made the
+    test fail some other way)."""
+    if item.get_closest_marker(KERNEL_MARK) is not None:
+        return (yield)
+    fd, name = tempfile.mkstemp(prefix="grade-test-refused-")
+    os.close(fd)
+    report = Path(name)
+    patch = _guarded(item, report)
+    try:
+        result = yield
+    except BaseException as e:
+        _fail_if_refused(item, report, e)
+        raise
+    finally:
+        patch.undo()
+    _fail_if_refused(item, report, None)
+    return result
+
+
+def _fail_if_refused(item: pytest.Item, report: Path, cause: BaseException | None) -> None:
+    violations = item.stash.get(_VIOLATIONS, [])
+    item.stash[_VIOLATIONS] = []
+    if report.exists():
+        violations += [_message(item, line) for line in report.read_text().splitlines()]
+        report.unlink()
+    if violations:
+        raise pytest.fail.Exception(violations[0], pytrace=False) from cause

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -17,12 +18,23 @@ def run(*args, cwd=None, monkeypatch=None):
     return CliRunner().invoke(main, list(map(str, args)))
 
 
-@pytest.mark.parametrize("command", [[], *([name] for name in sorted(main.commands))])
+def _command_paths(group, path=()):
+    """The group itself and every command under it, as argument lists (from click's own
+    table, so that a new command is covered without being listed here)."""
+    yield list(path)
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from _command_paths(command, (*path, name))
+        else:
+            yield [*path, name]
+
+
+@pytest.mark.parametrize("command", list(_command_paths(main)), ids=" ".join)
 def test_every_command_has_help_with_an_example(command):
     """The group and each of its commands, as main.commands has them (the class commands of
     grader.cli_class included): a new command is checked without being listed here."""
     result = CliRunner().invoke(main, [*command, "--help"])
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.output
     assert "Example:" in result.output
 
 
@@ -61,6 +73,7 @@ def test_course_is_found_above_the_current_folder(built_course, monkeypatch):
     assert (work / "reports" / "ps2.report.html").is_file()
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize(
     "content,message",
     [
@@ -80,6 +93,7 @@ def test_unreadable_submission_is_one_line_and_exit_1(tmp_path, monkeypatch, con
     assert sub.read_bytes() == content
 
 
+@pytest.mark.kernel
 def test_missing_file(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     result = run(tmp_path / "nope.ipynb", "--course", course, cwd=tmp_path, monkeypatch=monkeypatch)
@@ -87,6 +101,7 @@ def test_missing_file(tmp_path, monkeypatch):
     assert result.output == f"Error: {tmp_path / 'nope.ipynb'}: no such file\n"
 
 
+@pytest.mark.kernel
 def test_unknown_assignment(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     sub = tmp_path / "x.ipynb"
@@ -98,6 +113,7 @@ def test_unknown_assignment(tmp_path, monkeypatch):
     assert result.output == f"Error: {course}: unknown assignment 'ps9' (known: a1)\n"
 
 
+@pytest.mark.kernel
 def test_notebook_without_assignment_needs_the_option(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     sub = tmp_path / "x.ipynb"
@@ -157,6 +173,7 @@ def test_a_limit_below_its_minimum_is_a_usage_error(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "--memory" in result.output
 
 
+@pytest.mark.kernel
 def test_debug_is_a_real_option_that_shows_the_traceback(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     sub = tmp_path / "bad.ipynb"
@@ -188,6 +205,7 @@ def test_an_internal_error_is_one_line_and_exit_2(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.kernel
 def test_several_unreadable_notebooks_give_one_error_line_each(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     for name in ("a.ipynb", "b.ipynb"):
@@ -226,6 +244,7 @@ def test_a_custom_check_that_raises_is_a_course_error(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.kernel
 def test_the_grade_program_flushes_and_keeps_its_exit_codes(tmp_path):
     """`grade` as users run it: a process that skips the interpreter's teardown at the end."""
     import subprocess
@@ -259,6 +278,7 @@ def test_gradebook_without_one_is_a_clear_error(tmp_path, monkeypatch):
     )
 
 
+@pytest.mark.kernel
 def test_batch_of_a_folder_that_is_not_there(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     result = run(

@@ -250,3 +250,152 @@ def test_no_honest_student_of_a_large_class_is_flagged_on_the_shipped_course(
         result = graded(m, "ps2", "ps2.ipynb", assembled, executed, answer_key(m, "ps2", options))
         assert all(e.mistake for e in result.exercises if e.id in answers)
         assert copied_from(result, exports, student, refs) == ("", ""), student
+
+
+# --- the rules, one at a time, on hand-made references ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "a,b,same",
+    [
+        (3, 3.0, True),  # an int and the equal float
+        (1.0000001, 1.0, True),  # 6 significant digits
+        (123456789, 123457000, True),
+        (1.00001, 1.0, False),
+        (-0.0, 0.0, True),
+        (True, 1, False),  # a bool is no number
+        (None, 0, False),
+        ([1, 2.0], [1.0, 2], True),  # element by element
+        ([1, 2], [2, 1], False),
+        ({"b": 1, "a": [2]}, {"a": [2.0], "b": 1}, True),  # keys in any order
+        ({1: 2}, {"1": 2.0}, True),  # keys as text
+        ("a", "A", False),
+    ],
+)
+def test_canonical_values(a, b, same):
+    assert (canonical(a) == canonical(b)) is same
+
+
+def test_the_index_holds_the_varying_exercises_only_without_the_mistaken_values(
+    write_course, tmp_path
+):
+    from grader.copying import index_references
+
+    course = load_course(
+        write_course(tmp_path, course=COURSE, exercises={"c": TOPIC}, solutions={"c": SOLUTIONS})
+    )
+    keys = {
+        "": AnswerKey("a1", course.fingerprint, {"c-shape": [10, 10], "c-count": 100}),
+        "ann": AnswerKey("a1", course.fingerprint, {"c-shape": [11, 10], "c-count": 110.0}),
+        "bea": AnswerKey("a1", course.fingerprint, {"c-shape": [11, 10], "c-count": 110}),
+        "cy": AnswerKey("a1", course.fingerprint, {"c-shape": [12, 12]}),  # no c-count
+    }
+    refs = index_references(course, "a1", keys, {"c-shape": {canonical([12, 12])}})
+    assert refs.students == 4
+    assert refs.by_value == {
+        "c-shape": {canonical([10, 10]): ("",), canonical([11, 10]): ("ann", "bea")},
+        "c-count": {canonical(100): ("",), canonical(110): ("ann", "bea")},
+    }
+
+
+def judged(*exercises):
+    """A result of failed exercises e1, e2, ... (``(id, score, mistake)``, 1 point each)."""
+    return GradeResult(
+        "c",
+        "a1",
+        "x.ipynb",
+        0,
+        len(exercises),
+        0,
+        tuple(ExerciseResult(e, e, 1, score, "failed", mistake=m) for e, score, m in exercises),
+    )
+
+
+REFS = References(
+    {
+        "e1": {canonical(1): ("bob",), canonical(10): (DEFAULT,), canonical(7): ("ann", "bob")},
+        "e2": {canonical(2): ("bob",), canonical(20): (DEFAULT,), canonical(8): ("ann", "bob")},
+        "e3": {canonical(3): ("bob",)},
+    },
+    40,  # a value 2 students share still counts (40 // 20)
+)
+
+
+def exported(**values):
+    return {e: ExportRecord({"ok": True, "value": v}) for e, v in values.items()}
+
+
+def test_two_wrong_answers_that_are_one_classmates_references_are_flagged():
+    flag, whose = copied_from(
+        judged(("e1", 0, ""), ("e2", 0, "")), exported(e1=1, e2=2), "al", REFS
+    )
+    assert flag == (
+        "copying? the answers match another student's numbers, not al's: 2 of 3 exercises "
+        "with per-student numbers (e1, e2)"
+    )
+    assert whose == "bob"
+
+
+def test_the_default_numbers_are_named_as_such():
+    flag, whose = copied_from(
+        judged(("e1", 0, ""), ("e2", 0, "")), exported(e1=10, e2=20), "al", REFS
+    )
+    assert "the default numbers (of the notebook made for nobody)" in flag and whose == "-"
+
+
+def test_classmates_sharing_the_values_are_all_named_in_order():
+    _, whose = copied_from(judged(("e1", 0, ""), ("e2", 0, "")), exported(e1=7, e2=8), "al", REFS)
+    assert whose == "ann, bob"
+
+
+@pytest.mark.parametrize(
+    "why,exercises,exports,student,refs",
+    [
+        ("one exercise is no evidence", [("e1", 0, "")], exported(e1=1), "al", REFS),
+        ("their own numbers", [("e1", 0, ""), ("e2", 0, "")], exported(e1=1, e2=2), "bob", REFS),
+        ("a right answer", [("e1", 1, ""), ("e2", 1, "")], exported(e1=1, e2=2), "al", REFS),
+        ("a known mistake", [("e1", 0, "m"), ("e2", 0, "m")], exported(e1=1, e2=2), "al", REFS),
+        ("nobody's value", [("e1", 0, ""), ("e2", 0, "")], exported(e1=5, e2=6), "al", REFS),
+        (
+            "a value too many share",
+            [("e1", 0, ""), ("e2", 0, "")],
+            exported(e1=7, e2=8),
+            "al",
+            References(
+                {
+                    e: {v: (*who, "cy") for v, who in values.items()}
+                    for e, values in REFS.by_value.items()
+                },
+                40,  # 3 students of 40 share each value: more than 40 // 20
+            ),
+        ),
+        (
+            "no value exported",
+            [("e1", 0, ""), ("e2", 0, "")],
+            {"e1": ExportRecord({"ok": False, "error": "x"}), "e2": ExportRecord({"ok": True})},
+            "al",
+            REFS,
+        ),
+        ("an exercise that does not vary", [("e9", 0, ""), ("e8", 0, "")], {}, "al", REFS),
+    ],
+)
+def test_what_is_no_evidence_of_copying(why, exercises, exports, student, refs):
+    assert copied_from(judged(*exercises), exports, student, refs) == ("", ""), why
+
+
+def test_without_a_roster_flagged_only_records_the_identity(write_course, tmp_path):
+    from grader.identity import Identity
+
+    course = load_course(
+        write_course(tmp_path, course=COURSE, exercises={"c": TOPIC}, solutions={"c": SOLUTIONS})
+    )
+    identity = Identity("zed", "", ("a flag",), ("a notice",), roster=False)
+    result = judged(("c-shape", 0, ""), ("c-count", 0, ""))
+    out = flagged(course, result, exported(**{"c-shape": [1, 1]}), identity, GradeOptions())
+    assert (out.student, out.variant, out.flags, out.copied_from, out.notices) == (
+        "zed",
+        "",
+        ("a flag",),
+        "",
+        ("a notice",),
+    )

@@ -198,29 +198,33 @@ def percent(count, total):
     return math.floor(100 * count / total + 0.5)
 
 
-def test_a_class_of_1000_is_small_and_opens_fast(klass, browser):
+@pytest.mark.kernel
+def test_a_class_of_1000_is_one_small_file_whose_table_is_laid_out_once_seen(klass, browser):
+    """What makes the page open fast, without timing it: one file under 2 MiB that loads
+    nothing else, and 1,000 table rows that the browser lays out only when scrolled to."""
     _, _, page_path, plans = klass
     size = page_path.stat().st_size
-    started = time.perf_counter()
+    print(f"\ndashboard of {CLASS} students: {size / 1024:.0f} KiB")
+    assert size < 2 * 1024 * 1024
+    laid_out = "e => e.checkVisibility({contentVisibilityAuto: true})"
     with open_page(browser, page_path) as (page, problems):
-        opened = time.perf_counter() - started
-        load = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
-        print(
-            f"dashboard of {CLASS} students: {size / 1024:.0f} KiB; Chromium opened it in "
-            f"{opened:.2f} s (load event at {load:.0f} ms)"
-        )
+        # the document is the one request (any other would be a resource entry and, leaving
+        # the file, a problem)
+        assert page.evaluate("performance.getEntriesByType('resource').length") == 0
         rows = page.locator("#a-ps1 table.students tbody tr")
         assert rows.count() == len(plans) == CLASS
+        assert not rows.first.evaluate(laid_out)  # below the fold: skipped at first
         counts = [int(c) for c in page.locator("#a-ps1 .histogram .bin .count").all_inner_texts()]
         assert len(counts) == 10 and sum(counts) == CLASS
         bars = page.locator("#a-ps1 .histogram .bar")
         tallest = max(b.bounding_box()["height"] for b in bars.all())
         assert tallest > 100  # drawn, in pixels
         assert page.locator("#a-ps1 .rates tbody tr").count() == 10
+        assert seen(page, rows.first).evaluate(laid_out)
         assert problems == []
-    assert size < 2 * 1024 * 1024
 
 
+@pytest.mark.kernel
 def test_success_rates_and_the_most_common_wrong_answer(klass, browser):
     _, _, page_path, plans = klass
     mine = graded(plans)
@@ -259,6 +263,7 @@ def test_success_rates_and_the_most_common_wrong_answer(klass, browser):
         assert problems == []
 
 
+@pytest.mark.kernel
 def test_late_and_errored_submissions_are_listed(klass, browser):
     _, _, page_path, plans = klass
     late = [p for p in graded(plans) if p.late]
@@ -283,6 +288,7 @@ def test_late_and_errored_submissions_are_listed(klass, browser):
         assert problems == []
 
 
+@pytest.mark.kernel
 def test_the_table_sorts_by_a_column_and_filters_by_text(klass, browser):
     _, _, page_path, plans = klass
     finals = sorted(p.final for p in plans)  # refused and absent students score 0
@@ -316,6 +322,7 @@ def test_the_table_sorts_by_a_column_and_filters_by_text(klass, browser):
         assert problems == []
 
 
+@pytest.mark.kernel
 def test_each_student_links_to_the_report_batch_wrote(klass, browser):
     _, _, page_path, plans = klass
     with open_page(browser, page_path) as (page, problems):
@@ -332,6 +339,7 @@ def test_each_student_links_to_the_report_batch_wrote(klass, browser):
         assert problems == []
 
 
+@pytest.mark.kernel
 def test_hostile_student_ids_are_text(klass, browser):
     page_path = klass[2]
     with open_page(browser, page_path) as (page, problems):
@@ -351,6 +359,7 @@ def test_hostile_student_ids_are_text(klass, browser):
     assert "Content-Security-Policy" in html and "default-src 'none'" in html
 
 
+@pytest.mark.kernel
 def test_hostile_answers_and_messages_are_text(tmp_path, browser):
     course_path = copy_course(tmp_path / "course")
     course = load_course(course_path)
@@ -376,6 +385,7 @@ def test_hostile_answers_and_messages_are_text(tmp_path, browser):
         assert problems == []
 
 
+@pytest.mark.kernel
 def test_without_javascript_the_table_is_plain_html(klass, browser):
     page_path = klass[2]
     context = browser.new_context(java_script_enabled=False)
@@ -389,8 +399,12 @@ def test_without_javascript_the_table_is_plain_html(klass, browser):
         context.close()
 
 
-def test_every_assignment_with_submissions_when_none_is_given(klass, tmp_path):
-    course_path, db, _, _ = klass
+def test_every_assignment_with_submissions_when_none_is_given(tmp_path):
+    # a class of 100 has what this needs (ps1 attempts; student 99 handed in ps2 only), and
+    # spares the fast tier the class of 1,000
+    course_path = copy_course(tmp_path / "course")
+    db = tmp_path / "gradebook.db"
+    make_class(load_course(course_path), db, tmp_path / "reports", n=100)
     out = tmp_path / "all.html"
     result = run("dashboard", "--course", course_path, "--db", db, "--out", out)
     assert result.exit_code == 0, result.output

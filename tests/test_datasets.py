@@ -90,7 +90,17 @@ def test_synthetic_rejects_bad_arguments(kwargs):
         synthetic_cifar(**kwargs)
 
 
-def test_synthetic_is_learnable_on_held_out_seed():
+@pytest.fixture
+def one_thread():
+    """torch on one thread: small batches gain nothing from more, and on a busy machine more
+    threads than free cores make this training several times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_synthetic_is_learnable_on_held_out_seed(one_thread):
     x, y = synthetic_cifar(2000, seed=0)
     x_test, y_test = synthetic_cifar(1000, seed=1)
     torch.manual_seed(0)

@@ -33,13 +33,16 @@ def values(executed, *ids):
 def test_outcomes_state_and_recovery(tmp_path):
     steps = [
         Step("setup", "t", "base = 40"),
-        *answer("ok", "v = base + 1"),
-        *answer("raises", "v = 1 / 0"),
+        *answer("ok", "ok_value = base + 1\nv = ok_value"),
+        *answer("raises", "half_done = 1\nv = 1 / 0"),
         *answer("spins", "while True:\n    pass"),
-        *answer("after-timeout", "v = base + 2"),  # setup was replayed in the new kernel
+        *answer("after-timeout", "after_timeout_value = v = base + 2"),  # setup replayed
         *answer("exits", "import os\nos._exit(1)"),
         *answer("after-death", "v = base + 3"),  # setup was replayed in the new kernel
-        *answer("lost", "v = ok_value", name="v"),  # answers are not replayed
+        # after two restarts: what the answers that succeeded defined is back (they are
+        # replayed), what the one that raised defined is not (it is not)
+        *answer("kept", "v = ok_value + after_timeout_value"),
+        *answer("lost", "v = half_done"),
     ]
     executed, out = run_steps(steps, tmp_path, cell_timeout=2)
     assert {k: o.status for k, o in out.items()} == {
@@ -49,14 +52,17 @@ def test_outcomes_state_and_recovery(tmp_path):
         "after-timeout": "ok",
         "exits": "died",
         "after-death": "ok",
+        "kept": "ok",
         "lost": "error",
     }
     assert out["raises"].error.summary == "ZeroDivisionError: division by zero"
+    assert out["lost"].error.summary == "NameError: name 'half_done' is not defined"
     assert "ran past 2 s" in out["spins"].error.evalue
-    assert values(executed, "ok", "after-timeout", "after-death") == {
+    assert values(executed, "ok", "after-timeout", "after-death", "kept") == {
         "ok": {"ok": True, "value": 41},
         "after-timeout": {"ok": True, "value": 42},
         "after-death": {"ok": True, "value": 43},
+        "kept": {"ok": True, "value": 83},
     }
     assert "raises" not in executed.exports  # no export after an error
     assert not (tmp_path / "work").exists()  # the kernel's work dir is gone

@@ -82,6 +82,7 @@ def _occurs(needle: str, text: str) -> bool:
     return re.search(rf"(?<![\w.]){re.escape(needle)}(?![\w.])", text) is not None
 
 
+@pytest.mark.kernel
 def test_no_answer_leaves_the_course(built_course):
     course, built = built_course
     release = course.root / "release"
@@ -134,6 +135,7 @@ def test_no_answer_leaves_the_course(built_course):
         assert len(seals) == {"ps1": 0, "ps2": 16, "ps3": 0}[b.id]  # ps1's are not exact
 
 
+@pytest.mark.kernel
 def test_the_scan_finds_a_leak(built_course):
     """The scan's needles match what a leak would look like."""
     course, _ = built_course
@@ -149,6 +151,7 @@ def test_the_scan_finds_a_leak(built_course):
     assert any(_occurs(f, "# 18,496 weights") for f in _printed_forms(params))
 
 
+@pytest.mark.kernel
 def test_instant_feedback_carries_a_slow_salted_digest(built_course):
     course, _ = built_course
     key = _key(course, "ps2")
@@ -213,6 +216,7 @@ def _messages(data) -> dict[str, str]:
     return {t["extra_data"]["id"]: t["output"].split("\n")[0] for t in data["tests"]}
 
 
+@pytest.mark.kernel
 def test_reference_answers_pass_every_public_check(built_course, student):
     built = built_course[1]
     folder = student("ps2")
@@ -235,6 +239,7 @@ def test_reference_answers_pass_every_public_check(built_course, student):
         assert message.endswith(("right answer: yes", "right answer: checked at grading"))
 
 
+@pytest.mark.kernel
 def test_wrong_answers_get_the_right_messages(built_course, student):
     built = built_course[1]
     folder = student("ps2")
@@ -271,6 +276,7 @@ def test_wrong_answers_get_the_right_messages(built_course, student):
     assert data["score"] == 17 - 1 - 1 - 1 - 3
 
 
+@pytest.mark.kernel
 def test_a_list_of_the_wrong_length(built_course, student):
     built = built_course[1]
     folder = student("ps1")
@@ -294,6 +300,7 @@ def test_a_list_of_the_wrong_length(built_course, student):
     assert "2 of 21 points checked here" in " ".join(proc.stdout.split())
 
 
+@pytest.mark.kernel
 def test_the_blank_hand_out_notebook(student):
     folder = student("ps2")
     proc, data = _grade(folder, "ps2.ipynb")
@@ -302,6 +309,7 @@ def test_the_blank_hand_out_notebook(student):
     assert set(_statuses(data).values()) <= {"failed", "error"}
 
 
+@pytest.mark.kernel
 def test_a_notebook_of_another_assignment_is_refused(built_course, student):
     built = built_course[1]
     folder = student("ps1")
@@ -331,6 +339,7 @@ except SystemExit as e:
 """
 
 
+@pytest.mark.kernel
 def test_without_sandbox_cgroup_or_resource(built_course, student, tmp_path):
     course, built = built_course
     folder = student("ps2")
@@ -396,6 +405,7 @@ def test_a_windows_kernel_environment(tmp_path):
 # --- check() inside the notebook --------------------------------------------------------------
 
 
+@pytest.mark.kernel
 def test_check_cells_in_a_kernel(student):
     from nbclient import NotebookClient
 
@@ -451,6 +461,7 @@ def test_check_cells_in_a_kernel(student):
     ) in printed
 
 
+@pytest.mark.kernel
 def test_official_grading_ignores_check(built_course, tmp_path):
     """The hand-out notebook, answered, with check() in the answer cells too, graded with the
     course: full marks, whatever check prints."""
@@ -553,6 +564,7 @@ def _public(ex, spec, value, custom):
     )
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize("assignment_id", ["ps1", "ps2", "ps3"])
 def test_public_checks_never_contradict_official_grading(built_course, assignment_id):
     course, _ = built_course
@@ -615,6 +627,7 @@ arr = [1.0, 2.0]
 """
 
 
+@pytest.mark.kernel
 def test_a_public_check_that_rejects_the_reference_fails_the_build(write_course, tmp_path):
     from grader.build import build
 
@@ -646,6 +659,7 @@ def test_instant_feedback_is_refused_for_answers_compared_with_a_tolerance(write
         load_course(path)
 
 
+@pytest.mark.kernel
 def test_a_hand_out_loads_as_a_course_without_answers(built_course):
     course, _ = built_course
     loaded, data = load_handout(course.root / "release" / "handout" / "ps1" / HANDOUT)

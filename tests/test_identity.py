@@ -189,3 +189,45 @@ def test_the_staff_views_keep_the_names(course, tmp_path):
     assert "made for student bob" in text and "the numbers of: bob" in text
     hidden = next(t for t in results_json(result, staff=True)["tests"] if t.get("visibility"))
     assert "made for student bob, not for alice" in hidden["output"]
+
+
+# --- the claim, read and checked -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "metadata,claimed",
+    [
+        (None, {}),
+        ([], {}),
+        ({"grader": "alice"}, {}),
+        ({"grader": {"student": 3, "variant": "v1", "signature": None}}, {"variant": "v1"}),
+        (
+            {"grader": {"student": "a", "variant": "v", "signature": "s", "id": "x"}},
+            {"student": "a", "variant": "v", "signature": "s"},
+        ),
+    ],
+)
+def test_a_claim_is_its_text_fields_only(metadata, claimed):
+    from grader.identity import claim
+
+    assert claim(metadata) == claimed
+
+
+def test_an_edited_variant_is_flagged_and_the_secret_decides_the_numbers(course):
+    mine = made_for(course, "alice")
+    forged = dict(mine["grader"], variant="0" * 12)
+    found = who(course, {"grader": forged}, "alice")
+    assert kind_of(found.flags[0]) == "edited" and len(found.flags) == 1
+    assert found.variant == mine["grader"]["variant"] == variant_of(SECRET, course, "a1", "alice")
+    unsigned = {k: v for k, v in mine["grader"].items() if k != "signature"}
+    assert kind_of(who(course, {"grader": unsigned}, "alice").flags[0]) == "edited"
+
+
+def test_without_a_roster_no_claim_is_checked_and_the_default_numbers_are_used(tmp_path):
+    from grader.identity import Identity
+    from grader.variants import DEFAULT
+
+    course = load_course(write(tmp_path))
+    forged = {"grader": {"student": "alice", "variant": "0" * 12, "signature": "forged"}}
+    assert identify(course, tmp_path / "release", "a1", forged) == Identity(student="alice")
+    assert Identity(student="alice").variant == DEFAULT and not Identity().roster

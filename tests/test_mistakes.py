@@ -26,6 +26,7 @@ def _assignment(course, exercise_id):
     return next(a.id for a in course.assignments if exercise_id in a.exercises)
 
 
+@pytest.mark.kernel
 def test_every_shipped_mistake_is_recognised(built_course):
     course, _ = built_course
     with_mistakes = [ex for ex in course.exercises.values() if ex.mistakes]
@@ -45,6 +46,7 @@ def test_every_shipped_mistake_is_recognised(built_course):
         assert right.score == ex.points and right.mistake == "" and right.hints == ()
 
 
+@pytest.mark.kernel
 def test_other_wrong_answers_keep_the_generic_hints(built_course):
     course, _ = built_course
     ex = course.exercises["corr1d-same"]
@@ -53,6 +55,7 @@ def test_other_wrong_answers_keep_the_generic_hints(built_course):
     assert result.hints == ex.hints
 
 
+@pytest.mark.kernel
 def test_a_mistake_within_tolerance_matches(built_course):
     course, _ = built_course
     ex = course.exercises["conv1d-true"]  # atol 1e-6
@@ -62,6 +65,7 @@ def test_a_mistake_within_tolerance_matches(built_course):
     assert _judged(course, ex, nudged).mistake == ex.mistakes[0].title
 
 
+@pytest.mark.kernel
 def test_the_report_names_the_mistake_and_its_hint(built_course):
     course, _ = built_course
     ex = course.exercises["params-total"]
@@ -110,6 +114,7 @@ total = sum(xs)
 """
 
 
+@pytest.mark.kernel
 @pytest.mark.parametrize(
     ("function", "problem"),
     [

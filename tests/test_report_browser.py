@@ -11,7 +11,10 @@ from grader.report import render_html
 from grader.results import CheckResult, ExerciseResult, GradeResult, StudentError
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+pytestmark = [
+    pytest.mark.kernel,  # a browser
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed"),
+]
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>"
 
 

@@ -33,6 +33,7 @@ def test_private_tmp_comes_before_every_bind(tmp_path):
     assert argv[tmpfs + 1] == "/tmp" and all(i > tmpfs for i in binds)
 
 
+@pytest.mark.kernel
 @needs_bwrap
 def test_kernel_sees_python_and_grader_but_not_the_course(tmp_path):
     work = tmp_path / "work"
@@ -124,6 +125,7 @@ def test_a_bwrap_that_hangs_is_given_up_within_seconds(tmp_path, monkeypatch):
     assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
+@pytest.mark.kernel
 @needs_bwrap
 def test_the_real_bwrap_passes_the_probe():
     assert probe() == Probe(True, "bubblewrap (bwrap) works: kernels run in its sandbox")
