@@ -365,6 +365,7 @@ def test_ci_renders_the_html_report_once(tmp_path, monkeypatch):
     assert json.loads((out / "results.json").read_text())["score"] == 1.0
 
 
+@pytest.mark.kernel
 def test_ci_writes_a_results_json_that_says_why_when_it_cannot_grade(tmp_path, monkeypatch):
     course = _tiny_course(tmp_path)
     staff = tmp_path / "results.json"
