@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from .assemble import Assembled, Step, parse_notebook
+from .assemble import Assembled, Step
 from .backends import Backend, Job
 from .backends.cluster import Cluster, cluster
 from .copying import flagged, staff_note
@@ -29,6 +29,7 @@ from .gradebook import Gradebook, Graded
 from .identity import Identity
 from .intake import Submission
 from .key import AnswerKey
+from .notebooks import parse_notebook
 from .pipeline import (
     GradeOptions,
     answer_key,

@@ -50,7 +50,8 @@ from .roster import (
 )
 from .solutions import load_solutions, reference_values, with_values
 from .spec import Course
-from .variants import for_variant, varies
+from .spec.varying import varies
+from .variants import for_variant
 from .wheel import write_wheel
 
 

@@ -158,12 +158,12 @@ def _check_sandbox(mode: SandboxMode, say: bool = True) -> None:
 
 def _find_course(course: str | None, near: Path | None = None) -> Course:
     """Load the course: the given path, else course.yaml in or above the cwd or the file."""
-    from .spec import load_course
+    from .variants import load_default_course
 
     found = _locate_course(course, near)
     if found is None:
         raise SpecError(f"no {COURSE_FILE} found here or above; pass --course PATH")
-    return load_course(found)
+    return load_default_course(found)
 
 
 def _locate_course(course: str | None, near: Path | None = None) -> Path | None:

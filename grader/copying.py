@@ -32,7 +32,7 @@ from .judge.context import JudgeContext
 from .key import AnswerKey
 from .results import GradeResult
 from .spec import Course
-from .variants import DEFAULT, varying_exercises
+from .spec.varying import DEFAULT, varying_exercises
 
 if TYPE_CHECKING:
     from .identity import Identity

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .extensions import class_extensions
-from .gradebook import Attempt, Gradebook
+from .gradebook import Gradebook
 from .policies import Final, finals
+from .results import Attempt
 from .spec import Course
 
 

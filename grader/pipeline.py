@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .assemble import Assembled, assemble, read_notebook
+from .assemble import Assembled, assemble
 from .copying import class_references, flagged
 from .errors import SubmissionError
 from .execute import ExecOptions, Executed, execute, run, start_kernel
@@ -30,6 +30,7 @@ from .execute.sandbox import SandboxMode
 from .identity import Identity, identify
 from .judge import judge, prepare
 from .key import AnswerKey, key_path, lasting_seed, load_key, save_key
+from .notebooks import read_notebook
 from .results import GradeResult
 from .roster import course_secret
 from .spec import CIFAR10_ENV, Course, Exercise
@@ -208,7 +209,8 @@ def answer_key(
         return key
     if course.variant:
         from .solutions import reference_values
-        from .variants import DEFAULT, for_variant
+        from .spec.varying import DEFAULT
+        from .variants import for_variant
 
         base = answer_key(
             for_variant(course, assignment_id, DEFAULT), assignment_id, options, progress

@@ -28,7 +28,7 @@ from .errors import SpecError
 from .students import normalised
 
 if TYPE_CHECKING:
-    from .gradebook import Attempt
+    from .results import Attempt
 
 
 @dataclass(frozen=True)

@@ -22,15 +22,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .assemble import parse_notebook
 from .batch import BatchOptions, Event, grade_batch, report_view, write_reports_of
 from .copying import flagged
 from .extensions import class_extensions
-from .gradebook import Attempt, Gradebook, Graded
+from .gradebook import Gradebook, Graded
 from .intake import Submission
 from .key import AnswerKey
+from .notebooks import parse_notebook
 from .pipeline import GradeOptions, answer_key, assemble_for, graded, run_fingerprint
-from .results import GradeResult
+from .results import Attempt, GradeResult
 from .spec import Course
 
 

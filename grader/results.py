@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -116,3 +117,25 @@ class GradeResult:
                 "flags": tuple(data.get("flags", ())),
             }
         )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One submission and its current grading, as plain data."""
+
+    grading: int
+    student: str
+    assignment: str
+    source: str
+    sha256: str
+    submitted_at: dt.datetime | None
+    status: str  # 'graded' or 'refused'
+    reason: str
+    score: float
+    max_score: float
+    graded_at: str
+    course_fingerprint: str
+    run_fingerprint: str
+    exercises: dict[str, float] = field(default_factory=dict)  # exercise id -> score
+    flags: tuple[str, ...] = ()  # for the instructor (per-student variants)
+    copied_from: str = ""  # whose numbers the answers match, when copying is suspected

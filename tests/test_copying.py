@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from grader import load_course
 from grader.assemble import assemble
 from grader.copying import References, canonical, class_references, copied_from, flagged
 from grader.execute.records import Executed, ExportRecord, StepOutcome
@@ -19,8 +20,8 @@ from grader.render import render_assignment
 from grader.results import ExerciseResult, GradeResult
 from grader.roster import Student, save_roster, signature, variant_of
 from grader.solutions import reference_values
-from grader.spec import load_course
-from grader.variants import DEFAULT, for_variant, varying_exercises
+from grader.spec.varying import DEFAULT, varying_exercises
+from grader.variants import for_variant
 
 SECRET = b"a course secret for the copying tests"
 

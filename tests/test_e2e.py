@@ -8,8 +8,8 @@ import nbformat
 import pytest
 from shipped import with_answers
 
+from grader import load_course
 from grader.pipeline import GradeOptions, grade
-from grader.spec import load_course
 
 pytestmark = pytest.mark.kernel
 

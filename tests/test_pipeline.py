@@ -10,12 +10,12 @@ import pytest
 from nbformat.v4 import new_notebook
 
 from grader import build as build_module
+from grader import load_course
 from grader.assemble import Assembled, Step
 from grader.errors import GraderError, SubmissionError
 from grader.execute.records import Executed, ExportRecord, StepOutcome
 from grader.key import AnswerKey, key_path, save_key
 from grader.pipeline import GradeOptions, answer_key, graded, which_assignment
-from grader.spec import load_course
 
 
 def test_exec_options_take_the_course_limits_and_the_overrides(small_course):

@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 from shipped import with_answers
 
+from grader import load_course
 from grader.batch import BatchOptions, grade_batch
 from grader.cli import main
 from grader.gradebook import Gradebook
 from grader.intake import collect
 from grader.pipeline import GradeOptions
-from grader.spec import load_course
 
 pytestmark = pytest.mark.kernel
 

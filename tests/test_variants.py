@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader import load_course
 from grader.copying import References, canonical, copied_from
 from grader.errors import GraderError, SpecError
 from grader.execute.records import ExportRecord
@@ -25,8 +26,8 @@ from grader.roster import (
     signature,
     variant_of,
 )
-from grader.spec import load_course
-from grader.variants import DEFAULT, draw, specialize
+from grader.spec.varying import DEFAULT
+from grader.variants import draw, specialize
 
 COURSE = """\
 name: Variant course

@@ -37,11 +37,12 @@ from ..batch import report_paths
 from ..copying import staff_note
 from ..errors import ReportError
 from ..extensions import class_extensions
-from ..gradebook import Attempt, Gradebook
+from ..gradebook import Gradebook
 from ..pipeline import GradeOptions
 from ..policies import Final, finals
+from ..results import Attempt
 from ..spec import Assignment, Course
-from ..variants import varying_exercises
+from ..spec.varying import varying_exercises
 from .formats import _write_atomic
 from .html import _environment
 from .text import _compact, _cut, _percent
