@@ -3,8 +3,8 @@
 Reference classes (built by running a solution section, trusted code, in this process), an
 author's custom checks, values the topic's setup defines, and held-out data drawn with the
 key's secret seed. Everything is computed on first use and kept for the life of the process
-(keyed by course version and seed), so that ``prepare`` can do the slow parts while a
-kernel is still running the submission.
+(keyed by course version and seed), so that ``grader.judge.warmup.prepare`` can do the slow
+parts while a kernel is still running the submission.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 from ..errors import CompareError
 from ..inkernel.exporter import to_plain
 from ..key import AnswerKey
-from ..kinds import KINDS
 from ..solutions import custom_check, preamble_function, reference_object, setup_namespace
 from ..spec import Course, Exercise, Mistake
 
@@ -116,34 +115,3 @@ class JudgeContext:
                 x = x.contiguous(memory_format=torch.channels_last)
             _HOLDOUT[cache_key] = (x, y)
         return _HOLDOUT[cache_key]
-
-
-def prepare(course: Course, key: AnswerKey, exercises: list[Exercise]) -> None:
-    """Do now what checking these exercises will need (imports, reference models, custom
-    checks, setup values, held-out data), e.g. while the kernel runs the submission.
-    Raises the course errors that checking would raise."""
-    context = JudgeContext(course, key)
-    for ex in exercises:
-        kind = KINDS[ex.answer.kind]
-        kind.checker()  # imports what the check needs (numpy, torch)
-        for option in kind.options:
-            value = ex.answer[option.name]
-            if option.type == "reference":
-                context.reference_model(ex)
-            elif option.type == "function":
-                context.custom(ex)
-            elif option.type == "setup":
-                context.setup_value(ex, value)
-            elif option.type == "holdout":
-                _warm_up(context, ex, value)
-
-
-def _warm_up(context: JudgeContext, exercise: Exercise, n: int) -> None:
-    """Load the held-out data, and run the reference model on one batch of it, so that the
-    real evaluation finds its kernels compiled and its memory allocated."""
-    from ..datasets import accuracy
-    from .models import EVAL_BATCH, fast
-
-    x, y = context.holdout(n)
-    model = fast(context.reference_model(exercise))
-    accuracy(model, x[:EVAL_BATCH], y[:EVAL_BATCH], batch_size=EVAL_BATCH)
