@@ -14,7 +14,8 @@ from .distribution import VERSION as __version__
 if TYPE_CHECKING:
     from .build import build
     from .errors import GraderError
-    from .pipeline import GradeOptions, grade
+    from .options import GradeOptions
+    from .pipeline import grade
     from .results import GradeResult
     from .variants import load_default_course as load_course
 
@@ -32,7 +33,7 @@ __all__ = [
 # variant, rendered (``grader.spec.load_course`` reads the course as written)
 _WHERE = {
     "GraderError": ("errors", "GraderError"),
-    "GradeOptions": ("pipeline", "GradeOptions"),
+    "GradeOptions": ("options", "GradeOptions"),
     "build": ("build", "build"),
     "grade": ("pipeline", "grade"),
     "GradeResult": ("results", "GradeResult"),

@@ -7,6 +7,7 @@ reported as notices, never trusted and never fatal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -62,6 +63,16 @@ def assemble(course: Course, assignment_id: str, submission: NotebookNode) -> As
         steps.append(Step("answer", eid, source))
         steps.append(Step("export", eid, spec=ex.answer.export_spec()))
     return Assembled(tuple(steps), tuple(notices), frozenset(missing))
+
+
+def warm_steps(course: Course, steps: Sequence[Step]) -> int:
+    """How many leading steps a kernel may run before it knows its submission: the course's
+    setup, up to the first topic with parameters (its setup differs between students)."""
+    for i, step in enumerate(steps):
+        topic = course.topics.get(step.exercise)
+        if step.role != "setup" or (topic is not None and topic.params):
+            return i
+    return len(steps)
 
 
 def _answer_cells(nb: NotebookNode, expected: set[str]) -> tuple[dict[str, str], list[str]]:

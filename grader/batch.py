@@ -18,26 +18,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from .assemble import Assembled, Step
+from .assemble import Assembled, warm_steps
 from .backends import Backend, Job
 from .backends.cluster import Cluster, cluster
-from .copying import flagged, staff_note
+from .copying import flagged
 from .errors import ExecutionError, SubmissionError
 from .execute import ExecOptions
 from .extensions import class_extensions
+from .flags import staff_note
 from .gradebook import Gradebook, Graded
 from .identity import Identity
 from .intake import Submission
+from .judge.record import graded
 from .key import AnswerKey
+from .keymaker import answer_key, variant_keys
 from .notebooks import parse_notebook
-from .pipeline import (
-    GradeOptions,
-    answer_key,
-    assemble_for,
-    graded,
-    run_fingerprint,
-    which_assignment,
-)
+from .options import GradeOptions
+from .pipeline import assemble_for, run_fingerprint, which_assignment
 from .policies import late_by, penalised
 from .results import GradeResult
 from .spec import Course
@@ -112,6 +109,7 @@ def grade_batch(
     """Grade every submission into the gradebook; returns what became of each."""
     started = time.monotonic()
     exec_options = options.exec_options(course)
+    release = options.release_dir(course)
     # the reports' late penalties: with a roster, an extension that names nobody stops here
     handed_in = [(s.student, s.source) for s in submissions]
     handed_in += [(a.student, a.source) for a in gradebook.attempts()]
@@ -154,7 +152,14 @@ def grade_batch(
             mine = plan.course
             key = keys[(plan.assignment, mine.variant)]
             result = graded(mine, plan.assignment, s.source, plan.assembled, outcome, key)
-            result = flagged(mine, result, outcome.exports, plan.identity, options)
+            result = flagged(
+                mine,
+                result,
+                outcome.exports,
+                plan.identity,
+                release,
+                variant_keys(plan.assignment, options),
+            )
             result = replace(
                 result, notices=plan.notices + result.notices, flags=s.flags + result.flags
             )
@@ -217,16 +222,6 @@ def _plan(
     return None
 
 
-def warm_steps(course: Course, steps: Sequence[Step]) -> int:
-    """How many leading steps a kernel may run before it knows its submission: the course's
-    setup, up to the first topic with parameters (its setup differs between students)."""
-    for i, step in enumerate(steps):
-        topic = course.topics.get(step.exercise)
-        if step.role != "setup" or (topic is not None and topic.params):
-            return i
-    return len(steps)
-
-
 def _backend(batch: BatchOptions, options: ExecOptions) -> Backend:
     on = batch.cluster()
     if on is not None:
@@ -236,13 +231,6 @@ def _backend(batch: BatchOptions, options: ExecOptions) -> Backend:
     from .backends.local import LocalBackend
 
     return LocalBackend(batch.workers, options)
-
-
-def report_paths(folder: Path, assignment: str, student: str, sha256: str) -> tuple[Path, Path]:
-    """Where a batch writes a submission's HTML report and results.json (the dashboard links
-    to them): ``folder/<assignment>/<student>-<hash>.report.html`` and ``.results.json``."""
-    stem = f"{student}-{sha256[:8]}"
-    return folder / assignment / f"{stem}.report.html", folder / assignment / f"{stem}.results.json"
 
 
 def report_view(
@@ -266,6 +254,7 @@ def write_reports_of(
     """Write a submission's report (``if_changed``: only where it would say something else);
     returns whether anything was written."""
     from .report import write_reports
+    from .report.formats import report_paths
 
     paths = report_paths(folder, assignment, s.student, s.sha256)
     return write_reports(result, *paths, if_changed=if_changed)

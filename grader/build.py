@@ -27,17 +27,18 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from .assemble import assemble
+from .assemble import assemble, warm_steps
 from .errors import BuildError, ExecutionError
-from .execute import Executed
 from .extensions import class_extensions
 from .handout import Digests, write_handout
+from .judge.record import graded
 from .judge.scoring import mistake_problems
-from .key import MAX_LOSSES, AnswerKey, key_path, save_key
+from .key import AnswerKey, key_path, save_key
+from .keymaker import answer_key, make_key, solution_notebook
 from .leaks import release_leaks
-from .pipeline import GradeOptions, Progress, answer_key, execute_notebook, graded, key_seed
+from .options import GradeOptions, Progress
+from .pipeline import execute_notebook
 from .render import render_assignment
-from .results import GradeResult
 from .roster import (
     SECRET_FILE,
     Student,
@@ -48,7 +49,7 @@ from .roster import (
     signature,
     variant_of,
 )
-from .solutions import load_solutions, reference_values, with_values
+from .solutions import reference_values
 from .spec import Course
 from .spec.varying import varies
 from .variants import for_variant
@@ -164,60 +165,6 @@ def build(
     return built
 
 
-def make_key(
-    course: Course,
-    assignment_id: str,
-    options: GradeOptions = GradeOptions(),
-    seed: int | None = None,
-) -> tuple[AnswerKey, GradeResult]:
-    """Run the solution notebook once: its exports become the key (with ``seed``, else the
-    seed of the key it replaces), and the same run is then judged against that key."""
-    assembled, executed = execute_notebook(
-        course, assignment_id, solution_notebook(course, assignment_id), options
-    )
-    values: dict[str, Any] = {}
-    extras: dict[str, Any] = {}
-    problems = []
-    for i, step in enumerate(assembled.steps):
-        if step.role != "export":
-            continue
-        export = executed.exports.get(step.exercise)
-        if export is None or not export.ok:
-            error = (export.payload.get("error") if export else None) or _step_error(executed, i)
-            problems.append(f"{step.exercise}: the reference solution failed: {error}")
-        elif "value" in export.payload:
-            values[step.exercise] = export.payload["value"]
-        elif isinstance((export.payload.get("extras") or {}).get("losses"), list):
-            extras[step.exercise] = {"losses": export.payload["extras"]["losses"][:MAX_LOSSES]}
-    if problems:
-        raise BuildError("; ".join(problems))
-    key = AnswerKey(
-        assignment=assignment_id,
-        fingerprint=course.fingerprint,
-        values=values,
-        extras=extras,
-        seed=key_seed(course, assignment_id, options) if seed is None else seed,
-    )
-    return key, graded(
-        course, assignment_id, f"{assignment_id} (solution)", assembled, executed, key
-    )
-
-
-def solution_notebook(course: Course, assignment_id: str) -> NotebookNode:
-    """The solution notebook of an assignment (reads solutions/): each answer cell is the
-    exercise's section, after the values of its own parameters."""
-    assignment = course.assignment(assignment_id)
-    sections: dict[str, str] = {}
-    for topic in {course.exercises[e].topic for e in assignment.exercises}:
-        sections.update(load_solutions(course, topic).sections)
-    sections = {
-        e: with_values(course.exercises[e], source)
-        for e, source in sections.items()
-        if e in course.exercises
-    }
-    return render_assignment(course, assignment, "solution", sections)
-
-
 def _computed_here(course: Course, assignment_id: str, key: AnswerKey) -> list[str]:
     """Every variant's key is computed in this process: the default's values computed so
     must be the ones its solution notebook exported."""
@@ -292,7 +239,6 @@ def _check_variants(
         return []
     from .backends import Job
     from .backends.local import LocalBackend
-    from .batch import warm_steps
 
     exec_options = options.exec_options(courses[0][0])
     keys = {mine.variant: key for mine, key in courses}
@@ -347,14 +293,6 @@ def _clear(notebooks: Path, handouts: Path) -> None:
                 shutil.rmtree(old)
             elif old.suffix == ".zip":
                 old.unlink()
-
-
-def _step_error(executed: Executed, export_index: int) -> str:
-    """Why an export step produced nothing: the error of its answer step, or its own."""
-    for outcome in (executed.outcomes[export_index - 1], executed.outcomes[export_index]):
-        if outcome.error:
-            return outcome.error.summary
-    return "no answer was exported"
 
 
 def _write_notebook(nb: NotebookNode, path: Path) -> None:

@@ -27,7 +27,7 @@ from .students import MAX_FILES
 
 if TYPE_CHECKING:
     from .execute.sandbox import SandboxMode
-    from .pipeline import GradeOptions
+    from .options import GradeOptions
     from .spec import Course
 
 COURSE_FILE = "course.yaml"
@@ -139,7 +139,7 @@ def _cluster_options(scheduler_help: str) -> Callable[[Callable[..., Any]], Call
 
 def _grade_options(sandbox: SandboxMode, limits: dict[str, float | None]) -> GradeOptions:
     """Grading options from the command line: only the limits that were given."""
-    from .pipeline import GradeOptions
+    from .options import GradeOptions
 
     given = {k: v for k, v in limits.items() if v is not None}
     return GradeOptions(limits=given, sandbox=sandbox)
@@ -628,7 +628,7 @@ def _print_finals(course: Course, db: Path, assignments: list[str]) -> None:
 
 
 def _release(course: Course) -> Path:
-    from .pipeline import GradeOptions
+    from .options import GradeOptions
 
     return GradeOptions().release_dir(course)
 
@@ -1095,7 +1095,7 @@ def gradescope_cmd(assignment: str, course: str | None, out: Path | None) -> Non
         grade gradescope ps1 --out autograder.zip
     """
     from .gradescope import build_autograder
-    from .pipeline import GradeOptions
+    from .options import GradeOptions
 
     spec = _find_course(course)
     target = out or Path(f"autograder-{spec.assignment(assignment).id}.zip")

@@ -22,8 +22,9 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import CompareError
@@ -31,12 +32,14 @@ from .execute.records import ExportRecord
 from .judge.context import JudgeContext
 from .key import AnswerKey
 from .results import GradeResult
+from .roster import checked_secret, load_roster, variant_of
 from .spec import Course
 from .spec.varying import DEFAULT, varying_exercises
 
 if TYPE_CHECKING:
     from .identity import Identity
-    from .pipeline import GradeOptions
+
+KeyOf = Callable[[Course], AnswerKey]  # the answer key of a variant (the course as it sees it)
 
 
 @dataclass(frozen=True)
@@ -45,15 +48,6 @@ class References:
 
     by_value: dict[str, dict[str, tuple[str, ...]]]  # exercise -> canonical value -> students
     students: int  # how many variants were indexed
-
-
-def staff_note(flags: Sequence[str], copied_from: str) -> str:
-    """Flags on one line for the staff, with whose numbers the answers match ('' if none)."""
-    text = "; ".join(flags)
-    if copied_from:
-        whose = ", ".join("the default numbers" if s == "-" else s for s in copied_from.split(", "))
-        text += f" [the answers are the numbers of: {whose}]"
-    return text
 
 
 def canonical(value: Any) -> str:
@@ -160,15 +154,13 @@ def copied_from(
 _REFERENCES: dict[tuple[str, str, str, str], References] = {}
 
 
-def class_references(course: Course, assignment: str, options: GradeOptions) -> References:
+def class_references(course: Course, assignment: str, release: Path, key_of: KeyOf) -> References:
     """The varying references of every student of the release's roster and of the default
-    numbers, indexed without the values that are someone's known mistake (the keys are read
-    from the release, or computed and stored there once); kept for the life of the process."""
-    from .pipeline import answer_key
-    from .roster import checked_secret, load_roster, variant_of
+    numbers, indexed without the values that are someone's known mistake (``key_of`` gives
+    each variant's key: read from the release, or computed and stored there once); kept for
+    the life of the process."""
     from .variants import for_variant
 
-    release = options.release_dir(course)
     roster = load_roster(release)
     if roster is None:
         return References({}, 0)
@@ -176,12 +168,12 @@ def class_references(course: Course, assignment: str, options: GradeOptions) -> 
     if cache_key not in _REFERENCES:
         secret = checked_secret(course, roster)
         base = for_variant(course, assignment, DEFAULT)
-        keys = {DEFAULT: answer_key(base, assignment, options)}
+        keys = {DEFAULT: key_of(base)}
         mistaken = mistaken_values(base, assignment, keys[DEFAULT])
         for student in roster.ids():
             variant = variant_of(secret, course, assignment, student)
             mine = for_variant(base, assignment, variant)
-            keys[student] = answer_key(mine, assignment, options)
+            keys[student] = key_of(mine)
             for e, values in mistaken_values(mine, assignment, keys[student]).items():
                 mistaken.setdefault(e, set()).update(values)
         _REFERENCES[cache_key] = index_references(base, assignment, keys, mistaken)
@@ -193,13 +185,14 @@ def flagged(
     result: GradeResult,
     exports: Mapping[str, ExportRecord],
     identity: Identity,
-    options: GradeOptions,
+    release: Path,
+    key_of: KeyOf,
 ) -> GradeResult:
     """The result with whose it is, its variant, and the flags for the instructor: the
     identity's own and, with a roster, copying."""
     flags, matches = list(identity.flags), ""
     if identity.roster and identity.student:
-        refs = class_references(course, result.assignment, options)
+        refs = class_references(course, result.assignment, release, key_of)
         found, matches = copied_from(result, exports, identity.student, refs)
         if found:
             flags.append(found)

@@ -56,7 +56,7 @@ from .key import AnswerKey
 from .kinds import KINDS
 from .limits import Limits
 from .notebooks import read_notebook
-from .pipeline import GradeOptions
+from .options import GradeOptions
 from .render import render_assignment
 from .results import CheckResult, ExerciseResult, GradeResult, Status
 from .spec import Answer, Assignment, Course, Exercise, Mistake, Topic

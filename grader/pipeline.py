@@ -10,62 +10,33 @@ kernel's own work.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 import json
 import tempfile
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
 from .assemble import Assembled, assemble
 from .copying import class_references, flagged
+from .distribution import VERSION
 from .errors import SubmissionError
 from .execute import ExecOptions, Executed, execute, run, start_kernel
-from .execute.sandbox import SandboxMode
 from .identity import Identity, identify
-from .judge import judge, prepare
-from .key import AnswerKey, key_path, lasting_seed, load_key, save_key
+from .judge import prepare
+from .judge.record import graded
+from .key import AnswerKey
+from .keymaker import answer_key, variant_keys
 from .notebooks import read_notebook
+from .options import GradeOptions, Progress
 from .results import GradeResult
-from .roster import course_secret
-from .spec import CIFAR10_ENV, Course, Exercise
+from .spec import Course, Exercise
 from .variants import for_variant
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
-
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class GradeOptions:
-    """Options of a grading run; what is not given comes from the course."""
-
-    limits: Mapping[str, float] = field(default_factory=dict)  # overrides of course limits
-    sandbox: SandboxMode = "auto"
-    release: Path | None = None
-    threads: int = 0
-    student: str = ""  # whom a single submission is graded for (else the notebook says)
-
-    def exec_options(self, course: Course) -> ExecOptions:
-        """Execution options: course limits with the overrides given here, the course's data."""
-        data = ((CIFAR10_ENV, course.cifar10_dir),) if course.cifar10_dir else ()
-        return ExecOptions(
-            limits=course.limits.override(self.limits),
-            sandbox=self.sandbox,
-            threads=self.threads,
-            data=data,
-        )
-
-    def release_dir(self, course: Course) -> Path:
-        """The release folder (default: ``release/`` beside course.yaml)."""
-        return self.release or course.root / "release"
-
 
 PLOTTED_KINDS = ("training", "overfit")  # their reports always carry a plot
 
@@ -89,6 +60,7 @@ def grade(
         except BaseException:
             kernel.stop()
             raise
+        release, keys = options.release_dir(course), variant_keys(assignment_id, options)
         with ThreadPoolExecutor(1, thread_name_prefix="grade-kernel") as worker:
             running = worker.submit(run, kernel, assembled.steps)  # stops the kernel when done
             try:
@@ -96,7 +68,7 @@ def grade(
                 exercises = _exercises(course, assignment_id)
                 prepare(course, key, exercises)
                 if identity.roster and identity.student:
-                    class_references(course, assignment_id, options)  # for the copying check
+                    class_references(course, assignment_id, release, keys)  # for the copying check
                 if any(ex.answer.kind in PLOTTED_KINDS for ex in exercises):
                     from .report.plots import warm
 
@@ -106,7 +78,7 @@ def grade(
                 kernel.close()  # the worker then finds its kernel dead and stops
                 raise
     result = graded(course, assignment_id, path.name, assembled, executed, key)
-    result = flagged(course, result, executed.exports, identity, options)
+    result = flagged(course, result, executed.exports, identity, release, keys)
     return replace(result, notices=tuple(notices) + result.notices)
 
 
@@ -144,32 +116,6 @@ def execute_notebook(
     return assembled, executed
 
 
-def graded(
-    course: Course,
-    assignment_id: str,
-    name: str,
-    assembled: Assembled,
-    executed: Executed,
-    key: AnswerKey,
-) -> GradeResult:
-    """Judge an executed submission and wrap the results up (pure)."""
-    started = time.monotonic()
-    exercises = judge(course, assembled, executed, key)
-    return GradeResult(
-        course=course.name,
-        assignment=assignment_id,
-        submission=name,
-        score=round(sum(e.score for e in exercises), 4),
-        max_score=course.assignment(assignment_id).max_score(course),
-        execution_time=round(executed.duration + time.monotonic() - started, 3),
-        exercises=exercises,
-        notices=executed.warnings + assembled.notices,
-        graded_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        log=executed.log,
-        grader_version=__version__,
-    )
-
-
 def run_fingerprint(
     course: Course, assignment_id: str, options: ExecOptions, missing: Iterable[str] = ()
 ) -> str:
@@ -181,7 +127,7 @@ def run_fingerprint(
     topics = sorted({e.topic for e in exercises})
     left_out = set(missing)
     data = {
-        "grader": __version__,
+        "grader": VERSION,
         "setup": [course.topics[t].setup for t in topics],
         "exercises": [
             [e.id, e.answer.export_spec(), e.starter if e.id in left_out else None]
@@ -191,48 +137,6 @@ def run_fingerprint(
         "data": [[name, str(folder)] for name, folder in options.data],
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def answer_key(
-    course: Course,
-    assignment_id: str,
-    options: GradeOptions = GradeOptions(),
-    progress: Progress | None = None,
-) -> AnswerKey:
-    """The stored key when it matches this version of the course; else make and store it.
-
-    The key of a per-student variant is the default key with the values that vary computed
-    again, in this process, from the variant's parameters (``solutions.reference_values``)."""
-    path = key_path(options.release_dir(course), assignment_id, course.variant)
-    key = load_key(path)
-    if key is not None and key.fingerprint == course.fingerprint:
-        return key
-    if course.variant:
-        from .solutions import reference_values
-        from .spec.varying import DEFAULT
-        from .variants import for_variant
-
-        base = answer_key(
-            for_variant(course, assignment_id, DEFAULT), assignment_id, options, progress
-        )
-        values = {**base.values, **reference_values(course, assignment_id)}
-        key = dataclasses.replace(base, values=values, variant=course.variant)
-        save_key(key, path)
-        return key
-    if progress:
-        progress(f"making the answer key of {assignment_id} (runs the reference solution)")
-    from .build import make_key
-
-    key, _ = make_key(course, assignment_id, options)
-    save_key(key, path)
-    return key
-
-
-def key_seed(course: Course, assignment_id: str, options: GradeOptions = GradeOptions()) -> int:
-    """The seed a new key of the assignment gets: the stored key's (a key made again after an
-    edit keeps its held-out samples), else one derived from the course secret, if any."""
-    path = key_path(options.release_dir(course), assignment_id)
-    return lasting_seed(path, course_secret(course), course.name, assignment_id)
 
 
 def which_assignment(

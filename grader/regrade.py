@@ -27,9 +27,12 @@ from .copying import flagged
 from .extensions import class_extensions
 from .gradebook import Gradebook, Graded
 from .intake import Submission
+from .judge.record import graded
 from .key import AnswerKey
+from .keymaker import answer_key, variant_keys
 from .notebooks import parse_notebook
-from .pipeline import GradeOptions, answer_key, assemble_for, graded, run_fingerprint
+from .options import GradeOptions
+from .pipeline import assemble_for, run_fingerprint
 from .results import Attempt, GradeResult
 from .spec import Course
 
@@ -69,6 +72,7 @@ def regrade(
     """Bring every current grading (of one assignment) up to this version of the course."""
     started = time.monotonic()
     exec_options = options.exec_options(course)
+    release = options.release_dir(course)
     before = {_key(a): a for a in gradebook.attempts(assignment) if a.status == "graded"}
     keys: dict[tuple[str, str], AnswerKey] = {}
     rerun: dict[str, list[Submission]] = {}
@@ -94,7 +98,14 @@ def regrade(
             stored = gradebook.result(a.grading)
             key = keys[(a.assignment, mine.variant)]
             result = graded(mine, a.assignment, a.source, assembled, executed, key)
-            result = flagged(mine, result, executed.exports, identity, options)
+            result = flagged(
+                mine,
+                result,
+                executed.exports,
+                identity,
+                release,
+                variant_keys(a.assignment, options),
+            )
             if stored is not None:
                 result = replace(
                     result, notices=stored.notices, execution_time=stored.execution_time

@@ -10,10 +10,11 @@ import pytest
 
 from grader import load_course
 from grader.batch import BatchOptions, grade_batch
-from grader.build import build_students, solution_notebook
+from grader.build import build_students
 from grader.gradebook import Gradebook
 from grader.intake import collect
-from grader.pipeline import GradeOptions, answer_key
+from grader.keymaker import answer_key, solution_notebook
+from grader.options import GradeOptions
 from grader.roster import Student, save_roster
 from grader.spec.varying import varying_exercises
 from grader.variants import for_variant

@@ -28,7 +28,7 @@ from grader.cli import main
 from grader.errors import GraderError
 from grader.gradebook import Gradebook
 from grader.intake import collect
-from grader.pipeline import GradeOptions
+from grader.options import GradeOptions
 
 TESTS = Path(__file__).resolve().parent
 OPTIONS = GradeOptions(limits={"cell_timeout": 10})

@@ -14,8 +14,10 @@ from grader.copying import References, canonical, class_references, copied_from,
 from grader.execute.records import Executed, ExportRecord, StepOutcome
 from grader.identity import identify
 from grader.judge.context import JudgeContext
+from grader.judge.record import graded
 from grader.key import AnswerKey, key_path, save_key
-from grader.pipeline import GradeOptions, answer_key, graded
+from grader.keymaker import answer_key, variant_keys
+from grader.options import GradeOptions
 from grader.render import render_assignment
 from grader.results import ExerciseResult, GradeResult
 from grader.roster import Student, save_roster, signature, variant_of
@@ -118,7 +120,9 @@ def hand_in(course, options, student, answers):
     identity = identify(course, options.release_dir(course), "a1", nb.metadata, student)
     key = answer_key(mine, "a1", options)
     result = graded(mine, "a1", f"{student}.ipynb", assembled, executed, key)
-    return flagged(mine, result, exports, identity, options)
+    return flagged(
+        mine, result, exports, identity, options.release_dir(course), variant_keys("a1", options)
+    )
 
 
 def test_an_honest_mistake_that_is_a_classmates_answer_is_not_copying(released):
@@ -167,7 +171,7 @@ def test_an_honest_mistake_that_is_a_classmates_answer_is_not_copying(released):
 
 def test_the_index_leaves_out_references_that_are_someones_known_mistake(released):
     course, options = released
-    refs = class_references(course, "a1", options)
+    refs = class_references(course, "a1", options.release_dir(course), variant_keys("a1", options))
     for s in CLASS:
         mine = variant(course, s.id)
         for e, value in own_mistakes(mine, options).items():
@@ -241,7 +245,9 @@ def test_no_honest_student_of_a_large_class_is_flagged_on_the_shipped_course(
     assert len(at_risk) >= 5, "a class this large holds the case the issue names"
     assert {e for answers in at_risk.values() for e in answers} >= {"shape-dilation", "shape-pool"}
 
-    refs = class_references(course, "ps2", options)
+    refs = class_references(
+        course, "ps2", options.release_dir(course), variant_keys("ps2", options)
+    )
     for student, answers in at_risk.items():
         m = mine[student]
         nb = render_assignment(m, m.assignment("ps2"), "student")

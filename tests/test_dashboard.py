@@ -18,11 +18,11 @@ from click.testing import CliRunner
 from shipped import copy_course
 
 from grader import load_course
-from grader.batch import report_paths
 from grader.cli import main
 from grader.execute.records import Executed, ExportRecord, StepOutcome
 from grader.gradebook import Gradebook, Graded
 from grader.intake import Submission
+from grader.report.formats import report_paths
 from grader.results import CheckResult, ExerciseResult, GradeResult, StudentError
 
 UTC = dt.timezone.utc

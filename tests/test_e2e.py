@@ -9,7 +9,8 @@ import pytest
 from shipped import with_answers
 
 from grader import load_course
-from grader.pipeline import GradeOptions, grade
+from grader.options import GradeOptions
+from grader.pipeline import grade
 
 pytestmark = pytest.mark.kernel
 

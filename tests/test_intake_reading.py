@@ -14,7 +14,7 @@ import nbformat
 from grader.batch import BatchOptions, _plan
 from grader.gradebook import Gradebook
 from grader.intake import collect
-from grader.pipeline import GradeOptions
+from grader.options import GradeOptions
 
 NB = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 

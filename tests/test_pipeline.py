@@ -9,13 +9,16 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_notebook
 
-from grader import build as build_module
+from grader import keymaker as keymaker_module
 from grader import load_course
 from grader.assemble import Assembled, Step
 from grader.errors import GraderError, SubmissionError
 from grader.execute.records import Executed, ExportRecord, StepOutcome
+from grader.judge.record import graded
 from grader.key import AnswerKey, key_path, save_key
-from grader.pipeline import GradeOptions, answer_key, graded, which_assignment
+from grader.keymaker import answer_key
+from grader.options import GradeOptions
+from grader.pipeline import which_assignment
 
 
 def test_exec_options_take_the_course_limits_and_the_overrides(small_course):
@@ -67,7 +70,7 @@ def test_a_stored_key_of_this_course_version_is_used_as_is(small_course, tmp_pat
     def no_kernel(*args, **kwargs):
         raise AssertionError("the solution must not run")
 
-    monkeypatch.setattr(build_module, "make_key", no_kernel)
+    monkeypatch.setattr(keymaker_module, "make_key", no_kernel)
     assert answer_key(small_course, "a1", GradeOptions(release=tmp_path)) == key
 
 

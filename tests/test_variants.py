@@ -445,7 +445,8 @@ def test_own_answers_full_marks_swapped_answers_zero_and_flagged(roster_build, t
 
 @kernel
 def test_an_edited_claim_and_another_students_notebook_are_flagged(roster_build, tmp_path):
-    from grader.pipeline import GradeOptions, grade
+    from grader.options import GradeOptions
+    from grader.pipeline import grade
 
     course, _ = roster_build
     alice, bob = key_values(course, "alice"), key_values(course, "bob")
@@ -513,7 +514,7 @@ def test_a_batch_grades_each_student_against_their_numbers(roster_build, tmp_pat
     from grader.batch import BatchOptions, grade_batch
     from grader.gradebook import Gradebook
     from grader.intake import collect
-    from grader.pipeline import GradeOptions
+    from grader.options import GradeOptions
     from grader.report.dashboard import PER_STUDENT, class_dashboard, render_dashboard
 
     course, _ = roster_build

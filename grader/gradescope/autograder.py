@@ -24,7 +24,8 @@ from .. import distribution
 from ..errors import GraderError
 from ..execute.sandbox import GRADER_PACKAGE
 from ..key import key_path
-from ..pipeline import GradeOptions, answer_key
+from ..keymaker import answer_key
+from ..options import GradeOptions
 from ..roster import SECRET_FILE, checked_secret, load_roster, roster_path, variant_of
 from ..spec import Course
 from ..spec.varying import DEFAULT

@@ -33,17 +33,16 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from ..batch import report_paths
-from ..copying import staff_note
 from ..errors import ReportError
 from ..extensions import class_extensions
+from ..flags import staff_note
 from ..gradebook import Gradebook
-from ..pipeline import GradeOptions
+from ..options import GradeOptions
 from ..policies import Final, finals
 from ..results import Attempt
 from ..spec import Assignment, Course
 from ..spec.varying import varying_exercises
-from .formats import _write_atomic
+from .formats import _write_atomic, report_paths
 from .html import _environment
 from .text import _compact, _cut, _percent
 
