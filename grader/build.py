@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,15 +31,16 @@ from nbformat import NotebookNode
 from .assemble import assemble, warm_steps
 from .errors import BuildError, ExecutionError
 from .extensions import class_extensions
+from .grading import AgainstKey, Submitted, given, grade_one
 from .handout import Digests, write_handout
-from .judge.record import graded
+from .identity import Identity
 from .judge.scoring import mistake_problems
 from .key import AnswerKey, key_path, save_key
 from .keymaker import answer_key, make_key, solution_notebook
 from .leaks import release_leaks
 from .options import GradeOptions, Progress
-from .pipeline import execute_notebook
 from .render import render_assignment
+from .results import Judged
 from .roster import (
     SECRET_FILE,
     Student,
@@ -49,6 +51,7 @@ from .roster import (
     signature,
     variant_of,
 )
+from .runners import fresh_kernel, ran
 from .solutions import reference_values
 from .spec import Course
 from .spec.varying import varies
@@ -118,9 +121,12 @@ def build(
         with ThreadPoolExecutor(max_workers=2) as pool:
             # The key run and the starter run are independent kernels: run them side by side.
             keyed = pool.submit(make_key, course, a.id, options)
-            starter_run = pool.submit(execute_notebook, course, a.id, student, options)
+            blank = Submitted(course, a.id, "starter", Identity(), assemble(course, a.id, student))
+            runner = fresh_kernel(options.exec_options(course))
+            judging = AgainstKey(options, key_of=_made(keyed))
+            starter_run = pool.submit(grade_one, blank, options, runner, judging)
             key, sol_result = keyed.result()
-            starter_result = graded(course, a.id, "starter", *starter_run.result(), key)
+            starter_result = starter_run.result().result
         save_key(key, key_path(out, a.id))
         write_handout(course, a.id, key, out)
         problems = [
@@ -240,9 +246,12 @@ def _check_variants(
     from .backends import Job
     from .backends.local import LocalBackend
 
+    workers = os.cpu_count() or 1
+    if not options.threads:  # the kernels share the cores (as `grade batch` does)
+        options = replace(options, threads=max(1, (os.cpu_count() or 1) // workers))
     exec_options = options.exec_options(courses[0][0])
     keys = {mine.variant: key for mine, key in courses}
-    planned: dict[str, tuple[Course, str, Any]] = {}
+    planned: dict[str, tuple[str, Submitted]] = {}
 
     def jobs() -> Any:
         for mine, _ in courses:
@@ -252,22 +261,24 @@ def _check_variants(
                 "blank": render_assignment(mine, assignment, "student"),
             }
             for what, nb in notebooks.items():
+                label = f"{assignment_id} (variant {mine.variant}, {what})"
                 assembled = assemble(mine, assignment_id, nb)
-                name = f"{mine.variant}:{what}"
-                planned[name] = (mine, what, assembled)
+                identity = Identity(variant=mine.variant)
+                planned[label] = (what, Submitted(mine, assignment_id, label, identity, assembled))
                 steps = assembled.steps
-                yield Job(name, steps, exec_options, warm_steps(mine, steps))
+                yield Job(label, steps, exec_options, warm_steps(mine, steps))
 
     problems = []
-    backend = LocalBackend(os.cpu_count() or 1, exec_options)
+    backend = LocalBackend(workers, exec_options)
     try:
         for job, outcome in backend.run(jobs()):
-            mine, what, assembled = planned.pop(job.key)
-            label = f"{assignment_id} (variant {mine.variant}, {what})"
+            what, submitted = planned.pop(job.key)
+            label = job.key
             if isinstance(outcome, ExecutionError):
                 problems.append(f"{label}: {outcome}")
                 continue
-            result = graded(mine, assignment_id, label, assembled, outcome, keys[mine.variant])
+            judging = AgainstKey(options, key_of=given(keys[submitted.course.variant]))
+            result = grade_one(submitted, options, ran(outcome), judging).result
             for e in result.exercises:
                 if what == "solution" and e.score < e.points:
                     problems.append(
@@ -279,6 +290,11 @@ def _check_variants(
     finally:
         backend.close()
     return problems
+
+
+def _made(keyed: Future[tuple[AnswerKey, Judged]]) -> Callable[[Submitted], AnswerKey]:
+    """The key the solution's run is making (``make_key`` in another thread), once made."""
+    return lambda _: keyed.result()[0]
 
 
 def _clear(notebooks: Path, handouts: Path) -> None:

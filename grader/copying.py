@@ -23,7 +23,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,7 @@ from .errors import CompareError
 from .execute.records import ExportRecord
 from .judge.context import JudgeContext
 from .key import AnswerKey
-from .results import GradeResult
+from .results import Attribution, GradeResult, Judged
 from .roster import checked_secret, load_roster, variant_of
 from .spec import Course
 from .spec.varying import DEFAULT, varying_exercises
@@ -107,7 +107,7 @@ def mistaken_values(course: Course, assignment: str, key: AnswerKey) -> dict[str
 
 
 def copied_from(
-    result: GradeResult,
+    result: Judged | GradeResult,
     exports: Mapping[str, ExportRecord],
     student: str,
     references: References,
@@ -180,27 +180,23 @@ def class_references(course: Course, assignment: str, release: Path, key_of: Key
     return _REFERENCES[cache_key]
 
 
-def flagged(
-    course: Course,
-    result: GradeResult,
+def attributed(
+    judged: Judged,
     exports: Mapping[str, ExportRecord],
     identity: Identity,
-    release: Path,
-    key_of: KeyOf,
-) -> GradeResult:
-    """The result with whose it is, its variant, and the flags for the instructor: the
-    identity's own and, with a roster, copying."""
-    flags, matches = list(identity.flags), ""
-    if identity.roster and identity.student:
-        refs = class_references(course, result.assignment, release, key_of)
-        found, matches = copied_from(result, exports, identity.student, refs)
-        if found:
-            flags.append(found)
-    return replace(
-        result,
-        student=identity.student or result.student,
+    references: References | None,
+    student: str = "",
+    flags: tuple[str, ...] = (),
+) -> Attribution:
+    """Whose a submission is (the identity's student, else ``student``, whom it was handed in
+    for), its variant, and the flags for the instructor: intake's (``flags``), the
+    identity's own and, with the class's ``references`` (a roster), copying."""
+    found, matches = "", ""
+    if references is not None and identity.student:
+        found, matches = copied_from(judged, exports, identity.student, references)
+    return Attribution(
+        student=identity.student or student,
         variant=identity.variant,
-        flags=tuple(flags),
+        flags=(*flags, *identity.flags, *((found,) if found else ())),
         copied_from=matches,
-        notices=identity.notices + result.notices,
     )

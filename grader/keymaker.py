@@ -11,26 +11,25 @@ its file and its seed are ``grader.key``.
 from __future__ import annotations
 
 import dataclasses
-import tempfile
-from pathlib import Path
-from typing import Any
-
-from nbformat import NotebookNode
+from typing import TYPE_CHECKING, Any
 
 from .assemble import assemble
 from .copying import KeyOf
 from .errors import BuildError
-from .execute import Executed, execute
-from .judge.record import graded
+from .execute import Executed
+from .judge.record import judged
 from .key import MAX_LOSSES, AnswerKey, key_path, lasting_seed, load_key, save_key
 from .options import GradeOptions, Progress
-from .render import render_assignment
-from .results import GradeResult
+from .results import Judged
 from .roster import course_secret
+from .runners import fresh_kernel
 from .solutions import load_solutions, reference_values, with_values
 from .spec import Course
 from .spec.varying import DEFAULT
 from .variants import for_variant
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 
 def answer_key(
@@ -80,12 +79,11 @@ def make_key(
     assignment_id: str,
     options: GradeOptions = GradeOptions(),
     seed: int | None = None,
-) -> tuple[AnswerKey, GradeResult]:
+) -> tuple[AnswerKey, Judged]:
     """Run the solution notebook once: its exports become the key (with ``seed``, else the
     seed of the key it replaces), and the same run is then judged against that key."""
     assembled = assemble(course, assignment_id, solution_notebook(course, assignment_id))
-    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
-        executed = execute(assembled.steps, options.exec_options(course), Path(tmp))
+    executed = fresh_kernel(options.exec_options(course))(assembled.steps).result()
     values: dict[str, Any] = {}
     extras: dict[str, Any] = {}
     problems = []
@@ -109,7 +107,7 @@ def make_key(
         extras=extras,
         seed=key_seed(course, assignment_id, options) if seed is None else seed,
     )
-    return key, graded(
+    return key, judged(
         course, assignment_id, f"{assignment_id} (solution)", assembled, executed, key
     )
 
@@ -126,6 +124,8 @@ def solution_notebook(course: Course, assignment_id: str) -> NotebookNode:
         for e, source in sections.items()
         if e in course.exercises
     }
+    from .render import render_assignment  # nbformat: not before a kernel is launched
+
     return render_assignment(course, assignment, "solution", sections)
 
 

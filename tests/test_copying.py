@@ -10,17 +10,19 @@ import pytest
 
 from grader import load_course
 from grader.assemble import assemble
-from grader.copying import References, canonical, class_references, copied_from, flagged
+from grader.copying import References, canonical, class_references, copied_from
 from grader.execute.records import Executed, ExportRecord, StepOutcome
+from grader.grading import Submitted, grade_one
 from grader.identity import identify
 from grader.judge.context import JudgeContext
-from grader.judge.record import graded
+from grader.judge.record import judged as graded
 from grader.key import AnswerKey, key_path, save_key
 from grader.keymaker import answer_key, variant_keys
 from grader.options import GradeOptions
 from grader.render import render_assignment
 from grader.results import ExerciseResult, GradeResult
 from grader.roster import Student, save_roster, signature, variant_of
+from grader.runners import ran
 from grader.solutions import reference_values
 from grader.spec.varying import DEFAULT, varying_exercises
 from grader.variants import for_variant
@@ -118,11 +120,8 @@ def hand_in(course, options, student, answers):
     exports = {e: ExportRecord({"ok": True, "value": v}) for e, v in answers.items()}
     executed = Executed(tuple(StepOutcome("ok") for _ in assembled.steps), exports)
     identity = identify(course, options.release_dir(course), "a1", nb.metadata, student)
-    key = answer_key(mine, "a1", options)
-    result = graded(mine, "a1", f"{student}.ipynb", assembled, executed, key)
-    return flagged(
-        mine, result, exports, identity, options.release_dir(course), variant_keys("a1", options)
-    )
+    submitted = Submitted(mine, "a1", f"{student}.ipynb", identity, assembled)
+    return grade_one(submitted, options, ran(executed)).result
 
 
 def test_an_honest_mistake_that_is_a_classmates_answer_is_not_copying(released):

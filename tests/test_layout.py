@@ -70,6 +70,7 @@ STAGE_OF = {
     "grader.execute": "execute",
     "grader.backends": "execute",
     "grader.options": "execute",  # GradeOptions: the execution options and the release
+    "grader.runners": "execute",  # how a grading gets its run (a kernel, a stored run)
     # judging the exports
     "grader.judge": "judge",
     "grader.copying": "judge",
@@ -169,9 +170,10 @@ def find_cycle(edges: dict[str, dict[str, int]]) -> list[str] | None:
 
 
 def stage(name: str) -> str:
-    """The stage of a module: its own row, else its closest package's."""
+    """The stage of a module: its own row, else its closest package's (not the root's: the
+    root's row is the package root's own)."""
     parts = name.split(".")
-    for n in range(len(parts), 0, -1):
+    for n in range(len(parts), 1 if len(parts) > 1 else 0, -1):
         if ".".join(parts[:n]) in STAGE_OF:
             return STAGE_OF[".".join(parts[:n])]
     raise KeyError(name)

@@ -14,11 +14,11 @@ from grader import load_course
 from grader.assemble import Assembled, Step
 from grader.errors import GraderError, SubmissionError
 from grader.execute.records import Executed, ExportRecord, StepOutcome
-from grader.judge.record import graded
+from grader.grading import which_assignment
+from grader.judge.record import judged as graded
 from grader.key import AnswerKey, key_path, save_key
 from grader.keymaker import answer_key
 from grader.options import GradeOptions
-from grader.pipeline import which_assignment
 
 
 def test_exec_options_take_the_course_limits_and_the_overrides(small_course):

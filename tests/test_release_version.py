@@ -8,10 +8,10 @@ import pytest
 from conftest import COURSE_YAML
 
 from grader import load_course
+from grader.grading import which_assignment
 from grader.key import AnswerKey, key_path, lasting_seed, load_key, save_key
 from grader.keymaker import answer_key, key_seed
 from grader.options import GradeOptions
-from grader.pipeline import which_assignment
 from grader.render import render_assignment
 
 POLICIES = """\

@@ -10,23 +10,23 @@ from ..assemble import Assembled
 from ..distribution import VERSION
 from ..execute.records import Executed
 from ..key import AnswerKey
-from ..results import GradeResult
+from ..results import Judged
 from ..spec import Course
 from .scoring import judge
 
 
-def graded(
+def judged(
     course: Course,
     assignment_id: str,
     name: str,
     assembled: Assembled,
     executed: Executed,
     key: AnswerKey,
-) -> GradeResult:
+) -> Judged:
     """Judge an executed submission and wrap the results up (pure)."""
     started = time.monotonic()
     exercises = judge(course, assembled, executed, key)
-    return GradeResult(
+    return Judged(
         course=course.name,
         assignment=assignment_id,
         submission=name,
