@@ -27,7 +27,7 @@ from grader.roster import (
     variant_of,
 )
 from grader.spec.varying import DEFAULT
-from grader.variants import draw, specialize
+from grader.variants import draw, for_variant, specialize
 
 COURSE = """\
 name: Variant course
@@ -150,6 +150,24 @@ def test_without_a_roster_every_text_has_the_defaults(tmp_path):
     assert ex.mistakes[0].hint == "Use [1, 0, -1] as it is."
     assert course.exercises["v-shape"].own_values == {"n": 32, "k": 3}
     assert course.exercises["v-shape"].values["signal"] == [1, 2, 3, 4, 5]
+
+
+def test_reading_a_course_renders_nothing_and_grading_renders_it(tmp_path, monkeypatch):
+    """grader.spec.load_course reads the course as written (no jinja, no solutions preamble);
+    grader.load_course is its default variant, and for_variant renders a course as written."""
+    import grader.solutions
+    from grader.spec import load_course as read_course
+
+    def no_preamble(*args):
+        raise AssertionError("reading a course runs no solutions preamble")
+
+    monkeypatch.setattr(grader.solutions, "preamble_namespace", no_preamble)
+    raw = read_course(write(tmp_path))
+    assert raw.topics["v"].setup.startswith("signal = {{ signal }}")
+    monkeypatch.undo()
+    rendered = load_course(tmp_path / "course.yaml")
+    assert rendered.topics["v"].setup.startswith("signal = [1, 2, 3, 4, 5]")
+    assert for_variant(raw, "a1", DEFAULT).topics["v"].setup == rendered.topics["v"].setup
 
 
 def test_a_variant_is_deterministic_differs_and_meets_its_constraints(tmp_path):
