@@ -105,3 +105,51 @@ def test_graded_wraps_the_judged_records_up(small_course):
     assert result.log == "printed by the kernel"
     assert "printed by the kernel" not in repr(result)
     assert json.loads(json.dumps(result.to_dict()))["score"] == 2.0
+
+
+def test_grade_one_keeps_each_stages_notices_and_flags_in_order(small_course, tmp_path):
+    """The one grading path on a run that is over (as a batch or a regrade has it): the
+    judge, the identity and intake each write their own record, and the result's JSON is
+    the flat one the gradebook has always stored (an older row, without the newer fields,
+    still loads)."""
+    from grader.grading import AgainstKey, Submitted, given, grade_one
+    from grader.identity import Identity
+    from grader.results import GradeResult
+    from grader.runners import ran
+
+    spec = small_course.exercises["t-num"].answer.export_spec()
+    assembled = Assembled(
+        (Step("answer", "t-num", "x = 42"), Step("export", "t-num", spec=spec)),
+        ("from assembling",),
+        frozenset(),
+    )
+    executed = Executed(
+        (StepOutcome("ok"),) * 2,
+        {"t-num": ExportRecord({"ok": True, "value": 42})},
+        warnings=("from the run",),
+    )
+    identity = Identity("alice", "", ("from identity",), ("identity noticed",))
+    submitted = Submitted(
+        small_course, "a1", "alice.ipynb", identity, assembled, ("intake noticed",), ("intake",)
+    )
+    key = AnswerKey("a1", small_course.fingerprint, {"t-num": 42})
+    options = GradeOptions(release=tmp_path)
+    graded_ = grade_one(submitted, options, ran(executed), AgainstKey(options, key_of=given(key)))
+    result = graded_.result
+    assert result.notices == (
+        "intake noticed",
+        "identity noticed",
+        "from the run",
+        "from assembling",
+    )
+    assert (result.student, result.flags, result.score) == (
+        "alice",
+        ("intake", "from identity"),
+        2.0,
+    )
+    assert graded_.course_fingerprint == small_course.fingerprint and graded_.run_fingerprint
+    data = json.loads(json.dumps(result.to_dict()))
+    assert GradeResult.from_dict(data) == result
+    assert result.judged.score == 2.0 and result.who.student == "alice"
+    old = {k: v for k, v in data.items() if k not in ("variant", "flags", "copied_from", "checked")}
+    assert GradeResult.from_dict(old).score == 2.0
