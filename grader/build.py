@@ -55,7 +55,7 @@ from .runners import fresh_kernel, ran
 from .solutions import reference_values
 from .spec import Course
 from .spec.varying import varies
-from .variants import for_variant
+from .variants import default_variant, for_variant
 from .wheel import write_wheel
 
 
@@ -94,6 +94,7 @@ def build(
     starter earns points (the notebooks are written all the same).
     """
     options = replace(options, release=out)
+    course = default_variant(course)  # the notebooks of nobody in particular
     if roster is None:
         stored = load_roster(out)
         roster = stored.students if stored else None

@@ -40,6 +40,14 @@ def load_default_course(path: str | Path = "course.yaml") -> Course:
     return specialize(load_course(path), DEFAULT)
 
 
+def default_variant(course: Course) -> Course:
+    """The course's default variant: itself when its texts are rendered so (as
+    ``load_default_course`` returns it), else rendered now (a course as written)."""
+    if course.variant == DEFAULT and all(_rendered(course, a.id) for a in course.assignments):
+        return course
+    return specialize(course, DEFAULT)
+
+
 def specialize(course: Course, variant: str, assignment: str | None = None) -> Course:
     """The course as ``variant`` sees it (all of it, or the topics and exercises of one
     assignment). Raises SpecError when the constraints cannot be met."""

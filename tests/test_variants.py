@@ -27,7 +27,7 @@ from grader.roster import (
     variant_of,
 )
 from grader.spec.varying import DEFAULT
-from grader.variants import draw, for_variant, specialize
+from grader.variants import default_variant, draw, for_variant, specialize
 
 COURSE = """\
 name: Variant course
@@ -168,6 +168,8 @@ def test_reading_a_course_renders_nothing_and_grading_renders_it(tmp_path, monke
     rendered = load_course(tmp_path / "course.yaml")
     assert rendered.topics["v"].setup.startswith("signal = [1, 2, 3, 4, 5]")
     assert for_variant(raw, "a1", DEFAULT).topics["v"].setup == rendered.topics["v"].setup
+    assert default_variant(raw).topics["v"].setup == rendered.topics["v"].setup  # grade build
+    assert default_variant(rendered) is rendered
 
 
 def test_a_variant_is_deterministic_differs_and_meets_its_constraints(tmp_path):
