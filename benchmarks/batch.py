@@ -150,7 +150,7 @@ def main() -> None:
         if args.others:
             from others import time_nbgrader, time_otter
 
-            from grader.spec import load_course
+            from grader import load_course
 
             course = load_course(ROOT / "course.yaml")
             k = args.others_class

@@ -95,8 +95,8 @@ def test_source(course, ex, expected) -> str:
 
 def _parts(course, assignment_id):
     """(setup, exercise, solution source, test source) in notebook order."""
-    from grader.build import solution_notebook  # noqa: F401  (sections below)
     from grader.key import key_path, load_key
+    from grader.keymaker import solution_notebook  # noqa: F401  (sections below)
     from grader.solutions import load_solutions
 
     key = load_key(key_path(ROOT / "release", assignment_id))

@@ -42,8 +42,8 @@ def copy_course(dest: Path) -> Path:
 
 def own_answers(course_dir: Path, students: list[str], folder: Path) -> None:
     """Each student's ps1 notebook, its answer cells replaced by the student's solution."""
-    from grader.build import solution_notebook
-    from grader.spec import load_course
+    from grader import load_course
+    from grader.keymaker import solution_notebook
     from grader.variants import for_variant
 
     course = load_course(course_dir / "course.yaml")

@@ -22,10 +22,10 @@ sys.path.insert(0, str(DOCS.parent / "tests"))
 
 from shipped import copy_course, with_answers  # noqa: E402
 
+from grader import load_course  # noqa: E402
 from grader.build import build  # noqa: E402
 from grader.pipeline import grade  # noqa: E402
 from grader.report import write_reports  # noqa: E402
-from grader.spec import load_course  # noqa: E402
 
 
 def report(work: Path) -> Path:

@@ -14,9 +14,10 @@ from .distribution import VERSION as __version__
 if TYPE_CHECKING:
     from .build import build
     from .errors import GraderError
-    from .pipeline import GradeOptions, grade
+    from .options import GradeOptions
+    from .pipeline import grade
     from .results import GradeResult
-    from .spec import load_course
+    from .variants import load_default_course as load_course
 
 __all__ = [
     "GradeOptions",
@@ -28,17 +29,20 @@ __all__ = [
     "load_course",
 ]
 
+# name -> (module, its name there); the course as grading and builds use it is the default
+# variant, rendered (``grader.spec.load_course`` reads the course as written)
 _WHERE = {
-    "GraderError": "errors",
-    "GradeOptions": "pipeline",
-    "build": "build",
-    "grade": "pipeline",
-    "GradeResult": "results",
-    "load_course": "spec",
+    "GraderError": ("errors", "GraderError"),
+    "GradeOptions": ("options", "GradeOptions"),
+    "build": ("build", "build"),
+    "grade": ("pipeline", "grade"),
+    "GradeResult": ("results", "GradeResult"),
+    "load_course": ("variants", "load_default_course"),
 }
 
 
 def __getattr__(name: str) -> Any:
     if name in _WHERE:
-        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        module, attribute = _WHERE[name]
+        return getattr(importlib.import_module(f".{module}", __name__), attribute)
     raise AttributeError(f"module 'grader' has no attribute {name!r}")

@@ -7,18 +7,15 @@ reported as notices, never trusted and never fatal.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import SubmissionError
 from .spec import Course
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
-MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024
 # The hand-out notebook's check(...) cells are never run here, but a student may call check()
 # in an answer cell too: it is defined (and, with no hand-out beside the kernel, only says so).
 CHECK_IMPORT = "from grader.inkernel.public import check"
@@ -41,60 +38,6 @@ class Assembled:
     steps: tuple[Step, ...]
     notices: tuple[str, ...]
     missing: frozenset[str]
-
-
-def read_notebook(path: Path) -> NotebookNode:
-    """Parse a submission file as an nbformat-4 notebook, or raise one clear SubmissionError."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_NOTEBOOK_BYTES:
-            raise SubmissionError(
-                f"{path.name}: {size / 2**20:.1f} MiB is more than the "
-                f"{MAX_NOTEBOOK_BYTES / 2**20:g} MiB a notebook may be"
-            )
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise SubmissionError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise SubmissionError(f"{path}: is a folder, not a notebook") from None
-    except OSError as e:
-        raise SubmissionError(f"{path}: cannot read ({e.strerror})") from None
-    return parse_notebook(raw, path.name)
-
-
-def parse_notebook(raw: bytes, name: str) -> NotebookNode:
-    """A submission's bytes as an nbformat-4 notebook, or one clear SubmissionError naming it."""
-    if not raw.strip():
-        raise SubmissionError(f"{name}: the file is empty")
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise SubmissionError(f"{name}: not a notebook (not UTF-8 text)") from None
-    except RecursionError:
-        raise SubmissionError(f"{name}: not a notebook (nested too deeply)") from None
-    except json.JSONDecodeError as e:
-        raise SubmissionError(
-            f"{name}: not a notebook (invalid JSON at line {e.lineno}, column {e.colno})"
-        ) from None
-    except ValueError as e:  # e.g. an integer of more digits than Python converts
-        raise SubmissionError(f"{name}: not a notebook ({str(e)[:80]})") from None
-    if not isinstance(data, dict) or not isinstance(
-        data.get("cells", data.get("worksheets")), list
-    ):
-        raise SubmissionError(f"{name}: not a notebook (no list of cells)")
-    version = data.get("nbformat")
-    if version != 4:
-        raise SubmissionError(
-            f"{name}: an nbformat {version} notebook; this course's notebooks are "
-            "nbformat 4 (start from the released notebook, or save it again in Jupyter)"
-        )
-    import nbformat  # here: a kernel is booting meanwhile (see pipeline.grade)
-
-    try:
-        nb = nbformat.reads(json.dumps(data), as_version=4)
-    except Exception as e:
-        raise SubmissionError(f"{name}: not a readable notebook ({type(e).__name__})") from None
-    return nb
 
 
 def assemble(course: Course, assignment_id: str, submission: NotebookNode) -> Assembled:
@@ -120,6 +63,16 @@ def assemble(course: Course, assignment_id: str, submission: NotebookNode) -> As
         steps.append(Step("answer", eid, source))
         steps.append(Step("export", eid, spec=ex.answer.export_spec()))
     return Assembled(tuple(steps), tuple(notices), frozenset(missing))
+
+
+def warm_steps(course: Course, steps: Sequence[Step]) -> int:
+    """How many leading steps a kernel may run before it knows its submission: the course's
+    setup, up to the first topic with parameters (its setup differs between students)."""
+    for i, step in enumerate(steps):
+        topic = course.topics.get(step.exercise)
+        if step.role != "setup" or (topic is not None and topic.params):
+            return i
+    return len(steps)
 
 
 def _answer_cells(nb: NotebookNode, expected: set[str]) -> tuple[dict[str, str], list[str]]:

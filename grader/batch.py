@@ -18,27 +18,24 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from .assemble import Assembled, Step, parse_notebook
+from .assemble import Assembled, warm_steps
 from .backends import Backend, Job
 from .backends.cluster import Cluster, cluster
-from .copying import flagged, staff_note
 from .errors import ExecutionError, SubmissionError
 from .execute import ExecOptions
 from .extensions import class_extensions
-from .gradebook import Gradebook, Graded
+from .flags import staff_note
+from .gradebook import Gradebook
+from .grading import AgainstKey, Submitted, given, grade_one, submitted, which_assignment
 from .identity import Identity
 from .intake import Submission
 from .key import AnswerKey
-from .pipeline import (
-    GradeOptions,
-    answer_key,
-    assemble_for,
-    graded,
-    run_fingerprint,
-    which_assignment,
-)
+from .keymaker import answer_key
+from .notebooks import parse_notebook
+from .options import GradeOptions
 from .policies import late_by, penalised
-from .results import GradeResult
+from .results import GradeResult, Lateness
+from .runners import ran
 from .spec import Course
 
 Status = Literal["graded", "refused", "skipped", "failed"]
@@ -92,12 +89,26 @@ class BatchSummary:
 
 @dataclass(frozen=True)
 class _Planned:
+    """A submission as intake handed it in, and as read for grading."""
+
     submission: Submission
-    assignment: str
-    assembled: Assembled
-    notices: tuple[str, ...]
-    course: Course  # as the student's variant has it
-    identity: Identity
+    submitted: Submitted
+
+    @property
+    def assignment(self) -> str:
+        return self.submitted.assignment
+
+    @property
+    def assembled(self) -> Assembled:
+        return self.submitted.assembled
+
+    @property
+    def course(self) -> Course:  # as the student's variant has it
+        return self.submitted.course
+
+    @property
+    def identity(self) -> Identity:
+        return self.submitted.identity
 
 
 def grade_batch(
@@ -117,7 +128,6 @@ def grade_batch(
     extended = class_extensions(course, options.release_dir(course), handed_in).dates
     events: list[Event] = []
     keys: dict[tuple[str, str], AnswerKey] = {}
-    fingerprints: dict[str, str] = {}
     planned: dict[str, _Planned] = {}
 
     def emit(event: Event) -> None:
@@ -134,9 +144,6 @@ def grade_batch(
             if variant not in keys:
                 keys[variant] = answer_key(plan.course, plan.assignment, options)
             key = f"{index}:{s.source}"
-            fingerprints[key] = run_fingerprint(
-                plan.course, plan.assignment, exec_options, plan.assembled.missing
-            )
             planned[key] = plan
             steps = plan.assembled.steps
             yield Job(key, steps, exec_options, warm_steps(plan.course, steps))
@@ -147,17 +154,12 @@ def grade_batch(
             plan = planned.pop(job.key)
             s = plan.submission
             if isinstance(outcome, ExecutionError):
-                fingerprints.pop(job.key, None)
                 emit(Event(s.student, s.source, plan.assignment, "failed", message=str(outcome)))
                 continue
-            mine = plan.course
-            key = keys[(plan.assignment, mine.variant)]
-            result = graded(mine, plan.assignment, s.source, plan.assembled, outcome, key)
-            result = flagged(mine, result, outcome.exports, plan.identity, options)
-            result = replace(
-                result, notices=plan.notices + result.notices, flags=s.flags + result.flags
-            )
-            record = Graded(result, outcome, course.fingerprint, fingerprints.pop(job.key))
+            key = keys[(plan.assignment, plan.course.variant)]
+            judging = AgainstKey(options, key_of=given(key))
+            record = grade_one(plan.submitted, options, ran(outcome), judging)
+            result = record.result
             gradebook.record(s, plan.assignment, record)
             if batch.reports is not None:
                 shown = report_view(course, result, s, extended)
@@ -201,10 +203,11 @@ def _plan(
             if not batch.regrade and gradebook.current(s.student, assignment, s.sha256):
                 emit(Event(s.student, s.source, assignment, "skipped", message="graded before"))
                 return None
-            mine, identity, assembled = assemble_for(course, assignment, nb, options, s.student)
-            if identity.student:  # as the release's roster spells them
-                s = replace(s, student=identity.student)
-            return _Planned(s, assignment, assembled, (*s.notices, *notices), mine, identity)
+            noticed = (*s.notices, *notices)
+            mine = submitted(course, assignment, nb, s.source, options, s.student, noticed, s.flags)
+            if mine.identity.student:  # as the release's roster spells them
+                s = replace(s, student=mine.identity.student)
+            return _Planned(s, mine)
     else:
         problem = s.problem
     refused_key = s.sha256 or "refused:" + s.source
@@ -216,16 +219,6 @@ def _plan(
     return None
 
 
-def warm_steps(course: Course, steps: Sequence[Step]) -> int:
-    """How many leading steps a kernel may run before it knows its submission: the course's
-    setup, up to the first topic with parameters (its setup differs between students)."""
-    for i, step in enumerate(steps):
-        topic = course.topics.get(step.exercise)
-        if step.role != "setup" or (topic is not None and topic.params):
-            return i
-    return len(steps)
-
-
 def _backend(batch: BatchOptions, options: ExecOptions) -> Backend:
     on = batch.cluster()
     if on is not None:
@@ -235,13 +228,6 @@ def _backend(batch: BatchOptions, options: ExecOptions) -> Backend:
     from .backends.local import LocalBackend
 
     return LocalBackend(batch.workers, options)
-
-
-def report_paths(folder: Path, assignment: str, student: str, sha256: str) -> tuple[Path, Path]:
-    """Where a batch writes a submission's HTML report and results.json (the dashboard links
-    to them): ``folder/<assignment>/<student>-<hash>.report.html`` and ``.results.json``."""
-    stem = f"{student}-{sha256[:8]}"
-    return folder / assignment / f"{stem}.report.html", folder / assignment / f"{stem}.results.json"
 
 
 def report_view(
@@ -256,7 +242,8 @@ def report_view(
     due = course.assignment(result.assignment).due
     due = extended.get((s.student, result.assignment), due)
     final, note = penalised(result.score, late_by(s.submitted_at, due), course.policies.late)
-    return replace(result, student=s.student, late=note, final_score=final)
+    who = replace(result.who, student=s.student)
+    return GradeResult.of(result.judged, who, Lateness(note, final))
 
 
 def write_reports_of(
@@ -265,6 +252,7 @@ def write_reports_of(
     """Write a submission's report (``if_changed``: only where it would say something else);
     returns whether anything was written."""
     from .report import write_reports
+    from .report.formats import report_paths
 
     paths = report_paths(folder, assignment, s.student, s.sha256)
     return write_reports(result, *paths, if_changed=if_changed)

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,17 +28,19 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
-from .assemble import assemble
+from .assemble import assemble, warm_steps
 from .errors import BuildError, ExecutionError
-from .execute import Executed
 from .extensions import class_extensions
+from .grading import AgainstKey, Submitted, given, grade_one
 from .handout import Digests, write_handout
+from .identity import Identity
 from .judge.scoring import mistake_problems
-from .key import MAX_LOSSES, AnswerKey, key_path, save_key
+from .key import AnswerKey, key_path, save_key
+from .keymaker import answer_key, make_key, solution_notebook
 from .leaks import release_leaks
-from .pipeline import GradeOptions, Progress, answer_key, execute_notebook, graded, key_seed
+from .options import GradeOptions, Progress
 from .render import render_assignment
-from .results import GradeResult
+from .results import Judged
 from .roster import (
     SECRET_FILE,
     Student,
@@ -48,9 +51,11 @@ from .roster import (
     signature,
     variant_of,
 )
-from .solutions import load_solutions, reference_values, with_values
+from .runners import fresh_kernel, ran
+from .solutions import reference_values
 from .spec import Course
-from .variants import for_variant, varies
+from .spec.varying import varies
+from .variants import default_variant, for_variant
 from .wheel import write_wheel
 
 
@@ -89,6 +94,7 @@ def build(
     starter earns points (the notebooks are written all the same).
     """
     options = replace(options, release=out)
+    course = default_variant(course)  # the notebooks of nobody in particular
     if roster is None:
         stored = load_roster(out)
         roster = stored.students if stored else None
@@ -116,9 +122,12 @@ def build(
         with ThreadPoolExecutor(max_workers=2) as pool:
             # The key run and the starter run are independent kernels: run them side by side.
             keyed = pool.submit(make_key, course, a.id, options)
-            starter_run = pool.submit(execute_notebook, course, a.id, student, options)
+            blank = Submitted(course, a.id, "starter", Identity(), assemble(course, a.id, student))
+            runner = fresh_kernel(options.exec_options(course))
+            judging = AgainstKey(options, key_of=_made(keyed))
+            starter_run = pool.submit(grade_one, blank, options, runner, judging)
             key, sol_result = keyed.result()
-            starter_result = graded(course, a.id, "starter", *starter_run.result(), key)
+            starter_result = starter_run.result().result
         save_key(key, key_path(out, a.id))
         write_handout(course, a.id, key, out)
         problems = [
@@ -161,60 +170,6 @@ def build(
     if failures:
         raise BuildError("self-check failed: " + "; ".join(failures))
     return built
-
-
-def make_key(
-    course: Course,
-    assignment_id: str,
-    options: GradeOptions = GradeOptions(),
-    seed: int | None = None,
-) -> tuple[AnswerKey, GradeResult]:
-    """Run the solution notebook once: its exports become the key (with ``seed``, else the
-    seed of the key it replaces), and the same run is then judged against that key."""
-    assembled, executed = execute_notebook(
-        course, assignment_id, solution_notebook(course, assignment_id), options
-    )
-    values: dict[str, Any] = {}
-    extras: dict[str, Any] = {}
-    problems = []
-    for i, step in enumerate(assembled.steps):
-        if step.role != "export":
-            continue
-        export = executed.exports.get(step.exercise)
-        if export is None or not export.ok:
-            error = (export.payload.get("error") if export else None) or _step_error(executed, i)
-            problems.append(f"{step.exercise}: the reference solution failed: {error}")
-        elif "value" in export.payload:
-            values[step.exercise] = export.payload["value"]
-        elif isinstance((export.payload.get("extras") or {}).get("losses"), list):
-            extras[step.exercise] = {"losses": export.payload["extras"]["losses"][:MAX_LOSSES]}
-    if problems:
-        raise BuildError("; ".join(problems))
-    key = AnswerKey(
-        assignment=assignment_id,
-        fingerprint=course.fingerprint,
-        values=values,
-        extras=extras,
-        seed=key_seed(course, assignment_id, options) if seed is None else seed,
-    )
-    return key, graded(
-        course, assignment_id, f"{assignment_id} (solution)", assembled, executed, key
-    )
-
-
-def solution_notebook(course: Course, assignment_id: str) -> NotebookNode:
-    """The solution notebook of an assignment (reads solutions/): each answer cell is the
-    exercise's section, after the values of its own parameters."""
-    assignment = course.assignment(assignment_id)
-    sections: dict[str, str] = {}
-    for topic in {course.exercises[e].topic for e in assignment.exercises}:
-        sections.update(load_solutions(course, topic).sections)
-    sections = {
-        e: with_values(course.exercises[e], source)
-        for e, source in sections.items()
-        if e in course.exercises
-    }
-    return render_assignment(course, assignment, "solution", sections)
 
 
 def _computed_here(course: Course, assignment_id: str, key: AnswerKey) -> list[str]:
@@ -291,11 +246,13 @@ def _check_variants(
         return []
     from .backends import Job
     from .backends.local import LocalBackend
-    from .batch import warm_steps
 
+    workers = os.cpu_count() or 1
+    if not options.threads:  # the kernels share the cores (as `grade batch` does)
+        options = replace(options, threads=max(1, (os.cpu_count() or 1) // workers))
     exec_options = options.exec_options(courses[0][0])
     keys = {mine.variant: key for mine, key in courses}
-    planned: dict[str, tuple[Course, str, Any]] = {}
+    planned: dict[str, tuple[str, Submitted]] = {}
 
     def jobs() -> Any:
         for mine, _ in courses:
@@ -305,22 +262,24 @@ def _check_variants(
                 "blank": render_assignment(mine, assignment, "student"),
             }
             for what, nb in notebooks.items():
+                label = f"{assignment_id} (variant {mine.variant}, {what})"
                 assembled = assemble(mine, assignment_id, nb)
-                name = f"{mine.variant}:{what}"
-                planned[name] = (mine, what, assembled)
+                identity = Identity(variant=mine.variant)
+                planned[label] = (what, Submitted(mine, assignment_id, label, identity, assembled))
                 steps = assembled.steps
-                yield Job(name, steps, exec_options, warm_steps(mine, steps))
+                yield Job(label, steps, exec_options, warm_steps(mine, steps))
 
     problems = []
-    backend = LocalBackend(os.cpu_count() or 1, exec_options)
+    backend = LocalBackend(workers, exec_options)
     try:
         for job, outcome in backend.run(jobs()):
-            mine, what, assembled = planned.pop(job.key)
-            label = f"{assignment_id} (variant {mine.variant}, {what})"
+            what, submitted = planned.pop(job.key)
+            label = job.key
             if isinstance(outcome, ExecutionError):
                 problems.append(f"{label}: {outcome}")
                 continue
-            result = graded(mine, assignment_id, label, assembled, outcome, keys[mine.variant])
+            judging = AgainstKey(options, key_of=given(keys[submitted.course.variant]))
+            result = grade_one(submitted, options, ran(outcome), judging).result
             for e in result.exercises:
                 if what == "solution" and e.score < e.points:
                     problems.append(
@@ -332,6 +291,11 @@ def _check_variants(
     finally:
         backend.close()
     return problems
+
+
+def _made(keyed: Future[tuple[AnswerKey, Judged]]) -> Callable[[Submitted], AnswerKey]:
+    """The key the solution's run is making (``make_key`` in another thread), once made."""
+    return lambda _: keyed.result()[0]
 
 
 def _clear(notebooks: Path, handouts: Path) -> None:
@@ -346,14 +310,6 @@ def _clear(notebooks: Path, handouts: Path) -> None:
                 shutil.rmtree(old)
             elif old.suffix == ".zip":
                 old.unlink()
-
-
-def _step_error(executed: Executed, export_index: int) -> str:
-    """Why an export step produced nothing: the error of its answer step, or its own."""
-    for outcome in (executed.outcomes[export_index - 1], executed.outcomes[export_index]):
-        if outcome.error:
-            return outcome.error.summary
-    return "no answer was exported"
 
 
 def _write_notebook(nb: NotebookNode, path: Path) -> None:

@@ -448,7 +448,7 @@ def gradescope_cmd(assignment: str, course: str | None, out: Path | None) -> Non
         grade gradescope ps1 --out autograder.zip
     """
     from .gradescope import build_autograder
-    from .pipeline import GradeOptions
+    from .options import GradeOptions
 
     spec = find_course(course)
     target = autograder_zip(out, spec, assignment)

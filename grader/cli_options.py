@@ -24,7 +24,7 @@ from .sanitize import one_line
 
 if TYPE_CHECKING:
     from .execute.sandbox import SandboxMode
-    from .pipeline import GradeOptions
+    from .options import GradeOptions
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 DEBUG = "grade.debug"
@@ -175,7 +175,7 @@ def cluster_options(scheduler_help: str) -> Decorator:
 
 def grade_options(sandbox: SandboxMode, limits: dict[str, float | None]) -> GradeOptions:
     """Grading options from the command line: only the limits that were given."""
-    from .pipeline import GradeOptions
+    from .options import GradeOptions
 
     given = {k: v for k, v in limits.items() if v is not None}
     return GradeOptions(limits=given, sandbox=sandbox)

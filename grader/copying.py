@@ -22,21 +22,24 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import CompareError
 from .execute.records import ExportRecord
 from .judge.context import JudgeContext
 from .key import AnswerKey
-from .results import GradeResult
+from .results import Attribution, GradeResult, Judged
+from .roster import checked_secret, load_roster, variant_of
 from .spec import Course
-from .variants import DEFAULT, varying_exercises
+from .spec.varying import DEFAULT, varying_exercises
 
 if TYPE_CHECKING:
     from .identity import Identity
-    from .pipeline import GradeOptions
+
+KeyOf = Callable[[Course], AnswerKey]  # the answer key of a variant (the course as it sees it)
 
 
 @dataclass(frozen=True)
@@ -45,15 +48,6 @@ class References:
 
     by_value: dict[str, dict[str, tuple[str, ...]]]  # exercise -> canonical value -> students
     students: int  # how many variants were indexed
-
-
-def staff_note(flags: Sequence[str], copied_from: str) -> str:
-    """Flags on one line for the staff, with whose numbers the answers match ('' if none)."""
-    text = "; ".join(flags)
-    if copied_from:
-        whose = ", ".join("the default numbers" if s == "-" else s for s in copied_from.split(", "))
-        text += f" [the answers are the numbers of: {whose}]"
-    return text
 
 
 def canonical(value: Any) -> str:
@@ -113,7 +107,7 @@ def mistaken_values(course: Course, assignment: str, key: AnswerKey) -> dict[str
 
 
 def copied_from(
-    result: GradeResult,
+    result: Judged | GradeResult,
     exports: Mapping[str, ExportRecord],
     student: str,
     references: References,
@@ -157,15 +151,13 @@ def copied_from(
     return flag, ", ".join(s or "-" for s in others[:3])
 
 
-def class_references(course: Course, assignment: str, options: GradeOptions) -> References:
+def class_references(course: Course, assignment: str, release: Path, key_of: KeyOf) -> References:
     """The varying references of every student of the release's roster and of the default
-    numbers, indexed without the values that are someone's known mistake (the keys are read
-    from the release, or computed and stored there once); kept while the course lives."""
-    from .pipeline import answer_key
-    from .roster import checked_secret, load_roster, variant_of
+    numbers, indexed without the values that are someone's known mistake (``key_of`` gives
+    each variant's key: read from the release, or computed and stored there once); kept while
+    the course lives."""
     from .variants import for_variant
 
-    release = options.release_dir(course)
     roster = load_roster(release)
     if roster is None:
         return References({}, 0)
@@ -174,12 +166,12 @@ def class_references(course: Course, assignment: str, options: GradeOptions) -> 
     def compute() -> References:
         secret = checked_secret(course, roster)
         base = for_variant(course, assignment, DEFAULT)
-        keys = {DEFAULT: answer_key(base, assignment, options)}
+        keys = {DEFAULT: key_of(base)}
         mistaken = mistaken_values(base, assignment, keys[DEFAULT])
         for student in roster.ids():
             variant = variant_of(secret, course, assignment, student)
             mine = for_variant(base, assignment, variant)
-            keys[student] = answer_key(mine, assignment, options)
+            keys[student] = key_of(mine)
             for e, values in mistaken_values(mine, assignment, keys[student]).items():
                 mistaken.setdefault(e, set()).update(values)
         return index_references(base, assignment, keys, mistaken)
@@ -187,26 +179,23 @@ def class_references(course: Course, assignment: str, options: GradeOptions) -> 
     return course.memo.get("references", cache_key, compute)
 
 
-def flagged(
-    course: Course,
-    result: GradeResult,
+def attributed(
+    judged: Judged,
     exports: Mapping[str, ExportRecord],
     identity: Identity,
-    options: GradeOptions,
-) -> GradeResult:
-    """The result with whose it is, its variant, and the flags for the instructor: the
-    identity's own and, with a roster, copying."""
-    flags, matches = list(identity.flags), ""
-    if identity.roster and identity.student:
-        refs = class_references(course, result.assignment, options)
-        found, matches = copied_from(result, exports, identity.student, refs)
-        if found:
-            flags.append(found)
-    return replace(
-        result,
-        student=identity.student or result.student,
+    references: References | None,
+    student: str = "",
+    flags: tuple[str, ...] = (),
+) -> Attribution:
+    """Whose a submission is (the identity's student, else ``student``, whom it was handed in
+    for), its variant, and the flags for the instructor: intake's (``flags``), the
+    identity's own and, with the class's ``references`` (a roster), copying."""
+    found, matches = "", ""
+    if references is not None and identity.student:
+        found, matches = copied_from(judged, exports, identity.student, references)
+    return Attribution(
+        student=identity.student or student,
         variant=identity.variant,
-        flags=tuple(flags),
+        flags=(*flags, *identity.flags, *((found,) if found else ())),
         copied_from=matches,
-        notices=identity.notices + result.notices,
     )

@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .batch import report_paths
-from .copying import staff_note
 from .finals import class_finals
-from .gradebook import Attempt, Gradebook
+from .flags import staff_note
+from .gradebook import Gradebook
 from .policies import Final
 from .report.dashboard import (
     ANSWER_CHARS,
@@ -33,9 +32,11 @@ from .report.dashboard import (
     WrongAnswer,
     histogram,
 )
+from .report.formats import report_paths
 from .report.text import _compact, _cut
+from .results import Attempt
 from .spec import Assignment, Course
-from .variants import varying_exercises
+from .spec.varying import varying_exercises
 
 TOP_WRONG = 5  # wrong answers shown per exercise
 

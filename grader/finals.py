@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .extensions import class_extensions
-from .gradebook import Attempt, Gradebook
+from .gradebook import Gradebook
 from .policies import Final, finals
 from .report.exports import final_result
-from .results import GradeResult
+from .results import Attempt, GradeResult
 from .spec import Course
 
 

@@ -94,3 +94,12 @@ def for_student(flags: Sequence[str]) -> tuple[str, ...]:
 def needs_student(flags: Sequence[str]) -> bool:
     """Whether the submission was graded for nobody, where it needed a student."""
     return any(kind_of(f) == "nobody" for f in flags)
+
+
+def staff_note(flags: Sequence[str], copied_from: str) -> str:
+    """Flags on one line for the staff, with whose numbers the answers match ('' if none)."""
+    text = "; ".join(flags)
+    if copied_from:
+        whose = ", ".join("the default numbers" if s == "-" else s for s in copied_from.split(", "))
+        text += f" [the answers are the numbers of: {whose}]"
+    return text

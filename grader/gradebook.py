@@ -18,14 +18,14 @@ import json
 import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import GraderError, SubmissionError
 from .execute.records import Executed, ExportRecord, outcome_data, outcome_from
 from .intake import Submission
-from .results import GradeResult
+from .results import Attempt, GradeResult
 
 SCHEMA_VERSION = "2"  # 2: gradings.flags and gradings.copied_from (per-student variants)
 SCHEMA = """
@@ -76,28 +76,6 @@ CREATE TABLE IF NOT EXISTS exports (
     PRIMARY KEY (grading, exercise)
 );
 """
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One submission and its current grading, as plain data."""
-
-    grading: int
-    student: str
-    assignment: str
-    source: str
-    sha256: str
-    submitted_at: dt.datetime | None
-    status: str  # 'graded' or 'refused'
-    reason: str
-    score: float
-    max_score: float
-    graded_at: str
-    course_fingerprint: str
-    run_fingerprint: str
-    exercises: dict[str, float] = field(default_factory=dict)  # exercise id -> score
-    flags: tuple[str, ...] = ()  # for the instructor (per-student variants)
-    copied_from: str = ""  # whose numbers the answers match, when copying is suspected
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .assemble import Assembled, assemble, read_notebook
+from .assemble import Assembled, assemble
 from .errors import BuildError, CompareError, GraderError, SpecError
 from .execute import execute
 from .execute.records import Executed, ExportRecord, StepOutcome
@@ -55,7 +55,8 @@ from .judge.scoring import answer_steps
 from .key import AnswerKey
 from .kinds import KINDS
 from .limits import Limits
-from .pipeline import GradeOptions
+from .notebooks import read_notebook
+from .options import GradeOptions
 from .render import render_assignment
 from .results import CheckResult, ExerciseResult, GradeResult, Status
 from .spec import Answer, Assignment, Course, Exercise, Mistake, Topic

@@ -22,8 +22,8 @@ from .errors import GraderError
 from .flags import flag
 from .roster import checked_secret, load_roster, signature, variant_of
 from .spec import Course
+from .spec.varying import DEFAULT, varies
 from .students import is_student_id, normalised, recorded, same_student, spellings
-from .variants import DEFAULT, varies
 
 
 @dataclass(frozen=True)

@@ -40,10 +40,10 @@ from dataclasses import dataclass, field, replace
 from itertools import groupby
 from pathlib import Path, PurePosixPath
 
-from .assemble import MAX_NOTEBOOK_BYTES
 from .errors import SubmissionError
 from .flags import flag
 from .nofollow import read_file, too_large, walk
+from .notebooks import MAX_NOTEBOOK_BYTES
 from .students import MAX_FILES, is_student_id, normalised, recorded, same_student, spellings
 
 CANVAS_RE = re.compile(

@@ -30,7 +30,8 @@ from .key import AnswerKey, key_path, load_key
 from .render import prompt_text
 from .roster import Student, variant_of
 from .spec import Course
-from .variants import DEFAULT, for_variant
+from .spec.varying import DEFAULT
+from .variants import for_variant
 
 DATA_FIELDS = ("intro", "setup", "prompt")  # what an exercise gives; the rest states
 

@@ -36,12 +36,12 @@ def locate_course(course: str | Path | None, near: Path | None = None) -> Path |
 
 def find_course(course: str | Path | None, near: Path | None = None) -> Course:
     """The course, loaded (see ``locate_course``); a SpecError when there is none."""
-    from . import spec  # read at call time: a broken course can be put in its place
+    from . import variants  # read at call time: a broken course can be put in its place
 
     found = locate_course(course, near)
     if found is None:
         raise SpecError(f"no {COURSE_FILE} found here or above; pass --course PATH")
-    return spec.load_course(found)
+    return variants.load_default_course(found)
 
 
 def course_or_handout(course: str | Path | None, near: Path) -> tuple[Course | None, Path | None]:

@@ -29,7 +29,7 @@ from .frozen import freeze_fields
 from .students import normalised
 
 if TYPE_CHECKING:
-    from .gradebook import Attempt
+    from .results import Attempt
 
 
 @dataclass(frozen=True)

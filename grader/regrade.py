@@ -15,6 +15,7 @@ again to the same result keeps the time it was graded at.
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,15 +23,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .assemble import parse_notebook
 from .batch import BatchOptions, Event, grade_batch, report_view, write_reports_of
-from .copying import flagged
 from .extensions import class_extensions
-from .gradebook import Attempt, Gradebook, Graded
+from .gradebook import Gradebook
+from .grading import AgainstKey, given, grade_one, run_fingerprint, submitted
 from .intake import Submission
 from .key import AnswerKey
-from .pipeline import GradeOptions, answer_key, assemble_for, graded, run_fingerprint
-from .results import GradeResult
+from .keymaker import answer_key
+from .notebooks import parse_notebook
+from .options import GradeOptions
+from .results import Attempt, GradeResult
+from .runners import ran
 from .spec import Course
 
 
@@ -68,6 +71,8 @@ def regrade(
 ) -> RegradeSummary:
     """Bring every current grading (of one assignment) up to this version of the course."""
     started = time.monotonic()
+    if not options.threads:  # the runs again share the cores (as `grade batch` does)
+        options = replace(options, threads=max(1, (os.cpu_count() or 1) // batch.workers))
     exec_options = options.exec_options(course)
     before = {_key(a): a for a in gradebook.attempts(assignment) if a.status == "graded"}
     keys: dict[tuple[str, str], AnswerKey] = {}
@@ -79,10 +84,14 @@ def regrade(
         for a in before.values():
             content, executed = gradebook.stored_run(a.grading)
             nb = parse_notebook(content, Path(a.source).name)
-            mine, identity, assembled = assemble_for(course, a.assignment, nb, options, a.student)
-            if (a.assignment, mine.variant) not in keys:
-                keys[(a.assignment, mine.variant)] = answer_key(mine, a.assignment, options)
-            fingerprint = run_fingerprint(mine, a.assignment, exec_options, assembled.missing)
+            mine = submitted(course, a.assignment, nb, a.source, options, a.student)
+            if (a.assignment, mine.course.variant) not in keys:
+                keys[(a.assignment, mine.course.variant)] = answer_key(
+                    mine.course, a.assignment, options
+                )
+            fingerprint = run_fingerprint(
+                mine.course, a.assignment, exec_options, mine.assembled.missing
+            )
             submission = Submission(
                 a.student, a.source, None, a.sha256, len(content), a.submitted_at
             )
@@ -92,18 +101,16 @@ def regrade(
                 rerun.setdefault(a.assignment, []).append(replace(submission, path=copy))
                 continue
             stored = gradebook.result(a.grading)
-            key = keys[(a.assignment, mine.variant)]
-            result = graded(mine, a.assignment, a.source, assembled, executed, key)
-            result = flagged(mine, result, executed.exports, identity, options)
-            if stored is not None:
+            judging = AgainstKey(options, key_of=given(keys[(a.assignment, mine.course.variant)]))
+            record = grade_one(mine, options, ran(executed), judging)
+            result = record.result
+            if stored is not None:  # judged again: what the run noticed, how long it took
                 result = replace(
                     result, notices=stored.notices, execution_time=stored.execution_time
                 )
                 if _shown(result) == _shown(stored):  # the same result: graded when it was
                     result = replace(result, graded_at=stored.graded_at)
-            gradebook.record(
-                submission, a.assignment, Graded(result, executed, course.fingerprint, fingerprint)
-            )
+            gradebook.record(submission, a.assignment, replace(record, result=result))
             if batch.reports is not None:
                 view = report_view(course, result, submission, extended)
                 reports += write_reports_of(view, submission, a.assignment, batch.reports, True)

@@ -33,9 +33,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .assemble import MAX_NOTEBOOK_BYTES
 from .errors import GraderError, SubmissionError
 from .fetchlog import FetchLog, handed_in
+from .notebooks import MAX_NOTEBOOK_BYTES
 from .students import is_student_id, normalised
 
 # owner/name (GitLab: group/.../name); no part starts with a dot, so none is '.' or '..'.

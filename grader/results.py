@@ -1,8 +1,17 @@
-"""Plain data that flows out of grading: check, exercise and submission results."""
+"""Plain data that flows out of grading: check, exercise and submission results.
+
+A submission's result is three records, each written by one stage: ``Judged`` (the judge:
+scores, checks, what the run and the assembly noticed), ``Attribution`` (identity and the
+copying check: whose it is, its variant, the flags) and ``Lateness`` (the late policy: its
+note and the final score). ``GradeResult`` is what reports, results.json and the gradebook
+read: the three side by side, flat, as its JSON has always been (``GradeResult.of``).
+``Attempt`` is a grading as the gradebook lists it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import datetime as dt
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 # "pending": checked with a hand-out, its score is decided only at official grading
@@ -60,8 +69,55 @@ class ExerciseResult:
 
 
 @dataclass(frozen=True)
+class Judged:
+    """The judge's record of one run (``grader.judge.record.judged`` writes it)."""
+
+    course: str
+    assignment: str
+    submission: str
+    score: float
+    max_score: float
+    execution_time: float
+    exercises: tuple[ExerciseResult, ...]
+    notices: tuple[str, ...] = field(default=())  # the run's warnings, the assembly's notices
+    graded_at: str = ""
+    # With a hand-out: the points whose outcome is known here (the rest is decided at official
+    # grading); None for official grading, where every point is decided.
+    checked: float | None = None
+    grader_version: str = ""
+    # The kernel process's own stdout/stderr (sanitized, capped): for `--debug`, not reports.
+    log: str = field(default="", repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data view (JSON-serialisable)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Whose a submission is and what the instructor should look at in it: the student and
+    variant ``grader.identity`` decided, the flags of intake and identity, and the copying
+    check's (``grader.copying``) with the other students whose numbers the answers match
+    (instructor views only; "-" is the default numbers)."""
+
+    student: str = ""
+    variant: str = ""
+    flags: tuple[str, ...] = ()
+    copied_from: str = ""
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """The late policy's word on a submission (``grader.policies.penalised``)."""
+
+    note: str = ""  # e.g. "late by 1 day 2 h: -10% (2 days)"; "" when on time
+    final_score: float | None = None  # the score after the late penalty
+
+
+@dataclass(frozen=True)
 class GradeResult:
-    """The outcome of grading one submission."""
+    """The outcome of grading one submission: ``Judged``, ``Attribution`` and ``Lateness``
+    side by side (build one with ``GradeResult.of``)."""
 
     course: str
     assignment: str
@@ -90,6 +146,47 @@ class GradeResult:
     # The kernel process's own stdout/stderr (sanitized, capped): for `--debug`, not reports.
     log: str = field(default="", repr=False)
 
+    @classmethod
+    def of(
+        cls,
+        judged: Judged,
+        who: Attribution | None = None,
+        lateness: Lateness | None = None,
+        notices: tuple[str, ...] = (),
+    ) -> GradeResult:
+        """The result of the three records; ``notices`` of the stages before the run (intake,
+        the assignment's choice, identity) come before the judge's."""
+        who = who or Attribution()
+        lateness = lateness or Lateness()
+        return cls(
+            **{f: getattr(judged, f) for f in Judged.__dataclass_fields__},
+            student=who.student,
+            variant=who.variant,
+            flags=who.flags,
+            copied_from=who.copied_from,
+            late=lateness.note,
+            final_score=lateness.final_score,
+        ).with_notices(notices)
+
+    @property
+    def judged(self) -> Judged:
+        """The judge's record (its notices: all of them)."""
+        return Judged(**{f: getattr(self, f) for f in Judged.__dataclass_fields__})
+
+    @property
+    def who(self) -> Attribution:
+        """Whose it is, and the flags."""
+        return Attribution(self.student, self.variant, self.flags, self.copied_from)
+
+    @property
+    def lateness(self) -> Lateness:
+        """The late policy's word on it."""
+        return Lateness(self.late, self.final_score)
+
+    def with_notices(self, notices: tuple[str, ...]) -> GradeResult:
+        """The result with ``notices`` before its own."""
+        return replace(self, notices=(*notices, *self.notices)) if notices else self
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data view (JSON-serialisable)."""
         return asdict(self)
@@ -116,3 +213,25 @@ class GradeResult:
                 "flags": tuple(data.get("flags", ())),
             }
         )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One submission and its current grading, as plain data."""
+
+    grading: int
+    student: str
+    assignment: str
+    source: str
+    sha256: str
+    submitted_at: dt.datetime | None
+    status: str  # 'graded' or 'refused'
+    reason: str
+    score: float
+    max_score: float
+    graded_at: str
+    course_fingerprint: str
+    run_fingerprint: str
+    exercises: dict[str, float] = field(default_factory=dict)  # exercise id -> score
+    flags: tuple[str, ...] = ()  # for the instructor (per-student variants)
+    copied_from: str = ""  # whose numbers the answers match, when copying is suspected

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from .errors import GraderError, SpecError
 from .spec import Course
+from .spec.varying import DEFAULT, varies
 from .students import STUDENT_RE, normalised
-from .variants import DEFAULT, varies
 
 SECRET_FILE = ".grade-secret"
 SECRET_ENV = "GRADE_SECRET"

@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import SpecError
 from .spec import Course, Exercise
+from .spec.varying import varying_exercises
 
 MARKER = re.compile(r"^# %%[ \t]+([A-Za-z0-9_-]+)[ \t]*$", re.MULTILINE)
 
@@ -123,7 +124,6 @@ def reference_values(course: Course, assignment_id: str) -> dict[str, Any]:
     Raises SpecError naming the exercise whose solution fails or defines no answer."""
     from .inkernel.exporter import ExportError, to_plain
     from .kinds import KINDS
-    from .variants import varying_exercises
 
     assignment = course.assignment(assignment_id)
     exercises = [course.exercises[e] for e in assignment.exercises]

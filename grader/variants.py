@@ -10,7 +10,8 @@ a new draw (a bounded number of times: then the build fails, naming the exercise
 the exercises' starters, hints and known mistakes rendered (jinja2) with the values, and the
 values themselves on each exercise for its prompt, its solution and its mistakes. Nothing
 else changes, so every stage after it (render, assemble, judge, report, hand-out) works on a
-variant as it does on the default course.
+variant as it does on the default course. ``load_default_course`` (``grader.load_course``)
+reads a course and renders its default variant.
 """
 
 from __future__ import annotations
@@ -22,15 +23,31 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from .errors import GraderError, SpecError
 from .frozen import thaw
-from .spec import NO_DEFAULT, Constraint, Course, Exercise, Mistake, Param, Topic
+from .spec import NO_DEFAULT, Constraint, Course, Exercise, Mistake, Param, Topic, load_course
+from .spec.varying import DEFAULT
 
-DEFAULT = ""  # the variant of a course built without a roster: every parameter's default
 TRIES = 200  # draws of one topic's or one exercise's values before giving up
 TOPIC_TRIES = 10  # new draws of a topic's values when an exercise's constraints fail
+
+
+def load_default_course(path: str | Path = "course.yaml") -> Course:
+    """The course at ``path`` as a student without a roster sees it: read and validated
+    (``grader.spec.load_course``), its texts rendered with every parameter's default, its
+    default values checked against the constraints (``grader.load_course``)."""
+    return specialize(load_course(path), DEFAULT)
+
+
+def default_variant(course: Course) -> Course:
+    """The course's default variant: itself when its texts are rendered so (as
+    ``load_default_course`` returns it), else rendered now (a course as written)."""
+    if course.variant == DEFAULT and all(_rendered(course, a.id) for a in course.assignments):
+        return course
+    return specialize(course, DEFAULT)
 
 
 def specialize(course: Course, variant: str, assignment: str | None = None) -> Course:
@@ -56,20 +73,6 @@ def specialize(course: Course, variant: str, assignment: str | None = None) -> C
                 _with_templates(ex, templated=True), shared, own[ex.id]
             )
     return replace(course, topics=topics, exercises=exercises, variant=variant)
-
-
-def varies(course: Course, assignment: str) -> bool:
-    """Whether the assignment's exercises differ from one variant to another."""
-    return bool(varying_exercises(course, assignment))
-
-
-def varying_exercises(course: Course, assignment: str) -> list[Exercise]:
-    """The exercises of an assignment whose values come from parameters."""
-    return [
-        ex
-        for e in course.assignment(assignment).exercises
-        if (ex := course.exercises[e]).params or course.topics[ex.topic].params
-    ]
 
 
 # --- drawing values ---------------------------------------------------------------------------
@@ -309,10 +312,23 @@ def _text(template: str, what: str, context: Mapping[str, Any]) -> str:
     return render_text(template, what, **context)
 
 
+def _rendered(course: Course, assignment: str) -> bool:
+    """Whether the assignment's texts are rendered for the course's variant (a course as
+    ``grader.spec.load_course`` read it has templates in them)."""
+    for e in course.assignment(assignment).exercises:
+        ex = course.exercises[e]
+        topic = course.topics[ex.topic]
+        if topic.params and not topic.templates:
+            return False
+        if (ex.params or topic.params) and not ex.templates:
+            return False
+    return True
+
+
 def for_variant(course: Course, assignment: str, variant: str) -> Course:
     """``specialize`` for one assignment, kept while the course lives (a batch grades
     many submissions of one variant... and many variants)."""
-    if variant == course.variant:
+    if variant == course.variant and _rendered(course, assignment):
         return course
     # what the fingerprint leaves out (no notebook is made of it) is part of the course too
     extra = (course.policies, course.assignments, course.cifar10_dir)

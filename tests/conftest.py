@@ -124,7 +124,7 @@ def spec_path(tmp_path):
 @pytest.fixture
 def small_course(spec_path):
     """The default small course, loaded."""
-    from grader.spec import load_course
+    from grader import load_course
 
     return load_course(spec_path)
 
@@ -132,7 +132,7 @@ def small_course(spec_path):
 @pytest.fixture(scope="session")
 def shipped_course():
     """The course shipped in the repository (course.yaml, exercises/, solutions/)."""
-    from grader.spec import load_course
+    from grader import load_course
 
     return load_course(SHIPPED_COURSE)
 
@@ -162,8 +162,8 @@ def built_course(tmp_path_factory):
     """A copy of the shipped course, built once (release notebooks and keys) for the session."""
     from shipped import copy_course
 
+    from grader import load_course
     from grader.build import build
-    from grader.spec import load_course
 
     course = load_course(copy_course(tmp_path_factory.mktemp("course")))
     built = build(course, course.root / "release")

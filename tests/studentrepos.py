@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.assemble import MAX_NOTEBOOK_BYTES
+from grader.notebooks import MAX_NOTEBOOK_BYTES
 
 NOTEBOOK = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n'
 SECRET = "SOLUTION = 'the secret answer'"  # in the course's solutions/x.py

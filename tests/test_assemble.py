@@ -8,9 +8,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from grader import assemble as assemble_module
-from grader.assemble import CHECK_IMPORT, Step, assemble, read_notebook
+from grader import notebooks as notebooks_module
+from grader.assemble import CHECK_IMPORT, Step, assemble
 from grader.errors import SpecError, SubmissionError
+from grader.notebooks import read_notebook
 from grader.render import render_assignment
 
 
@@ -286,7 +287,7 @@ def test_read_notebook_rejects_with_one_line_naming_the_file(tmp_path, content, 
 
 
 def test_read_notebook_over_size(tmp_path, monkeypatch):
-    monkeypatch.setattr(assemble_module, "MAX_NOTEBOOK_BYTES", 2 * 2**20)
+    monkeypatch.setattr(notebooks_module, "MAX_NOTEBOOK_BYTES", 2 * 2**20)
     path = tmp_path / "big.ipynb"
     content = b" " * (3 * 2**20) + _valid_notebook_bytes().encode()
     path.write_bytes(content)

@@ -18,7 +18,7 @@ from shipped import with_answers
 from grader.batch import BatchOptions, grade_batch
 from grader.gradebook import Gradebook
 from grader.intake import collect
-from grader.pipeline import GradeOptions
+from grader.options import GradeOptions
 
 pytestmark = pytest.mark.kernel
 

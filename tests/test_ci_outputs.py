@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 
 import grader.gradescope.grading
+from grader import load_course
 from grader.ci import append_step_summary, job_annotations, markdown_summary, write_junit
 from grader.gradescope import (
     grade_submission,
@@ -18,11 +19,10 @@ from grader.gradescope import (
     write_gradescope_results,
     write_refused_results,
 )
-from grader.pipeline import GradeOptions
+from grader.options import GradeOptions
 from grader.report import results_json
 from grader.results import ExerciseResult, GradeResult
 from grader.roster import Student, save_roster
-from grader.spec import load_course
 
 
 def result(flags=(), score=1.0):

@@ -8,14 +8,16 @@ import shutil
 import nbformat
 import pytest
 
+from grader import load_course
 from grader.batch import BatchOptions, grade_batch
-from grader.build import build_students, solution_notebook
+from grader.build import build_students
 from grader.gradebook import Gradebook
 from grader.intake import collect
-from grader.pipeline import GradeOptions, answer_key
+from grader.keymaker import answer_key, solution_notebook
+from grader.options import GradeOptions
 from grader.roster import Student, save_roster
-from grader.spec import load_course
-from grader.variants import for_variant, varying_exercises
+from grader.spec.varying import varying_exercises
+from grader.variants import for_variant
 
 pytestmark = pytest.mark.kernel
 

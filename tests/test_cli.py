@@ -190,12 +190,12 @@ def test_debug_is_a_real_option_that_shows_the_traceback(tmp_path, monkeypatch):
 
 
 def test_an_internal_error_is_one_line_and_exit_2(tmp_path, monkeypatch):
-    import grader.spec
+    import grader.variants
 
     def broken(path):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(grader.spec, "load_course", broken)
+    monkeypatch.setattr(grader.variants, "load_default_course", broken)
     result = run(
         "build", "--course", tmp_path / "course.yaml", cwd=tmp_path, monkeypatch=monkeypatch
     )

@@ -21,14 +21,14 @@ from click.testing import CliRunner
 from conftest import _write_course
 from shipped import with_answers
 
+from grader import load_course
 from grader.batch import BatchOptions, grade_batch
 from grader.build import build
 from grader.cli import main
 from grader.errors import GraderError
 from grader.gradebook import Gradebook
 from grader.intake import collect
-from grader.pipeline import GradeOptions
-from grader.spec import load_course
+from grader.options import GradeOptions
 
 TESTS = Path(__file__).resolve().parent
 OPTIONS = GradeOptions(limits={"cell_timeout": 10})

@@ -8,19 +8,24 @@ from collections import Counter
 
 import pytest
 
+from grader import load_course
 from grader.assemble import assemble
-from grader.copying import References, canonical, class_references, copied_from, flagged
+from grader.copying import References, attributed, canonical, class_references, copied_from
 from grader.execute.records import Executed, ExportRecord, StepOutcome
+from grader.grading import Submitted, grade_one
 from grader.identity import identify
 from grader.judge.context import JudgeContext
+from grader.judge.record import judged as graded
 from grader.key import AnswerKey, key_path, save_key
-from grader.pipeline import GradeOptions, answer_key, graded
+from grader.keymaker import answer_key, variant_keys
+from grader.options import GradeOptions
 from grader.render import render_assignment
 from grader.results import ExerciseResult, GradeResult
 from grader.roster import Student, save_roster, signature, variant_of
+from grader.runners import ran
 from grader.solutions import reference_values
-from grader.spec import load_course
-from grader.variants import DEFAULT, for_variant, varying_exercises
+from grader.spec.varying import DEFAULT, varying_exercises
+from grader.variants import for_variant
 
 SECRET = b"a course secret for the copying tests"
 
@@ -115,9 +120,8 @@ def hand_in(course, options, student, answers):
     exports = {e: ExportRecord({"ok": True, "value": v}) for e, v in answers.items()}
     executed = Executed(tuple(StepOutcome("ok") for _ in assembled.steps), exports)
     identity = identify(course, options.release_dir(course), "a1", nb.metadata, student)
-    key = answer_key(mine, "a1", options)
-    result = graded(mine, "a1", f"{student}.ipynb", assembled, executed, key)
-    return flagged(mine, result, exports, identity, options)
+    submitted = Submitted(mine, "a1", f"{student}.ipynb", identity, assembled)
+    return grade_one(submitted, options, ran(executed)).result
 
 
 def test_an_honest_mistake_that_is_a_classmates_answer_is_not_copying(released):
@@ -166,7 +170,7 @@ def test_an_honest_mistake_that_is_a_classmates_answer_is_not_copying(released):
 
 def test_the_index_leaves_out_references_that_are_someones_known_mistake(released):
     course, options = released
-    refs = class_references(course, "a1", options)
+    refs = class_references(course, "a1", options.release_dir(course), variant_keys("a1", options))
     for s in CLASS:
         mine = variant(course, s.id)
         for e, value in own_mistakes(mine, options).items():
@@ -240,7 +244,9 @@ def test_no_honest_student_of_a_large_class_is_flagged_on_the_shipped_course(
     assert len(at_risk) >= 5, "a class this large holds the case the issue names"
     assert {e for answers in at_risk.values() for e in answers} >= {"shape-dilation", "shape-pool"}
 
-    refs = class_references(course, "ps2", options)
+    refs = class_references(
+        course, "ps2", options.release_dir(course), variant_keys("ps2", options)
+    )
     for student, answers in at_risk.items():
         m = mine[student]
         nb = render_assignment(m, m.assignment("ps2"), "student")
@@ -383,19 +389,15 @@ def test_what_is_no_evidence_of_copying(why, exercises, exports, student, refs):
     assert copied_from(judged(*exercises), exports, student, refs) == ("", ""), why
 
 
-def test_without_a_roster_flagged_only_records_the_identity(write_course, tmp_path):
+def test_without_a_roster_attributed_only_records_the_identity():
     from grader.identity import Identity
 
-    course = load_course(
-        write_course(tmp_path, course=COURSE, exercises={"c": TOPIC}, solutions={"c": SOLUTIONS})
-    )
     identity = Identity("zed", "", ("a flag",), ("a notice",), roster=False)
     result = judged(("c-shape", 0, ""), ("c-count", 0, ""))
-    out = flagged(course, result, exported(**{"c-shape": [1, 1]}), identity, GradeOptions())
-    assert (out.student, out.variant, out.flags, out.copied_from, out.notices) == (
+    out = attributed(result, exported(**{"c-shape": [1, 1]}), identity, None, "al", ("intake",))
+    assert (out.student, out.variant, out.flags, out.copied_from) == (
         "zed",
         "",
-        ("a flag",),
+        ("intake", "a flag"),
         "",
-        ("a notice",),
     )

@@ -12,9 +12,9 @@ import json
 import pytest
 from test_datasets import images, write_batch
 
+from grader import load_course
 from grader.build import build
 from grader.pipeline import grade
-from grader.spec import load_course
 
 pytestmark = pytest.mark.kernel
 

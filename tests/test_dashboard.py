@@ -17,13 +17,13 @@ from browser import open_page
 from click.testing import CliRunner
 from shipped import copy_course
 
-from grader.batch import report_paths
+from grader import load_course
 from grader.cli import main
 from grader.execute.records import Executed, ExportRecord, StepOutcome
 from grader.gradebook import Gradebook, Graded
 from grader.intake import Submission
+from grader.report.formats import report_paths
 from grader.results import CheckResult, ExerciseResult, GradeResult, StudentError
-from grader.spec import load_course
 
 UTC = dt.timezone.utc
 DUE = dt.datetime(2026, 12, 7, 23, 59, tzinfo=UTC)  # ps1's due date in the shipped course

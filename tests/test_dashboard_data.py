@@ -10,14 +10,14 @@ import hashlib
 import pytest
 from test_finals import DUE, TWO
 
-from grader.batch import report_paths
+from grader import load_course
 from grader.dashboard_data import class_dashboard
 from grader.execute.records import Executed, ExportRecord, StepOutcome
 from grader.gradebook import Gradebook, Graded
 from grader.intake import Submission
 from grader.report.dashboard import histogram, render_dashboard
+from grader.report.formats import report_paths
 from grader.results import ExerciseResult, GradeResult
-from grader.spec import load_course
 
 
 def record(gb, course, student, score, when=DUE, value=None, status=None):

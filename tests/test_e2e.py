@@ -8,8 +8,9 @@ import nbformat
 import pytest
 from shipped import with_answers
 
-from grader.pipeline import GradeOptions, grade
-from grader.spec import load_course
+from grader import load_course
+from grader.options import GradeOptions
+from grader.pipeline import grade
 
 pytestmark = pytest.mark.kernel
 

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import COURSE_YAML
 
+from grader import load_course
 from grader.cli import main
 from grader.errors import SpecError
 from grader.execute.records import Executed, StepOutcome
@@ -23,7 +24,6 @@ from grader.gradebook import Gradebook, Graded
 from grader.intake import Submission
 from grader.results import ExerciseResult, GradeResult
 from grader.roster import Student, save_roster
-from grader.spec import load_course
 
 DUE = dt.datetime(2030, 1, 31, 23, 59, tzinfo=dt.timezone.utc)
 LATE = DUE + dt.timedelta(days=1, hours=12)  # two started days late: -60% at 30% a day

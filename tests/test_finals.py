@@ -9,13 +9,13 @@ import hashlib
 import pytest
 from conftest import COURSE_YAML
 
+from grader import load_course
 from grader.errors import SpecError
 from grader.execute.records import Executed, StepOutcome
 from grader.finals import class_finals, counted_results
 from grader.gradebook import Gradebook, Graded
 from grader.intake import Submission
 from grader.results import ExerciseResult, GradeResult
-from grader.spec import load_course
 
 DUE = dt.datetime(2030, 1, 31, 23, 59, tzinfo=dt.timezone.utc)
 TWO = COURSE_YAML.replace("[t-num, t-arr]", "[t-num]") + (

@@ -9,13 +9,13 @@ import pickle
 
 import pytest
 
+from grader import load_course
 from grader.execute.records import Executed, ExportRecord, StepOutcome
 from grader.frozen import FrozenDict, FrozenList, freeze, thaw
 from grader.key import AnswerKey, load_key, save_key
 from grader.policies import Matched, Policies
 from grader.render import render_text
 from grader.solutions import with_values
-from grader.spec import load_course
 from grader.variants import specialize
 
 COURSE = """\

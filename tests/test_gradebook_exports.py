@@ -14,11 +14,11 @@ import click
 import pytest
 from test_finals import DUE, TWO, record
 
+from grader import load_course
 from grader.cli_class import export_cmd
 from grader.errors import GraderError
 from grader.gradebook import Gradebook
 from grader.gradebook_exports import DEFAULT_OUT, FORMATS, export
-from grader.spec import load_course
 
 
 @pytest.fixture

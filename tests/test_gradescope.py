@@ -15,6 +15,7 @@ from autograder import run_autograder, unpack
 from click.testing import CliRunner
 from test_variants import write as write_variant_course
 
+from grader import load_course
 from grader.cli import main
 from grader.errors import GraderError, SubmissionError
 from grader.gradescope import build_autograder, pick_notebook, submitter
@@ -29,7 +30,6 @@ from grader.roster import (
     signature,
     variant_of,
 )
-from grader.spec import load_course
 
 SECRET = b"a-fixed-course-secret"
 

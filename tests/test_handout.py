@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from shipped import with_answers
 
+from grader import load_course
 from grader.errors import BuildError, SpecError
 from grader.execute.records import ExportRecord, StepOutcome
 from grader.handout import _one, handout_data, load_handout
@@ -25,7 +26,6 @@ from grader.inkernel.public import HANDOUT, MODEL_KINDS, ROUNDS, custom_checks, 
 from grader.judge import JudgeContext
 from grader.judge.scoring import _judge_one
 from grader.key import key_path, load_key
-from grader.spec import load_course
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -28,7 +28,8 @@ from hostile.cases import CANARY_PY, CASES, Case
 from shipped import with_answers
 
 from grader.errors import SubmissionError
-from grader.pipeline import GradeOptions, grade
+from grader.options import GradeOptions
+from grader.pipeline import grade
 
 pytestmark = pytest.mark.kernel
 

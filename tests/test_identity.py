@@ -11,6 +11,7 @@ import pytest
 from rich.console import Console
 from test_variants import write
 
+from grader import load_course
 from grader.copying import References, canonical, copied_from
 from grader.errors import GraderError, SpecError
 from grader.execute.records import ExportRecord
@@ -21,7 +22,6 @@ from grader.report import junit_xml, render_html, results_json, terminal_table, 
 from grader.report.formats import summary_text
 from grader.results import ExerciseResult, GradeResult
 from grader.roster import read_roster, save_roster, signature, variant_of
-from grader.spec import load_course
 from grader.students import normalised, same_student
 
 SECRET = b"the course secret"

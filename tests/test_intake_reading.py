@@ -14,7 +14,7 @@ import nbformat
 from grader.batch import BatchOptions, _plan
 from grader.gradebook import Gradebook
 from grader.intake import collect
-from grader.pipeline import GradeOptions
+from grader.options import GradeOptions
 
 NB = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
 
@@ -138,8 +138,8 @@ def test_a_batch_copy_that_changed_is_refused_not_graded(small_course, tmp_path)
 def test_a_roster_student_is_planned_as_the_roster_spells_them(tmp_path, monkeypatch):
     from test_variants import write
 
+    from grader import load_course
     from grader.roster import read_roster, save_roster, variant_of
-    from grader.spec import load_course
 
     monkeypatch.setenv("GRADE_SECRET", "s")
     course = load_course(write(tmp_path))

@@ -7,13 +7,13 @@ import pickle
 
 import pytest
 
+from grader import load_course
 from grader.assemble import Assembled, Step
 from grader.errors import CompareError
 from grader.execute.records import Executed, ExportRecord, StepOutcome
 from grader.judge import judge
 from grader.key import AnswerKey
 from grader.results import StudentError
-from grader.spec import load_course
 
 OK = StepOutcome("ok")
 KEY = AnswerKey("a1", "f", {"t-num": 42, "t-arr": [1.0, 2.0]}, seed=3)

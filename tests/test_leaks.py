@@ -167,8 +167,8 @@ LEAKY_SOLUTION = SOLUTIONS_PY.replace("x = 6 * 7", "x = 6 * 7 * 111")
 
 @pytest.mark.kernel
 def test_the_build_refuses_a_hint_that_states_an_answer(write_course, tmp_path):
+    from grader import load_course
     from grader.build import build
-    from grader.spec import load_course
 
     assert LEAKY != TOPIC_YAML and LEAKY_SOLUTION != SOLUTIONS_PY
     path = write_course(tmp_path, exercises={"t": LEAKY}, solutions={"t": LEAKY_SOLUTION})

@@ -9,11 +9,11 @@ from dataclasses import replace
 
 import pytest
 
+from grader import load_course
 from grader.judge.context import JudgeContext
 from grader.key import AnswerKey
 from grader.memo import SIZES, Memo
 from grader.solutions import preamble_namespace, reference_object, setup_namespace
-from grader.spec import load_course
 from grader.variants import for_variant
 
 COURSE = """\

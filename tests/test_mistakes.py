@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from grader import load_course
 from grader.build import build
 from grader.errors import BuildError, SpecError
 from grader.execute.records import ExportRecord
@@ -12,7 +13,6 @@ from grader.judge.scoring import _judge_one
 from grader.key import key_path, load_key
 from grader.report import render_html
 from grader.results import GradeResult
-from grader.spec import load_course
 
 
 def _judged(course, ex, value):

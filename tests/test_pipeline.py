@@ -9,13 +9,16 @@ from pathlib import Path
 import pytest
 from nbformat.v4 import new_notebook
 
-from grader import build as build_module
+from grader import keymaker as keymaker_module
+from grader import load_course
 from grader.assemble import Assembled, Step
 from grader.errors import GraderError, SubmissionError
 from grader.execute.records import Executed, ExportRecord, StepOutcome
+from grader.grading import which_assignment
+from grader.judge.record import judged as graded
 from grader.key import AnswerKey, key_path, save_key
-from grader.pipeline import GradeOptions, answer_key, graded, which_assignment
-from grader.spec import load_course
+from grader.keymaker import answer_key
+from grader.options import GradeOptions
 
 
 def test_exec_options_take_the_course_limits_and_the_overrides(small_course):
@@ -67,7 +70,7 @@ def test_a_stored_key_of_this_course_version_is_used_as_is(small_course, tmp_pat
     def no_kernel(*args, **kwargs):
         raise AssertionError("the solution must not run")
 
-    monkeypatch.setattr(build_module, "make_key", no_kernel)
+    monkeypatch.setattr(keymaker_module, "make_key", no_kernel)
     assert answer_key(small_course, "a1", GradeOptions(release=tmp_path)) == key
 
 
@@ -102,3 +105,51 @@ def test_graded_wraps_the_judged_records_up(small_course):
     assert result.log == "printed by the kernel"
     assert "printed by the kernel" not in repr(result)
     assert json.loads(json.dumps(result.to_dict()))["score"] == 2.0
+
+
+def test_grade_one_keeps_each_stages_notices_and_flags_in_order(small_course, tmp_path):
+    """The one grading path on a run that is over (as a batch or a regrade has it): the
+    judge, the identity and intake each write their own record, and the result's JSON is
+    the flat one the gradebook has always stored (an older row, without the newer fields,
+    still loads)."""
+    from grader.grading import AgainstKey, Submitted, given, grade_one
+    from grader.identity import Identity
+    from grader.results import GradeResult
+    from grader.runners import ran
+
+    spec = small_course.exercises["t-num"].answer.export_spec()
+    assembled = Assembled(
+        (Step("answer", "t-num", "x = 42"), Step("export", "t-num", spec=spec)),
+        ("from assembling",),
+        frozenset(),
+    )
+    executed = Executed(
+        (StepOutcome("ok"),) * 2,
+        {"t-num": ExportRecord({"ok": True, "value": 42})},
+        warnings=("from the run",),
+    )
+    identity = Identity("alice", "", ("from identity",), ("identity noticed",))
+    submitted = Submitted(
+        small_course, "a1", "alice.ipynb", identity, assembled, ("intake noticed",), ("intake",)
+    )
+    key = AnswerKey("a1", small_course.fingerprint, {"t-num": 42})
+    options = GradeOptions(release=tmp_path)
+    graded_ = grade_one(submitted, options, ran(executed), AgainstKey(options, key_of=given(key)))
+    result = graded_.result
+    assert result.notices == (
+        "intake noticed",
+        "identity noticed",
+        "from the run",
+        "from assembling",
+    )
+    assert (result.student, result.flags, result.score) == (
+        "alice",
+        ("intake", "from identity"),
+        2.0,
+    )
+    assert graded_.course_fingerprint == small_course.fingerprint and graded_.run_fingerprint
+    data = json.loads(json.dumps(result.to_dict()))
+    assert GradeResult.from_dict(data) == result
+    assert result.judged.score == 2.0 and result.who.student == "alice"
+    old = {k: v for k, v in data.items() if k not in ("variant", "flags", "copied_from", "checked")}
+    assert GradeResult.from_dict(old).score == 2.0

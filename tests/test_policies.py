@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from conftest import COURSE_YAML
 
+from grader import load_course
 from grader.errors import SpecError
-from grader.gradebook import Attempt
 from grader.policies import Extension, LatePolicy, Policies, finals, penalised
-from grader.spec import load_course
+from grader.results import Attempt
 
 UTC = dt.timezone.utc
 DUE = dt.datetime(2030, 1, 31, 23, 59, tzinfo=UTC)

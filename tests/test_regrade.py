@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 from shipped import with_answers
 
+from grader import load_course
 from grader.batch import BatchOptions, grade_batch
 from grader.cli import main
 from grader.gradebook import Gradebook
 from grader.intake import collect
-from grader.pipeline import GradeOptions
-from grader.spec import load_course
+from grader.options import GradeOptions
 
 pytestmark = pytest.mark.kernel
 
@@ -142,7 +142,7 @@ def test_exports_after_the_late_policy(graded_class, tmp_path):
 
 def reports_of(root, db):
     """Each student's report files (results.json, HTML), as the dashboard links them."""
-    from grader.batch import report_paths
+    from grader.report.formats import report_paths
 
     with Gradebook(db) as gb:
         return {

@@ -7,10 +7,12 @@ from __future__ import annotations
 import pytest
 from conftest import COURSE_YAML
 
+from grader import load_course
+from grader.grading import which_assignment
 from grader.key import AnswerKey, key_path, lasting_seed, load_key, save_key
-from grader.pipeline import GradeOptions, answer_key, key_seed, which_assignment
+from grader.keymaker import answer_key, key_seed
+from grader.options import GradeOptions
 from grader.render import render_assignment
-from grader.spec import load_course
 
 POLICIES = """\
 policies:

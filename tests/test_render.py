@@ -8,10 +8,10 @@ import nbformat
 import pytest
 from conftest import COURSE_YAML, TOPIC_YAML
 
+from grader import load_course
 from grader.errors import RenderError
 from grader.render import answer_cell_id, render_assignment
 from grader.solutions import load_solutions
-from grader.spec import load_course
 
 SHIPPED_IDS = ["ps1", "ps2", "ps3"]
 

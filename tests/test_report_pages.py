@@ -137,11 +137,11 @@ def test_a_batch_report_says_whose_it_is_and_what_lateness_cost(browser, write_c
 
     from conftest import COURSE_YAML
 
+    from grader import load_course
     from grader.batch import report_view
     from grader.intake import Submission
     from grader.report import render_html
     from grader.results import ExerciseResult, GradeResult
-    from grader.spec import load_course
 
     course = load_course(
         write_course(tmp_path, course=COURSE_YAML + "policies:\n  late: {penalty: 10, per: day}\n")

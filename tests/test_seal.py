@@ -8,11 +8,11 @@ import json
 
 import pytest
 
+from grader import load_course
 from grader.execute.records import ExportRecord, StepOutcome
 from grader.handout import _one, handout_data
 from grader.inkernel.public import describe, known_mistake, seal, unseal
 from grader.key import AnswerKey
-from grader.spec import load_course
 
 TEXT = {"title": "the channel count was not changed", "hint": "Use the out_channels."}
 

@@ -16,10 +16,10 @@ import sys
 import nbformat
 import pytest
 
+from grader import load_course
 from grader.build import build
 from grader.pipeline import grade
 from grader.report import junit_xml, render_html, results_json
-from grader.spec import load_course
 
 pytestmark = pytest.mark.kernel
 

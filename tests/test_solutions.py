@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import COURSE_YAML, SOLUTIONS_PY, TOPIC_YAML
 
+from grader import load_course
 from grader.errors import SpecError
 from grader.solutions import custom_check, load_solutions, parse_solutions, reference_object
-from grader.spec import load_course
 
 TEXT = (
     '"""Preamble."""\n'

@@ -9,8 +9,9 @@ from typing import NamedTuple
 import pytest
 from conftest import COURSE_YAML, TOPIC_YAML
 
+from grader import load_course
 from grader.errors import SpecError
-from grader.spec import Answer, load_course
+from grader.spec import Answer
 
 # --- the shipped course -------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader import load_course
 from grader.copying import References, canonical, copied_from
 from grader.errors import GraderError, SpecError
 from grader.execute.records import ExportRecord
@@ -25,8 +26,8 @@ from grader.roster import (
     signature,
     variant_of,
 )
-from grader.spec import load_course
-from grader.variants import DEFAULT, draw, specialize
+from grader.spec.varying import DEFAULT
+from grader.variants import default_variant, draw, for_variant, specialize
 
 COURSE = """\
 name: Variant course
@@ -149,6 +150,26 @@ def test_without_a_roster_every_text_has_the_defaults(tmp_path):
     assert ex.mistakes[0].hint == "Use [1, 0, -1] as it is."
     assert course.exercises["v-shape"].own_values == {"n": 32, "k": 3}
     assert course.exercises["v-shape"].values["signal"] == [1, 2, 3, 4, 5]
+
+
+def test_reading_a_course_renders_nothing_and_grading_renders_it(tmp_path, monkeypatch):
+    """grader.spec.load_course reads the course as written (no jinja, no solutions preamble);
+    grader.load_course is its default variant, and for_variant renders a course as written."""
+    import grader.solutions
+    from grader.spec import load_course as read_course
+
+    def no_preamble(*args):
+        raise AssertionError("reading a course runs no solutions preamble")
+
+    monkeypatch.setattr(grader.solutions, "preamble_namespace", no_preamble)
+    raw = read_course(write(tmp_path))
+    assert raw.topics["v"].setup.startswith("signal = {{ signal }}")
+    monkeypatch.undo()
+    rendered = load_course(tmp_path / "course.yaml")
+    assert rendered.topics["v"].setup.startswith("signal = [1, 2, 3, 4, 5]")
+    assert for_variant(raw, "a1", DEFAULT).topics["v"].setup == rendered.topics["v"].setup
+    assert default_variant(raw).topics["v"].setup == rendered.topics["v"].setup  # grade build
+    assert default_variant(rendered) is rendered
 
 
 def test_a_variant_is_deterministic_differs_and_meets_its_constraints(tmp_path):
@@ -472,7 +493,8 @@ def test_own_answers_full_marks_swapped_answers_zero_and_flagged(roster_build, t
 
 @kernel
 def test_an_edited_claim_and_another_students_notebook_are_flagged(roster_build, tmp_path):
-    from grader.pipeline import GradeOptions, grade
+    from grader.options import GradeOptions
+    from grader.pipeline import grade
 
     course, _ = roster_build
     alice, bob = key_values(course, "alice"), key_values(course, "bob")
@@ -541,7 +563,7 @@ def test_a_batch_grades_each_student_against_their_numbers(roster_build, tmp_pat
     from grader.dashboard_data import class_dashboard
     from grader.gradebook import Gradebook
     from grader.intake import collect
-    from grader.pipeline import GradeOptions
+    from grader.options import GradeOptions
     from grader.report.dashboard import PER_STUDENT, render_dashboard
 
     course, _ = roster_build

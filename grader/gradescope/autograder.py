@@ -24,11 +24,13 @@ from .. import distribution
 from ..errors import GraderError
 from ..execute.sandbox import GRADER_PACKAGE
 from ..key import key_path
-from ..pipeline import GradeOptions, answer_key
+from ..keymaker import answer_key
+from ..options import GradeOptions
 from ..roster import SECRET_FILE, checked_secret, load_roster, roster_path, variant_of
-from ..spec import Course, load_course
+from ..spec import Course
+from ..spec.varying import DEFAULT
 from ..students import normalised
-from ..variants import DEFAULT, for_variant
+from ..variants import for_variant, load_default_course
 from .submitter import PREFIX
 
 EXECUTABLE = stat.S_IFREG | 0o755
@@ -109,7 +111,7 @@ def _check_packed(course: Course, files: dict[str, bytes], fingerprint: str) -> 
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         try:
-            packed = load_course(Path(tmp) / "course" / course.path.name)
+            packed = load_default_course(Path(tmp) / "course" / course.path.name)
         except GraderError as e:
             raise GraderError(f"the course packed into the autograder does not load: {e}") from None
     if packed.fingerprint != fingerprint:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from ..pipeline import GradeOptions, Progress, grade
+from ..options import GradeOptions, Progress
+from ..pipeline import grade
 from ..results import GradeResult
 from ..spec import Course
 from .submission import pick_notebook

@@ -3,7 +3,8 @@
 Reference classes (built by running a solution section, trusted code, in this process), an
 author's custom checks, values the topic's setup defines, and held-out data drawn with the
 key's secret seed. Everything is computed on first use and kept while the course lives (in
-its memo, ``grader.memo``, keyed by variant and seed), so that ``prepare`` can do the slow
+its memo, ``grader.memo``, keyed by variant and seed), so that ``grader.judge.warmup.prepare``
+can do the slow
 parts while a kernel is still running the submission.
 """
 
@@ -17,7 +18,6 @@ from typing import Any
 from ..errors import CompareError
 from ..inkernel.exporter import to_plain
 from ..key import AnswerKey
-from ..kinds import KINDS
 from ..solutions import custom_check, preamble_function, reference_object, setup_namespace
 from ..spec import Course, Exercise, Mistake
 
@@ -117,34 +117,3 @@ class JudgeContext:
             return (x, y)
 
         return self.course.memo.get("holdout", cache_key, compute)
-
-
-def prepare(course: Course, key: AnswerKey, exercises: list[Exercise]) -> None:
-    """Do now what checking these exercises will need (imports, reference models, custom
-    checks, setup values, held-out data), e.g. while the kernel runs the submission.
-    Raises the course errors that checking would raise."""
-    context = JudgeContext(course, key)
-    for ex in exercises:
-        kind = KINDS[ex.answer.kind]
-        kind.checker()  # imports what the check needs (numpy, torch)
-        for option in kind.options:
-            value = ex.answer[option.name]
-            if option.type == "reference":
-                context.reference_model(ex)
-            elif option.type == "function":
-                context.custom(ex)
-            elif option.type == "setup":
-                context.setup_value(ex, value)
-            elif option.type == "holdout":
-                _warm_up(context, ex, value)
-
-
-def _warm_up(context: JudgeContext, exercise: Exercise, n: int) -> None:
-    """Load the held-out data, and run the reference model on one batch of it, so that the
-    real evaluation finds its kernels compiled and its memory allocated."""
-    from ..datasets import accuracy
-    from .models import EVAL_BATCH, fast
-
-    x, y = context.holdout(n)
-    model = fast(context.reference_model(exercise))
-    accuracy(model, x[:EVAL_BATCH], y[:EVAL_BATCH], batch_size=EVAL_BATCH)

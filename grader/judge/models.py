@@ -448,3 +448,13 @@ def read_summary(value: Any) -> dict[str, Any]:
 
 def _int(value: Any) -> int:
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def warm_up(context: JudgeContext, exercise: Exercise, n: int) -> None:
+    """Load the held-out data, and run the reference model on one batch of it, so that the
+    real evaluation finds its kernels compiled and its memory allocated."""
+    from ..datasets import accuracy
+
+    x, y = context.holdout(n)
+    model = fast(context.reference_model(exercise))
+    accuracy(model, x[:EVAL_BATCH], y[:EVAL_BATCH], batch_size=EVAL_BATCH)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..copying import staff_note
+from ..flags import staff_note
 from ..policies import Final
 from ..sanitize import one_line
 from .text import _points

@@ -20,9 +20,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from ..copying import staff_note
 from ..errors import ReportError
-from ..flags import for_student
+from ..flags import for_student, staff_note
 from ..results import CheckResult, ExerciseResult, GradeResult
 from .html import render_html
 from .text import (
@@ -343,3 +342,10 @@ def _reads(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def report_paths(folder: Path, assignment: str, student: str, sha256: str) -> tuple[Path, Path]:
+    """Where a batch writes a submission's HTML report and results.json (the dashboard links
+    to them): ``folder/<assignment>/<student>-<hash>.report.html`` and ``.results.json``."""
+    stem = f"{student}-{sha256[:8]}"
+    return folder / assignment / f"{stem}.report.html", folder / assignment / f"{stem}.results.json"

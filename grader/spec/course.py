@@ -24,7 +24,11 @@ from .yamlfields import Fields, Map, read_yaml
 
 
 def load_course(path: str | Path = "course.yaml") -> Course:
-    """Read course.yaml and every exercise file it points to; validate all references."""
+    """Read course.yaml and every exercise file it points to; validate all references.
+
+    The course as written: its texts are templates, not yet rendered with any parameter's
+    values (``grader.load_course`` renders the default variant, as grading and builds use it).
+    """
     path = Path(path)
     if path.is_dir():
         path = path / "course.yaml"
@@ -42,7 +46,7 @@ def load_course(path: str | Path = "course.yaml") -> Course:
 
     topics, exercises = _load_exercises(exercises_dir)
     assignments = _assignments(f, exercises)
-    course = Course(
+    return Course(
         name=name,
         root=root,
         path=path,
@@ -56,9 +60,6 @@ def load_course(path: str | Path = "course.yaml") -> Course:
         fingerprint=_fingerprint(f.data, topics, solutions_dir, checks_dir),
         policies=read_policies(f, root, assignments),
     )
-    from ..variants import DEFAULT, specialize  # the texts of the default variant
-
-    return specialize(course, DEFAULT)
 
 
 NOT_MADE_OF = ("policies", "data")  # course.yaml fields no notebook, hand-out or key is made of

@@ -1,0 +1,41 @@
+"""The judge's record of one run: the exercises judged, wrapped up with what the run and the
+assembly noticed, when, how long it took, and the grader's version."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from ..assemble import Assembled
+from ..distribution import VERSION
+from ..execute.records import Executed
+from ..key import AnswerKey
+from ..results import Judged
+from ..spec import Course
+from .scoring import judge
+
+
+def judged(
+    course: Course,
+    assignment_id: str,
+    name: str,
+    assembled: Assembled,
+    executed: Executed,
+    key: AnswerKey,
+) -> Judged:
+    """Judge an executed submission and wrap the results up (pure)."""
+    started = time.monotonic()
+    exercises = judge(course, assembled, executed, key)
+    return Judged(
+        course=course.name,
+        assignment=assignment_id,
+        submission=name,
+        score=round(sum(e.score for e in exercises), 4),
+        max_score=course.assignment(assignment_id).max_score(course),
+        execution_time=round(executed.duration + time.monotonic() - started, 3),
+        exercises=exercises,
+        notices=executed.warnings + assembled.notices,
+        graded_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        log=executed.log,
+        grader_version=VERSION,
+    )

@@ -1,0 +1,103 @@
+"""How a grading gets its run: the one grading path (``grader.grading.grade_one``) takes a
+runner, so that the same sequence serves a kernel started for it, a run that came back from
+a batch's backend, and a run the gradebook stored (a regrade).
+
+A runner takes the steps to run and returns a ``Running``: the run under way (or already
+done). The grading does what judging needs meanwhile, then asks for the result; when it
+fails first, it abandons the run (a kernel is stopped).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from .assemble import Step
+from .execute import ExecOptions, Executed, Kernel, run, start_kernel
+
+
+class Running(Protocol):
+    """A run under way, or done."""
+
+    def done(self) -> bool:
+        """Whether the result is there (then nothing is worth doing ahead of it)."""
+        ...
+
+    def result(self) -> Executed:
+        """The run's record, once it is done (raises what the run raised)."""
+        ...
+
+    def abandon(self) -> None:
+        """The grading failed before it wanted the result: stop the run."""
+        ...
+
+
+Runner = Callable[[Sequence[Step]], Running]
+
+
+@dataclass(frozen=True)
+class Ran:
+    """A run that is over: a backend's outcome, or the run a gradebook stored."""
+
+    executed: Executed
+
+    def done(self) -> bool:
+        """Always: it ran."""
+        return True
+
+    def result(self) -> Executed:
+        """The record."""
+        return self.executed
+
+    def abandon(self) -> None:
+        """Nothing runs."""
+
+
+def ran(executed: Executed) -> Runner:
+    """The runner of a run that is over (the steps it is given are the ones it ran)."""
+    return lambda steps: Ran(executed)
+
+
+@dataclass(frozen=True)
+class InKernel:
+    """The steps running in a worker thread, in a kernel of their own."""
+
+    kernel: Kernel
+    future: Future[Executed]
+
+    def done(self) -> bool:
+        """Whether the kernel is through the steps (and stopped)."""
+        return self.future.done()
+
+    def result(self) -> Executed:
+        """Wait for the run."""
+        return self.future.result()
+
+    def abandon(self) -> None:
+        """Close the kernel: the worker then finds it dead and stops."""
+        self.kernel.close()
+
+
+def started_kernel(kernel: Kernel, worker: ThreadPoolExecutor) -> Runner:
+    """Run in ``kernel``, launched earlier (it booted while the submission was read), from
+    ``worker`` (one thread); ``run`` stops the kernel when done."""
+    return lambda steps: InKernel(kernel, worker.submit(run, kernel, steps))
+
+
+def fresh_kernel(options: ExecOptions) -> Runner:
+    """Run in a kernel started now, in a folder of its own, from this thread (the result is
+    there when the runner returns)."""
+
+    def runner(steps: Sequence[Step]) -> Running:
+        root = Path(tempfile.mkdtemp(prefix="grade-"))
+        try:
+            return Ran(run(start_kernel(options, root), steps))
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+
+    return runner
