@@ -11,7 +11,6 @@ changed (a submission is its student, assignment and content hash).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -37,6 +36,7 @@ from .policies import late_by, penalised
 from .results import GradeResult, Lateness
 from .runners import ran
 from .spec import Course
+from .workers import default_workers, kernel_threads
 
 Status = Literal["graded", "refused", "skipped", "failed"]
 
@@ -45,7 +45,7 @@ Status = Literal["graded", "refused", "skipped", "failed"]
 class BatchOptions:
     """How a batch runs (grading options, such as limits, are a GradeOptions)."""
 
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    workers: int = field(default_factory=default_workers)
     assignment: str | None = None  # else each notebook says, or its file name
     regrade: bool = False  # grade again what the gradebook already has
     scheduler: str | None = None  # a Dask scheduler's address, else this machine
@@ -121,6 +121,8 @@ def grade_batch(
 ) -> BatchSummary:
     """Grade every submission into the gradebook; returns what became of each."""
     started = time.monotonic()
+    if not options.threads and batch.scheduler is None:  # the kernels share this machine
+        options = replace(options, threads=kernel_threads(batch.workers))
     exec_options = options.exec_options(course)
     # the reports' late penalties: with a roster, an extension that names nobody stops here
     handed_in = [(s.student, s.source) for s in submissions]

@@ -17,7 +17,6 @@ the grader from it, with no course in it.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -57,6 +56,7 @@ from .spec import Course
 from .spec.varying import varies
 from .variants import default_variant, for_variant
 from .wheel import write_wheel
+from .workers import default_workers, kernel_threads
 
 
 @dataclass(frozen=True)
@@ -247,9 +247,9 @@ def _check_variants(
     from .backends import Job
     from .backends.local import LocalBackend
 
-    workers = os.cpu_count() or 1
+    workers = default_workers()
     if not options.threads:  # the kernels share the cores (as `grade batch` does)
-        options = replace(options, threads=max(1, (os.cpu_count() or 1) // workers))
+        options = replace(options, threads=kernel_threads(workers))
     exec_options = options.exec_options(courses[0][0])
     keys = {mine.variant: key for mine, key in courses}
     planned: dict[str, tuple[str, Submitted]] = {}

@@ -15,7 +15,6 @@ again to the same result keeps the time it was graded at.
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from .options import GradeOptions
 from .results import Attempt, GradeResult
 from .runners import ran
 from .spec import Course
+from .workers import kernel_threads
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def regrade(
     """Bring every current grading (of one assignment) up to this version of the course."""
     started = time.monotonic()
     if not options.threads:  # the runs again share the cores (as `grade batch` does)
-        options = replace(options, threads=max(1, (os.cpu_count() or 1) // batch.workers))
+        options = replace(options, threads=kernel_threads(batch.workers))
     exec_options = options.exec_options(course)
     before = {_key(a): a for a in gradebook.attempts(assignment) if a.status == "graded"}
     keys: dict[tuple[str, str], AnswerKey] = {}
