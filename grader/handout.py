@@ -29,17 +29,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .assemble import Assembled, assemble, read_notebook
 from .errors import BuildError, CompareError, GraderError, SpecError
 from .execute import execute
 from .execute.records import Executed, ExportRecord, StepOutcome
 from .inkernel.public import (
     HANDOUT,
-    MODEL_KINDS,
     ROUNDS,
-    SINGLE_CHECK,
     canonical,
     custom_checks,
     digest,
@@ -47,8 +43,10 @@ from .inkernel.public import (
     instant,
     known_mistake,
     public_checks,
+    public_results,
     seal,
     summary,
+    transform,
 )
 from .judge.context import JudgeContext
 from .judge.scoring import answer_steps
@@ -60,7 +58,7 @@ from .render import render_assignment
 from .results import CheckResult, ExerciseResult, GradeResult, Status
 from .spec import Answer, Assignment, Course, Exercise, Mistake, Topic
 
-FORMAT = 1
+FORMAT = 2  # 2: public checks named by the kind's table entry (answer.checks)
 # Options of an answer that running it needs; the others (reference classes, custom checks,
 # accuracy thresholds...) stay with the course.
 RUN_OPTIONS = ("arguments", "probe", "variable")
@@ -114,7 +112,7 @@ def _agrees_with_key(data: dict[str, Any], key: AnswerKey) -> None:
     student with the right answer that it is wrong."""
     custom = custom_checks(data)
     for ex in data["exercises"]:
-        if ex["id"] not in key.values or ex["answer"]["kind"] in MODEL_KINDS:
+        if ex["id"] not in key.values or ex["answer"]["recipe"] == "model":
             continue
         value = key.values[ex["id"]]
         name = ex["public"].get("check")
@@ -142,13 +140,7 @@ def _sealable(ex: Exercise, context: JudgeContext) -> list[tuple[Mistake, Any]]:
             value = context.mistake(ex, m)
         except CompareError:
             continue  # the build's check of the mistakes names it
-        kind = ex.answer.kind
-        exact = "rtol" in ex.answer.options and ex.answer["rtol"] == ex.answer["atol"] == 0
-        if (
-            kind == "shape"
-            or (kind == "number" and (exact or type(value) is int))
-            or (kind in ("array", "mapping") and exact)
-        ):
+        if KINDS[ex.answer.kind].is_exact(ex.answer.options, value):
             out.append((m, value))
     return out
 
@@ -169,15 +161,17 @@ def _exercise(
     public: dict[str, Any] = dict(ex.public)
     if "check" in public and ex.topic not in checks:
         raise SpecError(f"public check {public['check']!r}: no checks/{ex.topic}.py", ex.path)
-    if not public.pop("shape", True):
-        pass  # the shape is part of the question: the hand-out does not say it
-    elif ex.answer.kind == "array" and reference is not None:
-        public["shape"] = list(np.shape(np.array(reference, dtype=object)))
-    elif ex.answer.kind == "shape" and reference is not None:
-        public["shape"] = [len(reference)]
-    elif ex.answer.kind == "mapping" and isinstance(reference, dict):
-        public["keys"] = list(reference)
-    answer: dict[str, Any] = {"kind": ex.answer.kind, "name": ex.answer.name, **run_options}
+    if public.pop("shape", True) and reference is not None and kind.facts is not None:
+        public.update(kind.facts(reference))  # else the shape is part of the question
+    answer: dict[str, Any] = {
+        "kind": ex.answer.kind,
+        "name": ex.answer.name,
+        "recipe": kind.recipe,
+        "checks": list(kind.public),
+        "single": kind.single,
+        "canon": list(kind.transforms(ex.answer.options)),
+        **run_options,
+    }
     export = ex.answer.export_spec()
     if export.get("extras"):
         answer["extras"] = export["extras"]
@@ -236,23 +230,23 @@ def _seal(ex: Exercise, salt: str, m: Mistake, value: Any, made: Digests | None)
     """One known mistake's title and hint, sealed with its wrong answer (the same seal for
     every hand-out of a build with the same salt, answer and text)."""
     text = {"title": m.title, "hint": m.hint}
+    value = transform(KINDS[ex.answer.kind].transforms(ex.answer.options), value)
     memo = (ex.id, "seal", canonical([salt, value, text]))
     return _memo(made, memo, lambda: seal(salt, value, text))
 
 
 def _new_digests(ex: Exercise, reference: Any) -> dict[str, Any]:
-    if ex.answer.kind == "number" and not (
-        isinstance(reference, int) or (ex.answer["rtol"] == 0 and ex.answer["atol"] == 0)
-    ):
+    kind = KINDS[ex.answer.kind]
+    if not kind.is_exact(ex.answer.options, reference):
         raise BuildError(
-            f"{ex.id}: instant feedback needs an exact answer: an int reference, or "
-            "rtol: 0 and atol: 0"
+            f"{ex.id}: instant feedback needs an exact answer ({kind.exact_when or 'never'})"
         )
     salt = secrets.token_hex(16)
-    if ex.answer.kind == "mapping":
-        keys = {k: digest(salt, v) for k, v in reference.items()}
+    names = kind.transforms(ex.answer.options)
+    if kind.digest == "keys":
+        keys = {k: digest(salt, transform(names, v)) for k, v in reference.items()}
         return {"salt": salt, "rounds": ROUNDS, "keys": keys}
-    return {"salt": salt, "rounds": ROUNDS, "digest": digest(salt, reference)}
+    return {"salt": salt, "rounds": ROUNDS, "digest": digest(salt, transform(names, reference))}
 
 
 def write_handout(
@@ -343,6 +337,8 @@ def load_handout(path: Path) -> tuple[Course, dict[str, Any]]:
 def _exercise_from(e: dict[str, Any], path: Path) -> Exercise:
     answer = dict(e["answer"])
     kind, name = answer.pop("kind"), answer.pop("name")
+    for built in ("recipe", "checks", "single", "canon"):  # the public checks' data
+        answer.pop(built, None)
     extras = answer.pop("extras", {}) or {}
     options = {**answer, **extras}
     return Exercise(
@@ -477,31 +473,33 @@ def _one(
     if export is None or not export.ok:
         reason = export.payload.get("error") if export else "the answer could not be exported"
         return result("failed", message=str(reason))
-    kind = ex.answer.kind
+    spec_answer = spec["answer"]
+    model = spec_answer.get("recipe") == "model"
     value = export.payload.get("value")
-    if kind in MODEL_KINDS:
-        results = _model_checks(export.payload)
+    if model:
+        named = _model_checks(export.payload, spec_answer.get("checks") or ())
+        results = [(what, ok, problem, False) for what, ok, problem in named]
     else:
-        results = public_checks(spec, value, custom)
-    checks = tuple(CheckResult(what, ok, message=problem) for what, ok, problem in results)
+        results = public_results(spec, value, custom)
+    plain = [(what, ok, problem) for what, ok, problem, _ in results]
+    checks = tuple(CheckResult(what, ok, message=problem) for what, ok, problem in plain)
     # a known wrong answer (its seal opens): never the right one (grade build checks)
-    mistake = known_mistake(spec, value) if kind not in MODEL_KINDS else None
-    failed = [c for c in checks if not c.passed]
-    if failed:
-        certain = kind in SINGLE_CHECK or (kind == "mapping" and checks[0].name == "a dict")
+    mistake = known_mistake(spec, value) if not model else None
+    if any(not ok for _, ok, _, _ in results):
+        certain = any(not ok and sure for _, ok, _, sure in results)
         status: Status = "failed" if certain else "pending"
-        judged = result(status, checks=checks, message=summary(results, None))
+        judged = result(status, checks=checks, message=summary(plain, None))
     else:
-        known = instant(spec, value) if kind not in MODEL_KINDS else None
-        if known is None and mistake is not None and kind in SINGLE_CHECK:
+        known = instant(spec, value) if not model else None
+        if known is None and mistake is not None and spec_answer.get("single"):
             known = (0.0, "right answer: no")  # its one check fails at grading: no point
         if known is None:
-            judged = result("pending", checks=checks, message=summary(results, known))
+            judged = result("pending", checks=checks, message=summary(plain, known))
         else:
             fraction = known[0]
             checks += (CheckResult("right answer", fraction == 1.0, message=known[1]),)
             status = "passed" if fraction == 1.0 else "partial" if fraction > 0 else "failed"
-            judged = result(status, round(ex.points * fraction, 4), checks, summary(results, known))
+            judged = result(status, round(ex.points * fraction, 4), checks, summary(plain, known))
     if mistake is None or judged.status == "passed":
         return judged
     # as official grading says it: the misconception named, its hint instead of the generic ones
@@ -510,15 +508,15 @@ def _one(
     )
 
 
-def _model_checks(payload: dict[str, Any]) -> list[tuple[str, bool, str]]:
+def _model_checks(payload: dict[str, Any], named: Sequence[str]) -> list[tuple[str, bool, str]]:
     """What a hand-out can say of an exported model: it is one, it runs, its losses are numbers."""
     results = [("an nn.Module", True, "")]
     probe = payload.get("probe")
-    if isinstance(probe, dict):
+    if isinstance(probe, dict) and "forward" in named:
         error = probe.get("error")
         results.append(("a forward pass", not error, str(error or "")))
     extras = payload.get("extras")
-    if isinstance(extras, dict) and "losses" in extras:
+    if isinstance(extras, dict) and "losses" in extras and "losses" in named:
         losses = extras["losses"]
         ok = (
             isinstance(losses, list)

@@ -30,6 +30,7 @@ from .execute.sandbox import SandboxMode
 from .identity import Identity, identify
 from .judge import judge, prepare
 from .key import AnswerKey, key_path, lasting_seed, load_key, save_key
+from .kinds import KINDS
 from .results import GradeResult
 from .roster import course_secret
 from .spec import CIFAR10_ENV, Course, Exercise
@@ -66,9 +67,6 @@ class GradeOptions:
         return self.release or course.root / "release"
 
 
-PLOTTED_KINDS = ("training", "overfit")  # their reports always carry a plot
-
-
 def grade(
     path: Path,
     course: Course,
@@ -96,7 +94,7 @@ def grade(
                 prepare(course, key, exercises)
                 if identity.roster and identity.student:
                     class_references(course, assignment_id, options)  # for the copying check
-                if any(ex.answer.kind in PLOTTED_KINDS for ex in exercises):
+                if any(KINDS[ex.answer.kind].plots for ex in exercises):
                     from .report.plots import warm
 
                     warm()  # the report plots their losses: import matplotlib meanwhile

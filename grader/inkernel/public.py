@@ -20,12 +20,31 @@ import json
 import math
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 HANDOUT = "grade-handout.json"
-MODEL_KINDS = ("module", "training", "overfit")  # checked on the live model, in the kernel
-# Kinds whose answer is one value: a failed public check means no point at grading.
-SINGLE_CHECK = ("number", "array", "shape")
+
+
+# Transforms of a text answer before it is digested or sealed, named by the hand-out's
+# ``answer.canon`` (from the kind's table entry): answers its check finds equal digest equal.
+def _spaces(text: str) -> str:
+    return " ".join(text.split())  # runs of white space as one space, trimmed
+
+
+TRANSFORMS: dict[str, Callable[[str], str]] = {"casefold": str.casefold, "spaces": _spaces}
+
+
+def transform(names: Any, value: Any) -> Any:
+    """``value`` after the named transforms (a value that is not text is left as it is)."""
+    for name in names or ():
+        if type(value) is str:
+            value = TRANSFORMS[name](value)
+    return value
+
+
+def _canon(exercise: dict[str, Any], value: Any) -> Any:
+    return transform(exercise["answer"].get("canon"), value)
 
 
 def canonical(value: Any) -> str:
@@ -67,6 +86,7 @@ def digests_wanted(exercise: dict[str, Any], value: Any) -> list[tuple[str, Any,
     them side by side beforehand (PBKDF2 releases the GIL)."""
     known = exercise.get("instant")
     sealed = exercise.get("mistakes")
+    value = _canon(exercise, value)
     wanted = [(sealed["salt"], value, sealed["rounds"])] if sealed else []
     if not known:
         return wanted
@@ -122,6 +142,7 @@ def known_mistake(exercise: dict[str, Any], value: Any) -> tuple[str, str] | Non
     sealed = exercise.get("mistakes")
     if not sealed:
         return None
+    value = _canon(exercise, value)
     for one in sealed["seals"]:
         text = unseal(sealed["salt"], value, one, sealed["rounds"])
         if isinstance(text, dict) and isinstance(text.get("title"), str):
@@ -142,74 +163,127 @@ def _xor(data: bytes, stream: bytes) -> bytes:
     return (int.from_bytes(data, "big") ^ int.from_bytes(stream[:n], "big")).to_bytes(n, "big")
 
 
+# One public check: (what was checked, passed, what is wrong, whether its failure is certain
+# to cost every point at grading).
+Result = tuple[str, bool, str, bool]
+
+
 def run_checks(exercise: dict[str, Any], value: Any) -> list[tuple[str, bool, str]]:
     """The public checks of one exercise on a plain value: (what, passed, problem) each, where
     ``what`` says what was checked ("9 values", "all finite") and ``problem`` what is wrong."""
+    return [(what, ok, problem) for what, ok, problem, _ in value_checks(exercise, value)]
+
+
+def value_checks(exercise: dict[str, Any], value: Any) -> list[Result]:
+    """The hand-out's generic checks of the exercise (``answer.checks``, the kind's own from
+    its table entry) on a plain value, each with whether its failure costs every point (all
+    of them, when the answer is one value judged by one check: ``answer.single``)."""
+    answer = exercise["answer"]
     public = exercise.get("public") or {}
-    kind = exercise["answer"]["kind"]
-    out: list[tuple[str, bool, str]] = []
-
-    def add(what: str, ok: bool, problem: str) -> bool:
-        out.append((what, ok, "" if ok else problem))
-        return ok
-
-    if kind in (*MODEL_KINDS, "custom"):
+    single = bool(answer.get("single"))
+    out: list[Result] = []
+    if answer.get("recipe") == "model":
         return out  # models are checked on the live object (see check()), and at grading
-    numbers = _numbers(value) if kind in ("number", "array", "mapping") else None
-    shape = public.get("shape")
-    if kind == "number":
-        single = numbers is not None and len(numbers) == 1 and not isinstance(value, (list, dict))
-        add("a number", single, f"a number was expected, you gave {_what(value)}")
-    elif kind == "shape":
-        whole = isinstance(value, list) and all(_whole(v) for v in value)
-        size = f"{shape[0]} " if shape is not None else ""
-        what = f"a tuple of {size}whole numbers"
-        if add(what, whole, f"{what} was expected, you gave {_what(value)}") and shape:
-            out[-1] = (what, len(value) == shape[0], f"{what} was expected, you gave {len(value)}")
-    elif kind == "array":
-        got = _shape(value)
-        ok = got is not None and numbers is not None
-        if shape is None or not ok:
-            add(
-                "numbers",
-                ok,
-                f"a list (or nested lists) of numbers was expected, you gave {_what(value)}",
-            )
-        else:
-            add(
-                _describe_shape(shape),
-                got == list(shape),
-                f"{_describe_shape(shape)} was expected, you gave {_describe_shape(got)}",
-            )
-    elif kind == "mapping":
-        keys = public.get("keys")
-        ok = add("a dict", isinstance(value, dict), f"a dict was expected, you gave {_what(value)}")
-        if ok and keys is not None:
-            # Extra keys cost nothing at grading, so they are not a problem here either.
-            missing = [k for k in keys if k not in value]
-            problem = f"missing {', '.join(map(repr, missing))}"
-            out[-1] = (f"a dict of {len(keys)} keys", not missing, problem)
-    if numbers:
-        if public.get("finite", True):
-            add(
-                "all finite",
-                all(math.isfinite(n) for n in numbers),
-                "every value must be finite (no nan or inf)",
-            )
-        if public.get("integer"):
-            add(
-                "whole numbers",
-                all(_whole(n) for n in numbers),
-                "every value must be a whole number",
-            )
-        if public.get("range") is not None:
-            low, high = public["range"]
-            add(
-                f"between {low} and {high}",
-                all(low <= n <= high for n in numbers if math.isfinite(n)),
-                f"every value must be between {low} and {high}",
-            )
+    for name in answer.get("checks") or ():
+        check = CHECKS.get(name)
+        if check is None:
+            out.append((name, False, f"the public check {name!r} is unknown here", False))
+            continue
+        for what, ok, problem, certain in check(value, public):
+            out.append((what, ok, "" if ok else problem, certain or single))
     return out
+
+
+def _a_number(value: Any, public: dict[str, Any]) -> list[Result]:
+    numbers = _numbers(value)
+    single = numbers is not None and len(numbers) == 1 and not isinstance(value, (list, dict))
+    return [("a number", single, f"a number was expected, you gave {_what(value)}", True)]
+
+
+def _a_shape(value: Any, public: dict[str, Any]) -> list[Result]:
+    shape = public.get("shape")
+    whole = isinstance(value, list) and all(_whole(v) for v in value)
+    size = f"{shape[0]} " if shape is not None else ""
+    what = f"a tuple of {size}whole numbers"
+    if whole and shape:
+        return [(what, len(value) == shape[0], f"{what} was expected, you gave {len(value)}", True)]
+    return [(what, whole, f"{what} was expected, you gave {_what(value)}", True)]
+
+
+def _an_array(value: Any, public: dict[str, Any]) -> list[Result]:
+    shape = public.get("shape")
+    got = _shape(value)
+    ok = got is not None and _numbers(value) is not None
+    if shape is None or not ok:
+        problem = f"a list (or nested lists) of numbers was expected, you gave {_what(value)}"
+        return [("numbers", ok, problem, True)]
+    what = _describe_shape(shape)
+    return [
+        (what, got == list(shape), f"{what} was expected, you gave {_describe_shape(got)}", True)
+    ]
+
+
+def _a_dict(value: Any, public: dict[str, Any]) -> list[Result]:
+    keys = public.get("keys")
+    if not isinstance(value, dict):
+        return [("a dict", False, f"a dict was expected, you gave {_what(value)}", True)]
+    if keys is None:
+        return [("a dict", True, "", False)]
+    # Extra keys cost nothing at grading, so they are not a problem here either.
+    missing = [k for k in keys if k not in value]
+    return [
+        (
+            f"a dict of {len(keys)} keys",
+            not missing,
+            f"missing {', '.join(map(repr, missing))}",
+            False,
+        )
+    ]
+
+
+def _a_string(value: Any, public: dict[str, Any]) -> list[Result]:
+    return [
+        ("a string", type(value) is str, f"a string was expected, you gave {_what(value)}", True)
+    ]
+
+
+def _numbers_checks(value: Any, public: dict[str, Any]) -> list[Result]:
+    """Finite values (unless ``finite: false``), whole numbers and a range where declared."""
+    numbers = _numbers(value)
+    out: list[Result] = []
+    if not numbers:
+        return out
+    if public.get("finite", True):
+        ok = all(math.isfinite(n) for n in numbers)
+        out.append(("all finite", ok, "every value must be finite (no nan or inf)", False))
+    if public.get("integer"):
+        ok = all(_whole(n) for n in numbers)
+        out.append(("whole numbers", ok, "every value must be a whole number", False))
+    if public.get("range") is not None:
+        low, high = public["range"]
+        ok = all(low <= n <= high for n in numbers if math.isfinite(n))
+        out.append(
+            (
+                f"between {low} and {high}",
+                ok,
+                f"every value must be between {low} and {high}",
+                False,
+            )
+        )
+    return out
+
+
+# The generic public checks of a plain value, by the name a kind's table entry gives them.
+CHECKS = {
+    "a_number": _a_number,
+    "an_array": _an_array,
+    "a_shape": _a_shape,
+    "a_dict": _a_dict,
+    "a_string": _a_string,
+    "numbers": _numbers_checks,
+}
+# The public checks of a model (on the live one in ``check()``, on its export at grading).
+MODEL_CHECKS = ("a_module", "forward", "losses")
 
 
 def summary(results: list[tuple[str, bool, str]], known: tuple[float, str] | None) -> str:
@@ -251,6 +325,7 @@ def instant(exercise: dict[str, Any], value: Any) -> tuple[float, str] | None:
     known = exercise.get("instant")
     if not known:
         return None
+    value = _canon(exercise, value)
     if "keys" in known:  # a mapping: one digest a key, as it earns one check a key
         if not isinstance(value, dict):
             return 0.0, "right answer: no"
@@ -311,7 +386,7 @@ def describe(
     if live is Ellipsis:
         return f"{head}`{name}` is still `...`: the exercise is not answered yet", None
     mistake = None
-    if exercise["answer"]["kind"] in MODEL_KINDS:
+    if exercise["answer"].get("recipe") == "model":
         results, known = _model_checks(exercise, live, ns), None
     else:
         try:
@@ -323,7 +398,7 @@ def describe(
         if known is None or known[0] < 1.0:
             mistake = known_mistake(exercise, value)
     verdict = None if known is None else known[0] == 1.0
-    if not all(ok for _, ok, _ in results) and exercise["answer"]["kind"] in SINGLE_CHECK:
+    if not all(ok for _, ok, _ in results) and exercise["answer"].get("single"):
         verdict = False
     line = head + summary(results, known)
     if mistake is not None:  # a known wrong answer: never the right one (grade build checks)
@@ -335,13 +410,20 @@ def public_checks(
     exercise: dict[str, Any], value: Any, custom: dict[str, Any]
 ) -> list[tuple[str, bool, str]]:
     """The kind's checks and the exercise's custom public check, on a plain value."""
-    results = run_checks(exercise, value)
+    return [(what, ok, problem) for what, ok, problem, _ in public_results(exercise, value, custom)]
+
+
+def public_results(exercise: dict[str, Any], value: Any, custom: dict[str, Any]) -> list[Result]:
+    """``public_checks``, each with whether its failure costs every point at grading."""
+    results = value_checks(exercise, value)
     name = (exercise.get("public") or {}).get("check")
+    single = bool(exercise["answer"].get("single"))
     if name:
         if name in custom:
-            results.append(run_custom(custom[name], value))
+            results.append((*run_custom(custom[name], value), single))
         else:
-            results.append((name, False, f"the public check {name!r} is not in the hand-out"))
+            problem = f"the public check {name!r} is not in the hand-out"
+            results.append((name, False, problem, single))
     return results
 
 
@@ -350,13 +432,14 @@ def _model_checks(
 ) -> list[tuple[str, bool, str]]:
     torch = sys.modules.get("torch")
     answer = exercise["answer"]
+    named = answer.get("checks") or ()
     if torch is None or not isinstance(model, torch.nn.Module):
         if torch is not None and isinstance(model, type) and issubclass(model, torch.nn.Module):
             return [("an nn.Module", True, "")]
         return [("an nn.Module", False, f"an nn.Module was expected, you gave {_what(model)}")]
     out = [("an nn.Module", True, "")]
     probe = answer.get("probe") or []
-    if probe:
+    if probe and "forward" in named:
         params = list(model.parameters())
         device = params[0].device if params else "cpu"
         was = model.training
@@ -374,7 +457,7 @@ def _model_checks(
         finally:
             model.train(was)
     extras = answer.get("extras") or {}
-    if "losses" in extras:
+    if "losses" in extras and "losses" in named:
         losses = ns.get(extras["losses"])
         ok = (
             isinstance(losses, (list, tuple))

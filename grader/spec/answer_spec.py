@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..kinds import KINDS, REQUIRED, Option
+from ..kinds import KINDS, REQUIRED, Option, exact_kinds
 from .model import Answer, Mistake
 from .yamlfields import Fields
 
@@ -67,15 +67,8 @@ def read_instant(e: Fields, answer: Answer) -> bool:
     if not wanted:
         return False
     # A number is exact when its reference is an int: `grade build` checks that one.
-    exact = answer.kind in ("shape", "number") or (
-        answer.kind in ("array", "mapping") and answer["rtol"] == 0 and answer["atol"] == 0
-    )
-    if not exact:
-        raise e.fail(
-            "instant",
-            "instant feedback is for exact answers only: a shape, a number with an int "
-            "reference, or an array or mapping compared with rtol: 0 and atol: 0",
-        )
+    if not KINDS[answer.kind].is_exact(answer.options):
+        raise e.fail("instant", f"instant feedback is for exact answers only: {exact_kinds()}")
     return True
 
 
@@ -88,7 +81,11 @@ def read_answer(a: Fields) -> Answer:
     name = a.get("name", str)
     if not name.isidentifier():
         raise a.fail("name", f"{name!r} is not a Python variable name")
-    return Answer(kind=kind_name, name=name, options={o.name: _option(a, o) for o in kind.options})
+    options = {o.name: _option(a, o) for o in kind.options}
+    broken = kind.rule(options) if kind.rule is not None else None
+    if broken is not None:
+        raise a.fail(*broken)
+    return Answer(kind=kind_name, name=name, options=options)
 
 
 def _option(a: Fields, option: Option) -> Any:
@@ -119,7 +116,13 @@ def _option(a: Fields, option: Option) -> Any:
             raise a.fail(key, "expected a list of numbers, text or booleans")
         return tuple(args)
     text: str = a.get(key, str, None if default is REQUIRED else default)
-    if option.type == "reference":
+    if option.type == "text":
+        if option.allowed and text not in option.allowed:
+            raise a.fail(key, f"{text!r} is not one of: {', '.join(option.allowed)}")
+        problem = option.valid(text) if option.valid is not None else ""
+        if problem:
+            raise a.fail(key, problem)
+    elif option.type == "reference":
         if not re.match(r"^([a-z0-9][a-z0-9_-]*:)?[A-Za-z_][A-Za-z0-9_]*$", text):
             raise a.fail(key, f"{text!r} should be ClassName or exercise-id:ClassName")
     elif not text.isidentifier():  # function, variable, setup
