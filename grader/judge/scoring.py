@@ -132,7 +132,8 @@ def mistake_problems(course: Course, assignment_id: str, key: AnswerKey) -> list
 
 def _expected(key: AnswerKey, ex: Exercise) -> Any:
     if ex.id not in key.values:
-        raise CompareError(f"exercise {ex.id!r}: the answer key has no value; run `grade build`")
+        # unprefixed: _judge_one names the exercise, once
+        raise CompareError("the answer key has no value; run `grade build`")
     return key.values[ex.id]
 
 
