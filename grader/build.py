@@ -31,7 +31,7 @@ from .assemble import assemble
 from .errors import BuildError, ExecutionError
 from .execute import Executed
 from .extensions import class_extensions
-from .handout import Digests, write_handout
+from .handout_release import Digests, write_handout
 from .judge.scoring import mistake_problems
 from .key import MAX_LOSSES, AnswerKey, key_path, save_key
 from .leaks import release_leaks

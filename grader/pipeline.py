@@ -29,6 +29,7 @@ from .execute import ExecOptions, Executed, execute, run, start_kernel
 from .execute.sandbox import SandboxMode
 from .identity import Identity, identify
 from .judge import judge, prepare
+from .judge.scoring import Expectations
 from .key import AnswerKey, key_path, lasting_seed, load_key, save_key
 from .kinds import KINDS
 from .results import GradeResult
@@ -147,9 +148,10 @@ def graded(
     name: str,
     assembled: Assembled,
     executed: Executed,
-    key: AnswerKey,
+    key: AnswerKey | Expectations,
 ) -> GradeResult:
-    """Judge an executed submission and wrap the results up (pure)."""
+    """Judge an executed submission and wrap the results up (pure); ``key`` may also be other
+    expectations (a hand-out's public context)."""
     started = time.monotonic()
     exercises = judge(course, assembled, executed, key)
     return GradeResult(

@@ -19,11 +19,12 @@ import pytest
 from shipped import with_answers
 
 from grader.errors import BuildError, SpecError
-from grader.execute.records import ExportRecord, StepOutcome
-from grader.handout import _one, handout_data, load_handout
-from grader.inkernel.public import HANDOUT, ROUNDS, custom_checks, digest, instant
-from grader.judge import JudgeContext
-from grader.judge.scoring import _judge_one
+from grader.execute.records import ExportRecord
+from grader.handout import load_handout
+from grader.handout_release import handout_data
+from grader.inkernel.public import HANDOUT, ROUNDS, digest, instant
+from grader.judge.public_context import PublicExpectations
+from grader.judge.scoring import KeyExpectations, judge_export
 from grader.key import key_path, load_key
 from grader.kinds import KINDS
 from grader.spec import load_course
@@ -543,14 +544,12 @@ def _wrong_variants(value: Any) -> list[Any]:
     ]
 
 
-def _official(ex, value, key, context) -> float:
-    return _judge_one(ex, ExportRecord({"ok": True, "value": value}), None, key, context).score
+def _official(ex, value, official) -> float:
+    return judge_export(ex, ExportRecord({"ok": True, "value": value}), official).score
 
 
-def _public(ex, spec, value, custom):
-    return _one(
-        ex, spec, StepOutcome("ok"), ExportRecord({"ok": True, "value": value}), False, custom
-    )
+def _public(ex, value, public):
+    return judge_export(ex, ExportRecord({"ok": True, "value": value}), public)
 
 
 @pytest.mark.parametrize("assignment_id", ["ps1", "ps2", "ps3"])
@@ -558,27 +557,23 @@ def test_public_checks_never_contradict_official_grading(built_course, assignmen
     course, _ = built_course
     key = _key(course, assignment_id)
     data = handout_data(course, assignment_id, key)
-    custom = custom_checks(data)
-    context = JudgeContext(course, key)
+    public, official = PublicExpectations(data), KeyExpectations(course, key)
     compared = 0
     for spec in data["exercises"]:
         ex = course.exercises[spec["id"]]
         if KINDS[ex.answer.kind].recipe == "model":
             continue
         reference = key.values[ex.id]
-        assert _public(ex, spec, reference, custom).status in ("passed", "pending"), ex.id
-        assert _official(ex, reference, key, context) == ex.points
+        assert _public(ex, reference, public).status in ("passed", "pending"), ex.id
+        assert _official(ex, reference, official) == ex.points
         for value in [reference, *_wrong_variants(reference)]:
-            public = _public(ex, spec, value, custom)
-            official = _official(ex, value, key, context)
-            what = (
-                f"{ex.id} with {value!r}: public {public.status} {public.score}, "
-                f"official {official}"
-            )
-            if public.status != "pending":  # decided here: the same score as at grading
-                assert public.score == official, what
-            if any(not c.passed for c in public.checks):  # a problem shown: points are lost
-                assert official < ex.points, what
+            here = _public(ex, value, public)
+            there = _official(ex, value, official)
+            what = f"{ex.id} with {value!r}: public {here.status} {here.score}, official {there}"
+            if here.status != "pending":  # decided here: the same score as at grading
+                assert here.score == there, what
+            if any(not c.passed for c in here.checks):  # a problem shown: points are lost
+                assert there < ex.points, what
             compared += 1
     assert compared >= 10
 
@@ -657,3 +652,35 @@ def test_a_hand_out_loads_as_a_course_without_answers(built_course):
         bad.parent.mkdir(exist_ok=True)
         bad.write_text(json.dumps({**data, "format": 99}))
         load_handout(bad)
+
+
+def test_grading_with_the_hand_out_is_the_official_judge_s_result(
+    write_course, tmp_path, monkeypatch
+):
+    """The hand-out's GradeResult is made as official grading makes it: the run's warnings in
+    its notices, the grader's version (they were dropped by a second judge)."""
+    import grader.handout as handout
+    from grader import __version__
+    from grader.execute.records import Executed, StepOutcome
+    from grader.handout_release import write_handout
+    from grader.key import AnswerKey
+
+    course = load_course(
+        write_course(tmp_path, exercises={"t": TOPIC}, solutions={"t": SOLUTION}, course=COURSE)
+    )
+    key = AnswerKey("a1", course.fingerprint, {"t-count": 4, "t-arr": [1.0, 2.0]})
+    folder = write_handout(course, "a1", key, tmp_path / "release")
+
+    def fake_execute(steps, options, workdir):  # a run as the kernel would report it
+        exports = {"t-count": ExportRecord({"ok": True, "value": 4.5})}
+        warnings = ("the kernel used more memory than it may",)
+        return Executed((StepOutcome("ok"),) * len(steps), exports, 0.5, warnings)
+
+    monkeypatch.setattr(handout, "execute", fake_execute)
+    result = handout.grade_with_handout(folder / "a1.ipynb", folder / HANDOUT)
+    assert result.grader_version == __version__
+    assert "the kernel used more memory than it may" in result.notices
+    count, arr = result.exercises
+    assert (count.status, count.message) == ("failed", "every value must be a whole number")
+    assert result.checked == 2.0  # both decided here: a wrong count, a failed export
+    assert arr.status == "error" and "could not be exported" in arr.message

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 HANDOUT = "grade-handout.json"
+# 2: a kind's public checks named in its data (answer.checks), not known here by kind
+HANDOUT_FORMAT = 2
 
 
 # Transforms of a text answer before it is digested or sealed, named by the hand-out's
