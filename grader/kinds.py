@@ -16,6 +16,7 @@ numpy or torch. Stdlib only.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -124,6 +125,22 @@ def _nested_shape(value: Any) -> list[int]:
     return shape
 
 
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        return f"not a regular expression: {e}"
+    return ""
+
+
+def _pattern_with_regex(options: Mapping[str, Any]) -> tuple[str, str] | None:
+    if options["match"] == "regex" and not options["pattern"]:
+        return "pattern", "match: regex needs a pattern"
+    if options["match"] != "regex" and options["pattern"]:
+        return "pattern", "a pattern is read with match: regex only"
+    return None
+
+
 _TOLERANCES = (Option("rtol", "tolerance", 1e-5), Option("atol", "tolerance", 1e-8))
 _MODEL = (Option("reference", "reference"), Option("arguments", "arguments", ()))
 # A model trained by the student's loop: the probe only orders its layers; its losses.
@@ -191,6 +208,24 @@ KINDS: dict[str, Kind] = {
             True,
             "grader.judge.compare:check_custom",
             "check(expected, got) from the solutions preamble returns a fraction (and a message)",
+        ),
+        Kind(
+            "text",
+            (
+                Option("match", "text", "exact", allowed=("exact", "normalised", "regex")),
+                Option("pattern", "text", "", valid=_compiles),
+            ),
+            "value",
+            True,
+            "grader.judge.text:check_text",
+            "a str: equal to the reference (exact), equal once case and white space are "
+            "normalised (normalised), or matching the pattern whole (regex)",
+            public=("a_string",),
+            single=True,
+            exact=lambda o, ref: o["match"] != "regex",
+            exact_when="a text with match: exact or normalised",
+            canon=lambda o: ("casefold", "spaces") if o["match"] == "normalised" else (),
+            rule=_pattern_with_regex,
         ),
         Kind(
             "module",
