@@ -32,7 +32,7 @@ OptionType = Literal[
     "function",  # a function of the topic's solutions preamble
     "variable",  # a variable of the student's namespace, exported beside the answer
     "setup",  # a variable that the topic's (trusted) setup defines, read by the grader
-    "text",  # any string; the option's ``allowed`` (if any) or ``valid`` says which
+    "text",  # any string (an option's ``allowed`` and ``valid`` may say which)
 ]
 Recipe = Literal["value", "model"]
 # How the hand-out's instant digest covers an answer: the whole value, or one digest a key.
@@ -63,9 +63,9 @@ class Option:
     name: str
     type: OptionType
     default: Any = REQUIRED
-    allowed: tuple[str, ...] = ()  # a "text" option: one of these
-    # A "text" option: what is wrong with a value ("" when it is fine).
-    valid: Callable[[str], str] | None = None
+    allowed: tuple[Any, ...] = ()  # the value is one of these (any type of option)
+    # What is wrong with a value once read by its type ("" when it is fine).
+    valid: Callable[[Any], str] | None = None
 
 
 @dataclass(frozen=True)

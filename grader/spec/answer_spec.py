@@ -89,7 +89,18 @@ def read_answer(a: Fields) -> Answer:
 
 
 def _option(a: Fields, option: Option) -> Any:
-    """Read and check one option of an answer spec, by its type (see grader.kinds)."""
+    """Read and check one option of an answer spec: by its type, then by the kind's own
+    ``allowed`` values and ``valid`` rule, if any (see grader.kinds)."""
+    value = _typed(a, option)
+    if option.allowed and value not in option.allowed:
+        raise a.fail(option.name, f"{value!r} is not one of: {', '.join(option.allowed)}")
+    problem = option.valid(value) if option.valid is not None else ""
+    if problem:
+        raise a.fail(option.name, problem)
+    return value
+
+
+def _typed(a: Fields, option: Option) -> Any:
     key, default = option.name, option.default
     if option.type in ("tolerance", "number", "fraction"):
         value = a.number(key, None if default is REQUIRED else default)
@@ -117,11 +128,7 @@ def _option(a: Fields, option: Option) -> Any:
         return tuple(args)
     text: str = a.get(key, str, None if default is REQUIRED else default)
     if option.type == "text":
-        if option.allowed and text not in option.allowed:
-            raise a.fail(key, f"{text!r} is not one of: {', '.join(option.allowed)}")
-        problem = option.valid(text) if option.valid is not None else ""
-        if problem:
-            raise a.fail(key, problem)
+        pass  # any string: the option's allowed values or valid rule say which
     elif option.type == "reference":
         if not re.match(r"^([a-z0-9][a-z0-9_-]*:)?[A-Za-z_][A-Za-z0-9_]*$", text):
             raise a.fail(key, f"{text!r} should be ClassName or exercise-id:ClassName")
