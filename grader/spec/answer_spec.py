@@ -33,7 +33,7 @@ def read_mistakes(e: Fields, answer: Answer) -> tuple[Mistake, ...]:
 
 
 def read_public(e: Fields, answer: Answer) -> dict[str, Any]:
-    """An exercise's declared public checks (the kind's own come on top, see handout.py)."""
+    """An exercise's declared public checks (the kind's own come on top: its table entry)."""
     if e.data.get("public") is None:
         return {}
     p = Fields(e.data["public"], e.path, f"{e.prefix}public.", e.line_of("public"))
