@@ -11,7 +11,7 @@ with the facts of the reference they use, such as an array's shape, and the exer
 declared ones, with the code of the course's public check functions), for exercises that ask
 for instant feedback, salted digests of their exact answers, and the known mistakes whose
 wrong answer is exact, each title and hint sealed with a key derived from that answer
-(``grader.inkernel.public.seal``): a student reads one only by giving its answer. Grading
+(``grader.inkernel.sealed.seal``): a student reads one only by giving its answer. Grading
 with it, in the hand-out folder, is ``grader.handout``.
 """
 
@@ -26,18 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BuildError, CompareError, SpecError
-from .inkernel.public import (
-    HANDOUT,
-    HANDOUT_FORMAT,
-    ROUNDS,
-    canonical,
-    custom_checks,
-    digest,
-    instant,
-    public_checks,
-    seal,
-    transform,
-)
+from .inkernel.public import HANDOUT, HANDOUT_FORMAT, custom_checks, public_checks
+from .inkernel.sealed import ROUNDS, canonical, digest, instant, seal, transform
 from .judge.context import JudgeContext
 from .key import AnswerKey
 from .kinds import KINDS

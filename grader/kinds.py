@@ -89,7 +89,7 @@ class Kind:
     exact: Callable[[Mapping[str, Any], Any], bool] | None = None
     exact_when: str = ""  # the rule of ``exact`` in words, for the author
     digest: Digest = "value"
-    # Transforms (grader.inkernel.public.TRANSFORMS) applied to an answer before it is
+    # Transforms (grader.inkernel.sealed.TRANSFORMS) applied to an answer before it is
     # digested or sealed: two answers the check finds equal give the same digest.
     canon: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
     # What the hand-out may state of the reference: public facts its checks use.

@@ -22,7 +22,8 @@ from grader.errors import BuildError, SpecError
 from grader.execute.records import ExportRecord
 from grader.handout import load_handout
 from grader.handout_release import handout_data
-from grader.inkernel.public import HANDOUT, ROUNDS, digest, instant
+from grader.inkernel.public import HANDOUT
+from grader.inkernel.sealed import ROUNDS, digest, instant
 from grader.judge.public_context import PublicExpectations
 from grader.judge.scoring import KeyExpectations, judge_export
 from grader.key import key_path, load_key

@@ -8,7 +8,8 @@ from typing import get_args
 
 import pytest
 
-from grader.inkernel.public import CHECKS, MODEL_CHECKS, TRANSFORMS
+from grader.inkernel.public import CHECKS, MODEL_CHECKS
+from grader.inkernel.sealed import TRANSFORMS
 from grader.kinds import KINDS, REQUIRED, UNKNOWN, OptionType, export_spec
 from grader.spec import Answer
 

@@ -1,4 +1,4 @@
-"""Known mistakes sealed in a hand-out (grader.inkernel.public.seal): a title and hint only the
+"""Known mistakes sealed in a hand-out (grader.inkernel.sealed.seal): a title and hint only the
 student who gives that wrong answer can read, and the hand-out's check and grading show it."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import pytest
 
 from grader.execute.records import ExportRecord
 from grader.handout_release import handout_data
-from grader.inkernel.public import describe, known_mistake, seal, unseal
+from grader.inkernel.public import describe
+from grader.inkernel.sealed import known_mistake, seal, unseal
 from grader.judge.public_context import PublicExpectations
 from grader.judge.scoring import judge_export
 from grader.key import AnswerKey

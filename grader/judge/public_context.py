@@ -3,7 +3,7 @@
 Grading in a hand-out folder is the one judge (``grader.judge.scoring``) with these
 expectations instead of the answer key: the kind's public checks (named by its table entry,
 written into the hand-out by the build), the exercise's custom public check, the salted
-digests of instant feedback and the sealed known mistakes (``grader.inkernel.public``). What
+digests of instant feedback and the sealed known mistakes (``grader.inkernel.sealed``). What
 the hand-out cannot decide is ``pending``: decided at official grading.
 """
 
@@ -14,15 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..execute.records import ExportRecord
-from ..inkernel.public import (
-    custom_checks,
-    digest,
-    digests_wanted,
-    instant,
-    known_mistake,
-    public_results,
-    summary,
-)
+from ..inkernel.public import custom_checks, public_results, summary
+from ..inkernel.sealed import digest, digests_wanted, instant, known_mistake
 from ..results import CheckResult, Status
 from ..spec import Exercise
 from .scoring import Verdict

@@ -3,7 +3,7 @@
 The student's value is plain data from the export; anything but a ``str`` (a list, a number,
 a str subclass a forged export could claim) fails, and so does a text longer than
 ``MAX_CHARS`` (a regular expression on it would cost unbounded time). Normalising is the
-same transform the hand-out applies before its instant digest (``grader.inkernel.public``),
+same transform the hand-out applies before its instant digest (``grader.inkernel.sealed``),
 so right or wrong is the same in both places.
 """
 
@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CompareError
-from ..inkernel.public import transform
+from ..inkernel.sealed import transform
 from ..kinds import KINDS
 from ..results import CheckResult
 from ..spec import Answer, Exercise
