@@ -685,3 +685,16 @@ def test_grading_with_the_hand_out_is_the_official_judge_s_result(
     assert (count.status, count.message) == ("failed", "every value must be a whole number")
     assert result.checked == 2.0  # both decided here: a wrong count, a failed export
     assert arr.status == "error" and "could not be exported" in arr.message
+
+
+def test_no_thread_pool_is_made_at_import():
+    """The digests' pool is made where the digests are made, not at import (it was a module
+    global of handout.py)."""
+    from concurrent.futures import Executor
+
+    import grader.handout
+    import grader.handout_release
+    import grader.judge.public_context
+
+    for module in (grader.handout, grader.handout_release, grader.judge.public_context):
+        assert not [k for k, v in vars(module).items() if isinstance(v, Executor)], module
