@@ -31,7 +31,7 @@ from .assemble import assemble, warm_steps
 from .errors import BuildError, ExecutionError
 from .extensions import class_extensions
 from .grading import AgainstKey, Submitted, given, grade_one
-from .handout import Digests, write_handout
+from .handout_release import Digests, write_handout
 from .identity import Identity
 from .judge.scoring import mistake_problems
 from .key import AnswerKey, key_path, save_key

@@ -30,6 +30,7 @@ from .judge import prepare
 from .judge.record import judged
 from .key import AnswerKey
 from .keymaker import answer_key, variant_keys
+from .kinds import KINDS
 from .options import GradeOptions, Progress
 from .results import GradeResult, Judged
 from .runners import Runner
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
     from nbformat import NotebookNode
 
     from .gradebook import Graded
-
-PLOTTED_KINDS = ("training", "overfit")  # their reports always carry a plot
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ class AgainstKey:
         if warm:
             exercises = _exercises(s.course, s.assignment)
             prepare(s.course, key, exercises)
-            if any(ex.answer.kind in PLOTTED_KINDS for ex in exercises):
+            if any(KINDS[ex.answer.kind].plots for ex in exercises):
                 from .report.plots import warm as warm_plots
 
                 warm_plots()  # the report plots their losses: import matplotlib meanwhile

@@ -1,8 +1,14 @@
-"""The answer kinds, in one table: what each accepts in YAML, what the kernel exports for it,
-whether the reference run fills the answer key, and which function checks it.
+"""The answer kinds, in one table: everything a kind is, in one entry of ``KINDS``.
 
-Adding a kind is one entry in ``KINDS`` plus its check function (in ``grader.judge``); the
-spec, the exporter and the judge read everything else from here. Checks are named as
+An entry holds what the kind accepts in YAML (its options, and a rule across them), what the
+kernel exports for it (its recipe), whether the reference run fills the answer key (which is
+also what a per-student variant computes again, ``grader.solutions.reference_values``), the
+check that judges it, what the student's hand-out checks by itself (names of the generic
+public checks of ``grader.inkernel.public``, written into the hand-out's data by the build),
+when its answers are exact enough for instant feedback and sealed mistakes, what the hand-out
+may state of the reference (an array's shape, a mapping's keys), and what its report shows
+(a plot of the losses). The spec, the exporter, the judge, the hand-out and the report read
+everything from here: adding a kind is one entry plus its check module. Checks are named as
 ``"module:function"`` and imported when first used, so that reading a course never imports
 numpy or torch. Stdlib only.
 """
@@ -10,7 +16,8 @@ numpy or torch. Stdlib only.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,8 +32,11 @@ OptionType = Literal[
     "function",  # a function of the topic's solutions preamble
     "variable",  # a variable of the student's namespace, exported beside the answer
     "setup",  # a variable that the topic's (trusted) setup defines, read by the grader
+    "text",  # any string (an option's ``allowed`` and ``valid`` may say which)
 ]
 Recipe = Literal["value", "model"]
+# How the hand-out's instant digest covers an answer: the whole value, or one digest a key.
+Digest = Literal["value", "keys"]
 
 
 class _Required:
@@ -37,6 +47,15 @@ class _Required:
 REQUIRED: Any = _Required()
 
 
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+# The reference value when it is not known yet (reading the YAML, before the build).
+UNKNOWN: Any = _Unknown()
+
+
 @dataclass(frozen=True)
 class Option:
     """One YAML field of an answer spec, beside ``kind`` and ``name``."""
@@ -44,11 +63,14 @@ class Option:
     name: str
     type: OptionType
     default: Any = REQUIRED
+    allowed: tuple[Any, ...] = ()  # the value is one of these (any type of option)
+    # What is wrong with a value once read by its type ("" when it is fine).
+    valid: Callable[[Any], str] | None = None
 
 
 @dataclass(frozen=True)
 class Kind:
-    """An answer kind: its options, its export recipe, its check."""
+    """An answer kind: its options, export recipe, check, public checks and hooks."""
 
     name: str
     options: tuple[Option, ...]
@@ -58,6 +80,23 @@ class Kind:
     keyed: bool  # the reference solution's exported value is stored in the answer key
     check: str  # "module:function", called as check(answer, expected, export, context)
     summary: str
+    # Generic public checks (grader.inkernel.public.CHECKS) the hand-out runs, in order.
+    public: tuple[str, ...] = ()
+    # One value judged by one check: a failed public check means no point at grading.
+    single: bool = False
+    # Whether the check matches answers with these options exactly (for this reference, or
+    # UNKNOWN before the build): instant feedback and sealed mistakes need it. None: never.
+    exact: Callable[[Mapping[str, Any], Any], bool] | None = None
+    exact_when: str = ""  # the rule of ``exact`` in words, for the author
+    digest: Digest = "value"
+    # Transforms (grader.inkernel.sealed.TRANSFORMS) applied to an answer before it is
+    # digested or sealed: two answers the check finds equal give the same digest.
+    canon: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
+    # What the hand-out may state of the reference: public facts its checks use.
+    facts: Callable[[Any], dict[str, Any]] | None = None
+    # A rule across the options: (option, problem) when they do not fit together.
+    rule: Callable[[Mapping[str, Any]], tuple[str, str] | None] | None = None
+    plots: bool = False  # the report draws the exported losses
 
     def checker(self) -> Callable[..., Any]:
         """The check function (imported on first use)."""
@@ -65,11 +104,48 @@ class Kind:
         fn: Callable[..., Any] = getattr(importlib.import_module(module), name)
         return fn
 
+    def is_exact(self, options: Mapping[str, Any], reference: Any = UNKNOWN) -> bool:
+        """Whether answers of these options are matched exactly (see ``exact``)."""
+        return self.exact is not None and self.exact(options, reference)
+
+    def transforms(self, options: Mapping[str, Any]) -> tuple[str, ...]:
+        """The transforms applied to an answer before it is digested (see ``canon``)."""
+        return self.canon(options) if self.canon is not None else ()
+
+
+def _exact_tolerance(options: Mapping[str, Any], reference: Any) -> bool:
+    return bool(options["rtol"] == 0 and options["atol"] == 0)
+
+
+def _nested_shape(value: Any) -> list[int]:
+    shape: list[int] = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0] if value else None
+    return shape
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as e:
+        return f"not a regular expression: {e}"
+    return ""
+
+
+def _pattern_with_regex(options: Mapping[str, Any]) -> tuple[str, str] | None:
+    if options["match"] == "regex" and not options["pattern"]:
+        return "pattern", "match: regex needs a pattern"
+    if options["match"] != "regex" and options["pattern"]:
+        return "pattern", "a pattern is read with match: regex only"
+    return None
+
 
 _TOLERANCES = (Option("rtol", "tolerance", 1e-5), Option("atol", "tolerance", 1e-8))
 _MODEL = (Option("reference", "reference"), Option("arguments", "arguments", ()))
 # A model trained by the student's loop: the probe only orders its layers; its losses.
 _TRAINED = (*_MODEL, Option("probe", "shape", ()), Option("losses", "variable", "losses"))
+_NUMBERS = "numbers"  # the public checks of numbers: finite, and integer and range if declared
 
 KINDS: dict[str, Kind] = {
     k.name: k
@@ -81,6 +157,10 @@ KINDS: dict[str, Kind] = {
             True,
             "grader.judge.compare:check_number",
             "an int exactly, a float within atol + rtol * |expected|",
+            public=("a_number", _NUMBERS),
+            single=True,
+            exact=lambda o, ref: _exact_tolerance(o, ref) or ref is UNKNOWN or type(ref) is int,
+            exact_when="a number with an int reference (or rtol: 0 and atol: 0)",
         ),
         Kind(
             "array",
@@ -89,6 +169,11 @@ KINDS: dict[str, Kind] = {
             True,
             "grader.judge.compare:check_array",
             "same shape, then every value within tolerance; the differing cells are reported",
+            public=("an_array", _NUMBERS),
+            single=True,
+            exact=_exact_tolerance,
+            exact_when="an array compared with rtol: 0 and atol: 0",
+            facts=lambda ref: {"shape": _nested_shape(ref)},
         ),
         Kind(
             "shape",
@@ -97,6 +182,11 @@ KINDS: dict[str, Kind] = {
             True,
             "grader.judge.compare:check_shape",
             "a tuple of whole numbers, exactly equal",
+            public=("a_shape",),
+            single=True,
+            exact=lambda o, ref: True,
+            exact_when="a shape",
+            facts=lambda ref: {"shape": [len(ref)]},
         ),
         Kind(
             "mapping",
@@ -105,6 +195,11 @@ KINDS: dict[str, Kind] = {
             True,
             "grader.judge.compare:check_mapping",
             "one check per expected key (partial credit); extra keys are pointed out",
+            public=("a_dict", _NUMBERS),
+            exact=_exact_tolerance,
+            exact_when="a mapping compared with rtol: 0 and atol: 0",
+            digest="keys",
+            facts=lambda ref: {"keys": list(ref)} if isinstance(ref, dict) else {},
         ),
         Kind(
             "custom",
@@ -115,6 +210,24 @@ KINDS: dict[str, Kind] = {
             "check(expected, got) from the solutions preamble returns a fraction (and a message)",
         ),
         Kind(
+            "text",
+            (
+                Option("match", "text", "exact", allowed=("exact", "normalised", "regex")),
+                Option("pattern", "text", "", valid=_compiles),
+            ),
+            "value",
+            True,
+            "grader.judge.text:check_text",
+            "a str: equal to the reference (exact), equal once case and white space are "
+            "normalised (normalised), or matching the pattern whole (regex)",
+            public=("a_string",),
+            single=True,
+            exact=lambda o, ref: o["match"] != "regex",
+            exact_when="a text with match: exact or normalised",
+            canon=lambda o: ("casefold", "spaces") if o["match"] == "normalised" else (),
+            rule=_pattern_with_regex,
+        ),
+        Kind(
             "module",
             (*_MODEL, Option("probe", "shape")),
             "model",
@@ -122,6 +235,7 @@ KINDS: dict[str, Kind] = {
             "grader.judge.models:check_module",
             "layer sequence, parameter count, output shape, and the forward pass with the "
             "student's weights in the reference architecture",
+            public=("a_module", "forward"),
         ),
         Kind(
             "training",
@@ -136,6 +250,8 @@ KINDS: dict[str, Kind] = {
             "grader.judge.models:check_training",
             "the loss went down; the grader's accuracy of the exported weights on held-out "
             "samples the student never saw (counts double)",
+            public=("a_module", "forward", "losses"),
+            plots=True,
         ),
         Kind(
             "overfit",
@@ -150,12 +266,19 @@ KINDS: dict[str, Kind] = {
             "grader.judge.models:check_overfit",
             "the loss went down; the grader's cross-entropy of the exported weights on the "
             "setup's fixed batch is at most max_loss (counts double)",
+            public=("a_module", "forward", "losses"),
+            plots=True,
         ),
     )
 }
 
 
-def export_spec(kind: str, name: str, options: dict[str, Any]) -> dict[str, Any]:
+def exact_kinds() -> str:
+    """The answers instant feedback is for, in words (from the table)."""
+    return "; ".join(k.exact_when for k in KINDS.values() if k.exact is not None)
+
+
+def export_spec(kind: str, name: str, options: Mapping[str, Any]) -> dict[str, Any]:
     """What the export step passes to ``grader.inkernel.exporter`` (plain JSON data)."""
     k = KINDS[kind]
     spec: dict[str, Any] = {"name": name, "recipe": k.recipe}

@@ -20,12 +20,15 @@ from shipped import with_answers
 
 from grader import load_course
 from grader.errors import BuildError, SpecError
-from grader.execute.records import ExportRecord, StepOutcome
-from grader.handout import _one, handout_data, load_handout
-from grader.inkernel.public import HANDOUT, MODEL_KINDS, ROUNDS, custom_checks, digest, instant
-from grader.judge import JudgeContext
-from grader.judge.scoring import _judge_one
+from grader.execute.records import ExportRecord
+from grader.handout import load_handout
+from grader.handout_release import handout_data
+from grader.inkernel.public import HANDOUT
+from grader.inkernel.sealed import ROUNDS, digest, instant
+from grader.judge.public_context import PublicExpectations
+from grader.judge.scoring import KeyExpectations, judge_export
 from grader.key import key_path, load_key
+from grader.kinds import KINDS
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -515,33 +518,15 @@ def test_check_never_raises(tmp_path, monkeypatch):
 # --- public checks never contradict official grading ------------------------------------------
 
 
-def _wrong_variants(kind: str, value: Any) -> list[Any]:
-    """Wrong answers of every sort a student gives, for one reference value."""
-    if kind == "number":
-        return [value + 1, value * 2, -value, value + 0.5, 0, float("nan"), [value], "12", None]
-    if kind == "shape":
-        return [
-            [v + 1 for v in value],
-            value[:-1],
-            [*value, 1],
-            [value[0] + 1, *value[1:]],
-            [float(v) + 0.5 for v in value],
-            [],
-            7,
-        ]
-    if kind == "array":
-        array = np.array(value, dtype=float)
-        return [
-            (array + 1).tolist(),
-            (array * -1).tolist(),
-            array.ravel().tolist()[:-1],
-            array[..., :-1].tolist(),
-            np.full_like(array, np.nan).tolist(),
-            [value, value],
-            "nope",
-            array.tolist()[::-1],
-        ]
-    if kind == "mapping":
+def _wrong_variants(value: Any) -> list[Any]:
+    """Wrong answers of every sort a student gives, for one reference value: by what the value
+    is (a number, a list, a dict, a text), so that a new kind needs no entry here."""
+    others = ["12", None, 7, [], {}]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [value + 1, value * 2, -value, value + 0.5, 0, float("nan"), [value], *others]
+    if isinstance(value, str):
+        return [value.upper(), f"  {value} ", value[:-1], value + "x", "", [value], *others]
+    if isinstance(value, dict):
         some = next(iter(value))
         return [
             {k: v + 1 for k, v in value.items()},
@@ -550,18 +535,33 @@ def _wrong_variants(kind: str, value: Any) -> list[Any]:
             {**value, "extra": 1},
             {**value, some: value[some] * 2},
             list(value.values()),
+            *others,
         ]
-    raise AssertionError(kind)
+    assert isinstance(value, list), value
+    array = np.array(value, dtype=float)
+    flat = array.ravel().tolist()
+    return [
+        (array + 1).tolist(),
+        (array * -1).tolist(),
+        flat[:-1],
+        [*flat, 1],
+        [flat[0] + 1, *flat[1:]],
+        [float(v) + 0.5 for v in flat],
+        array[..., :-1].tolist(),
+        np.full_like(array, np.nan).tolist(),
+        [value, value],
+        "nope",
+        array.tolist()[::-1],
+        *others,
+    ]
 
 
-def _official(ex, value, key, context) -> float:
-    return _judge_one(ex, ExportRecord({"ok": True, "value": value}), None, key, context).score
+def _official(ex, value, official) -> float:
+    return judge_export(ex, ExportRecord({"ok": True, "value": value}), official).score
 
 
-def _public(ex, spec, value, custom):
-    return _one(
-        ex, spec, StepOutcome("ok"), ExportRecord({"ok": True, "value": value}), False, custom
-    )
+def _public(ex, value, public):
+    return judge_export(ex, ExportRecord({"ok": True, "value": value}), public)
 
 
 @pytest.mark.kernel
@@ -570,27 +570,23 @@ def test_public_checks_never_contradict_official_grading(built_course, assignmen
     course, _ = built_course
     key = _key(course, assignment_id)
     data = handout_data(course, assignment_id, key)
-    custom = custom_checks(data)
-    context = JudgeContext(course, key)
+    public, official = PublicExpectations(data), KeyExpectations(course, key)
     compared = 0
     for spec in data["exercises"]:
         ex = course.exercises[spec["id"]]
-        if ex.answer.kind in MODEL_KINDS:
+        if KINDS[ex.answer.kind].recipe == "model":
             continue
         reference = key.values[ex.id]
-        assert _public(ex, spec, reference, custom).status in ("passed", "pending"), ex.id
-        assert _official(ex, reference, key, context) == ex.points
-        for value in [reference, *_wrong_variants(ex.answer.kind, reference)]:
-            public = _public(ex, spec, value, custom)
-            official = _official(ex, value, key, context)
-            what = (
-                f"{ex.id} with {value!r}: public {public.status} {public.score}, "
-                f"official {official}"
-            )
-            if public.status != "pending":  # decided here: the same score as at grading
-                assert public.score == official, what
-            if any(not c.passed for c in public.checks):  # a problem shown: points are lost
-                assert official < ex.points, what
+        assert _public(ex, reference, public).status in ("passed", "pending"), ex.id
+        assert _official(ex, reference, official) == ex.points
+        for value in [reference, *_wrong_variants(reference)]:
+            here = _public(ex, value, public)
+            there = _official(ex, value, official)
+            what = f"{ex.id} with {value!r}: public {here.status} {here.score}, official {there}"
+            if here.status != "pending":  # decided here: the same score as at grading
+                assert here.score == there, what
+            if any(not c.passed for c in here.checks):  # a problem shown: points are lost
+                assert there < ex.points, what
             compared += 1
     assert compared >= 10
 
@@ -671,3 +667,53 @@ def test_a_hand_out_loads_as_a_course_without_answers(built_course):
         bad.parent.mkdir(exist_ok=True)
         bad.write_text(json.dumps({**data, "format": 99}))
         load_handout(bad)
+
+
+def test_grading_with_the_hand_out_is_the_official_judge_s_result(
+    write_course, tmp_path, monkeypatch
+):
+    """The hand-out's GradeResult is made as official grading makes it: the run's warnings in
+    its notices, the grader's version (they were dropped by a second judge)."""
+    import grader.handout as handout
+    from grader import __version__
+    from grader.execute.records import Executed, StepOutcome
+    from grader.handout_release import write_handout
+    from grader.key import AnswerKey
+    from grader.runners import ran
+
+    course = load_course(
+        write_course(tmp_path, exercises={"t": TOPIC}, solutions={"t": SOLUTION}, course=COURSE)
+    )
+    key = AnswerKey("a1", course.fingerprint, {"t-count": 4, "t-arr": [1.0, 2.0]})
+    folder = write_handout(course, "a1", key, tmp_path / "release")
+
+    def fake_kernel(options):  # a run as the kernel would report it
+        def runner(steps):
+            exports = {"t-count": ExportRecord({"ok": True, "value": 4.5})}
+            warnings = ("the kernel used more memory than it may",)
+            executed = Executed((StepOutcome("ok"),) * len(steps), exports, 0.5, warnings)
+            return ran(executed)(steps)
+
+        return runner
+
+    monkeypatch.setattr(handout, "fresh_kernel", fake_kernel)
+    result = handout.grade_with_handout(folder / "a1.ipynb", folder / HANDOUT)
+    assert result.grader_version == __version__
+    assert "the kernel used more memory than it may" in result.notices
+    count, arr = result.exercises
+    assert (count.status, count.message) == ("failed", "every value must be a whole number")
+    assert result.checked == 2.0  # both decided here: a wrong count, a failed export
+    assert arr.status == "error" and "could not be exported" in arr.message
+
+
+def test_no_thread_pool_is_made_at_import():
+    """The digests' pool is made where the digests are made, not at import (it was a module
+    global of handout.py)."""
+    from concurrent.futures import Executor
+
+    import grader.handout
+    import grader.handout_release
+    import grader.judge.public_context
+
+    for module in (grader.handout, grader.handout_release, grader.judge.public_context):
+        assert not [k for k, v in vars(module).items() if isinstance(v, Executor)], module

@@ -4,24 +4,16 @@ judge all read it."""
 from __future__ import annotations
 
 import inspect
+from typing import get_args
 
 import pytest
 
-from grader.kinds import KINDS, REQUIRED, export_spec
+from grader.inkernel.public import CHECKS, MODEL_CHECKS
+from grader.inkernel.sealed import TRANSFORMS
+from grader.kinds import KINDS, REQUIRED, UNKNOWN, OptionType, export_spec
 from grader.spec import Answer
 
-OPTION_TYPES = {
-    "tolerance",
-    "number",
-    "fraction",
-    "holdout",
-    "shape",
-    "arguments",
-    "reference",
-    "function",
-    "variable",
-    "setup",
-}
+OPTION_TYPES = set(get_args(OptionType))  # every type the spec knows how to read
 
 
 @pytest.mark.parametrize("kind", KINDS.values(), ids=KINDS)
@@ -39,6 +31,24 @@ def test_every_kind_is_complete(kind):
     assert len(names) == len(set(names)) and not {"kind", "name"} & set(names)
     # the value kinds are the ones whose reference values are kept in the key
     assert kind.keyed == (kind.recipe == "value")
+    # its public checks are generic checks the hand-out knows (data, not code, in the kernel)
+    known = MODEL_CHECKS if kind.recipe == "model" else tuple(CHECKS)
+    assert set(kind.public) <= set(known), kind.public
+    defaults = {o.name: o.default for o in kind.options if o.default is not REQUIRED}
+    if kind.exact is not None:  # instant feedback: said in words, and a digest a kind can make
+        assert kind.exact_when and kind.keyed
+        assert set(kind.transforms(defaults)) <= set(TRANSFORMS)
+    assert kind.digest in ("value", "keys")
+    # the report plots losses the export carries
+    assert not kind.plots or "losses" in {o.name for o in kind.options if o.type == "variable"}
+
+
+def test_the_instant_feedback_rule_is_the_table_s():
+    assert KINDS["shape"].is_exact({}) and not KINDS["custom"].is_exact({"check": "f"})
+    tolerant = {"rtol": 1e-5, "atol": 1e-8}
+    assert KINDS["number"].is_exact(tolerant, UNKNOWN)  # decided by the build's reference
+    assert KINDS["number"].is_exact(tolerant, 3) and not KINDS["number"].is_exact(tolerant, 3.0)
+    assert not KINDS["array"].is_exact(tolerant) and KINDS["array"].is_exact({"rtol": 0, "atol": 0})
 
 
 def test_answer_of_fills_defaults_and_refuses_unknown_options():

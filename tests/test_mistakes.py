@@ -9,7 +9,7 @@ from grader.build import build
 from grader.errors import BuildError, SpecError
 from grader.execute.records import ExportRecord
 from grader.judge import JudgeContext
-from grader.judge.scoring import _judge_one
+from grader.judge.scoring import KeyExpectations, judge_export
 from grader.key import key_path, load_key
 from grader.report import render_html
 from grader.results import GradeResult
@@ -17,8 +17,8 @@ from grader.results import GradeResult
 
 def _judged(course, ex, value):
     key = load_key(key_path(course.root / "release", _assignment(course, ex.id)))
-    return _judge_one(
-        ex, ExportRecord({"ok": True, "value": value}), None, key, JudgeContext(course, key)
+    return judge_export(
+        ex, ExportRecord({"ok": True, "value": value}), KeyExpectations(course, key)
     )
 
 

@@ -1,4 +1,4 @@
-"""Known mistakes sealed in a hand-out (grader.inkernel.public.seal): a title and hint only the
+"""Known mistakes sealed in a hand-out (grader.inkernel.sealed.seal): a title and hint only the
 student who gives that wrong answer can read, and the hand-out's check and grading show it."""
 
 from __future__ import annotations
@@ -9,9 +9,12 @@ import json
 import pytest
 
 from grader import load_course
-from grader.execute.records import ExportRecord, StepOutcome
-from grader.handout import _one, handout_data
-from grader.inkernel.public import describe, known_mistake, seal, unseal
+from grader.execute.records import ExportRecord
+from grader.handout_release import handout_data
+from grader.inkernel.public import describe
+from grader.inkernel.sealed import known_mistake, seal, unseal
+from grader.judge.public_context import PublicExpectations
+from grader.judge.scoring import judge_export
 from grader.key import AnswerKey
 
 TEXT = {"title": "the channel count was not changed", "hint": "Use the out_channels."}
@@ -158,11 +161,11 @@ def handout(write_course, tmp_path):
     course = load_course(path)
     key = AnswerKey(assignment="a1", fingerprint=course.fingerprint, values=VALUES)
     data = handout_data(course, "a1", key)
-    return course, {e["id"]: e for e in data["exercises"]}, json.dumps(data, indent=1)
+    return course, {e["id"]: e for e in data["exercises"]}, json.dumps(data, indent=1), data
 
 
 def test_a_hand_out_carries_exact_mistakes_sealed_and_no_text_in_clear(handout):
-    course, specs, text = handout
+    course, specs, text, _ = handout
     for ex in course.exercises.values():
         for m in ex.mistakes:
             assert m.title not in text and m.hint not in text
@@ -174,7 +177,7 @@ def test_a_hand_out_carries_exact_mistakes_sealed_and_no_text_in_clear(handout):
 
 
 def test_the_hand_out_opens_the_seal_of_the_student_s_answer(handout):
-    _, specs, _ = handout
+    _, specs, _, _ = handout
     shape = specs["t-shape"]
     assert known_mistake(shape, [1, 4, 32]) == ("the channels were kept", "Use the out_channels.")
     assert known_mistake(shape, [1, 16, 32]) == (
@@ -189,7 +192,7 @@ def test_the_hand_out_opens_the_seal_of_the_student_s_answer(handout):
 
 
 def test_check_shows_the_sealed_hint(handout):
-    _, specs, _ = handout
+    _, specs, _, _ = handout
     line, verdict = describe(specs["t-shape"], {"s": (1, 4, 32)})
     assert line == (
         "t-shape: a tuple of 3 whole numbers: OK; right answer: checked at grading; "
@@ -205,11 +208,11 @@ def test_check_shows_the_sealed_hint(handout):
 
 
 def test_grading_with_the_hand_out_names_the_mistake(handout):
-    course, specs, _ = handout
+    course, _, _, data = handout
 
     def graded(eid, value):
         record = ExportRecord({"ok": True, "value": value})
-        return _one(course.exercises[eid], specs[eid], StepOutcome("ok"), record, False, {})
+        return judge_export(course.exercises[eid], record, PublicExpectations(data))
 
     wrong = graded("t-shape", [1, 16, 32])
     assert (wrong.status, wrong.score, wrong.message) == (

@@ -3,213 +3,148 @@
 Runs in the grader (grading with a hand-out) and in the student's own notebook
 (``check("corr1d-same")``), on the answer as plain data (``grader.inkernel.exporter``). A check
 sees only the student's value and what the hand-out says of the exercise (type, shape,
-integer-ness, range, finite values, a custom public check), never the reference value. For
-exact answers, the hand-out may carry a salted, slow digest of the canonical answer: the student
-learns right or wrong, and the value stays out of the hand-out. A known mistake's title and hint
-are sealed with a key derived (the same slow way) from its wrong answer: only the student who
-gives that answer can read them. Stdlib only at import.
+integer-ness, range, finite values, a custom public check), never the reference value. The
+checks are generic and named (``CHECKS``): the hand-out's data says which an exercise runs
+(its kind's, from ``grader.kinds``, written by the build). Right or wrong, and known mistakes,
+come from the hand-out's digests and seals (``grader.inkernel.sealed``). Stdlib only at import.
 """
 
 from __future__ import annotations
 
-import base64
-import functools
-import hashlib
-import hmac
 import json
 import math
 import os
 import sys
 from typing import Any
 
+from .sealed import instant, known_mistake
+
 HANDOUT = "grade-handout.json"
-MODEL_KINDS = ("module", "training", "overfit")  # checked on the live model, in the kernel
-# Kinds whose answer is one value: a failed public check means no point at grading.
-SINGLE_CHECK = ("number", "array", "shape")
+# 2: a kind's public checks named in its data (answer.checks), not known here by kind
+HANDOUT_FORMAT = 2
 
 
-def canonical(value: Any) -> str:
-    """One text for equal exact answers: whole floats as ints, tuples as lists, keys sorted."""
-
-    def norm(x: Any) -> Any:
-        if isinstance(x, bool):
-            return x
-        if isinstance(x, float) and math.isfinite(x) and x == int(x):
-            return int(x)
-        if isinstance(x, (list, tuple)):
-            return [norm(v) for v in x]
-        if isinstance(x, dict):
-            return {str(k): norm(v) for k, v in x.items()}
-        return x
-
-    return json.dumps(norm(value), sort_keys=True, separators=(",", ":"))
-
-
-# PBKDF2 rounds of an instant-feedback digest: ~35 ms a digest, so that trying every
-# candidate of a large answer space (a parameter count up to millions) takes hours, not
-# the seconds a plain hash would. A small answer space stays guessable: see README.
-ROUNDS = 100_000
-
-
-def digest(salt: str, value: Any, rounds: int = ROUNDS) -> str:
-    """The salted, deliberately slow hash (PBKDF2-SHA256) of an exact answer's canonical
-    text (remembered: a build or a grading asks for the same one more than once)."""
-    return _slow_hash(canonical(value), salt, rounds)
-
-
-@functools.lru_cache(maxsize=1024)
-def _slow_hash(text: str, salt: str, rounds: int) -> str:
-    return hashlib.pbkdf2_hmac("sha256", text.encode(), salt.encode(), rounds).hex()
-
-
-def digests_wanted(exercise: dict[str, Any], value: Any) -> list[tuple[str, Any, int]]:
-    """The (salt, value, rounds) digests ``instant`` will need for this value: to compute
-    them side by side beforehand (PBKDF2 releases the GIL)."""
-    known = exercise.get("instant")
-    sealed = exercise.get("mistakes")
-    wanted = [(sealed["salt"], value, sealed["rounds"])] if sealed else []
-    if not known:
-        return wanted
-    if "keys" not in known:
-        return [(known["salt"], value, known["rounds"]), *wanted]
-    if not isinstance(value, dict):
-        return wanted
-    keys = [k for k in known["keys"] if k in value]
-    return [(known["salt"], value[k], known["rounds"]) for k in keys] + wanted
-
-
-# --- sealed known mistakes: an authenticated stream cipher from the stdlib -------------------
-#
-# key material: the slow digest of the wrong answer (PBKDF2-SHA256, salted, ROUNDS); from it,
-# by HMAC-SHA256, a stream key and a tag key. The text is XORed with SHAKE-256(stream key,
-# nonce) and tagged with HMAC-SHA256(tag key, nonce + sealed text): encrypt-then-MAC. Any other
-# answer derives other keys, and its tag does not match: the seal stays shut, and a seal
-# changed in any byte does not open.
-
-
-def seal(salt: str, value: Any, text: dict[str, str], rounds: int = ROUNDS) -> dict[str, str]:
-    """``text`` (a known mistake's title and hint) sealed with a key derived from ``value``
-    (its wrong answer), with a fresh nonce."""
-    stream, tag = _seal_keys(salt, value, rounds)
-    nonce = os.urandom(16)
-    plain = json.dumps(text, sort_keys=True).encode()
-    body = _xor(plain, hashlib.shake_256(stream + nonce).digest(len(plain)))
-    return {
-        "nonce": nonce.hex(),
-        "sealed": base64.b64encode(body).decode(),
-        "tag": hmac.new(tag, nonce + body, hashlib.sha256).hexdigest(),
-    }
-
-
-def unseal(salt: str, value: Any, sealed: dict[str, str], rounds: int = ROUNDS) -> Any:
-    """The text a seal holds when ``value`` is the answer it was sealed with, else None (any
-    other answer, or a seal changed in any byte)."""
-    try:
-        nonce = bytes.fromhex(sealed["nonce"])
-        body = base64.b64decode(sealed["sealed"], validate=True)
-        stream, tag = _seal_keys(salt, value, rounds)
-        expected = hmac.new(tag, nonce + body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, str(sealed["tag"])):
-            return None
-        return json.loads(_xor(body, hashlib.shake_256(stream + nonce).digest(len(body))))
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
-def known_mistake(exercise: dict[str, Any], value: Any) -> tuple[str, str] | None:
-    """The title and hint of the exercise's known mistake whose sealed answer ``value`` is,
-    if any (the first that opens)."""
-    sealed = exercise.get("mistakes")
-    if not sealed:
-        return None
-    for one in sealed["seals"]:
-        text = unseal(sealed["salt"], value, one, sealed["rounds"])
-        if isinstance(text, dict) and isinstance(text.get("title"), str):
-            return text["title"], str(text.get("hint", ""))
-    return None
-
-
-def _seal_keys(salt: str, value: Any, rounds: int) -> tuple[bytes, bytes]:
-    material = bytes.fromhex(digest(salt, value, rounds))
-    return (
-        hmac.new(material, b"grade seal: stream", hashlib.sha256).digest(),
-        hmac.new(material, b"grade seal: tag", hashlib.sha256).digest(),
-    )
-
-
-def _xor(data: bytes, stream: bytes) -> bytes:
-    n = len(data)
-    return (int.from_bytes(data, "big") ^ int.from_bytes(stream[:n], "big")).to_bytes(n, "big")
+# One public check: (what was checked, passed, what is wrong, whether its failure is certain
+# to cost every point at grading).
+Result = tuple[str, bool, str, bool]
 
 
 def run_checks(exercise: dict[str, Any], value: Any) -> list[tuple[str, bool, str]]:
     """The public checks of one exercise on a plain value: (what, passed, problem) each, where
     ``what`` says what was checked ("9 values", "all finite") and ``problem`` what is wrong."""
+    return [(what, ok, problem) for what, ok, problem, _ in value_checks(exercise, value)]
+
+
+def value_checks(exercise: dict[str, Any], value: Any) -> list[Result]:
+    """The hand-out's generic checks of the exercise (``answer.checks``, the kind's own from
+    its table entry) on a plain value, each with whether its failure costs every point (all
+    of them, when the answer is one value judged by one check: ``answer.single``)."""
+    answer = exercise["answer"]
     public = exercise.get("public") or {}
-    kind = exercise["answer"]["kind"]
-    out: list[tuple[str, bool, str]] = []
-
-    def add(what: str, ok: bool, problem: str) -> bool:
-        out.append((what, ok, "" if ok else problem))
-        return ok
-
-    if kind in (*MODEL_KINDS, "custom"):
+    single = bool(answer.get("single"))
+    out: list[Result] = []
+    if answer.get("recipe") == "model":
         return out  # models are checked on the live object (see check()), and at grading
-    numbers = _numbers(value) if kind in ("number", "array", "mapping") else None
-    shape = public.get("shape")
-    if kind == "number":
-        single = numbers is not None and len(numbers) == 1 and not isinstance(value, (list, dict))
-        add("a number", single, f"a number was expected, you gave {_what(value)}")
-    elif kind == "shape":
-        whole = isinstance(value, list) and all(_whole(v) for v in value)
-        size = f"{shape[0]} " if shape is not None else ""
-        what = f"a tuple of {size}whole numbers"
-        if add(what, whole, f"{what} was expected, you gave {_what(value)}") and shape:
-            out[-1] = (what, len(value) == shape[0], f"{what} was expected, you gave {len(value)}")
-    elif kind == "array":
-        got = _shape(value)
-        ok = got is not None and numbers is not None
-        if shape is None or not ok:
-            add(
-                "numbers",
-                ok,
-                f"a list (or nested lists) of numbers was expected, you gave {_what(value)}",
-            )
-        else:
-            add(
-                _describe_shape(shape),
-                got == list(shape),
-                f"{_describe_shape(shape)} was expected, you gave {_describe_shape(got)}",
-            )
-    elif kind == "mapping":
-        keys = public.get("keys")
-        ok = add("a dict", isinstance(value, dict), f"a dict was expected, you gave {_what(value)}")
-        if ok and keys is not None:
-            # Extra keys cost nothing at grading, so they are not a problem here either.
-            missing = [k for k in keys if k not in value]
-            problem = f"missing {', '.join(map(repr, missing))}"
-            out[-1] = (f"a dict of {len(keys)} keys", not missing, problem)
-    if numbers:
-        if public.get("finite", True):
-            add(
-                "all finite",
-                all(math.isfinite(n) for n in numbers),
-                "every value must be finite (no nan or inf)",
-            )
-        if public.get("integer"):
-            add(
-                "whole numbers",
-                all(_whole(n) for n in numbers),
-                "every value must be a whole number",
-            )
-        if public.get("range") is not None:
-            low, high = public["range"]
-            add(
-                f"between {low} and {high}",
-                all(low <= n <= high for n in numbers if math.isfinite(n)),
-                f"every value must be between {low} and {high}",
-            )
+    for name in answer.get("checks") or ():
+        check = CHECKS.get(name)
+        if check is None:
+            out.append((name, False, f"the public check {name!r} is unknown here", False))
+            continue
+        for what, ok, problem, certain in check(value, public):
+            out.append((what, ok, "" if ok else problem, certain or single))
     return out
+
+
+def _a_number(value: Any, public: dict[str, Any]) -> list[Result]:
+    numbers = _numbers(value)
+    single = numbers is not None and len(numbers) == 1 and not isinstance(value, (list, dict))
+    return [("a number", single, f"a number was expected, you gave {_what(value)}", True)]
+
+
+def _a_shape(value: Any, public: dict[str, Any]) -> list[Result]:
+    shape = public.get("shape")
+    whole = isinstance(value, list) and all(_whole(v) for v in value)
+    size = f"{shape[0]} " if shape is not None else ""
+    what = f"a tuple of {size}whole numbers"
+    if whole and shape:
+        return [(what, len(value) == shape[0], f"{what} was expected, you gave {len(value)}", True)]
+    return [(what, whole, f"{what} was expected, you gave {_what(value)}", True)]
+
+
+def _an_array(value: Any, public: dict[str, Any]) -> list[Result]:
+    shape = public.get("shape")
+    got = _shape(value)
+    ok = got is not None and _numbers(value) is not None
+    if shape is None or not ok:
+        problem = f"a list (or nested lists) of numbers was expected, you gave {_what(value)}"
+        return [("numbers", ok, problem, True)]
+    what = _describe_shape(shape)
+    return [
+        (what, got == list(shape), f"{what} was expected, you gave {_describe_shape(got)}", True)
+    ]
+
+
+def _a_dict(value: Any, public: dict[str, Any]) -> list[Result]:
+    keys = public.get("keys")
+    if not isinstance(value, dict):
+        return [("a dict", False, f"a dict was expected, you gave {_what(value)}", True)]
+    if keys is None:
+        return [("a dict", True, "", False)]
+    # Extra keys cost nothing at grading, so they are not a problem here either.
+    missing = [k for k in keys if k not in value]
+    return [
+        (
+            f"a dict of {len(keys)} keys",
+            not missing,
+            f"missing {', '.join(map(repr, missing))}",
+            False,
+        )
+    ]
+
+
+def _a_string(value: Any, public: dict[str, Any]) -> list[Result]:
+    return [
+        ("a string", type(value) is str, f"a string was expected, you gave {_what(value)}", True)
+    ]
+
+
+def _numbers_checks(value: Any, public: dict[str, Any]) -> list[Result]:
+    """Finite values (unless ``finite: false``), whole numbers and a range where declared."""
+    numbers = _numbers(value)
+    out: list[Result] = []
+    if not numbers:
+        return out
+    if public.get("finite", True):
+        ok = all(math.isfinite(n) for n in numbers)
+        out.append(("all finite", ok, "every value must be finite (no nan or inf)", False))
+    if public.get("integer"):
+        ok = all(_whole(n) for n in numbers)
+        out.append(("whole numbers", ok, "every value must be a whole number", False))
+    if public.get("range") is not None:
+        low, high = public["range"]
+        ok = all(low <= n <= high for n in numbers if math.isfinite(n))
+        out.append(
+            (
+                f"between {low} and {high}",
+                ok,
+                f"every value must be between {low} and {high}",
+                False,
+            )
+        )
+    return out
+
+
+# The generic public checks of a plain value, by the name a kind's table entry gives them.
+CHECKS = {
+    "a_number": _a_number,
+    "an_array": _an_array,
+    "a_shape": _a_shape,
+    "a_dict": _a_dict,
+    "a_string": _a_string,
+    "numbers": _numbers_checks,
+}
+# The public checks of a model (on the live one in ``check()``, on its export at grading).
+MODEL_CHECKS = ("a_module", "forward", "losses")
 
 
 def summary(results: list[tuple[str, bool, str]], known: tuple[float, str] | None) -> str:
@@ -243,34 +178,6 @@ def run_custom(fn: Any, value: Any) -> tuple[str, bool, str]:
     except Exception as e:
         return what, False, f"the check {what!r} failed: {type(e).__name__}: {e}"
     return what, not problem, str(problem or "")
-
-
-def instant(exercise: dict[str, Any], value: Any) -> tuple[float, str] | None:
-    """Right or wrong now, from the hand-out's salted digests: (fraction right, message), or
-    None when the exercise has none (it is decided at grading)."""
-    known = exercise.get("instant")
-    if not known:
-        return None
-    if "keys" in known:  # a mapping: one digest a key, as it earns one check a key
-        if not isinstance(value, dict):
-            return 0.0, "right answer: no"
-        right = [
-            k
-            for k, d in known["keys"].items()
-            if k in value and digest(known["salt"], value[k], known["rounds"]) == d
-        ]
-        fraction = len(right) / max(1, len(known["keys"]))
-        wrong = [k for k in known["keys"] if k not in right]
-        message = (
-            "right answer: yes"
-            if not wrong
-            else (
-                f"right answer: {len(right)} of {len(known['keys'])} ({', '.join(wrong)} not yet)"
-            )
-        )
-        return fraction, message
-    ok = digest(known["salt"], value, known["rounds"]) == known["digest"]
-    return (1.0 if ok else 0.0), f"right answer: {'yes' if ok else 'no'}"
 
 
 def check(exercise_id: str, namespace: dict[str, Any] | None = None) -> bool | None:
@@ -311,7 +218,7 @@ def describe(
     if live is Ellipsis:
         return f"{head}`{name}` is still `...`: the exercise is not answered yet", None
     mistake = None
-    if exercise["answer"]["kind"] in MODEL_KINDS:
+    if exercise["answer"].get("recipe") == "model":
         results, known = _model_checks(exercise, live, ns), None
     else:
         try:
@@ -323,7 +230,7 @@ def describe(
         if known is None or known[0] < 1.0:
             mistake = known_mistake(exercise, value)
     verdict = None if known is None else known[0] == 1.0
-    if not all(ok for _, ok, _ in results) and exercise["answer"]["kind"] in SINGLE_CHECK:
+    if not all(ok for _, ok, _ in results) and exercise["answer"].get("single"):
         verdict = False
     line = head + summary(results, known)
     if mistake is not None:  # a known wrong answer: never the right one (grade build checks)
@@ -335,13 +242,20 @@ def public_checks(
     exercise: dict[str, Any], value: Any, custom: dict[str, Any]
 ) -> list[tuple[str, bool, str]]:
     """The kind's checks and the exercise's custom public check, on a plain value."""
-    results = run_checks(exercise, value)
+    return [(what, ok, problem) for what, ok, problem, _ in public_results(exercise, value, custom)]
+
+
+def public_results(exercise: dict[str, Any], value: Any, custom: dict[str, Any]) -> list[Result]:
+    """``public_checks``, each with whether its failure costs every point at grading."""
+    results = value_checks(exercise, value)
     name = (exercise.get("public") or {}).get("check")
+    single = bool(exercise["answer"].get("single"))
     if name:
         if name in custom:
-            results.append(run_custom(custom[name], value))
+            results.append((*run_custom(custom[name], value), single))
         else:
-            results.append((name, False, f"the public check {name!r} is not in the hand-out"))
+            problem = f"the public check {name!r} is not in the hand-out"
+            results.append((name, False, problem, single))
     return results
 
 
@@ -350,13 +264,14 @@ def _model_checks(
 ) -> list[tuple[str, bool, str]]:
     torch = sys.modules.get("torch")
     answer = exercise["answer"]
+    named = answer.get("checks") or ()
     if torch is None or not isinstance(model, torch.nn.Module):
         if torch is not None and isinstance(model, type) and issubclass(model, torch.nn.Module):
             return [("an nn.Module", True, "")]
         return [("an nn.Module", False, f"an nn.Module was expected, you gave {_what(model)}")]
     out = [("an nn.Module", True, "")]
     probe = answer.get("probe") or []
-    if probe:
+    if probe and "forward" in named:
         params = list(model.parameters())
         device = params[0].device if params else "cpu"
         was = model.training
@@ -374,7 +289,7 @@ def _model_checks(
         finally:
             model.train(was)
     extras = answer.get("extras") or {}
-    if "losses" in extras:
+    if "losses" in extras and "losses" in named:
         losses = ns.get(extras["losses"])
         ok = (
             isinstance(losses, (list, tuple))

@@ -12,7 +12,7 @@ from ..execute.records import Executed
 from ..key import AnswerKey
 from ..results import Judged
 from ..spec import Course
-from .scoring import judge
+from .scoring import Expectations, judge
 
 
 def judged(
@@ -21,9 +21,10 @@ def judged(
     name: str,
     assembled: Assembled,
     executed: Executed,
-    key: AnswerKey,
+    key: AnswerKey | Expectations,
 ) -> Judged:
-    """Judge an executed submission and wrap the results up (pure)."""
+    """Judge an executed submission and wrap the results up (pure); ``key`` may also be other
+    expectations (a hand-out's public context, ``grader.judge.public_context``)."""
     started = time.monotonic()
     exercises = judge(course, assembled, executed, key)
     return Judged(

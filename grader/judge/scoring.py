@@ -1,14 +1,17 @@
-"""Executed steps + answer key -> one ExerciseResult per exercise (scores, statuses, hints).
+"""Executed steps + expectations -> one ExerciseResult per exercise (scores, statuses, hints).
 
-A pure function of (course, assembled, executed, key): the exports are records in memory,
-and whatever else a check needs comes from the course and the key (``JudgeContext``).
+The one judge: a pure function of (course, assembled, executed, expectations). Official
+grading's expectations are the answer key (the kind's check against its reference value,
+with ``JudgeContext`` for what else a check needs); grading in a hand-out folder uses the same
+judge with a public context (``grader.judge.public_context``: public checks, instant digests,
+sealed mistakes), which may leave an exercise ``pending``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from ..assemble import Assembled
 from ..errors import CompareError
@@ -20,8 +23,50 @@ from ..spec import Course, Exercise, Mistake
 from .context import JudgeContext
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What an exercise's expectations say of one exported answer."""
+
+    checks: tuple[CheckResult, ...]
+    mistake: tuple[str, str] | None = None  # a known mistake matched: its title and hint
+    status: Status | None = None  # None: from the score
+    fraction: float | None = None  # of the points; None: from the checks' weights
+    message: str | None = None  # None: the first failed check's
+
+
+class Expectations(Protocol):
+    """Where a judge's expectations of an answer come from: the answer key (official
+    grading) or a hand-out's public data (``grader.judge.public_context``)."""
+
+    def verdict(self, exercise: Exercise, export: ExportRecord) -> Verdict:
+        """The checks of one exported answer (raises CompareError for a course error)."""
+        ...
+
+
+class KeyExpectations:
+    """Official grading: the kind's check against the key's reference value."""
+
+    def __init__(self, course: Course, key: AnswerKey) -> None:
+        self.key = key
+        self.context = JudgeContext(course, key)
+
+    def verdict(self, exercise: Exercise, export: ExportRecord) -> Verdict:
+        """The kind's check, and the known mistake the answer matches when it fails."""
+        kind = KINDS[exercise.answer.kind]
+        expected = _expected(self.key, exercise) if kind.keyed else None
+        checks = tuple(kind.checker()(exercise, expected, export, self.context))
+        failed = [c for c in checks if not c.passed and c.weight > 0]
+        if not failed or not exercise.mistakes:
+            return Verdict(checks)
+        mistake = known_mistake(exercise, export, self.context)
+        return Verdict(checks, (mistake.title, mistake.hint) if mistake else None)
+
+
 def judge(
-    course: Course, assembled: Assembled, executed: Executed, key: AnswerKey
+    course: Course,
+    assembled: Assembled,
+    executed: Executed,
+    key: AnswerKey | Expectations,
 ) -> tuple[ExerciseResult, ...]:
     """Score every exercise of one run.
 
@@ -29,13 +74,14 @@ def judge(
         course: the course (reference architectures and custom checks come from it).
         assembled: the steps that were run (an answer and an export step per exercise).
         executed: their outcomes and the collected exports.
-        key: reference values and the secret seed of held-out data.
+        key: reference values and the secret seed of held-out data; or other expectations
+            (a hand-out's public context, which may leave an exercise ``pending``).
 
     Raises:
         CompareError: a course error (a reference that cannot be compared, a custom check
             that fails, held-out data that cannot be loaded), naming the exercise.
     """
-    context = JudgeContext(course, key)
+    expectations = KeyExpectations(course, key) if isinstance(key, AnswerKey) else key
     results = []
     for i, ex, outcome in answer_steps(course, assembled, executed):
         if ex.id in assembled.missing:
@@ -47,7 +93,7 @@ def judge(
         else:
             export_outcome = executed.outcomes[i + 1] if i + 1 < len(executed.outcomes) else None
             export = executed.exports.get(ex.id)
-            results.append(_judge_one(ex, export, export_outcome, key, context))
+            results.append(judge_export(ex, export, expectations, export_outcome))
     return tuple(results)
 
 
@@ -60,13 +106,13 @@ def answer_steps(
             yield i, course.exercises[step.exercise], executed.outcomes[i]
 
 
-def _judge_one(
+def judge_export(
     ex: Exercise,
     export: ExportRecord | None,
-    export_outcome: StepOutcome | None,
-    key: AnswerKey,
-    context: JudgeContext,
+    expectations: Expectations,
+    export_outcome: StepOutcome | None = None,
 ) -> ExerciseResult:
+    """One exercise whose answer cell ran: its export against the expectations."""
     if export is None:
         why = export_outcome.error.summary if export_outcome and export_outcome.error else ""
         message = "the answer could not be exported (the export step failed" + (
@@ -75,23 +121,22 @@ def _judge_one(
         return _result(ex, [], status="error", message=message)
     if not export.ok:
         return _result(ex, [], message=str(export.payload.get("error", "no answer")))
-    kind = KINDS[ex.answer.kind]
     try:
-        checks = kind.checker()(ex, _expected(key, ex) if kind.keyed else None, export, context)
-        failed = [c for c in checks if not c.passed and c.weight > 0]
-        mistake = known_mistake(ex, export, context) if failed and ex.mistakes else None
+        verdict = expectations.verdict(ex, export)
     except CompareError as e:
         raise CompareError(f"exercise {ex.id!r}: {e}") from None
-    result = _result(ex, checks, message=failed[0].message if failed else "")
-    if mistake is None:
+    failed = [c for c in verdict.checks if not c.passed and c.weight > 0]
+    message = (
+        verdict.message if verdict.message is not None else (failed[0].message if failed else "")
+    )
+    result = _result(
+        ex, list(verdict.checks), status=verdict.status, message=message, fraction=verdict.fraction
+    )
+    if verdict.mistake is None or result.status == "passed":
         return result
     # The report names the misconception and gives its hint instead of the generic ones.
-    return replace(
-        result,
-        message=f"a known mistake: {mistake.title}",
-        hints=(mistake.hint,),
-        mistake=mistake.title,
-    )
+    title, hint = verdict.mistake
+    return replace(result, message=f"a known mistake: {title}", hints=(hint,), mistake=title)
 
 
 def known_mistake(ex: Exercise, export: ExportRecord, context: JudgeContext) -> Mistake | None:
@@ -132,7 +177,8 @@ def mistake_problems(course: Course, assignment_id: str, key: AnswerKey) -> list
 
 def _expected(key: AnswerKey, ex: Exercise) -> Any:
     if ex.id not in key.values:
-        raise CompareError(f"exercise {ex.id!r}: the answer key has no value; run `grade build`")
+        # unprefixed: _judge_one names the exercise, once
+        raise CompareError("the answer key has no value; run `grade build`")
     return key.values[ex.id]
 
 
@@ -150,10 +196,14 @@ def _result(
     status: Status | None = None,
     message: str = "",
     error: StudentError | None = None,
+    fraction: float | None = None,
 ) -> ExerciseResult:
     total = sum(c.weight for c in checks)
     earned = sum(c.weight for c in checks if c.passed)
-    score = round(ex.points * earned / total, 4) if total else 0.0
+    if fraction is not None:
+        score = round(ex.points * fraction, 4)
+    else:
+        score = round(ex.points * earned / total, 4) if total else 0.0
     if status is None:
         status = "passed" if score >= ex.points else "partial" if score > 0 else "failed"
     return ExerciseResult(
@@ -164,6 +214,6 @@ def _result(
         status=status,
         checks=tuple(checks),
         message=message,
-        hints=ex.hints if status != "passed" else (),
+        hints=ex.hints if status not in ("passed", "pending") else (),
         error=error,
     )

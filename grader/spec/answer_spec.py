@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..kinds import KINDS, REQUIRED, Option
+from ..kinds import KINDS, REQUIRED, Option, exact_kinds
 from .model import Answer, Mistake
 from .yamlfields import Fields
 
@@ -33,7 +33,7 @@ def read_mistakes(e: Fields, answer: Answer) -> tuple[Mistake, ...]:
 
 
 def read_public(e: Fields, answer: Answer) -> dict[str, Any]:
-    """An exercise's declared public checks (the kind's own come on top, see handout.py)."""
+    """An exercise's declared public checks (the kind's own come on top: its table entry)."""
     if e.data.get("public") is None:
         return {}
     p = Fields(e.data["public"], e.path, f"{e.prefix}public.", e.line_of("public"))
@@ -67,15 +67,8 @@ def read_instant(e: Fields, answer: Answer) -> bool:
     if not wanted:
         return False
     # A number is exact when its reference is an int: `grade build` checks that one.
-    exact = answer.kind in ("shape", "number") or (
-        answer.kind in ("array", "mapping") and answer["rtol"] == 0 and answer["atol"] == 0
-    )
-    if not exact:
-        raise e.fail(
-            "instant",
-            "instant feedback is for exact answers only: a shape, a number with an int "
-            "reference, or an array or mapping compared with rtol: 0 and atol: 0",
-        )
+    if not KINDS[answer.kind].is_exact(answer.options):
+        raise e.fail("instant", f"instant feedback is for exact answers only: {exact_kinds()}")
     return True
 
 
@@ -88,11 +81,26 @@ def read_answer(a: Fields) -> Answer:
     name = a.get("name", str)
     if not name.isidentifier():
         raise a.fail("name", f"{name!r} is not a Python variable name")
-    return Answer(kind=kind_name, name=name, options={o.name: _option(a, o) for o in kind.options})
+    options = {o.name: _option(a, o) for o in kind.options}
+    broken = kind.rule(options) if kind.rule is not None else None
+    if broken is not None:
+        raise a.fail(*broken)
+    return Answer(kind=kind_name, name=name, options=options)
 
 
 def _option(a: Fields, option: Option) -> Any:
-    """Read and check one option of an answer spec, by its type (see grader.kinds)."""
+    """Read and check one option of an answer spec: by its type, then by the kind's own
+    ``allowed`` values and ``valid`` rule, if any (see grader.kinds)."""
+    value = _typed(a, option)
+    if option.allowed and value not in option.allowed:
+        raise a.fail(option.name, f"{value!r} is not one of: {', '.join(option.allowed)}")
+    problem = option.valid(value) if option.valid is not None else ""
+    if problem:
+        raise a.fail(option.name, problem)
+    return value
+
+
+def _typed(a: Fields, option: Option) -> Any:
     key, default = option.name, option.default
     if option.type in ("tolerance", "number", "fraction"):
         value = a.number(key, None if default is REQUIRED else default)
@@ -119,7 +127,9 @@ def _option(a: Fields, option: Option) -> Any:
             raise a.fail(key, "expected a list of numbers, text or booleans")
         return tuple(args)
     text: str = a.get(key, str, None if default is REQUIRED else default)
-    if option.type == "reference":
+    if option.type == "text":
+        pass  # any string: the option's allowed values or valid rule say which
+    elif option.type == "reference":
         if not re.match(r"^([a-z0-9][a-z0-9_-]*:)?[A-Za-z_][A-Za-z0-9_]*$", text):
             raise a.fail(key, f"{text!r} should be ClassName or exercise-id:ClassName")
     elif not text.isidentifier():  # function, variable, setup
