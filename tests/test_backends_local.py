@@ -43,10 +43,10 @@ class Kernel:
 class Pool:
     """The stand-ins of start_kernel, StepRunner and run, and what they saw."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, block: bool = False, quick=()) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, block: bool = False, quick=0) -> None:
         self.kernels: list[Kernel] = []
         self.block = block  # the submissions' cells run until their kernel is killed
-        self.quick = set(quick)  # ... but for these jobs
+        self.quick = quick  # ... but for the first ``quick`` jobs to run
         self.started = threading.Event()  # a submission started running
         self.after_close: list[str] = []  # jobs that started after close() returned
         self.closed = False
@@ -74,8 +74,9 @@ class Pool:
             with pool.lock:
                 if pool.closed:
                     pool.after_close.append(kernel.ran)
+                quick, pool.quick = pool.quick > 0, pool.quick - 1
             pool.started.set()
-            if pool.block and kernel.ran not in pool.quick:
+            if pool.block and not quick:
                 kernel.killed.wait(GUARD)
             kernel.stop()
             return f"executed {kernel.ran}"
@@ -150,7 +151,7 @@ def test_an_interrupted_consumer_aborts_the_batch(monkeypatch):
 
 
 def test_a_consumer_that_raises_and_closes_starts_nothing_after(monkeypatch):
-    pool = Pool(monkeypatch, block=True, quick={"j0"})
+    pool = Pool(monkeypatch, block=True, quick=1)
     backend = local.LocalBackend(2, OPTIONS)  # 4 jobs taken ahead: 2 run, 2 wait
     with pytest.raises(ValueError):
         try:
@@ -160,7 +161,8 @@ def test_a_consumer_that_raises_and_closes_starts_nothing_after(monkeypatch):
             backend.close()  # as grade_batch does
             with pool.lock:
                 pool.closed = True
-    # j0, j1 and one more that took j0's turn before the abort; never the fourth job
+    # the quick one, the one beside it, and one more that took the quick one's turn
+    # before the abort; never the fourth job taken, nor any job not taken yet
     ran = {k.ran for k in pool.kernels if k.ran}
     assert ran <= {"j0", "j1", "j2", "j3"}
     assert len(ran) <= 3
