@@ -34,15 +34,17 @@ import time
 from pathlib import Path
 
 import psutil
-from timing import timed
+from installed import install
+from timing import timed, with_pythonpath
 
 ROOT = Path(__file__).resolve().parent.parent
-GRADE = [sys.executable, "-m", "grader"]
+GRADE: list[str] = []  # the installed `grade` (set by main)
+ENV: dict[str, str] = {}  # the environment it runs in
 
 
 def run(argv: list[str], cwd: Path = ROOT) -> float:
     """Wall seconds of one process; fails loudly if it fails."""
-    return timed(argv, cwd)
+    return timed(argv, cwd, ENV or None)
 
 
 def class_batch(solution: Path, work: Path, name: str, size: int, workers: int) -> list[str]:
@@ -74,7 +76,9 @@ def cold(solution: Path, work: Path, repeat: int) -> float:
 def peak_memory(argv: list[str], cwd: Path = ROOT) -> tuple[float, float]:
     """Wall seconds and the peak resident memory (MiB) of a process and all its children."""
     start = time.perf_counter()
-    process = psutil.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = psutil.Popen(
+        argv, cwd=cwd, env=ENV or None, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     peak = 0
     done = threading.Event()
 
@@ -126,8 +130,10 @@ def main() -> None:
     parser.add_argument("--others", action="store_true", help="also time nbgrader and otter")
     parser.add_argument("--others-class", type=int, default=10)
     args = parser.parse_args()
-    run([sys.executable, "-m", "compileall", "-q", str(ROOT / "grader")])
-    run([*GRADE, "build"])
+    timed([sys.executable, "-m", "grader", "build"], ROOT, with_pythonpath(ROOT))
+    installed = install(ROOT)
+    GRADE[:] = [str(installed.grade)]
+    ENV.update(installed.env)
     release = ROOT / "release" / "solution"
     rows = []
     with tempfile.TemporaryDirectory(prefix="grade-batch-bench-") as tmp:

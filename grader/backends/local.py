@@ -1,12 +1,17 @@
-"""This machine: a pool of sandboxed kernels, started and warmed before their submissions.
+"""This machine: a pool of sandboxed kernels, started and warmed before their submissions run.
 
-Twice as many threads as workers each own one kernel at a time: a thread starts a kernel in
-a fresh sandbox and runs the course's setup steps in it (trusted code: imports, data),
-*then* waits for a submission, runs it and stops the kernel. Only ``workers`` submissions
-run at once (a semaphore), so while they run, as many fresh kernels boot and warm up for the
-next ones. No kernel ever serves two submissions, every kernel has its own sandbox, cgroup
-and limits, and at most twice ``workers`` kernels exist: memory follows the workers, not the
-class size.
+Twice as many threads as workers each take one job at a time: a thread takes the next job,
+starts a kernel for it in a fresh sandbox and runs the job's warm steps there (the course's
+trusted setup: imports, data), *then* waits for its turn, runs the submission and stops the
+kernel. Only ``workers`` submissions run at once (a semaphore), so while they run, as many
+fresh kernels boot and warm up for the next ones. A kernel is warmed for the job it will
+serve (its setup, its options), and only once there is such a job: no kernel ever serves
+two submissions, every kernel has its own sandbox, cgroup and limits, and at most twice
+``workers`` kernels exist: memory follows the workers, not the class size.
+
+A batch that stops early (the consumer raises or is interrupted, or ``close`` is called
+before every result was taken) is aborted: no job starts after that, the jobs taken are
+dropped, every kernel of the batch is stopped, and the threads end within ``JOIN_SECONDS``.
 """
 
 from __future__ import annotations
@@ -15,33 +20,100 @@ import queue
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..assemble import Step
 from ..errors import ExecutionError
 from ..execute import ExecOptions, Executed, Kernel, StepRunner, run, start_kernel
 from . import Job, JobResult
 
+JOIN_SECONDS = 20.0  # the longest a batch's end waits for its threads (they are daemons)
+
+
+@dataclass(frozen=True)
+class _Warm:
+    """A kernel started for one job, connected, with the job's warm steps run."""
+
+    kernel: Kernel
+    runner: StepRunner
+    root: Path
+
+
+class _Batch:
+    """One ``run``'s threads, queues and kernels."""
+
+    def __init__(self, workers: int) -> None:
+        self.todo: queue.Queue[Job | None] = queue.Queue()
+        self.done: queue.Queue[JobResult | None] = queue.Queue()  # None: aborted
+        self.permits = threading.Semaphore(workers)
+        self.aborted = threading.Event()
+        self.slots: list[threading.Thread] = []
+        self._kernels: set[Kernel] = set()
+        self._lock = threading.Lock()
+
+    def own(self, kernel: Kernel) -> bool:
+        """Count ``kernel`` as this batch's (stopped on abort); False, and the kernel closed,
+        when the batch was aborted already."""
+        with self._lock:
+            if not self.aborted.is_set():
+                self._kernels.add(kernel)
+                return True
+        kernel.close()
+        return False
+
+    def release(self, kernel: Kernel) -> None:
+        """A kernel that was stopped by its thread."""
+        with self._lock:
+            self._kernels.discard(kernel)
+
+    def abort(self) -> None:
+        """No job starts from now on; every kernel is killed (its thread then finds it dead
+        and cleans up); the consumer, if waiting, is woken."""
+        with self._lock:
+            self.aborted.set()
+            kernels = list(self._kernels)
+        while True:
+            try:
+                self.todo.get_nowait()
+            except queue.Empty:
+                break
+        for kernel in kernels:
+            kernel.close()
+        self.done.put(None)
+
+    def end(self) -> None:
+        """Let every thread return (aborted or not), waiting at most ``JOIN_SECONDS``."""
+        for _ in self.slots:
+            self.todo.put(None)
+        deadline = time.monotonic() + JOIN_SECONDS
+        for slot in self.slots:
+            slot.join(timeout=max(0.0, deadline - time.monotonic()))
+
 
 class LocalBackend:
-    """Runs jobs on ``workers`` kernels at once, each warmed up in advance."""
+    """Runs jobs on ``workers`` kernels at once, each warmed up in advance.
+
+    ``options``: what the batch's jobs are run with (each job carries its own: a kernel is
+    started with its job's).
+    """
 
     def __init__(self, workers: int, options: ExecOptions) -> None:
         self.workers = max(1, workers)
         self.options = options
         self.notices: tuple[str, ...] = ()
-        self._prefix: tuple[Step, ...] = ()  # the setup the next kernels warm up with
+        self._batches: set[_Batch] = set()
+        self._lock = threading.Lock()
 
     def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]:
         """Results as jobs finish. ``jobs`` is consumed in this thread, a few ahead."""
-        todo: queue.Queue[Job | None] = queue.Queue()
-        done: queue.Queue[JobResult] = queue.Queue()
-        permits = threading.Semaphore(self.workers)
-        slots: list[threading.Thread] = []
+        batch = _Batch(self.workers)
+        with self._lock:
+            self._batches.add(batch)
         pending = 0
         source = iter(jobs)
-        exhausted = False
+        exhausted = finished = False
         try:
             while not exhausted or pending:
                 while not exhausted and pending < 2 * self.workers:
@@ -49,95 +121,104 @@ class LocalBackend:
                     if job is None:
                         exhausted = True
                         break
-                    self._prefix = job.prefix
-                    if not slots:  # kernels start with the first job: none for a batch of skips
-                        slots += [
-                            threading.Thread(
-                                target=self._slot, args=(todo, done, permits), daemon=True
-                            )
+                    if not batch.slots:  # threads start with the first job: none for skips
+                        batch.slots += [
+                            threading.Thread(target=self._slot, args=(batch,), daemon=True)
                             for _ in range(2 * self.workers)
                         ]
-                        for slot in slots:
+                        for slot in batch.slots:
                             slot.start()
-                    todo.put(job)
+                    batch.todo.put(job)
                     pending += 1
                 if pending:
-                    result = done.get()
+                    result = batch.done.get()
+                    if result is None:  # aborted by close()
+                        return
                     pending -= 1
                     yield result
+            finished = True
         finally:
-            for _ in slots:
-                todo.put(None)
-            for slot in slots:
-                slot.join(timeout=60)
+            if not finished:
+                batch.abort()
+            batch.end()
+            with self._lock:
+                self._batches.discard(batch)
 
     def close(self) -> None:
-        """Nothing to close: every kernel is stopped by the slot that started it."""
+        """Abort every batch still running: no job starts after this, their kernels are
+        stopped, and it returns once their threads have ended (or ``JOIN_SECONDS``)."""
+        with self._lock:
+            batches = list(self._batches)
+        for batch in batches:
+            batch.abort()
+        for batch in batches:
+            batch.end()
 
-    def _slot(
-        self,
-        todo: queue.Queue[Job | None],
-        done: queue.Queue[JobResult],
-        permits: threading.Semaphore,
-    ) -> None:
-        """One kernel after another: start and warm one, then give it one job."""
+    def _slot(self, batch: _Batch) -> None:
+        """One job after another: take it, start and warm its kernel, wait for a turn, run."""
         while True:
-            warm = self._warm(self._prefix)
-            with permits:
-                job = todo.get()
-                if job is None:
+            job = batch.todo.get()
+            if job is None or batch.aborted.is_set():
+                return
+            warm = self._warm(batch, job)
+            with batch.permits:
+                if batch.aborted.is_set():  # no job starts after an abort
                     if warm is not None:
-                        _stop(*warm)
+                        self._stop(batch, warm.kernel, warm.root)
                     return
-                done.put((job, self._run(job, warm)))
+                batch.done.put((job, self._run(batch, job, warm)))
 
-    def _warm(
-        self, prefix: tuple[Step, ...]
-    ) -> tuple[Kernel, StepRunner, tuple[Step, ...], Path] | None:
-        """A kernel in a fresh folder, connected, with the setup steps run; None if it fails
-        (the job then starts a kernel of its own, and reports if that fails too)."""
+    def _warm(self, batch: _Batch, job: Job) -> _Warm | None:
+        """A kernel for ``job`` in a fresh folder, connected, with the job's warm steps run;
+        None if that fails (the job then starts a kernel of its own, and reports if that
+        fails too) or the batch was aborted."""
         root = Path(tempfile.mkdtemp(prefix="grade-"))
         try:
-            kernel = start_kernel(self.options, root)
+            kernel = start_kernel(job.options, root)
         except ExecutionError:
             shutil.rmtree(root, ignore_errors=True)
+            return None
+        if not batch.own(kernel):
+            self._stop(batch, kernel, root)
             return None
         try:
             kernel.connect()
             runner = StepRunner(kernel)
-            runner.run(prefix)
+            runner.run(job.prefix)
             if any(o.status != "ok" for o in runner.outcomes):
                 raise ExecutionError("the course's setup failed in a fresh kernel")
         except ExecutionError:
-            _stop(kernel, None, (), root)
+            self._stop(batch, kernel, root)
             return None
-        return kernel, runner, prefix, root
+        return _Warm(kernel, runner, root)
 
-    def _run(
-        self, job: Job, warm: tuple[Kernel, StepRunner, tuple[Step, ...], Path] | None
-    ) -> Executed | ExecutionError:
+    def _run(self, batch: _Batch, job: Job, warm: _Warm | None) -> Executed | ExecutionError:
+        """Run the job (in its warm kernel, else in one started now); ``run`` stops the
+        kernel."""
+        root = warm.root if warm is not None else Path(tempfile.mkdtemp(prefix="grade-"))
+        kernel: Kernel | None = None
         try:
-            if warm is not None and job.options == self.options and job.prefix == warm[2]:
-                kernel, runner, prefix, root = warm
-                try:
-                    return run(kernel, job.steps[len(prefix) :], runner)
-                finally:
-                    shutil.rmtree(root, ignore_errors=True)
-            if warm is not None:  # warmed for another setup: a fresh kernel, not a shared one
-                _stop(*warm)
-            root = Path(tempfile.mkdtemp(prefix="grade-"))
-            try:
-                return run(start_kernel(job.options, root), job.steps)
-            finally:
-                shutil.rmtree(root, ignore_errors=True)
+            if warm is not None:
+                kernel = warm.kernel
+                return run(kernel, job.steps[job.warm :], warm.runner)
+            kernel = start_kernel(job.options, root)
+            if not batch.own(kernel):
+                kernel.stop()
+                return ExecutionError("the batch was stopped")
+            return run(kernel, job.steps)
         except ExecutionError as e:
             return e
         except Exception as e:  # a bug must not stop the batch: it is this job's failure
             return ExecutionError(f"internal error while running: {type(e).__name__}: {e}")
+        finally:
+            if kernel is not None:
+                batch.release(kernel)
+            shutil.rmtree(root, ignore_errors=True)
 
-
-def _stop(kernel: Kernel, runner: StepRunner | None, prefix: tuple[Step, ...], root: Path) -> None:
-    try:
-        kernel.stop()
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    @staticmethod
+    def _stop(batch: _Batch, kernel: Kernel, root: Path) -> None:
+        try:
+            kernel.stop()
+        finally:
+            batch.release(kernel)
+            shutil.rmtree(root, ignore_errors=True)

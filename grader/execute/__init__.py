@@ -21,13 +21,16 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..assemble import Step
 from .kernel import Kernel
 from .options import ExecOptions
 from .records import Executed, ExportRecord, StepOutcome
 from .sandbox import use_sandbox
 from .steps import StepRunner
+
+if TYPE_CHECKING:  # the grader launches a kernel before it imports the course's reading
+    from ..assemble import Step
 
 __all__ = [
     "ExecOptions",

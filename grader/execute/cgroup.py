@@ -102,7 +102,7 @@ class Cgroup:
         """SIGKILL every process in the group, until none is left (forks included)."""
         if self.v2 and (self.dirs[0] / "cgroup.kill").exists():
             _try_write(self.dirs[0] / "cgroup.kill", "1")
-        for _ in range(100):
+        for pause in _pauses():
             pids = self.pids()
             if not pids:
                 return
@@ -111,20 +111,29 @@ class Cgroup:
                     os.kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-            time.sleep(0.02)
+            time.sleep(pause)
 
     def remove(self) -> None:
         """Kill what is left, then delete the group folders."""
         self.kill_all()
         for d in self.dirs:
-            for _ in range(50):
+            for pause in _pauses(1.0):
                 try:
                     d.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
-                    time.sleep(0.02)
+                    time.sleep(pause)
+
+
+def _pauses(total: float = 2.0) -> list[float]:
+    """Waits between tries: short at first (killed processes are gone within a millisecond
+    or two), then 20 ms each, ``total`` seconds in all."""
+    pauses = [0.001, 0.002, 0.004, 0.008]
+    while sum(pauses) < total:
+        pauses.append(0.02)
+    return pauses
 
 
 def _read(path: Path) -> str:

@@ -7,12 +7,19 @@ socket of the connection refuses a message larger than ``max_bytes`` (ZeroMQ the
 connection), and a watcher thread per socket, told of the drop by the socket's monitor,
 calls ``on_refused`` (the kernel is stopped and the cell reported as an output flood).
 Disconnects that come from the kernel's death, or from stopping it, are not refusals.
+
+The client connects while the kernel is still booting: its sockets retry every few
+milliseconds (not ZeroMQ's default 100 ms), and it is ready as soon as the kernel answers on
+shell and iopub, without jupyter_client's closing 0.2 s wait for a quiet iopub channel (the
+cell runner reads only the messages of its own requests, so older ones need no flushing).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from queue import Empty
 from typing import Any
 
 import zmq
@@ -21,6 +28,7 @@ from jupyter_client.connect import channel_socket_types
 from zmq.utils.monitor import recv_monitor_message
 
 WATCHED = ("shell", "iopub", "control")
+RECONNECT_MS = 5  # how often a socket retries a kernel that is not listening yet
 
 
 class KernelClient(AsyncKernelClient):
@@ -35,12 +43,39 @@ class KernelClient(AsyncKernelClient):
 
     is_alive = _async_is_alive
 
+    async def _ready(self, timeout: float | None = None) -> None:
+        """Wait until the kernel answers a kernel_info request and its iopub channel is
+        connected (RuntimeError if it dies first, or past ``timeout`` seconds)."""
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                pass
+            else:
+                if reply["msg_type"] == "kernel_info_reply":
+                    try:  # iopub connected? (a message sent before it was is lost: ask again)
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(reply)
+                        return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    wait_for_ready = _ready
+
     def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> Any:
         # As jupyter_client's, with the size bound set before connecting (options apply to
         # connections made after they are set) and the socket watched.
         sock = self.context.socket(channel_socket_types[channel])
         sock.linger = 1000
         sock.setsockopt(zmq.MAXMSGSIZE, self.max_bytes)
+        sock.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
         if identity:
             sock.identity = identity
         sock.connect(self._make_url(channel))

@@ -13,12 +13,15 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from ..assemble import Step
 from ..results import StudentError
 from .exports import clear_export, collect_export, export_source
 from .kernel import Kernel
 from .records import ExportRecord, StepOutcome
+
+if TYPE_CHECKING:
+    from ..assemble import Step
 
 
 class StepRunner:
