@@ -229,7 +229,7 @@ def _backend(batch: BatchOptions, options: ExecOptions) -> Backend:
         return DaskBackend(on, options.sandbox)
     from .backends.local import LocalBackend
 
-    return LocalBackend(batch.workers, options)
+    return LocalBackend(batch.workers)
 
 
 def report_view(

@@ -270,7 +270,7 @@ def _check_variants(
                 yield Job(label, steps, exec_options, warm_steps(mine, steps))
 
     problems = []
-    backend = LocalBackend(workers, exec_options)
+    backend = LocalBackend(workers)
     try:
         for job, outcome in backend.run(jobs()):
             what, submitted = planned.pop(job.key)

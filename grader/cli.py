@@ -169,9 +169,6 @@ def submit_cmd(
 
         grade my_work.ipynb --assignment ps1 --out reports/
     """
-    from .handout import grade_with_handout
-    from .pipeline import grade
-
     spec, handout = course_or_handout(course, notebooks[0])
     options = replace(grade_options(sandbox, limits), student=student or "")
     if handout is not None and ctx.get_parameter_source("sandbox") == ParameterSource.DEFAULT:
@@ -181,8 +178,12 @@ def submit_cmd(
     for notebook in notebooks:
         try:
             if handout is not None:
+                from .handout import grade_with_handout
+
                 result = grade_with_handout(notebook, handout, options, progress)
             else:
+                from .pipeline import grade  # imports little: the kernel is launched first
+
                 assert spec is not None
                 result = grade(notebook, spec, assignment, options, progress=progress)
         except GraderError as e:
@@ -309,7 +310,7 @@ def ci_cmd(
 
     options = replace(grade_options(sandbox, limits), release=release, student=student or "")
     try:
-        spec = find_course(course, notebook)
+        spec = find_course(course, notebook, as_written=True)
         notebook, result = grade_submission(
             spec, notebook, assignment, options, gradescope_metadata, progress
         )

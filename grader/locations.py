@@ -34,23 +34,32 @@ def locate_course(course: str | Path | None, near: Path | None = None) -> Path |
     return None
 
 
-def find_course(course: str | Path | None, near: Path | None = None) -> Course:
-    """The course, loaded (see ``locate_course``); a SpecError when there is none."""
-    from . import variants  # read at call time: a broken course can be put in its place
-
+def find_course(
+    course: str | Path | None, near: Path | None = None, as_written: bool = False
+) -> Course:
+    """The course, loaded (see ``locate_course``) with the texts of its default variant, or
+    ``as_written`` (for grading one file: the grading renders the one assignment and
+    variant it grades, ``grader.variants.for_variant``); a SpecError when there is none."""
     found = locate_course(course, near)
     if found is None:
         raise SpecError(f"no {COURSE_FILE} found here or above; pass --course PATH")
+    if as_written:
+        from . import spec
+
+        return spec.load_course(found)
+    from . import variants  # read at call time: a broken course can be put in its place
+
     return variants.load_default_course(found)
 
 
 def course_or_handout(course: str | Path | None, near: Path) -> tuple[Course | None, Path | None]:
-    """What a notebook is graded with: its course (given, or found as ``locate_course``
-    finds it), else the student hand-out beside it or above; exactly one is not None.
+    """What a notebook is graded with: its course as written (given, or found as
+    ``locate_course`` finds it), else the student hand-out beside it or above; exactly one
+    is not None.
 
     Raises SpecError when there is neither."""
     if locate_course(course, near) is not None:
-        return find_course(course, near), None
+        return find_course(course, near, as_written=True), None
     from .handout import find_handout
 
     handout = find_handout(near)

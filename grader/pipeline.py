@@ -12,14 +12,14 @@ from __future__ import annotations
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .execute import start_kernel
-from .grading import AgainstKey, grade_one, read_submission
-from .notebooks import read_notebook
 from .options import GradeOptions, Progress
-from .results import GradeResult
-from .runners import started_kernel
-from .spec import Course
+
+if TYPE_CHECKING:
+    from .results import GradeResult
+    from .spec import Course
 
 
 def grade(
@@ -32,7 +32,11 @@ def grade(
     """Grade one submission file. The file is only read, never modified."""
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         kernel = start_kernel(options.exec_options(course), Path(tmp))
-        try:
+        try:  # the kernel boots meanwhile: the grading path is imported now, not before
+            from .grading import AgainstKey, grade_one, read_submission
+            from .notebooks import read_notebook
+            from .runners import started_kernel
+
             nb = read_notebook(path)
             submitted = read_submission(course, nb, path, options, assignment, options.student)
         except BaseException:

@@ -97,7 +97,7 @@ def jobs(*setups: str) -> list[Job]:
 def test_every_kernel_warms_for_the_job_it_serves(monkeypatch):
     pool = Pool(monkeypatch)
     batch = jobs("A", "B", "A", "B", "B", "A")
-    results = list(local.LocalBackend(1, OPTIONS).run(batch))
+    results = list(local.LocalBackend(1).run(batch))
     assert sorted(r for _, r in results) == sorted(f"executed {j.key}" for j in batch)
     prefix = {j.key: j.prefix for j in batch}
     ran = [k for k in pool.kernels if k.ran]
@@ -108,7 +108,7 @@ def test_every_kernel_warms_for_the_job_it_serves(monkeypatch):
 
 def test_no_kernel_warms_after_the_jobs_run_out(monkeypatch):
     pool = Pool(monkeypatch)
-    results = list(local.LocalBackend(2, OPTIONS).run(jobs("A", "A", "A")))
+    results = list(local.LocalBackend(2).run(jobs("A", "A", "A")))
     assert len(results) == 3
     assert len(pool.kernels) == 3  # one per job: none warmed for a job that never came
     assert all(k.stopped for k in pool.kernels)
@@ -116,7 +116,7 @@ def test_no_kernel_warms_after_the_jobs_run_out(monkeypatch):
 
 def test_close_while_a_job_runs_starts_no_queued_job_and_stops_every_kernel(monkeypatch):
     pool = Pool(monkeypatch, block=True)
-    backend = local.LocalBackend(1, OPTIONS)
+    backend = local.LocalBackend(1)
     taken: list[object] = []
     consumer = threading.Thread(target=lambda: taken.extend(backend.run(jobs(*"AAAAA"))))
     consumer.start()
@@ -143,7 +143,7 @@ def test_an_interrupted_consumer_aborts_the_batch(monkeypatch):
 
     threading.Thread(target=interrupt, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
-        for _ in local.LocalBackend(1, OPTIONS).run(jobs(*"AAAAA")):
+        for _ in local.LocalBackend(1).run(jobs(*"AAAAA")):
             pass
     # by the time run() is left, no other job started and every kernel was stopped
     assert len([k for k in pool.kernels if k.ran]) == 1
@@ -152,7 +152,7 @@ def test_an_interrupted_consumer_aborts_the_batch(monkeypatch):
 
 def test_a_consumer_that_raises_and_closes_starts_nothing_after(monkeypatch):
     pool = Pool(monkeypatch, block=True, quick=1)
-    backend = local.LocalBackend(2, OPTIONS)  # 4 jobs taken ahead: 2 run, 2 wait
+    backend = local.LocalBackend(2)  # 4 jobs taken ahead: 2 run, 2 wait
     with pytest.raises(ValueError):
         try:
             for _ in backend.run(jobs(*"AAAAAA")):

@@ -40,14 +40,14 @@ def value(executed, key):
 def test_no_job_starts_no_kernel(monkeypatch):
     started = []
     monkeypatch.setattr(Kernel, "launch", lambda self: started.append(self))
-    assert list(LocalBackend(2, OPTIONS).run([])) == []
-    assert list(LocalBackend(2, OPTIONS).run(iter(()))) == []
+    assert list(LocalBackend(2).run([])) == []
+    assert list(LocalBackend(2).run(iter(()))) == []
     assert started == []
 
 
 @pytest.mark.kernel
 def test_every_job_yields_once_in_a_kernel_of_its_own():
-    done = results(LocalBackend(1, OPTIONS), (job(f"j{i}") for i in range(4)))
+    done = results(LocalBackend(1), (job(f"j{i}") for i in range(4)))
     assert sorted(done) == ["j0", "j1", "j2", "j3"]
     values = [value(executed, key) for key, executed in done.items()]
     assert all(v % 2 == 0 for v in values)  # no kernel had served another job
@@ -64,7 +64,7 @@ def test_a_job_runs_after_its_own_setup_not_the_one_the_kernels_warmed_with():
         job("two", setup="base = 2", answer="v = base"),
         job("three", setup="base = 3", answer="v = base"),
     ]
-    done = results(LocalBackend(1, OPTIONS), jobs)
+    done = results(LocalBackend(1), jobs)
     assert {key: value(executed, key) for key, executed in done.items()} == {
         "one": 1,
         "two": 2,
@@ -83,7 +83,7 @@ def test_a_kernel_that_cannot_start_is_that_jobs_error_and_the_others_run(monkey
         launch(kernel)
 
     monkeypatch.setattr(Kernel, "launch", failing)
-    done = results(LocalBackend(1, OPTIONS), [job("a"), job("b", options=hopeless), job("c")])
+    done = results(LocalBackend(1), [job("a"), job("b", options=hopeless), job("c")])
     assert isinstance(done["b"], ExecutionError)
     assert "could not start" in str(done["b"])
     assert value(done["a"], "a") % 2 == 0 and value(done["c"], "c") % 2 == 0

@@ -153,3 +153,66 @@ def test_grade_one_keeps_each_stages_notices_and_flags_in_order(small_course, tm
     assert result.judged.score == 2.0 and result.who.student == "alice"
     old = {k: v for k, v in data.items() if k not in ("variant", "flags", "copied_from", "checked")}
     assert GradeResult.from_dict(old).score == 2.0
+
+
+LAUNCH_PROBE = """
+import json, sys
+import grader.execute
+
+class Launched(BaseException):
+    pass
+
+def start_kernel(options, root):
+    loaded = sorted(sys.modules)
+    print(json.dumps(loaded))
+    raise Launched
+
+grader.execute.start_kernel = start_kernel
+from grader.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+except Launched:
+    pass
+"""
+
+
+def test_grade_file_launches_the_kernel_before_it_imports_the_grading(tmp_path):
+    """A cold `grade FILE` starts the kernel first, so that it boots while the grader reads
+    the notebook and loads the judge: before the launch, only the command line, the sandbox
+    and the course as written are imported (no notebook reading, rendering, judging, numpy
+    or sqlite3); the variant's texts are rendered afterwards, for the one assignment."""
+    import subprocess
+    import sys
+
+    course = Path(__file__).resolve().parent.parent / "course.yaml"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            LAUNCH_PROBE,
+            tmp_path / "ps2.ipynb",
+            "--course",
+            course,
+            "--sandbox",
+            "off",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = set(json.loads(run.stdout.splitlines()[-1]))
+    assert "grader.spec" in loaded and "grader.execute" in loaded
+    too_early = {
+        "grader.grading",
+        "grader.notebooks",
+        "grader.judge",
+        "grader.render",
+        "grader.variants",
+        "grader.handout",
+        "nbformat",
+        "jinja2",
+        "numpy",
+        "torch",
+        "sqlite3",
+    }
+    assert not loaded & too_early, sorted(loaded & too_early)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ExecutionError
-from ..execute import ExecOptions, Executed, Kernel, StepRunner, run, start_kernel
+from ..execute import Executed, Kernel, StepRunner, run, start_kernel
 from . import Job, JobResult
 
 JOIN_SECONDS = 20.0  # the longest a batch's end waits for its threads (they are daemons)
@@ -93,15 +93,11 @@ class _Batch:
 
 
 class LocalBackend:
-    """Runs jobs on ``workers`` kernels at once, each warmed up in advance.
+    """Runs jobs on ``workers`` kernels at once, each warmed up in advance (a kernel is
+    started with its job's own options)."""
 
-    ``options``: what the batch's jobs are run with (each job carries its own: a kernel is
-    started with its job's).
-    """
-
-    def __init__(self, workers: int, options: ExecOptions) -> None:
+    def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
-        self.options = options
         self.notices: tuple[str, ...] = ()
         self._batches: set[_Batch] = set()
         self._lock = threading.Lock()
