@@ -48,7 +48,12 @@ def load_handout(path: Path) -> tuple[Course, dict[str, Any]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != HANDOUT_FORMAT:
-            raise ValueError(f"format {data.get('format')!r}")
+            raise SpecError(
+                f"this hand-out was made by another version of grade (format "
+                f"{data.get('format')!r}; this grade reads format {HANDOUT_FORMAT}): install "
+                "the grader wheel (.whl) that came with the hand-out, or get the hand-out again",
+                str(path),
+            )
         a = data["assignment"]
         topics = {
             t: Topic(
@@ -65,6 +70,8 @@ def load_handout(path: Path) -> tuple[Course, dict[str, Any]]:
         due = dt.datetime.fromisoformat(a["due"]) if a.get("due") else None
         assignment = Assignment(a["id"], a["title"], due, tuple(exercises))
         limits = Limits().override(data.get("limits", {}))
+    except SpecError:
+        raise
     except (OSError, ValueError, KeyError, TypeError, GraderError) as e:
         raise SpecError(f"not a usable hand-out ({e})", str(path)) from None
     course = Course(

@@ -662,10 +662,13 @@ def test_a_hand_out_loads_as_a_course_without_answers(built_course):
     assert [a.id for a in loaded.assignments] == ["ps1"]
     assert not loaded.solutions_dir.exists()
     assert loaded.assignments[0].max_score(loaded) == course.assignment("ps1").max_score(course)
+    bad = course.root / "bad" / HANDOUT
+    bad.parent.mkdir(exist_ok=True)
+    bad.write_text(json.dumps({**data, "format": 1}))
+    with pytest.raises(SpecError, match=r"another version of grade \(format 1; .* wheel"):
+        load_handout(bad)
+    bad.write_text(json.dumps({**data, "topics": None}))
     with pytest.raises(SpecError, match="not a usable hand-out"):
-        bad = course.root / "bad" / HANDOUT
-        bad.parent.mkdir(exist_ok=True)
-        bad.write_text(json.dumps({**data, "format": 99}))
         load_handout(bad)
 
 

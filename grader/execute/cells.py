@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -67,7 +67,9 @@ class CellRunner:
         cell = new_code_cell(source)
         client = self.client
         client.nb.cells = [cell]
-        client.timeout = max(1, int(timeout))
+        # the exact time left (nbclient's own `timeout` is whole seconds: 1.8 s left became 1)
+        limit = max(timeout, 0.01)
+        client.timeout_func = cast(Callable[..., "int | None"], lambda _: limit)  # a float works
         client.caps, client.used, client.over = caps, 0, ""
         outcome: StepOutcome | None = None
         try:
