@@ -72,7 +72,7 @@ def load_handout(path: Path) -> tuple[Course, dict[str, Any]]:
         limits = Limits().override(data.get("limits", {}))
     except SpecError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, GraderError) as e:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, GraderError) as e:
         raise SpecError(f"not a usable hand-out ({e})", str(path)) from None
     course = Course(
         name=data["course"],
