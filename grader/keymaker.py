@@ -23,7 +23,7 @@ from .options import GradeOptions, Progress
 from .results import Judged
 from .roster import course_secret
 from .runners import fresh_kernel
-from .solutions import load_solutions, reference_values, with_values
+from .solutions import load_solutions, reference_calls, reference_values, with_values
 from .spec import Course
 from .spec.varying import DEFAULT
 from .variants import for_variant
@@ -100,6 +100,7 @@ def make_key(
             extras[step.exercise] = {"losses": export.payload["extras"]["losses"][:MAX_LOSSES]}
     if problems:
         raise BuildError("; ".join(problems))
+    values.update(reference_calls(course, assignment_id))  # computed here, not in a kernel
     key = AnswerKey(
         assignment=assignment_id,
         fingerprint=course.fingerprint,

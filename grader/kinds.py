@@ -33,8 +33,10 @@ OptionType = Literal[
     "variable",  # a variable of the student's namespace, exported beside the answer
     "setup",  # a variable that the topic's (trusted) setup defines, read by the grader
     "text",  # any string (an option's ``allowed`` and ``valid`` may say which)
+    "cases",  # a list of calls: {args: [...], kwargs: {...}, public, points, raises}, plain data
+    "names",  # a list of (dotted) Python names: functions a source must or must not call
 ]
-Recipe = Literal["value", "model"]
+Recipe = Literal["value", "model", "calls"]
 # How the hand-out's instant digest covers an answer: the whole value, or one digest a key.
 Digest = Literal["value", "keys"]
 
@@ -97,10 +99,21 @@ class Kind:
     # A rule across the options: (option, problem) when they do not fit together.
     rule: Callable[[Mapping[str, Any]], tuple[str, str] | None] | None = None
     plots: bool = False  # the report draws the exported losses
+    # A check of the answer cell's text (in the grader), "module:function", called as
+    # source(answer, text) -> list of CheckResult; a failed one scores the exercise 0.
+    source: str = ""
 
     def checker(self) -> Callable[..., Any]:
         """The check function (imported on first use)."""
         module, _, name = self.check.partition(":")
+        fn: Callable[..., Any] = getattr(importlib.import_module(module), name)
+        return fn
+
+    def source_checker(self) -> Callable[..., Any] | None:
+        """The source check function (imported on first use), if the kind has one."""
+        if not self.source:
+            return None
+        module, _, name = self.source.partition(":")
         fn: Callable[..., Any] = getattr(importlib.import_module(module), name)
         return fn
 
@@ -139,6 +152,10 @@ def _pattern_with_regex(options: Mapping[str, Any]) -> tuple[str, str] | None:
     if options["match"] != "regex" and options["pattern"]:
         return "pattern", "a pattern is read with match: regex only"
     return None
+
+
+def _positive(value: Any) -> str:
+    return "" if value > 0 else "expected a positive number (seconds)"
 
 
 _TOLERANCES = (Option("rtol", "tolerance", 1e-5), Option("atol", "tolerance", 1e-8))
@@ -228,6 +245,23 @@ KINDS: dict[str, Kind] = {
             rule=_pattern_with_regex,
         ),
         Kind(
+            "function",
+            (
+                Option("cases", "cases"),
+                *_TOLERANCES,
+                Option("calls", "names", ()),
+                Option("forbids", "names", ()),
+                Option("call_timeout", "number", 1.0, valid=_positive),
+            ),
+            "calls",
+            True,
+            "grader.judge.function:check_function",
+            "called in the kernel on each case; each result (or the exception's type) against "
+            "the reference's, numbers within tolerance, partial credit by cases; the answer "
+            "cell must call what `calls` names and must not call what `forbids` names",
+            source="grader.judge.function:check_source",
+        ),
+        Kind(
             "module",
             (*_MODEL, Option("probe", "shape")),
             "model",
@@ -285,6 +319,10 @@ def export_spec(kind: str, name: str, options: Mapping[str, Any]) -> dict[str, A
     if k.recipe == "model":
         spec["arguments"] = list(options.get("arguments", ()))
         spec["probe"] = list(options.get("probe", ()))
+    if k.recipe == "calls":
+        cases = options.get("cases", ())
+        spec["cases"] = [{"args": c["args"], "kwargs": c["kwargs"]} for c in cases]
+        spec["timeout"] = options.get("call_timeout", 1.0)
     extras = {o.name: options[o.name] for o in k.options if o.type == "variable"}
     if extras:
         spec["extras"] = extras

@@ -119,20 +119,39 @@ def reference_values(course: Course, assignment_id: str) -> dict[str, Any]:
     """The reference values of an assignment's exercises that vary with the parameters,
     computed in this process (trusted code) as the solution notebook computes them: the
     setup and the sections of each topic that varies, in the assignment's order, in one
-    namespace, each value converted as the kernel's export converts it.
+    namespace, each value converted as the kernel's export converts it (a function answer:
+    its results on the answer's cases, as ``grader.inkernel.calls`` exports them).
 
     Raises SpecError naming the exercise whose solution fails or defines no answer."""
-    from .inkernel.exporter import ExportError, to_plain
+    varying = {ex.topic for ex in varying_exercises(course, assignment_id)}
+    return _reference(course, assignment_id, varying)
+
+
+def reference_calls(course: Course, assignment_id: str) -> dict[str, Any]:
+    """The expected results of the assignment's function answers: the reference function
+    (its solution section) called in this process on each case, as ``reference_values``."""
     from .kinds import KINDS
+
+    exercises = [course.exercises[e] for e in course.assignment(assignment_id).exercises]
+    calls = [ex for ex in exercises if KINDS[ex.answer.kind].recipe == "calls"]
+    if not calls:
+        return {}
+    values = _reference(course, assignment_id, {ex.topic for ex in calls})
+    return {ex.id: values[ex.id] for ex in calls}
+
+
+def _reference(course: Course, assignment_id: str, topics: set[str]) -> dict[str, Any]:
+    from .inkernel.calls import call_all
+    from .inkernel.exporter import ExportError, to_plain
+    from .kinds import KINDS, export_spec
 
     assignment = course.assignment(assignment_id)
     exercises = [course.exercises[e] for e in assignment.exercises]
-    varying_topics = {ex.topic for ex in varying_exercises(course, assignment_id)}
     ns: dict[str, Any] = {"__name__": "grader_reference"}
     seen: set[str] = set()
     values: dict[str, Any] = {}
     for ex in exercises:
-        if ex.topic not in varying_topics:
+        if ex.topic not in topics:
             continue
         sol = load_solutions(course, ex.topic)
         if ex.topic not in seen:
@@ -151,13 +170,18 @@ def reference_values(course: Course, assignment_id: str) -> dict[str, Any]:
             f"the solution of {ex.id!r}",
             sol.path,
         )
-        if KINDS[ex.answer.kind].recipe != "value" or not KINDS[ex.answer.kind].keyed:
+        kind = KINDS[ex.answer.kind]
+        if kind.recipe not in ("value", "calls") or not kind.keyed:
             continue
         name = ex.answer.name
         if name not in ns or ns[name] is Ellipsis:
             raise SpecError(f"the solution of {ex.id!r} does not define {name!r}", sol.path)
         try:
-            values[ex.id] = to_plain(ns[name])
+            if kind.recipe == "calls":
+                spec = export_spec(ex.answer.kind, name, ex.answer.options)
+                values[ex.id] = call_all(ns[name], spec["cases"], spec["timeout"])
+            else:
+                values[ex.id] = to_plain(ns[name])
         except (ExportError, RecursionError) as e:
             raise SpecError(f"the solution of {ex.id!r}: {e}", sol.path) from None
     return values

@@ -25,12 +25,12 @@ def test_every_kind_is_complete(kind):
         "export",
         "context",
     ]
-    assert kind.recipe in ("value", "model") and kind.summary
+    assert kind.recipe in ("value", "model", "calls") and kind.summary
     assert {o.type for o in kind.options} <= OPTION_TYPES
     names = [o.name for o in kind.options]
     assert len(names) == len(set(names)) and not {"kind", "name"} & set(names)
-    # the value kinds are the ones whose reference values are kept in the key
-    assert kind.keyed == (kind.recipe == "value")
+    # the value and function kinds are the ones whose reference values are kept in the key
+    assert kind.keyed == (kind.recipe in ("value", "calls"))
     # its public checks are generic checks the hand-out knows (data, not code, in the kernel)
     known = MODEL_CHECKS if kind.recipe == "model" else tuple(CHECKS)
     assert set(kind.public) <= set(known), kind.public

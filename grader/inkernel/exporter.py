@@ -4,26 +4,22 @@ This module runs INSIDE the student's kernel, after each answer cell. It judges 
 it follows the answer's export recipe (``grader.kinds``): ``value`` converts the named
 variable to plain JSON data; ``model`` saves an ``nn.Module``'s ``state_dict`` with
 ``torch.save`` and describes its layers (``grader.inkernel.layers``) and its output on a probe
-input. Named ``extras`` (a training loop's losses, its device) are exported beside it. The
-grader re-validates whatever is written, so a patched exporter or a forged file can only
-ever submit a value, which is what the student could have typed anyway. Imports stdlib only
-at module level.
+input; ``calls`` calls a function on the answer's cases (``grader.inkernel.calls``). Named
+``extras`` (a training loop's losses, its device) are exported beside it. The grader
+re-validates whatever is written, so a patched exporter or a forged file can only ever submit
+a value, which is what the student could have typed anyway. Imports stdlib only at module
+level.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
-import sys
 from typing import Any
 
-MAX_ITEMS = 1_000_000
-MAX_DEPTH = 32
+from .plain import MAX_DEPTH, MAX_ITEMS, ExportError, to_plain
 
-
-class ExportError(Exception):
-    """The answer cannot be exported as plain data; the message is shown to the student."""
+__all__ = ["MAX_DEPTH", "MAX_ITEMS", "ExportError", "export", "to_plain"]
 
 
 def export(
@@ -47,49 +43,6 @@ def export(
         _write_json(path, {"ok": False, "error": _message(e), **tag})
 
 
-def to_plain(value: Any, _depth: int = 0, _count: list[int] | None = None) -> Any:
-    """Convert numbers, sequences, dicts, numpy arrays and tensors to JSON-ready data."""
-    count = _count if _count is not None else [0]
-    count[0] += 1
-    if count[0] > MAX_ITEMS:
-        raise ExportError(f"the answer has more than {MAX_ITEMS} items")
-    if _depth > MAX_DEPTH:
-        raise ExportError("the answer is nested too deeply")
-    if value is None or type(value) is bool or type(value) is str:
-        return value
-    if isinstance(value, int):
-        return int.__int__(value)  # the real value, whatever a subclass claims
-    if isinstance(value, float):
-        return _float(float.__float__(value))
-    if isinstance(value, (list, tuple)):
-        return [to_plain(v, _depth + 1, count) for v in list(value)]
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for k, v in dict.items(value):
-            if not isinstance(k, (str, int)) or isinstance(k, bool):
-                raise ExportError(f"dictionary keys must be text, got {type(k).__name__}")
-            out[str.__str__(k) if isinstance(k, str) else str(int.__int__(k))] = to_plain(
-                v, _depth + 1, count
-            )
-        return out
-    torch = sys.modules.get("torch")
-    if torch is not None and type(value) is torch.device:
-        return str(value)
-    module = type(value).__module__.split(".")[0]
-    if module in ("numpy", "torch") and hasattr(value, "tolist"):
-        if module == "torch" and getattr(value, "requires_grad", False):
-            value = value.detach()
-        if module == "torch" and getattr(value, "device", None) is not None:
-            value = value.cpu()
-        return to_plain(value.tolist(), _depth + 1, count)
-    raise ExportError(f"cannot export a value of type {type(value).__name__}")
-
-
-def _float(x: float) -> float | str:
-    # JSON has no NaN/inf; keep them recognisable so the grader can say "got nan".
-    return x if math.isfinite(x) else repr(x)
-
-
 def _answer(
     directory: str, exercise_id: str, spec: dict[str, Any], ns: dict[str, Any]
 ) -> dict[str, Any]:
@@ -101,6 +54,10 @@ def _answer(
         raise ExportError(f"`{name}` is still `...`: the exercise is not answered yet")
     if spec["recipe"] == "model":
         out = _model(directory, exercise_id, value, spec)
+    elif spec["recipe"] == "calls":
+        from .calls import call_all
+
+        out = {"calls": call_all(value, spec.get("cases", []), spec.get("timeout", 1.0))}
     else:
         out = {"value": to_plain(value)}
     extras = spec.get("extras") or {}

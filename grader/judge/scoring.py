@@ -93,7 +93,8 @@ def judge(
         else:
             export_outcome = executed.outcomes[i + 1] if i + 1 < len(executed.outcomes) else None
             export = executed.exports.get(ex.id)
-            results.append(judge_export(ex, export, expectations, export_outcome))
+            source = assembled.steps[i].source
+            results.append(judge_export(ex, export, expectations, export_outcome, source))
     return tuple(results)
 
 
@@ -111,8 +112,11 @@ def judge_export(
     export: ExportRecord | None,
     expectations: Expectations,
     export_outcome: StepOutcome | None = None,
+    source: str | None = None,
 ) -> ExerciseResult:
-    """One exercise whose answer cell ran: its export against the expectations."""
+    """One exercise whose answer cell ran: its export against the expectations, and its
+    answer cell's text (``source``, when given) by the kind's source check: a failed source
+    check scores the exercise 0 with its message."""
     if export is None:
         why = export_outcome.error.summary if export_outcome and export_outcome.error else ""
         message = "the answer could not be exported (the export step failed" + (
@@ -125,6 +129,13 @@ def judge_export(
         verdict = expectations.verdict(ex, export)
     except CompareError as e:
         raise CompareError(f"exercise {ex.id!r}: {e}") from None
+    source_check = KINDS[ex.answer.kind].source_checker()
+    if source is not None and source_check is not None:
+        checks = tuple(source_check(ex.answer, source))
+        if any(not c.passed for c in checks):
+            message = next(c.message for c in checks if not c.passed)
+            return _result(ex, [*checks, *verdict.checks], message=message, fraction=0.0)
+        verdict = replace(verdict, checks=(*checks, *verdict.checks))
     failed = [c for c in verdict.checks if not c.passed and c.weight > 0]
     message = (
         verdict.message if verdict.message is not None else (failed[0].message if failed else "")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -126,6 +127,17 @@ def _typed(a: Fields, option: Option) -> Any:
         if not all(isinstance(v, (int, float, str, bool)) for v in args):
             raise a.fail(key, "expected a list of numbers, text or booleans")
         return tuple(args)
+    if option.type == "names":
+        names = a.get(key, list, list(default))
+        if not all(
+            isinstance(n, str) and all(p.isidentifier() for p in n.split(".")) for n in names
+        ):
+            raise a.fail(
+                key, "expected a list of Python names (such as torch.nn.functional.conv1d)"
+            )
+        return tuple(names)
+    if option.type == "cases":
+        return _cases(a, key)
     text: str = a.get(key, str, None if default is REQUIRED else default)
     if option.type == "text":
         pass  # any string: the option's allowed values or valid rule say which
@@ -136,3 +148,55 @@ def _typed(a: Fields, option: Option) -> Any:
         what = "function" if option.type == "function" else "Python variable"
         raise a.fail(key, f"{text!r} is not a {what} name")
     return text
+
+
+_CASE_KEYS = ("args", "kwargs", "public", "points", "raises")
+
+
+def _cases(a: Fields, key: str) -> tuple[dict[str, Any], ...]:
+    """The ``cases`` of a function answer: each a call's arguments as plain data, whether it
+    is public, its points, and optionally the exception's type name it must raise."""
+    items = a.get(key, list)
+    if not items:
+        raise a.fail(key, "expected a list of at least one case")
+    cases = []
+    for i, item in enumerate(items):
+        c = Fields(item, a.path, f"{a.prefix}{key}[{i}].", getattr(item, "line", a.line_of(key)))
+        c.check_keys(_CASE_KEYS)
+        args = c.get("args", list, [])
+        kwargs = c.get("kwargs", dict, {})
+        for name in kwargs:
+            if not isinstance(name, str) or not name.isidentifier():
+                raise c.fail("kwargs", f"{name!r} is not a Python argument name")
+        if not _plain(args) or not _plain(kwargs):
+            raise c.fail(
+                "args" if not _plain(args) else "kwargs",
+                "expected plain data (numbers, text, booleans, null, lists, mappings)",
+            )
+        raises = c.get("raises", str, "")
+        if raises and not raises.isidentifier():
+            raise c.fail("raises", f"{raises!r} is not an exception's type name")
+        cases.append(
+            {
+                "args": list(args),
+                "kwargs": dict(kwargs),
+                "public": bool(c.get("public", bool, False)),
+                "points": c.number("points", 1.0, positive=True),
+                "raises": raises,
+            }
+        )
+    return tuple(cases)
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    if depth > 32:
+        return False
+    if value is None or isinstance(value, (bool, int, str)):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_plain(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
+    return False

@@ -1,0 +1,63 @@
+"""Plain data from an answer: what the kernel's export writes (``to_plain``).
+
+Runs INSIDE the student's kernel (``grader.inkernel.exporter``, ``grader.inkernel.calls``) and
+in the grader for reference values. Numbers, sequences, dicts, numpy arrays and tensors become
+JSON-ready data, read through the base types' own methods, so that a subclass cannot claim a
+value it does not hold. Imports stdlib only.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+MAX_ITEMS = 1_000_000
+MAX_DEPTH = 32
+
+
+class ExportError(Exception):
+    """The answer cannot be exported as plain data; the message is shown to the student."""
+
+
+def to_plain(value: Any, _depth: int = 0, _count: list[int] | None = None) -> Any:
+    """Convert numbers, sequences, dicts, numpy arrays and tensors to JSON-ready data."""
+    count = _count if _count is not None else [0]
+    count[0] += 1
+    if count[0] > MAX_ITEMS:
+        raise ExportError(f"the answer has more than {MAX_ITEMS} items")
+    if _depth > MAX_DEPTH:
+        raise ExportError("the answer is nested too deeply")
+    if value is None or type(value) is bool or type(value) is str:
+        return value
+    if isinstance(value, int):
+        return int.__int__(value)  # the real value, whatever a subclass claims
+    if isinstance(value, float):
+        return _float(float.__float__(value))
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v, _depth + 1, count) for v in list(value)]
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in dict.items(value):
+            if not isinstance(k, (str, int)) or isinstance(k, bool):
+                raise ExportError(f"dictionary keys must be text, got {type(k).__name__}")
+            out[str.__str__(k) if isinstance(k, str) else str(int.__int__(k))] = to_plain(
+                v, _depth + 1, count
+            )
+        return out
+    torch = sys.modules.get("torch")
+    if torch is not None and type(value) is torch.device:
+        return str(value)
+    module = type(value).__module__.split(".")[0]
+    if module in ("numpy", "torch") and hasattr(value, "tolist"):
+        if module == "torch" and getattr(value, "requires_grad", False):
+            value = value.detach()
+        if module == "torch" and getattr(value, "device", None) is not None:
+            value = value.cpu()
+        return to_plain(value.tolist(), _depth + 1, count)
+    raise ExportError(f"cannot export a value of type {type(value).__name__}")
+
+
+def _float(x: float) -> float | str:
+    # JSON has no NaN/inf; keep them recognisable so the grader can say "got nan".
+    return x if math.isfinite(x) else repr(x)

@@ -1,0 +1,199 @@
+"""The ``function`` kind's checks: the student's results per case, and the answer cell's text.
+
+The kernel exported, per case, the result of calling the student's function as plain data,
+or the exception's type name (``grader.inkernel.calls``); the key holds the reference
+function's results on the same cases, computed in the grader (``grader.solutions``). Each case
+is one check weighted by its points: a value within the answer's tolerance (numbers; lists
+and mappings item by item; anything else exactly, type included), or an exception of the same
+type (a case's own ``raises`` overrides the reference). A hidden case's inputs are never shown.
+
+The source check reads the answer cell's text with ``ast``, in the grader: the answer's
+function must call each name of ``calls``, and the cell must not use any name of ``forbids``
+(resolving ``import ... as`` aliases). The kernel is never asked.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from typing import TYPE_CHECKING, Any
+
+from ..errors import CompareError
+from ..results import CheckResult
+from ..spec import Answer, Exercise
+
+if TYPE_CHECKING:
+    from ..execute.records import ExportRecord
+    from .context import JudgeContext
+
+SHOWN = 120  # characters of a value or a call a message shows
+
+
+def check_function(
+    exercise: Exercise, expected: Any, export: ExportRecord, context: JudgeContext
+) -> list[CheckResult]:
+    """One check per case: the exported result against the reference's."""
+    return compare_calls(exercise.answer, expected, export.payload.get("calls"))
+
+
+def compare_calls(answer: Answer, expected: Any, got: Any) -> list[CheckResult]:
+    """Each case's result (``got``, as exported) against the reference's (``expected``)."""
+    cases = answer["cases"]
+    if not isinstance(expected, list) or len(expected) != len(cases):
+        raise CompareError("the answer key has no results for these cases; run `grade build`")
+    if not isinstance(got, list) or len(got) != len(cases):
+        got = [None] * len(cases)  # a forged or broken export: every case fails
+    return [
+        _case(answer, i, case, exp, out)
+        for i, (case, exp, out) in enumerate(zip(cases, expected, got, strict=True))
+    ]
+
+
+def _case(answer: Answer, i: int, case: dict[str, Any], exp: Any, got: Any) -> CheckResult:
+    call = _call(answer.name, case)
+    if case["raises"]:
+        exp = {"raised": case["raises"]}
+    if not isinstance(exp, dict) or not ("value" in exp or "raised" in exp):
+        why = _outcome(exp)
+        raise CompareError(f"the reference fails for {call}: {why}; check the solution")
+    if not isinstance(got, dict):
+        got = {"error": "no result was exported"}
+    if "raised" in exp:
+        ok = got.get("raised") == exp["raised"]
+    else:
+        ok = "value" in got and _close(exp["value"], got["value"], answer["rtol"], answer["atol"])
+    message = "" if ok else f"fails for {call}: expected {_outcome(exp)}, got {_outcome(got)}"
+    shown = case["public"]
+    return CheckResult(
+        f"case {i + 1}",
+        ok,
+        weight=case["points"],
+        message=message,
+        expected=exp.get("value") if shown else None,
+        got=got.get("value") if shown else None,
+    )
+
+
+def _close(expected: Any, got: Any, rtol: float, atol: float) -> bool:
+    if type(expected) in (int, float) and type(got) in (int, float):
+        if type(expected) is int and type(got) is int:
+            return bool(expected == got)
+        return math.isclose(got, expected, rel_tol=0, abs_tol=atol + rtol * abs(expected))
+    if type(expected) is not type(got):
+        return False
+    if isinstance(expected, list):
+        return len(expected) == len(got) and all(
+            _close(e, g, rtol, atol) for e, g in zip(expected, got, strict=True)
+        )
+    if isinstance(expected, dict):
+        return expected.keys() == got.keys() and all(
+            _close(expected[k], got[k], rtol, atol) for k in expected
+        )
+    return bool(expected == got)  # text (nan and inf are exported as text), bool, None
+
+
+def _call(name: str, case: dict[str, Any]) -> str:
+    if not case["public"]:
+        return "a hidden case"
+    args = [repr(a) for a in case["args"]] + [f"{k}={v!r}" for k, v in case["kwargs"].items()]
+    return _cut(f"{name}({', '.join(args)})")
+
+
+def _outcome(result: Any) -> str:
+    if not isinstance(result, dict):
+        return "nothing"
+    if "raised" in result:
+        message = result.get("message")
+        return f"{result['raised']}" + (f" ({_cut(str(message))})" if message else "")
+    if "value" in result:
+        return _cut(repr(result["value"]))
+    if "timeout" in result:
+        return f"no result within {result['timeout']} s"
+    return _cut(str(result.get("error", "nothing")))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+
+
+# --- the answer cell's text ----------------------------------------------------------------
+
+
+def check_source(answer: Answer, source: str) -> list[CheckResult]:
+    """The ``calls`` and ``forbids`` of the answer, read from the answer cell's text."""
+    if not answer["calls"] and not answer["forbids"]:
+        return []
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError) as e:
+        why = f"the answer cell cannot be read: {e}"
+        return [CheckResult("source", False, weight=0, message=why)]
+    problems = []
+    used = _names_used(tree, _aliases(tree))
+    for name in answer["forbids"]:
+        if any(u == name or u.startswith(name + ".") for u in used):
+            problems.append(f"the answer must not use {name}")
+    body = _function(tree, answer.name)
+    called = _names_called(body, _aliases(tree)) if body is not None else set()
+    for name in answer["calls"]:
+        if not any(c == name or c.endswith("." + name) for c in called):
+            problems.append(f"{answer.name} must call {name}")
+    # Weight 0: a passed source check earns nothing by itself; a failed one scores 0.
+    return [CheckResult("source", not problems, weight=0, message="; ".join(problems))]
+
+
+def _aliases(tree: ast.AST) -> dict[str, str]:
+    """Local names bound by imports: ``F`` -> ``torch.nn.functional``."""
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    out[a.asname] = a.name
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                out[a.asname or a.name] = f"{node.module}.{a.name}"
+    return out
+
+
+def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(aliases.get(node.id, node.id))
+    return ".".join(reversed(parts))
+
+
+def _names_used(tree: ast.AST, aliases: dict[str, str]) -> set[str]:
+    """Every dotted name the code refers to (called or not), and every name it imports."""
+    used = set(aliases.values())
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Attribute, ast.Name)):
+            name = _dotted(node, aliases)
+            if name:
+                used.add(name)
+        elif isinstance(node, ast.Import):
+            used.update(a.name for a in node.names)
+    return used
+
+
+def _names_called(tree: ast.AST, aliases: dict[str, str]) -> set[str]:
+    return {
+        name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and (name := _dotted(node.func, aliases))
+    }
+
+
+def _function(tree: ast.AST, name: str) -> ast.AST | None:
+    """The (last) definition of the answer's function, or the whole cell if it binds the
+    name otherwise (``name = ...``)."""
+    found: ast.AST | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if node.name == name:
+                found = node
+    return found if found is not None else tree
