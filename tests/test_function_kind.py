@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from shipped import with_answers
 
 from grader.errors import CompareError, SpecError
 from grader.execute.records import ExportRecord
@@ -371,3 +372,67 @@ def test_a_forbidden_call(source, ok):
 
 def test_no_source_rule_no_source_check():
     assert check_source(_src(), "not python at all (") == []
+
+
+def test_the_hand_out_holds_no_case_and_no_result(course):
+    import json
+
+    from grader.handout_release import handout_data
+
+    key = AnswerKey("sq", course.fingerprint, reference_calls(course, "sq"))
+    text = json.dumps(handout_data(course, "sq", key))
+    assert "args" not in text and "140" not in text and "must be at least" not in text
+    assert '"recipe": "calls"' in text
+
+
+# --- a real kernel: build, then grade right, wrong and tampering submissions ---------------
+
+RIGHT_ANSWERS = {
+    "squares": "def squares(n):\n    if n < 1:\n        raise ValueError('too small')\n"
+    "    out = []\n    for i in range(1, n + 1):\n        out.append(i ** 2)\n    return out\n",
+    "sos": "def sum_of_squares(n):\n    total = 0\n    for x in squares(n):\n        total += x\n"
+    "    return total\n",
+}
+WRONG_ANSWERS = {  # no ValueError; a closed formula that does not call squares
+    "squares": "def squares(n):\n    return [i * i for i in range(1, n + 1)]\n",
+    "sos": "def sum_of_squares(n):\n    return n * (n + 1) * (2 * n + 1) // 6\n",
+}
+TAMPERING = {  # the public cases' outputs hard-coded; the old way's list of results edited
+    "squares": "squares_raises = [True, True, True]\n"
+    "def squares(n):\n    return {1: [1], 3: [1, 4, 9]}.get(n, [])\n",
+    "sos": "class Big(int):\n    def __eq__(self, other):\n        return True\n"
+    "def sum_of_squares(n):\n    squares(1)\n    return Big(0)\n",
+}
+
+
+@pytest.mark.kernel
+def test_build_and_grade_nbgrader_s_first_example(course, tmp_path):
+    from grader.build import build
+    from grader.options import GradeOptions
+    from grader.pipeline import grade
+    from grader.report import render_html
+
+    release = tmp_path / "release"
+    options = GradeOptions(sandbox="optional", release=release)
+    build(course, release, options)  # its self-check: the solution full marks, the starter 0
+    notebook = release / "student" / "sq.ipynb"
+
+    def graded(answers, name):
+        result = grade(with_answers(notebook, answers, tmp_path / name), course, options=options)
+        return result, {e.id: e for e in result.exercises}
+
+    result, by_id = graded(RIGHT_ANSWERS, "right.ipynb")
+    assert (result.score, by_id["squares"].status, by_id["sos"].status) == (5, "passed", "passed")
+
+    result, by_id = graded(WRONG_ANSWERS, "wrong.ipynb")
+    assert by_id["squares"].score == 2.0  # 4 of 6 case points: the two n < 1 cases fail
+    assert by_id["squares"].message == (
+        "fails for a hidden case: expected ValueError (n must be at least 1), got []"
+    )
+    assert (by_id["sos"].score, by_id["sos"].message) == (0, "sum_of_squares must call squares")
+    assert "fails for a hidden case" in render_html(result)
+
+    result, by_id = graded(TAMPERING, "tampering.ipynb")
+    assert by_id["squares"].score == 1.0  # the two public cases only
+    assert by_id["sos"].score == 0  # Big(0) is exported as 0
+    assert by_id["sos"].checks[1].message.startswith("fails for a hidden case: expected 1, got 0")
