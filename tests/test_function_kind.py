@@ -6,6 +6,7 @@ example (``squares``, ``sum_of_squares``) with right, wrong and tampering submis
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 from shipped import with_answers
@@ -181,6 +182,7 @@ def test_the_caller_exports_results_and_exceptions():
     ]
     assert call_one(lambda: 1 / 0, [], {}, 1)["raised"] == "ZeroDivisionError"
     assert call_one(lambda: 1, [2], {}, 1)["raised"] == "TypeError"
+    assert call_one(sys.exit, [3], {}, 1) == {"raised": "SystemExit", "message": "3"}
 
 
 def test_an_exception_class_of_the_student_is_not_the_builtin_one():

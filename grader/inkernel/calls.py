@@ -43,7 +43,7 @@ def call_one(fn: Any, args: list[Any], kwargs: dict[str, Any], timeout: float) -
             return _plain_result(result)
     except CallTimeout:
         return {"timeout": timeout}
-    except Exception as e:
+    except (Exception, SystemExit) as e:  # not KeyboardInterrupt: the cell's own time limit
         return {"raised": _type_name(e), "message": _text(e)}
 
 
