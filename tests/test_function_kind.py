@@ -406,6 +406,12 @@ TAMPERING = {  # the public cases' outputs hard-coded; the old way's list of res
     "def sum_of_squares(n):\n    squares(1)\n    return Big(0)\n",
 }
 
+PATCHING = {  # builtins patched so that anything looks like an int: it gains nothing
+    "squares": "import builtins\nbuiltins.isinstance = lambda *a: True\n"
+    "def squares(n):\n    return 'all right'\n",
+    "sos": RIGHT_ANSWERS["sos"],
+}
+
 
 @pytest.mark.kernel
 def test_build_and_grade_nbgrader_s_first_example(course, tmp_path):
@@ -438,3 +444,6 @@ def test_build_and_grade_nbgrader_s_first_example(course, tmp_path):
     assert by_id["squares"].score == 1.0  # the two public cases only
     assert by_id["sos"].score == 0  # Big(0) is exported as 0
     assert by_id["sos"].checks[1].message.startswith("fails for a hidden case: expected 1, got 0")
+
+    result, by_id = graded(PATCHING, "patching.ipynb")
+    assert result.score == 0  # (its cell breaks the kernel's own output: an error)
