@@ -113,6 +113,7 @@ def _answer(
 def _model(directory: str, exercise_id: str, value: Any, spec: dict[str, Any]) -> dict[str, Any]:
     import torch  # only models need torch in the kernel
 
+    from .behaviour import student_outputs
     from .layers import describe, probe_input, summary
 
     model = value
@@ -141,6 +142,9 @@ def _model(directory: str, exercise_id: str, value: Any, spec: dict[str, Any]) -
         "layers": layers,
         "weights": os.path.basename(path),
     }
+    seed = spec.get("seed")
+    if probe and isinstance(seed, int):  # what the model computes, whatever its style
+        out["behaviour"] = {"seed": seed, **student_outputs(model, probe, seed)}
     if probe:
         out["probe"] = _probe_output(output, probe)
         out["summary"] = summary(model, x)  # for the report only: never judged
