@@ -4,6 +4,7 @@ built here, and the checks judge its records against the shipped course's refere
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 
 import pytest
@@ -248,6 +249,19 @@ def test_relu_before_batch_norm_passed_the_old_eval_mode_forward_check(
     reference give the student's outputs, so only the behaviour check tells the orders apart."""
     checks = module_checks(shipped_course, context, tmp_path, Nested(order="conv-relu-bn"))
     assert checks["forward pass"].passed and not checks["structure"].passed
+
+
+def test_weights_claiming_a_huge_shape_fail_without_drawing_it(shipped_course, context, tmp_path):
+    """A stride-0 tensor claims 10^12 values in a few bytes: the grader refuses its shape
+    before it draws fresh values of that shape."""
+    ex = exercise(shipped_course, "cnn-model")
+    record = exported(tmp_path, ex, Tutorial())
+    state = torch.load(io.BytesIO(record.weights), weights_only=True)
+    state["classifier.0.weight"] = torch.zeros(1).expand(10**6, 10**6)
+    data = io.BytesIO()
+    torch.save(state, data)
+    checks = check_module(ex, None, ExportRecord(record.payload, data.getvalue()), context)
+    assert checks[0].message.endswith("weight of shape (1000000, 1000000), expected (10, 64)")
 
 
 def test_no_batch_norm_names_the_parameters(shipped_course, context, tmp_path):

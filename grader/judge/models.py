@@ -1,11 +1,12 @@
 """Checks of exported models (kinds ``module``, ``training``, ``overfit``), in the grader.
 
 The student's kernel exported a ``state_dict`` (tensors only, read back with
-``weights_only=True``), a description of the model's layers in the order ``forward`` calls
-them (``grader.inkernel.layers``) and a few plain facts. Structure is judged by that sequence
-of layers (type and hyperparameters, in order), not by attribute names; the weights are then
-moved into the grader's own reference model layer by layer, by position, and evaluated there.
-Nothing the student's code computed is trusted beyond being a value to compare.
+``weights_only=True``), the layers its forward called (``grader.inkernel.layers``), its outputs
+with fresh parameters (``grader.inkernel.behaviour``) and a few plain facts. The architecture
+is judged by what the model computes (``grader.judge.behaviour``), in any style of code; the
+layer list only words a difference. The weights are moved into the grader's own reference
+model layer by layer, by position (``grader.judge.fitting``), and evaluated there. Nothing the
+student's code computed is trusted beyond being a value to compare.
 """
 
 from __future__ import annotations
