@@ -18,6 +18,9 @@ import os
 import sys
 from typing import Any
 
+# The format of what the exporter writes: a run stored in another one is run again, not judged
+# again (2: a model's behaviour with fresh parameters, ``grader.inkernel.behaviour``).
+FORMAT = 2
 MAX_ITEMS = 1_000_000
 MAX_DEPTH = 32
 
