@@ -405,3 +405,14 @@ def test_held_out_data_that_cannot_be_read_is_a_course_error(shipped_course, tmp
     assert str(err.value).startswith(
         "exercise 'cnn-train': the held-out data cannot be loaded: CIFAR-10 batch file not found"
     )
+
+
+def test_a_missing_bias_names_the_layer_and_its_setting(shipped_course, context, tmp_path):
+    model = Tutorial()
+    model.classifier[0] = nn.Linear(64, 10, bias=False)
+    checks = module_checks(shipped_course, context, tmp_path, model)
+    assert checks["structure"].message == (
+        "the model does not compute what the expected architecture computes: layer with "
+        "weights 5 (Linear, expected Linear): has weight (its layers, as listed by its "
+        "forward: linear 1: bias False, expected True)"
+    )

@@ -22,7 +22,7 @@ from ..inkernel.layers import SUMMARY_ROWS, describe, probe_input, summary
 from ..key import MAX_LOSSES
 from ..results import CheckResult
 from ..spec import Exercise
-from .behaviour import SAME_PARAMETERS, same_function
+from .behaviour import same_function
 from .fitting import Layers, fit_weights, load_weights, read_layers
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ class _Model:
             difference
         )
         hint = config_difference(self.layers or [], self.ref_layers)
-        if difference == SAME_PARAMETERS and hint:
+        if hint:
             message += f" (its layers, as listed by its forward: {hint})"
         got = self.layers or []
         return CheckResult(
