@@ -59,31 +59,6 @@ def layer_label(layers: Layers, index: int) -> str:
     return f"{NAMES.get(kind, kind)} {rank}"
 
 
-def compare_layers(got: Layers, expected: Layers) -> str:
-    """'' when the sequences match, else what differs first, in the reference's words:
-    ``conv 1: padding [1, 1], expected [0, 0]``."""
-    for i, exp in enumerate(expected):
-        if i >= len(got):
-            missing = ", ".join(layer_label(expected, j) for j in range(i, len(expected)))
-            return f"{len(expected) - i} layer(s) missing at the end: {missing}"
-        layer = got[i]
-        if layer["type"] != exp["type"]:
-            return f"layer {i + 1}: a {layer['type']} where {layer_label(expected, i)} " + (
-                f"({exp['type']}) was expected"
-            )
-        diffs = [
-            f"{key} {_show(layer['config'].get(key))}, expected {_show(value)}"
-            for key, value in exp["config"].items()
-            if layer["config"].get(key) != value
-        ]
-        if diffs:
-            return f"{layer_label(expected, i)}: " + "; ".join(diffs)
-    if len(got) > len(expected):
-        extra = ", ".join(str(layer["type"]) for layer in got[len(expected) :][:5])
-        return f"{len(got) - len(expected)} layer(s) more than expected at the end: {extra}"
-    return ""
-
-
 def config_difference(got: Layers, expected: Layers) -> str:
     """The first setting in which the n-th layer of a type differs from the reference's n-th
     layer of that type (``conv 1: padding 1, expected 0``), or ''. Only layers of a type both
