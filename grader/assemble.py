@@ -7,6 +7,7 @@ reported as notices, never trusted and never fatal.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -61,8 +62,16 @@ def assemble(course: Course, assignment_id: str, submission: NotebookNode) -> As
             source = ex.starter
             notices.append(f"no answer cell for {eid!r} was found; it was graded as unanswered")
         steps.append(Step("answer", eid, source))
-        steps.append(Step("export", eid, spec=ex.answer.export_spec()))
+        steps.append(Step("export", eid, spec=_with_seed(ex.answer.export_spec())))
     return Assembled(tuple(steps), tuple(notices), frozenset(missing))
+
+
+def _with_seed(spec: dict[str, Any]) -> dict[str, Any]:
+    """A model's export spec with a seed fresh for this grading: the kernel draws the
+    parameters of its behaviour check from it (``grader.inkernel.behaviour``)."""
+    if spec.get("recipe") != "model":
+        return spec
+    return {**spec, "seed": secrets.randbits(62)}
 
 
 def warm_steps(course: Course, steps: Sequence[Step]) -> int:

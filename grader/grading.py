@@ -26,6 +26,7 @@ from .distribution import VERSION
 from .errors import SubmissionError
 from .execute import ExecOptions, Executed
 from .identity import Identity, identify
+from .inkernel.exporter import FORMAT as EXPORT_FORMAT
 from .judge import prepare
 from .judge.record import judged
 from .key import AnswerKey
@@ -223,6 +224,7 @@ def run_fingerprint(
     left_out = set(missing)
     data = {
         "grader": VERSION,
+        "exports": EXPORT_FORMAT,
         "setup": [course.topics[t].setup for t in topics],
         "exercises": [
             [e.id, e.answer.export_spec(), e.starter if e.id in left_out else None]

@@ -267,8 +267,9 @@ KINDS: dict[str, Kind] = {
             "model",
             False,
             "grader.judge.models:check_module",
-            "layer sequence, parameter count, output shape, and the forward pass with the "
-            "student's weights in the reference architecture",
+            "the same function as the reference architecture (with fresh parameters from a "
+            "seed of the grading, in eval and train mode), parameter count, output shape, and "
+            "the forward pass with the student's weights in the reference architecture",
             public=("a_module", "forward"),
         ),
         Kind(

@@ -245,14 +245,36 @@ model = CIFAR10Model(3, 10)
 """
 
 
-def test_an_equivalent_model_with_other_names_gets_full_marks(built_course, tmp_path):
-    """Structure is the sequence of layers forward calls, not attribute names: the renamed
-    class passes, and its weights are moved into the reference layer by layer, so training
-    it passes too."""
+FUNCTIONAL_MODEL = """\
+import torch.nn.functional as F
+
+
+class CIFAR10Model(nn.Module):
+    def __init__(self, in_channels, output_dim):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(in_channels, 32, 3), nn.BatchNorm2d(32)
+        self.conv2, self.bn2 = nn.Conv2d(32, 64, 3), nn.BatchNorm2d(64)
+        self.fc = nn.Linear(64, output_dim)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
+        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
+        return self.fc(x.mean(dim=(2, 3)))
+
+
+model = CIFAR10Model(3, 10)
+"""
+
+
+@pytest.mark.parametrize("source", [RENAMED_MODEL, FUNCTIONAL_MODEL], ids=["renamed", "functional"])
+def test_an_equivalent_model_with_other_names_gets_full_marks(built_course, tmp_path, source):
+    """Structure is what the model computes, not attribute names nor style: the renamed class
+    and the functional one (F.relu, F.max_pool2d, mean) pass, and their weights are moved into
+    the reference layer by layer, so training them passes too."""
     course, _ = built_course
     sub = with_answers(
         course.root / "release" / "solution" / "ps3.ipynb",
-        {"cnn-model": RENAMED_MODEL},
+        {"cnn-model": source},
         tmp_path / "ps3.ipynb",
     )
     result = grade(sub, course)

@@ -4,17 +4,19 @@ built here, and the checks judge its records against the shipped course's refere
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from grader.execute.records import ExportRecord
 from grader.inkernel.exporter import export
 from grader.inkernel.layers import describe, probe_input
 from grader.judge.context import JudgeContext
-from grader.judge.models import check_module, check_overfit, check_training, compare_layers
+from grader.judge.models import check_module, check_overfit, check_training, config_difference
 from grader.key import AnswerKey
 from grader.spec import Answer
 
@@ -75,9 +77,10 @@ def exercise(course, eid, **options):
     return ex
 
 
-def exported(tmp_path, ex, model, **extras):
+def exported(tmp_path, ex, model, seed=12345, **extras):
+    """What the kernel exports for ``model``, with the seed a grading's assembly gives."""
     ns = {ex.answer.name: model, **extras}
-    export(str(tmp_path), ex.id, ex.answer.export_spec(), ns)
+    export(str(tmp_path), ex.id, {**ex.answer.export_spec(), "seed": seed}, ns)
     payload = json.loads((tmp_path / f"{ex.id}.json").read_text())
     weights = tmp_path / f"{ex.id}.pt"
     return ExportRecord(payload, weights.read_bytes() if weights.exists() else None)
@@ -111,58 +114,192 @@ def test_an_equivalent_model_with_other_names_passes_every_check(shipped_course,
     }
 
 
-def test_flattening_with_a_function_fails_the_structure_check_only(
+class Functional(nn.Module):
+    """The official tutorial's style: layers with weights only, everything else functional."""
+
+    def __init__(self, flatten="flatten", padding=0, pool="max"):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 32, 3, padding=padding)
+        self.bn1 = nn.BatchNorm2d(32)
+        self.conv2 = nn.Conv2d(32, 64, 3, padding=padding)
+        self.bn2 = nn.BatchNorm2d(64)
+        self.fc = nn.Linear(64, 10)
+        self.how, self.pool = flatten, pool
+
+    def forward(self, x):
+        down = F.max_pool2d if self.pool == "max" else F.avg_pool2d
+        x = down(F.relu(self.bn1(self.conv1(x))), 2)
+        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
+        if self.how == "mean":
+            return self.fc(x.mean(dim=(2, 3)))
+        x = F.adaptive_avg_pool2d(x, 1)
+        x = torch.flatten(x, 1) if self.how == "flatten" else x.view(x.size(0), -1)
+        return self.fc(x)
+
+
+class SharedPool(nn.Module):
+    """Modules, one MaxPool called twice, a bare Linear head, torch.flatten."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.n1 = nn.Conv2d(3, 32, 3), nn.BatchNorm2d(32)
+        self.c2, self.n2 = nn.Conv2d(32, 64, 3), nn.BatchNorm2d(64)
+        self.act, self.pool = nn.ReLU(inplace=True), nn.MaxPool2d(2, 2)
+        self.head = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.pool(self.act(self.n1(self.c1(x))))
+        x = self.pool(self.act(self.n2(self.c2(x))))
+        return self.head(torch.flatten(F.adaptive_avg_pool2d(x, (1, 1)), 1))
+
+
+def block(c_in, c_out, order="conv-bn-relu", batch_norm=True):
+    layers = {"conv": nn.Conv2d(c_in, c_out, 3), "relu": nn.ReLU()}
+    if batch_norm:
+        layers["bn"] = nn.BatchNorm2d(c_out)
+    return nn.Sequential(*[layers[k] for k in order.split("-") if k in layers], nn.MaxPool2d(2))
+
+
+class Nested(nn.Module):
+    """Nested Sequentials with other names; ``order`` and ``batch_norm``: wrong variants."""
+
+    def __init__(self, order="conv-bn-relu", batch_norm=True):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Sequential(block(3, 32, order, batch_norm), block(32, 64, order, batch_norm)),
+            nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()),
+        )
+        self.logits = nn.Linear(64, 10)
+
+    def forward(self, x):
+        return self.logits(self.body(x))
+
+
+ALL_PASS = {"structure": True, "parameter count": True, "output shape": True, "forward pass": True}
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        Tutorial,  # modules in Sequentials, as the reference
+        Renamed,  # other names, registered in another order, one pool called twice
+        lambda: Renamed(flatten=torch.flatten),
+        Functional,  # F.relu, F.max_pool2d, torch.flatten
+        lambda: Functional(flatten="view"),  # x.view(x.size(0), -1)
+        lambda: Functional(flatten="mean"),  # x.mean(dim=(2, 3)) for the global average
+        SharedPool,
+        Nested,
+    ],
+    ids=["tutorial", "renamed", "torch-flatten", "functional", "view", "mean", "shared", "nested"],
+)
+def test_every_style_of_the_right_model_passes_every_check(
+    shipped_course, context, tmp_path, model
+):
+    torch.manual_seed(3)
+    checks = module_checks(shipped_course, context, tmp_path, model())
+    assert {name: c.passed for name, c in checks.items()} == ALL_PASS, [
+        c.message for c in checks.values()
+    ]
+
+
+SAME = (
+    "the model does not compute what the expected architecture computes: same parameters, "
+    "different computation (order, activation, padding, stride or pooling)"
+)
+
+
+@pytest.mark.parametrize(
+    "model,message",
+    [
+        (
+            lambda: Tutorial(padding=1),
+            SAME + " (its layers, as listed by its forward: conv 1: padding 1, expected 0)",
+        ),
+        (
+            lambda: Functional(padding=1),
+            SAME + " (its layers, as listed by its forward: conv 1: padding 1, expected 0)",
+        ),
+        (lambda: Nested(order="conv-relu-bn"), SAME),  # ReLU before BatchNorm
+        (lambda: Tutorial(pool=nn.AvgPool2d), SAME),
+        (lambda: Functional(pool="avg"), SAME),
+    ],
+    ids=["padded", "functional-padded", "relu-before-bn", "avg-pool", "functional-avg-pool"],
+)
+def test_a_wrong_model_fails_the_structure_with_a_true_message(
+    shipped_course, context, tmp_path, model, message
+):
+    checks = module_checks(shipped_course, context, tmp_path, model())
+    assert not checks["structure"].passed
+    assert checks["structure"].message == message
+    assert checks["parameter count"].passed
+
+
+def test_relu_before_batch_norm_passed_the_old_eval_mode_forward_check(
     shipped_course, context, tmp_path
 ):
-    checks = module_checks(shipped_course, context, tmp_path, Renamed(flatten=torch.flatten))
-    assert {name: c.passed for name, c in checks.items()} == {
-        "structure": False,
-        "parameter count": True,
-        "output shape": True,
-        "forward pass": True,
-    }
-    # torch.flatten is a function, not a layer: the one difference the structure sees
+    """An untrained BatchNorm in eval mode is the identity: the student's own weights in the
+    reference give the student's outputs, so only the behaviour check tells the orders apart."""
+    checks = module_checks(shipped_course, context, tmp_path, Nested(order="conv-relu-bn"))
+    assert checks["forward pass"].passed and not checks["structure"].passed
+
+
+def test_weights_claiming_a_huge_shape_fail_without_drawing_it(shipped_course, context, tmp_path):
+    """A stride-0 tensor claims 10^12 values in a few bytes: the grader refuses its shape
+    before it draws fresh values of that shape."""
+    ex = exercise(shipped_course, "cnn-model")
+    record = exported(tmp_path, ex, Tutorial())
+    state = torch.load(io.BytesIO(record.weights), weights_only=True)
+    state["classifier.0.weight"] = torch.zeros(1).expand(10**6, 10**6)
+    data = io.BytesIO()
+    torch.save(state, data)
+    checks = check_module(ex, None, ExportRecord(record.payload, data.getvalue()), context)
+    assert checks[0].message.endswith("weight of shape (1000000, 1000000), expected (10, 64)")
+
+
+def test_no_batch_norm_names_the_parameters(shipped_course, context, tmp_path):
+    checks = module_checks(shipped_course, context, tmp_path, Nested(batch_norm=False))
+    assert not checks["structure"].passed
     assert checks["structure"].message == (
-        "the layers differ from the expected architecture: "
-        "layer 10: a Linear where flatten 1 (Flatten) was expected"
+        "the model does not compute what the expected architecture computes: "
+        "the model has 3 layers with weights, the reference 5 "
+        "(Conv2d, BatchNorm2d, Conv2d, BatchNorm2d, Linear)"
     )
 
 
-def test_the_padded_variant_fails_naming_the_layer(shipped_course, context, tmp_path):
-    checks = module_checks(shipped_course, context, tmp_path, Tutorial(padding=1))
-    structure = checks["structure"]
-    assert not structure.passed
-    assert structure.message.endswith("conv 1: padding 1, expected 0")
-    assert checks["parameter count"].passed and checks["output shape"].passed
-    assert not checks["forward pass"].passed  # same weights, other outputs
+def test_the_fresh_parameters_come_from_the_seed(shipped_course, context, tmp_path):
+    """The same model exported with two seeds: other outputs, both right; outputs of one seed
+    judged with another seed's claim fail."""
+    ex = exercise(shipped_course, "cnn-model")
+    one = exported(tmp_path, ex, Tutorial(), seed=1).payload["behaviour"]
+    two = exported(tmp_path, ex, Tutorial(), seed=2).payload["behaviour"]
+    assert one["eval"] != two["eval"] and one["train"] != one["eval"]
+    record = exported(tmp_path, ex, Tutorial(), seed=1)
+    lying = {**record.payload, "behaviour": {**one, "seed": 2}}
+    checks = check_module(ex, None, ExportRecord(lying, record.weights), context)
+    assert not checks[0].passed
 
 
-def test_another_layer_type_is_named(shipped_course, context, tmp_path):
-    checks = module_checks(shipped_course, context, tmp_path, Tutorial(pool=nn.AvgPool2d))
-    assert checks["structure"].message.endswith(
-        "layer 4: a AvgPool2d where max-pool 1 (MaxPool2d) was expected"
-    )
-
-
-def test_a_missing_layer_is_named(shipped_course, context, tmp_path):
+def test_a_missing_layer_is_a_failing_forward(shipped_course, context, tmp_path):
     model = Tutorial()
     del model.feature_extractor[8]  # no global average pooling
     checks = module_checks(shipped_course, context, tmp_path, model)
-    assert "layer 9: a Flatten where adaptive avg-pool 1 (AdaptiveAvgPool2d)" in (
-        checks["structure"].message
+    assert checks["structure"].message == (
+        "the model does not compute what the expected architecture computes: with fresh "
+        "parameters, forward on an input of shape [2, 3, 32, 32] raised RuntimeError: "
+        "mat1 and mat2 shapes cannot be multiplied (2x2304 and 64x10)"
     )
     assert not checks["output shape"].passed
 
 
 def test_a_forged_layer_list_earns_no_forward_pass(shipped_course, context, tmp_path):
     """Claiming the tutorial's layers while exporting a padded model's weights and outputs:
-    the claim passes the structure check, the grader's own forward pass does not."""
+    neither the behaviour check nor the grader's own forward pass believes the claim."""
     ex = exercise(shipped_course, "cnn-model")
     record = exported(tmp_path, ex, Tutorial(padding=1))
     honest_layers, _ = describe(Tutorial(), probe_input((2, 3, 32, 32)))
     forged = ExportRecord({**record.payload, "layers": honest_layers}, record.weights)
     checks = {c.name: c for c in check_module(ex, None, forged, context)}
-    assert checks["structure"].passed
+    assert not checks["structure"].passed
     assert not checks["forward pass"].passed
 
 
@@ -177,14 +314,18 @@ def test_garbage_exports_fail_cleanly(shipped_course, context, layers, weights):
     assert [c.passed for c in checks] == [False, False, False, False]
 
 
-def test_compare_layers_messages():
+def test_config_difference_compares_layers_of_a_type_in_order():
     ref, _ = describe(Tutorial(), probe_input((1, 3, 32, 32)))
-    assert compare_layers(ref, ref) == ""
-    assert compare_layers(ref[:-2], ref) == "2 layer(s) missing at the end: flatten 1, linear 1"
-    assert compare_layers([*ref, ref[2]], ref) == ("1 layer(s) more than expected at the end: ReLU")
+    assert config_difference(ref, ref) == ""
+    shared, _ = describe(SharedPool(), probe_input((1, 3, 32, 32)))
+    assert config_difference(shared, ref) == ""  # another order of types, a pool called twice
     stride = json.loads(json.dumps(ref))
-    stride[0]["config"]["stride"] = [2, 1]
-    assert compare_layers(stride, ref) == "conv 1: stride [2, 1], expected 1"
+    stride[4]["config"]["stride"] = [2, 1]
+    assert config_difference(stride, ref) == "conv 2: stride [2, 1], expected 1"
+    functional, _ = describe(Functional(padding=1), probe_input((1, 3, 32, 32)))
+    assert config_difference(functional, ref) == "conv 1: padding 1, expected 0"
+    fewer = [layer for layer in ref if layer["type"] != "Conv2d" or layer["name"].endswith(".4")]
+    assert config_difference(fewer, ref) == ""  # one conv of two: no conv is compared
 
 
 # --- training and the sanity check -------------------------------------------------------------
@@ -259,4 +400,15 @@ def test_held_out_data_that_cannot_be_read_is_a_course_error(shipped_course, tmp
         judge(course, assembled, executed, AnswerKey("ps3", "f", {}, seed=1))
     assert str(err.value).startswith(
         "exercise 'cnn-train': the held-out data cannot be loaded: CIFAR-10 batch file not found"
+    )
+
+
+def test_a_missing_bias_names_the_layer_and_its_setting(shipped_course, context, tmp_path):
+    model = Tutorial()
+    model.classifier[0] = nn.Linear(64, 10, bias=False)
+    checks = module_checks(shipped_course, context, tmp_path, model)
+    assert checks["structure"].message == (
+        "the model does not compute what the expected architecture computes: layer with "
+        "weights 5 (Linear, expected Linear): has weight (its layers, as listed by its "
+        "forward: linear 1: bias False, expected True)"
     )

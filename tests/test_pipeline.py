@@ -216,3 +216,14 @@ def test_grade_file_launches_the_kernel_before_it_imports_the_grading(tmp_path):
         "sqlite3",
     }
     assert not loaded & too_early, sorted(loaded & too_early)
+
+
+def test_a_run_stored_in_another_export_format_is_run_again(shipped_course, monkeypatch):
+    """A run stored before the exporter wrote a model's behaviour has none: a regrade must
+    run it again (its fingerprint differs), not judge its exports again."""
+    from grader import grading
+
+    options = GradeOptions().exec_options(shipped_course)
+    now = grading.run_fingerprint(shipped_course, "ps3", options)
+    monkeypatch.setattr(grading, "EXPORT_FORMAT", grading.EXPORT_FORMAT - 1)
+    assert grading.run_fingerprint(shipped_course, "ps3", options) != now

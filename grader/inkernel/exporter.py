@@ -19,6 +19,10 @@ from typing import Any
 
 from .plain import MAX_DEPTH, MAX_ITEMS, ExportError, to_plain
 
+# The format of what the exporter writes: a run stored in another one is run again, not judged
+# again (2: a model's behaviour with fresh parameters, ``grader.inkernel.behaviour``).
+FORMAT = 2
+
 __all__ = ["MAX_DEPTH", "MAX_ITEMS", "ExportError", "export", "to_plain"]
 
 
@@ -70,6 +74,7 @@ def _answer(
 def _model(directory: str, exercise_id: str, value: Any, spec: dict[str, Any]) -> dict[str, Any]:
     import torch  # only models need torch in the kernel
 
+    from .behaviour import student_outputs
     from .layers import describe, probe_input, summary
 
     model = value
@@ -98,6 +103,9 @@ def _model(directory: str, exercise_id: str, value: Any, spec: dict[str, Any]) -
         "layers": layers,
         "weights": os.path.basename(path),
     }
+    seed = spec.get("seed")
+    if probe and isinstance(seed, int):  # what the model computes, whatever its style
+        out["behaviour"] = {"seed": seed, **student_outputs(model, probe, seed)}
     if probe:
         out["probe"] = _probe_output(output, probe)
         out["summary"] = summary(model, x)  # for the report only: never judged

@@ -1,19 +1,18 @@
 """Checks of exported models (kinds ``module``, ``training``, ``overfit``), in the grader.
 
 The student's kernel exported a ``state_dict`` (tensors only, read back with
-``weights_only=True``), a description of the model's layers in the order ``forward`` calls
-them (``grader.inkernel.layers``) and a few plain facts. Structure is judged by that sequence
-of layers (type and hyperparameters, in order), not by attribute names; the weights are then
-moved into the grader's own reference model layer by layer, by position, and evaluated there.
-Nothing the student's code computed is trusted beyond being a value to compare.
+``weights_only=True``), the layers its forward called (``grader.inkernel.layers``), its outputs
+with fresh parameters (``grader.inkernel.behaviour``) and a few plain facts. The architecture
+is judged by what the model computes (``grader.judge.behaviour``), in any style of code; the
+layer list only words a difference. The weights are moved into the grader's own reference
+model layer by layer, by position (``grader.judge.fitting``), and evaluated there. Nothing the
+student's code computed is trusted beyond being a value to compare.
 """
 
 from __future__ import annotations
 
 import copy
-import io
 import math
-import warnings
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -23,6 +22,8 @@ from ..inkernel.layers import SUMMARY_ROWS, describe, probe_input, summary
 from ..key import MAX_LOSSES
 from ..results import CheckResult
 from ..spec import Exercise
+from .behaviour import same_function
+from .fitting import Layers, fit_weights, load_weights, read_layers
 
 if TYPE_CHECKING:
     from ..execute.records import ExportRecord
@@ -47,45 +48,6 @@ NAMES = {
     "Flatten": "flatten",
     "Dropout": "dropout",
 }
-Layers = list[dict[str, Any]]
-
-
-# --- reading what the kernel exported ----------------------------------------------------------
-
-
-def load_weights(data: bytes | None) -> dict[str, torch.Tensor] | str:
-    """The exported state_dict, or a message saying why it cannot be used."""
-    if data is None:
-        return "no weights were exported"
-    try:
-        with warnings.catch_warnings():  # a student's odd file is not the operator's concern
-            warnings.simplefilter("ignore")
-            state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except Exception as e:
-        return f"the exported weights cannot be read ({type(e).__name__})"
-    if not isinstance(state, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-    ):
-        return "the exported weights are not a state_dict of tensors"
-    return state
-
-
-def read_layers(value: Any) -> Layers | None:
-    """The exported layer list, validated as plain data; None when it is unusable."""
-    if not isinstance(value, list) or len(value) > 10_000:
-        return None
-    layers = []
-    for item in value:
-        if not (
-            isinstance(item, dict)
-            and isinstance(item.get("name"), str)
-            and isinstance(item.get("type"), str)
-            and isinstance(item.get("config"), dict)
-        ):
-            return None
-        layers.append({"name": item["name"], "type": item["type"], "config": item["config"]})
-    return layers
-
 
 # --- structure ------------------------------------------------------------------------------------
 
@@ -97,18 +59,23 @@ def layer_label(layers: Layers, index: int) -> str:
     return f"{NAMES.get(kind, kind)} {rank}"
 
 
-def compare_layers(got: Layers, expected: Layers) -> str:
-    """'' when the sequences match, else what differs first, in the reference's words:
-    ``conv 1: padding [1, 1], expected [0, 0]``."""
+def config_difference(got: Layers, expected: Layers) -> str:
+    """The first setting in which the n-th layer of a type differs from the reference's n-th
+    layer of that type (``conv 1: padding 1, expected 0``), or ''. Only layers of a type both
+    models have as many of are compared: the order of types and functional calls are styles."""
+    kinds: dict[str, tuple[list[int], list[int]]] = {}
+    for side, layers in enumerate((got, expected)):
+        seen: set[str] = set()
+        for i, layer in enumerate(layers):
+            if layer["name"] in seen:
+                continue  # a module called twice is one layer
+            seen.add(layer["name"])
+            kinds.setdefault(layer["type"], ([], []))[side].append(i)
     for i, exp in enumerate(expected):
-        if i >= len(got):
-            missing = ", ".join(layer_label(expected, j) for j in range(i, len(expected)))
-            return f"{len(expected) - i} layer(s) missing at the end: {missing}"
-        layer = got[i]
-        if layer["type"] != exp["type"]:
-            return f"layer {i + 1}: a {layer['type']} where {layer_label(expected, i)} " + (
-                f"({exp['type']}) was expected"
-            )
+        mine, theirs = kinds[exp["type"]]
+        if len(mine) != len(theirs) or i not in theirs:
+            continue
+        layer = got[mine[theirs.index(i)]]
         diffs = [
             f"{key} {_show(layer['config'].get(key))}, expected {_show(value)}"
             for key, value in exp["config"].items()
@@ -116,9 +83,6 @@ def compare_layers(got: Layers, expected: Layers) -> str:
         ]
         if diffs:
             return f"{layer_label(expected, i)}: " + "; ".join(diffs)
-    if len(got) > len(expected):
-        extra = ", ".join(str(layer["type"]) for layer in got[len(expected) :][:5])
-        return f"{len(got) - len(expected)} layer(s) more than expected at the end: {extra}"
     return ""
 
 
@@ -126,54 +90,6 @@ def _show(value: Any) -> str:
     if isinstance(value, list) and value and all(v == value[0] for v in value):
         return str(value[0])  # [0, 0] reads as 0, the way the layer was written
     return "nothing" if value is None else str(value)
-
-
-def fit_weights(
-    reference: torch.nn.Module, ref_layers: Layers, weights: dict[str, torch.Tensor], layers: Layers
-) -> str:
-    """Load the student's weights into ``reference``, layer by layer in call order ('' when
-    they fit; else why not, and the reference is left as it was)."""
-    ours = _by_layer(ref_layers, reference.state_dict(), strict=False)
-    theirs = _by_layer(layers, weights)
-    if isinstance(theirs, str):
-        return theirs
-    if len(ours) != len(theirs):
-        return (
-            f"the model has {len(theirs)} layers with weights, the reference {len(ours)} "
-            f"({', '.join(t for t, _ in ours)})"
-        )
-    state: dict[str, torch.Tensor] = {}
-    for n, ((kind, expected), (got_kind, got)) in enumerate(zip(ours, theirs, strict=True), 1):
-        where = f"layer with weights {n} ({got_kind}, expected {kind})"
-        if sorted(expected) != sorted(got):
-            return f"{where}: has {', '.join(sorted(got)) or 'nothing'}"
-        for attr, (name, tensor) in expected.items():
-            value = got[attr][1]
-            if value.shape != tensor.shape:
-                return (
-                    f"{where}: {attr} of shape {tuple(value.shape)}, expected {tuple(tensor.shape)}"
-                )
-            state[name] = value.to(tensor.dtype)
-    reference.load_state_dict(state, strict=True)
-    return ""
-
-
-def _by_layer(layers: Layers, state: dict[str, torch.Tensor], strict: bool = True) -> Any:
-    """The state grouped by layer, in the order layers were first called, as a list of
-    (layer type, {attribute: (state key, tensor)}). ``strict``: a tensor of no listed layer
-    makes it unusable (a message); else such tensors come last, in state order."""
-    order: dict[str, str] = {}
-    for layer in layers:
-        order.setdefault(layer["name"], layer["type"])
-    groups: dict[str, dict[str, tuple[str, torch.Tensor]]] = {}
-    for key, tensor in state.items():
-        owner, _, attr = key.rpartition(".")
-        if owner not in order:
-            if strict:
-                return f"the weights hold {key}, which belongs to no layer the model calls"
-            order[owner] = "?"
-        groups.setdefault(owner, {})[attr] = (key, tensor)
-    return [(order[name], groups[name]) for name in order if name in groups]
 
 
 def fast(model: torch.nn.Module) -> torch.nn.Module:
@@ -202,6 +118,8 @@ class _Model:
             )
         self.layers = read_layers(export.payload.get("layers"))
         weights = load_weights(export.weights)
+        self.behaviour = export.payload.get("behaviour")
+        self.weights = weights
         if self.layers is None:
             self.fit = "the exported description of the model's layers is unusable"
         elif isinstance(weights, str):
@@ -210,23 +128,30 @@ class _Model:
             self.fit = fit_weights(self.reference, self.ref_layers, weights, self.layers)
 
     def structure(self, summary: Any, probe: tuple[int, ...]) -> CheckResult:
-        """The sequence of layers; its details are both models' summaries for the report."""
+        """Whether the model computes the reference's function (``grader.judge.behaviour``);
+        its details are both models' summaries for the report."""
         details = {
             "summaries": {
                 "student": read_summary(summary),
                 "reference": self.reference_summary(probe),
             }
         }
-        difference = (
-            compare_layers(self.layers, self.ref_layers) if self.layers is not None else self.fit
+        difference = same_function(
+            self.reference, self.ref_layers, self.weights, self.layers, self.behaviour, probe
         )
         if not difference:
             return CheckResult("structure", True, details=details)
+        message = "the model does not compute what the expected architecture computes: " + (
+            difference
+        )
+        hint = config_difference(self.layers or [], self.ref_layers)
+        if hint:
+            message += f" (its layers, as listed by its forward: {hint})"
         got = self.layers or []
         return CheckResult(
             "structure",
             False,
-            message=f"the layers differ from the expected architecture: {difference}",
+            message=message,
             expected=[layer_label(self.ref_layers, i) for i in range(len(self.ref_layers))],
             got=[layer_label(got, i) for i in range(min(len(got), 200))],
             details=details,
