@@ -114,7 +114,7 @@ def render_assignment(
         cells.append(_cell(new_code_cell(source.rstrip("\n")), eid, "answer"))
         if flavor == "handout":
             cells.append(_cell(new_code_cell(f"check({eid!r})"), eid, "check"))
-    nb = new_notebook(cells=cells)
+    nb = new_notebook(cells=_unique_ids(cells))
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
     nb.metadata["grader"] = {
@@ -126,6 +126,23 @@ def render_assignment(
     }
     nbformat.validate(nb)
     return nb
+
+
+def _unique_ids(cells: list[NotebookNode]) -> list[NotebookNode]:
+    """The cells with no id twice: an assignment, a topic and an exercise may share an id
+    (assignment ``sq`` of topic ``sq``), and nbformat would replace a repeated id by a random
+    one (a build would then differ from the last); a repeat gets ``-2``, ``-3``... instead.
+    Answer cells keep theirs (exercise ids are unique, and submissions are matched by it)."""
+    taken = {c.id for c in cells if c.metadata["grader"]["role"] == "answer"}
+    for cell in cells:
+        if cell.metadata["grader"]["role"] == "answer":
+            continue
+        base, n = cell.id, 1
+        while cell.id in taken:
+            n += 1
+            cell.id = f"{base[: 64 - len(str(n)) - 1]}-{n}"
+        taken.add(cell.id)
+    return cells
 
 
 def answer_cell_id(exercise_id: str) -> str:

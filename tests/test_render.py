@@ -280,3 +280,28 @@ def test_longest_ids_keep_unique_stable_valid_answer_cell_ids(write_course, tmp_
     assert all(len(i) == 63 for i in answer_ids)
     again = render_assignment(course, course.assignments[0], "student")
     assert [c.id for c in grader_meta(again, "answer")] == answer_ids
+
+
+def test_an_assignment_and_a_topic_of_one_name_give_cells_of_distinct_ids(write_course, tmp_path):
+    """Assignment ``t`` of topic ``t`` with an exercise ``t``: every cell id is unique and the
+    same on every build (nbformat made a repeated id random, with a warning)."""
+    import warnings
+
+    course_yaml = "name: C\nassignments:\n  - id: t\n    exercises: [t]\n"
+    topic = (
+        "topic: t\nsetup: x = 1\nexercises:\n  - id: t\n    title: T\n    points: 1\n"
+        "    prompt: p\n    answer: {kind: number, name: v}\n"
+    )
+    course = load_course(
+        write_course(
+            tmp_path, course=course_yaml, exercises={"t": topic}, solutions={"t": "# %% t\nv = 1\n"}
+        )
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first = render_assignment(course, course.assignment("t"), "handout")
+        again = render_assignment(course, course.assignment("t"), "handout")
+    ids = [c.id for c in first.cells]
+    assert len(ids) == len(set(ids)), ids
+    assert ids == [c.id for c in again.cells]
+    assert "answer-t" in ids and "check-t" in ids and "check-t-2" in ids
