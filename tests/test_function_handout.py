@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_function_kind import COURSE, RIGHT_ANSWERS, SOLUTION, TOPIC
+from shipped import with_answers
+from test_function_kind import COURSE, RIGHT_ANSWERS, SOLUTION, TOPIC, WRONG_ANSWERS
 
 from grader.execute.records import ExportRecord
 from grader.handout import load_handout
@@ -161,3 +162,41 @@ def test_check_says_right_when_every_case_is_public(write_course, tmp_path):
     wrong = {"squares": lambda n: [i * i for i in range(1, n + 1)]}  # no ValueError for n < 1
     line, verdict = describe(data["exercises"][0], wrong)
     assert verdict is False and "squares(0): wrong (expected ValueError, got [])" in line
+
+
+@pytest.mark.kernel
+def test_grade_in_the_hand_out_folder_runs_the_public_cases(write_course, tmp_path):
+    from grader.build import build
+    from grader.handout import grade_with_handout
+    from grader.options import GradeOptions
+
+    release = tmp_path / "release"
+    build(
+        _course(write_course, tmp_path), release, GradeOptions(sandbox="optional", release=release)
+    )
+    folder = release / "handout" / "sq"
+
+    def graded(answers, name):
+        notebook = with_answers(folder / "sq.ipynb", answers, folder / name)
+        result = grade_with_handout(notebook, folder / HANDOUT, GradeOptions(sandbox="optional"))
+        return result, {e.id: e for e in result.exercises}
+
+    result, by_id = graded(RIGHT_ANSWERS, "right.ipynb")
+    squares, sos = by_id["squares"], by_id["sos"]
+    assert [(c.name, c.passed) for c in squares.checks] == [("case 1", True), ("case 2", True)]
+    assert (squares.status, squares.message) == (
+        "pending", "2 public cases: OK; 3 hidden cases: checked at grading"
+    )  # fmt: skip
+    assert (sos.status, sos.message) == ("pending", "3 hidden cases: checked at grading")
+    assert result.checked == 0  # the hidden cases decide both at official grading
+
+    wrong = {"squares": "def squares(n):\n    return [i * i for i in range(n)]\n"}
+    result, by_id = graded({**wrong, "sos": WRONG_ANSWERS["sos"]}, "wrong.ipynb")
+    squares, sos = by_id["squares"], by_id["sos"]
+    assert [c.passed for c in squares.checks] == [False, False]
+    assert squares.status == "pending" and squares.message.startswith(
+        "2 public cases: 0 of 2 right; fails for squares(1): expected [1], got [0]"
+    )
+    assert (sos.status, sos.score, sos.message) == (
+        "failed", 0, "sum_of_squares must call squares"
+    )  # fmt: skip
