@@ -146,6 +146,10 @@ def _exercise(
         "canon": list(kind.transforms(ex.answer.options)),
         **run_options,
     }
+    calls = None
+    if kind.recipe == "calls":
+        calls = _public_calls(ex, reference)
+        answer.update(calls.pop("options"))
     export = ex.answer.export_spec()
     if export.get("extras"):
         answer["extras"] = export["extras"]
@@ -161,6 +165,8 @@ def _exercise(
         "instant": None,
         "mistakes": None,
     }
+    if calls is not None:
+        data["public_cases"] = calls
     if ex.instant:
         data["instant"] = _digests(ex, reference, made)
     if wrong:
@@ -171,6 +177,31 @@ def _exercise(
             "seals": [_seal(ex, salt, m, value, made) for m, value in wrong],
         }
     return data
+
+
+def _public_calls(ex: Exercise, reference: Any) -> dict[str, Any]:
+    """A function answer's public cases (inputs and points), its tolerances and source rules
+    (``options``), the reference's results on the public cases (``expected``; None without a
+    key), and the number and points of the hidden cases, whose inputs and results are never
+    in the hand-out."""
+    a = ex.answer
+    cases = list(a["cases"])
+    shown = [i for i, c in enumerate(cases) if c["public"]]
+    keyed = isinstance(reference, list) and len(reference) == len(cases)
+    options = {
+        "cases": [dict(cases[i]) for i in shown],
+        "rtol": a["rtol"],
+        "atol": a["atol"],
+        "calls": list(a["calls"]),
+        "forbids": list(a["forbids"]),
+        "call_timeout": a["call_timeout"],
+    }
+    return {
+        "options": options,
+        "expected": [reference[i] for i in shown] if keyed else None,
+        "hidden": len(cases) - len(shown),
+        "hidden_points": sum(c["points"] for i, c in enumerate(cases) if i not in shown),
+    }
 
 
 def _digests(ex: Exercise, reference: Any, made: Digests | None) -> dict[str, Any]:

@@ -376,17 +376,6 @@ def test_no_source_rule_no_source_check():
     assert check_source(_src(), "not python at all (") == []
 
 
-def test_the_hand_out_holds_no_case_and_no_result(course):
-    import json
-
-    from grader.handout_release import handout_data
-
-    key = AnswerKey("sq", course.fingerprint, reference_calls(course, "sq"))
-    text = json.dumps(handout_data(course, "sq", key))
-    assert "args" not in text and "140" not in text and "must be at least" not in text
-    assert '"recipe": "calls"' in text
-
-
 # --- a real kernel: build, then grade right, wrong and tampering submissions ---------------
 
 RIGHT_ANSWERS = {

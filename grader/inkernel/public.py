@@ -217,6 +217,8 @@ def describe(
     live = ns[name]
     if live is Ellipsis:
         return f"{head}`{name}` is still `...`: the exercise is not answered yet", None
+    if exercise["answer"].get("recipe") == "calls":
+        return _describe_calls(exercise, live)
     mistake = None
     if exercise["answer"].get("recipe") == "model":
         results, known = _model_checks(exercise, live, ns), None
@@ -236,6 +238,63 @@ def describe(
     if mistake is not None:  # a known wrong answer: never the right one (grade build checks)
         return f"{line}; a known mistake: {mistake[0]}\n  hint: {mistake[1]}", False
     return line, verdict
+
+
+def _describe_calls(exercise: dict[str, Any], fn: Any) -> tuple[str, bool | None]:
+    """A function answer called on the hand-out's public cases, each said right or wrong by
+    official grading's comparison (``grader.inkernel.case_match``); False when one is wrong,
+    True when all are right and nothing is left to official grading, else None."""
+    from .calls import call_all
+    from .case_match import case_right
+
+    answer = exercise["answer"]
+    head = f"{exercise['id']}: "
+    cases = answer.get("cases") or []
+    known = exercise.get("public_cases") or {}
+    expected, hidden = known.get("expected"), int(known.get("hidden", 0))
+    later = f"{hidden} hidden case{'s' if hidden != 1 else ''}: checked at grading"
+    if not cases or not isinstance(expected, list) or len(expected) != len(cases):
+        return head + (later if hidden else "checked at grading"), None
+    if not callable(fn):
+        return f"{head}`{answer['name']}` must be a function, you gave {_what(fn)}", False
+    got = call_all(fn, cases, float(answer.get("call_timeout", 1.0)))
+    lines, wrong = [], 0
+    for case, exp, out in zip(cases, expected, got, strict=True):
+        if case.get("raises"):
+            exp = {"raised": case["raises"]}
+        args = [repr(a) for a in case.get("args", [])]
+        args += [f"{k}={v!r}" for k, v in (case.get("kwargs") or {}).items()]
+        call = _cut(f"{answer['name']}({', '.join(args)})")
+        if case_right(exp, out, float(answer.get("rtol", 0)), float(answer.get("atol", 0))):
+            lines.append(f"  {call}: right")
+        else:
+            wrong += 1
+            lines.append(f"  {call}: wrong (expected {_outcome(exp)}, got {_outcome(out)})")
+    n = len(cases)
+    shown = f"{n} public case{'s' if n != 1 else ''}: " + (
+        f"{n - wrong} of {n} right" if wrong else "OK"
+    )
+    rules = answer.get("calls") or answer.get("forbids")  # the cell's text: read at grading
+    rest = [later] if hidden else []
+    rest += ["the rules on what the cell calls: checked at grading"] if rules else []
+    verdict = False if wrong else None if rest else True
+    return "; ".join([head + shown, *rest]) + "\n" + "\n".join(lines), verdict
+
+
+def _outcome(result: Any) -> str:
+    if not isinstance(result, dict):
+        return "nothing"
+    if "raised" in result:
+        return str(result["raised"])
+    if "value" in result:
+        return _cut(repr(result["value"]))
+    if "timeout" in result:
+        return f"no result within {result['timeout']} s"
+    return _cut(str(result.get("error", "nothing")))
+
+
+def _cut(text: str, shown: int = 120) -> str:
+    return text if len(text) <= shown else text[:shown] + "…"
 
 
 def public_checks(

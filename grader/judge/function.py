@@ -15,10 +15,10 @@ function must call each name of ``calls``, and the cell must not use any name of
 from __future__ import annotations
 
 import ast
-import math
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CompareError
+from ..inkernel.case_match import case_right
 from ..results import CheckResult
 from ..spec import Answer, Exercise
 
@@ -58,10 +58,7 @@ def _case(answer: Answer, i: int, case: dict[str, Any], exp: Any, got: Any) -> C
         raise CompareError(f"the reference fails for {call}: {why}; check the solution")
     if not isinstance(got, dict):
         got = {"error": "no result was exported"}
-    if "raised" in exp:
-        ok = got.get("raised") == exp["raised"]
-    else:
-        ok = "value" in got and _close(exp["value"], got["value"], answer["rtol"], answer["atol"])
+    ok = case_right(exp, got, answer["rtol"], answer["atol"])
     message = "" if ok else f"fails for {call}: expected {_outcome(exp)}, got {_outcome(got)}"
     shown = case["public"]
     return CheckResult(
@@ -72,24 +69,6 @@ def _case(answer: Answer, i: int, case: dict[str, Any], exp: Any, got: Any) -> C
         expected=exp.get("value") if shown else None,
         got=got.get("value") if shown else None,
     )
-
-
-def _close(expected: Any, got: Any, rtol: float, atol: float) -> bool:
-    if type(expected) in (int, float) and type(got) in (int, float):
-        if type(expected) is int and type(got) is int:
-            return bool(expected == got)
-        return math.isclose(got, expected, rel_tol=0, abs_tol=atol + rtol * abs(expected))
-    if type(expected) is not type(got):
-        return False
-    if isinstance(expected, list):
-        return len(expected) == len(got) and all(
-            _close(e, g, rtol, atol) for e, g in zip(expected, got, strict=True)
-        )
-    if isinstance(expected, dict):
-        return expected.keys() == got.keys() and all(
-            _close(expected[k], got[k], rtol, atol) for k in expected
-        )
-    return bool(expected == got)  # text (nan and inf are exported as text), bool, None
 
 
 def _call(name: str, case: dict[str, Any]) -> str:

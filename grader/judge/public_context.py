@@ -14,10 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..execute.records import ExportRecord
+from ..frozen import freeze
 from ..inkernel.public import custom_checks, public_results, summary
 from ..inkernel.sealed import digest, digests_wanted, instant, known_mistake
 from ..results import CheckResult, Status
 from ..spec import Exercise
+from .function import compare_calls
 from .scoring import Verdict
 
 
@@ -45,6 +47,8 @@ class PublicExpectations:
         """The public checks of one export; right or wrong where a digest or a seal says."""
         spec = self.specs[exercise.id]
         answer = spec["answer"]
+        if answer.get("recipe") == "calls":
+            return _calls_verdict(exercise, spec, export)
         model = answer.get("recipe") == "model"
         value = export.payload.get("value")
         if model:
@@ -70,6 +74,30 @@ class PublicExpectations:
         checks += (CheckResult("right answer", fraction == 1.0, message=known[1]),)
         status = "passed" if fraction == 1.0 else "partial" if fraction > 0 else "failed"
         return Verdict(checks, mistake, status, fraction, summary(plain, known))
+
+
+def _calls_verdict(exercise: Exercise, spec: Mapping[str, Any], export: ExportRecord) -> Verdict:
+    """A function answer on its public cases, by official grading's own comparison
+    (``grader.judge.function``): right or wrong per public case; decided here when there is
+    no hidden case, else ``pending`` (the hidden cases are decided at official grading)."""
+    calls = spec.get("public_cases") or {}
+    expected, hidden = calls.get("expected"), int(calls.get("hidden", 0))
+    later = f"{hidden} hidden case{'s' if hidden != 1 else ''}: checked at grading"
+    if expected is None or not exercise.answer["cases"]:
+        return Verdict((), None, "pending", 0.0, later if hidden else "checked at grading")
+    # frozen as the key's results are: the comparison is the key's, type for type
+    got = export.payload.get("calls")
+    checks = tuple(compare_calls(exercise.answer, freeze(expected), got))
+    failed = [c for c in checks if not c.passed]
+    shown = f"{len(checks)} public case{'s' if len(checks) != 1 else ''}: "
+    right = f"{len(checks) - len(failed)} of {len(checks)} right" if failed else "OK"
+    first = f"; {failed[0].message}" if failed else ""
+    if hidden:
+        return Verdict(checks, None, "pending", 0.0, f"{shown}{right}{first}; {later}")
+    total = sum(c.weight for c in checks)
+    fraction = sum(c.weight for c in checks if c.passed) / total if total else 0.0
+    status: Status = "passed" if fraction == 1.0 else "partial" if fraction > 0 else "failed"
+    return Verdict(checks, None, status, fraction, f"{shown}{right}{first}")
 
 
 def _warm(wanted: tuple[str, Any, int]) -> None:
