@@ -86,7 +86,7 @@ def summary(model: Any, probe: Any) -> dict[str, Any]:
         import torchinfo
 
         stats = torchinfo.summary(
-            model, input_data=[probe], verbose=0, depth=3, device=probe.device
+            model, input_data=[probe], verbose=0, depth=8, device=probe.device
         )
     except Exception as e:  # the student's model: its failure is data
         return {"error": f"{type(e).__name__}: {str(e)[:300]}"}
