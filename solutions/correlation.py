@@ -95,6 +95,68 @@ def channels_without_bias(x0, x1, w0, w1):
 def bias_per_input_channel(x0, x1, w0, w1, b):
     return _channels([x0, x1], [w0, w1], 2 * b)  # once for each of the 2 input channels
 
+
+# Generated cases of the function exercises (exercises/correlation.yaml, `generate:`): each
+# generator draws one case from `rng`, a random.Random seeded afresh for every grading, and
+# returns {"args": [x, w], "kwargs": {...}} with float32 tensors. Every case gives at least
+# one output; about one in four is an edge case whose kernel spans the whole padded input.
+# torch is imported here, not at the top: the constraints above run without it.
+
+
+def _values(rng, n):
+    return [round(rng.uniform(-3, 3), 2) for _ in range(n)]
+
+
+def _settings(rng, **drawn):
+    """The keyword arguments of a case: a setting at its default is left out half the time
+    (the defaults are part of what is tested)."""
+    defaults = {"padding": 0, "stride": 1, "dilation": 1}
+    return {k: v for k, v in drawn.items() if v != defaults[k] or rng.random() < 0.5}
+
+
+def corr1d_cases(rng):
+    import torch
+
+    k, stride, dilation = rng.randint(1, 5), rng.randint(1, 3), rng.randint(1, 3)
+    span = dilation * (k - 1) + 1  # the padded inputs one window covers
+    if rng.random() < 0.25:  # the kernel as long as the padded signal: one output
+        padding = rng.randint(0, (span - 1) // 2)
+        n = span - 2 * padding
+    else:
+        padding = rng.randint(0, 3)
+        n = max(1, span - 2 * padding) + rng.randint(0, 12)
+    kwargs = _settings(rng, padding=padding, stride=stride, dilation=dilation)
+    return {"args": [torch.tensor(_values(rng, n)), torch.tensor(_values(rng, k))], "kwargs": kwargs}
+
+
+def conv1d_cases(rng):
+    import torch
+
+    k = rng.randint(1, 5)
+    if rng.random() < 0.25:  # the kernel as long as the padded signal
+        padding = rng.randint(0, (k - 1) // 2)
+        n = k - 2 * padding
+    else:
+        padding = rng.randint(0, k)
+        n = max(1, k - 2 * padding) + rng.randint(0, 10)
+    kwargs = _settings(rng, padding=padding)
+    return {"args": [torch.tensor(_values(rng, n)), torch.tensor(_values(rng, k))], "kwargs": kwargs}
+
+
+def corr2d_cases(rng):
+    import torch
+
+    kh, kw, stride = rng.randint(1, 4), rng.randint(1, 4), rng.randint(1, 3)
+    edge = rng.random() < 0.25  # the kernel as large as the padded input: one output
+    padding = rng.randint(0, (min(kh, kw) - 1) // 2) if edge else rng.randint(0, 2)
+    h = kh - 2 * padding if edge else max(1, kh - 2 * padding) + rng.randint(0, 6)
+    wd = kw - 2 * padding if edge else max(1, kw - 2 * padding) + rng.randint(0, 6)
+    x = [_values(rng, wd) for _ in range(h)]
+    w = [_values(rng, kw) for _ in range(kh)]
+    kwargs = _settings(rng, padding=padding, stride=stride)
+    return {"args": [torch.tensor(x), torch.tensor(w)], "kwargs": kwargs}
+
+
 # %% corr1d-same
 # signal and kernel come from the setup cell (each student has their own)
 # 'same': one zero at each end, so a size-3 kernel gives as many outputs as inputs
@@ -203,6 +265,67 @@ corr2d_stride = corr2d(grid, kernel2d, padding=1, stride=2)
 kernel_rot = [row[::-1] for row in kernel2d[::-1]]
 conv2d_valid = corr2d(grid, kernel_rot)
 # default data: rows [-1, 0, 1], every entry is +6: flipping turns the edge detector's sign around
+
+# %% corr1d-function
+import torch
+
+
+def corr1d(x, w, padding=0, stride=1, dilation=1):
+    """1D cross-correlation of x with w (the kernel is not flipped), as nn.Conv1d computes it."""
+    k = len(w)
+    zeros = torch.zeros(padding, dtype=x.dtype)
+    xp = torch.cat([zeros, x, zeros])  # padding zeros at each end
+    span = dilation * (k - 1) + 1  # how many padded inputs one window covers
+    n_out = (len(xp) - span) // stride + 1  # floor((n + 2p - d(k-1) - 1) / s) + 1
+    y = torch.zeros(n_out, dtype=x.dtype)
+    for i in range(n_out):
+        start = i * stride  # the window moves `stride` positions per output
+        taps = xp[start : start + span : dilation]  # the k inputs, `dilation` apart
+        y[i] = (taps * w).sum()
+    return y
+
+
+# corr1d(torch.tensor([1., 2., 3., 4.]), torch.tensor([1., 0., -1.])) == tensor([-2., -2.])
+
+# %% conv1d-function
+import torch
+
+
+def conv1d_true(x, w, padding=0):
+    """True 1D convolution: the cross-correlation with the reversed kernel, stride 1."""
+    flipped = w.flip(0)  # w[k - 1 - j]
+    k = len(w)
+    zeros = torch.zeros(padding, dtype=x.dtype)
+    xp = torch.cat([zeros, x, zeros])
+    y = torch.zeros(len(xp) - k + 1, dtype=x.dtype)
+    for i in range(len(y)):
+        y[i] = (xp[i : i + k] * flipped).sum()
+    return y
+
+
+# conv1d_true(torch.tensor([1., 2., 3.]), torch.tensor([1., 2., 3.]), padding=2)
+# == tensor([1., 4., 10., 12., 9.]): numpy.convolve's 'full' convolution
+
+# %% corr2d-function
+import torch
+
+
+def corr2d(x, w, padding=0, stride=1):
+    """2D cross-correlation of x (H, W) with w (kh, kw), as nn.Conv2d computes it.
+
+    (From here on corr2d takes tensors: it replaces the list version of corr2d-same.)"""
+    h, wd = x.shape
+    kh, kw = w.shape  # the kernel need not be square
+    xp = torch.zeros(h + 2 * padding, wd + 2 * padding, dtype=x.dtype)
+    xp[padding : padding + h, padding : padding + wd] = x  # zeros on every side
+    out_h = (h + 2 * padding - kh) // stride + 1
+    out_w = (wd + 2 * padding - kw) // stride + 1
+    y = torch.zeros(out_h, out_w, dtype=x.dtype)
+    for i in range(out_h):
+        for j in range(out_w):
+            r, c = i * stride, j * stride  # the window's top-left corner
+            y[i, j] = (xp[r : r + kh, c : c + kw] * w).sum()
+    return y
 
 # %% corr2d-channels
 # x0, x1, w0, w1 and b are this exercise's own parameters: the starter writes them as
