@@ -56,26 +56,6 @@ for epoch in range(10):
     overfit_losses.append(loss.item())
     print(f"epoch {epoch + 1:2}/10: loss {loss.item():.4f}")
 
-# %% cnn-train-function
-def train(model, loader, epochs, lr):
-    """Train model on loader's mini-batches; return the mean mini-batch loss of each epoch."""
-    loss_fn = nn.CrossEntropyLoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)  # one optimizer for all epochs
-    model.train()
-    means = []
-    for epoch in range(epochs):
-        total, batches = 0.0, 0
-        for xb, yb in loader:
-            optimizer.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            optimizer.step()
-            total += loss.item()
-            batches += 1
-        means.append(total / batches)
-    return means
-
-
 # %% cnn-train
 device = "cuda" if torch.cuda.is_available() else "cpu"
 torch.manual_seed(0)
