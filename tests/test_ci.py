@@ -365,14 +365,14 @@ def test_grade_ci_in_a_github_job(built_course, tmp_path):
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "**20 / 21 points**" in summary.read_text()
+    assert "**29 / 30 points**" in summary.read_text()
     annotation_lines = [ln for ln in done.stdout.splitlines() if ln.startswith("::")]
     assert annotation_lines[0].startswith("::error file=") and "corr1d-valid" in annotation_lines[0]
-    assert annotation_lines[-1] == "::notice title=ps1::20 / 21 points"
+    assert annotation_lines[-1] == "::notice title=ps1::29 / 30 points"
     assert sum("owned" in ln for ln in done.stdout.splitlines()) == 2  # table and annotation
     junit = ET.parse(tmp_path / "out" / "junit.xml").getroot()
-    assert junit.get("errors") == "1" and junit.get("tests") == "10"
-    assert json.loads((tmp_path / "out" / "results.json").read_text())["score"] == 20
+    assert junit.get("errors") == "1" and junit.get("tests") == "13"
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["score"] == 29
     strict = subprocess.run(
         [*command, "--fail-under", "100%"], env=env, capture_output=True, text=True, timeout=300
     )
@@ -408,7 +408,7 @@ def test_the_gradescope_autograder_runs_on_gradescopes_layout(built_course, tmp_
         (course.root / "release" / "student" / "ps1.ipynb").read_bytes()
     )
     data = run_autograder(root)
-    assert (data["score"], data["max_score"], len(data["tests"])) == (19, 21, 10)
+    assert (data["score"], data["max_score"], len(data["tests"])) == (28, 30, 13)
     assert "another release" not in data["output"]
     # an unreadable file still gets a results.json that says why
     (root / "submission" / "anything.ipynb").write_text("not a notebook")

@@ -52,13 +52,13 @@ def test_grade_file_grades_and_writes_reports(built_course, tmp_path, monkeypatc
     shutil.copy(course.root / "release" / "solution" / "ps1.ipynb", sub)
     result = run(sub, "--course", course.path, cwd=tmp_path, monkeypatch=monkeypatch)
     assert result.exit_code == 0, result.output
-    assert "Total: 21 / 21 (100%)" in result.output
+    assert "Total: 30 / 30 (100%)" in result.output
     data = json.loads((tmp_path / "submit.results.json").read_text())
-    assert data["score"] == data["max_score"] == 21
-    assert len(data["tests"]) == 10
+    assert data["score"] == data["max_score"] == 30
+    assert len(data["tests"]) == 13
     assert {t["status"] for t in data["tests"]} == {"passed"}
     html = (tmp_path / "submit.report.html").read_text()
-    assert "21" in html and "<html" in html
+    assert "30" in html and "<html" in html
 
 
 @pytest.mark.kernel

@@ -43,7 +43,7 @@ def test_shipped_course_every_exercise_is_complete(shipped_course):
 def test_shipped_course_limits_and_folders(shipped_course):
     assert 0 < shipped_course.limits.cell_timeout <= shipped_course.limits.timeout
     assert shipped_course.solutions_dir == shipped_course.root / "solutions"
-    assert sorted(shipped_course.topics) == ["cnn", "correlation", "params", "shapes"]
+    assert sorted(shipped_course.topics) == ["cnn", "correlation", "params", "shapes", "training"]
     assert len(shipped_course.fingerprint) == 16
 
 
