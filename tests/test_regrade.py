@@ -66,9 +66,9 @@ def test_a_change_of_points_is_judged_again_without_running(graded_class):
         summary = regrade(course, gb, assignment="ps1")
         scores = {a.student: a.score for a in gb.attempts("ps1")}
     assert (summary.rejudged, summary.rerun, summary.failed) == (3, 0, 0)
-    assert [(c.student, c.before, c.after) for c in summary.changes] == [("alice", 21, 23)]
+    assert [(c.student, c.before, c.after) for c in summary.changes] == [("alice", 30, 32)]
     assert summary.changes[0].exercises == (("corr1d-same", 2.0, 4.0),)
-    assert scores == {"alice": 23, "bob": 0, "carol": 19}
+    assert scores == {"alice": 32, "bob": 0, "carol": 28}
 
 
 def test_a_change_of_setup_runs_again(graded_class):
@@ -103,18 +103,18 @@ def test_exports_after_the_late_policy(graded_class, tmp_path):
     assert set(rows) == {"alice", "bob", "carol"}
     alice = rows["alice"]
     assert (alice["score"], alice["late penalty"], alice["final"], alice["max"]) == (
-        "21",
-        "4.2",
-        "16.8",
-        "21",
+        "30",
+        "6",
+        "24",
+        "30",
     )  # two started days late: -20%
     assert alice["late hours"] == "26"
     assert rows["carol"]["corr1d-same"] == "0" and rows["carol"]["corr1d-valid"] == "1"
     # carol's extension: two more days, so her attempt was on time
-    assert (rows["carol"]["late penalty"], rows["carol"]["final"]) == ("0", "19")
+    assert (rows["carol"]["late penalty"], rows["carol"]["final"]) == ("0", "28")
 
     table = runner.invoke(main, ["gradebook", *args])
-    assert table.exit_code == 0 and "16.8 / 21" in table.output
+    assert table.exit_code == 0 and "24 / 30" in table.output
 
     junit = tmp_path / "grades.xml"
     assert (
@@ -122,7 +122,7 @@ def test_exports_after_the_late_policy(graded_class, tmp_path):
         == 0
     )
     suites = ET.parse(junit).getroot().findall("testsuite")
-    assert len(suites) == 3 and {len(s.findall("testcase")) for s in suites} == {10}
+    assert len(suites) == 3 and {len(s.findall("testcase")) for s in suites} == {13}
 
     folder = tmp_path / "gs"
     assert (
@@ -132,7 +132,7 @@ def test_exports_after_the_late_policy(graded_class, tmp_path):
         == 0
     )
     alice_json = json.loads((folder / "alice.results.json").read_text())
-    assert alice_json["score"] == 16.8 and "Late policy" in alice_json["output"]
+    assert alice_json["score"] == 24 and "Late policy" in alice_json["output"]
     assert sorted(p.name for p in folder.iterdir()) == [
         "alice.results.json",
         "bob.results.json",
@@ -174,10 +174,10 @@ def test_regrade_rewrites_the_reports_that_changed_and_gradebook_says_when_it_is
 
     done = runner.invoke(main, ["regrade", *args, "--workers", "2"])
     assert done.exit_code == 0, done.output
-    assert "3 reports written again" in done.output  # every maximum moved from 21 to 23
+    assert "3 reports written again" in done.output  # every maximum moved from 30 to 32
     alice = json.loads(reports["alice"][1].read_text())
-    assert (alice["score"], alice["max_score"]) == (23, 23)
-    assert "23 / 23" in reports["alice"][0].read_text()
+    assert (alice["score"], alice["max_score"]) == (32, 32)
+    assert "32 / 32" in reports["alice"][0].read_text()
     assert runner.invoke(main, ["gradebook", *args]).stderr == ""  # up to date
 
     # an extension and a late policy change no grading, but what the reports say
@@ -191,7 +191,7 @@ def test_regrade_rewrites_the_reports_that_changed_and_gradebook_says_when_it_is
     assert done.exit_code == 0 and "0 submissions changed" in done.output
     assert "3 reports written again" in done.output
     alice_page = reports["alice"][0].read_text()
-    assert "-20%" in alice_page and "Final, after the late penalty: <strong>18.4</strong>" in (
+    assert "-20%" in alice_page and "Final, after the late penalty: <strong>25.6</strong>" in (
         alice_page
     )
     assert "Late</dt>" not in reports["carol"][0].read_text()  # on time, with her extension
