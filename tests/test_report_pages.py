@@ -67,7 +67,7 @@ def reports(built_course, tmp_path_factory):
 def test_the_reference_report(browser, reports):
     _, html = reports["reference"]
     with open_page(browser, html) as (page, problems):
-        assert " ".join(page.inner_text(".total .points").split()) == "Total score: 17 / 17"
+        assert " ".join(page.inner_text(".total .points").split()) == "Total score: 19 / 19"
         assert "grade 0.1.0" in page.inner_text(".meta")
         assert "cpu" in page.inner_text(".meta")  # the device it trained on
         train = page.locator("#ex-cnn-train")
