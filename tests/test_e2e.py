@@ -67,6 +67,8 @@ def test_build_writes_release_and_self_checks(built_course):
     ]
     assert key2["params-linear"] == (64 * 6 * 6 + 1) * 10
     key3 = json.loads((course.root / "release" / "key" / "ps3.json").read_text())["values"]
+    train = key3.pop("train-function")  # the reference loop's mean losses per epoch, per case
+    assert [len(r["value"]) for r in train] == [3, 2, 1]
     assert key3 == {"cnn-receptive-field": 10, "cnn-macs": 32 * 30 * 30 * 27}
 
 
