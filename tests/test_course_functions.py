@@ -270,6 +270,28 @@ def test_right_results_from_f_conv1d_score_0_with_the_rule_said(shipped_course, 
     assert all(c.passed for c in result.checks if c.name != "source")  # the rule alone: 0
 
 
+# --- the hand-out: the public cases, and check() on them ---------------------------------------
+
+
+def test_the_hand_out_carries_the_public_cases_and_check_runs_them(shipped_course, keys):
+    from grader.handout_release import handout_data
+    from grader.inkernel.public import describe
+
+    data = handout_data(shipped_course, "ps1", keys["ps1"])
+    spec = next(e for e in data["exercises"] if e["id"] == "corr1d-function")
+    assert [r["value"] for r in spec["public_cases"]["expected"]][:2] == [
+        [-2.0, -2.0], [6.0, 5.0, 9.0, 6.0, 11.0, 5.0]
+    ]  # fmt: skip
+    hidden = (spec["public_cases"]["hidden"], spec["public_cases"]["hidden_points"])
+    assert hidden == (7, 12)  # 6 fixed hidden cases, and the drawn ones (6 points) as one
+    assert "9.375" not in str(data)  # no hidden case's result
+    line, verdict = describe(spec, {"corr1d": corr1d_loops})
+    assert verdict is None and line.startswith("corr1d-function: 4 public cases: OK")
+    line, verdict = describe(spec, {"corr1d": stride_ignored})
+    assert verdict is False and "4 public cases: 3 of 4 right" in line
+    assert "padding=1, stride=2): wrong (expected [3.0, 7.0, 11.0, -1.0], got [3.0, 5.0" in line
+
+
 # --- ps3: train(model, loader, epochs, lr) -------------------------------------------------------
 
 
