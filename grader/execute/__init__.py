@@ -27,7 +27,7 @@ from .kernel import Kernel
 from .options import ExecOptions
 from .records import Executed, ExportRecord, StepOutcome
 from .sandbox import use_sandbox
-from .steps import StepRunner
+from .steps import FollowExports, FollowUp, StepRunner
 
 if TYPE_CHECKING:  # the grader launches a kernel before it imports the course's reading
     from ..assemble import Step
@@ -36,6 +36,8 @@ __all__ = [
     "ExecOptions",
     "Executed",
     "ExportRecord",
+    "FollowExports",
+    "FollowUp",
     "Kernel",
     "StepOutcome",
     "StepRunner",
@@ -60,20 +62,27 @@ def start_kernel(options: ExecOptions, root: Path) -> Kernel:
     return kernel
 
 
-def run(kernel: Kernel, steps: Sequence[Step], runner: StepRunner | None = None) -> Executed:
+def run(
+    kernel: Kernel,
+    steps: Sequence[Step],
+    runner: StepRunner | None = None,
+    follow_up: FollowUp | None = None,
+) -> Executed:
     """Drive a launched kernel through ``steps``, then stop it (all from this thread).
 
     ``runner``: a StepRunner that already ran earlier steps (the setup) in this kernel; its
-    outcomes come first in the result, and the notebook's clock starts now.
+    outcomes come first in the result, and the notebook's clock starts now. ``follow_up``:
+    run after each collected export, in the same kernel (``steps.FollowUp``).
     """
     started = time.monotonic()
     try:
         if kernel.runner is None:
             kernel.connect()
         if runner is None:
-            runner = StepRunner(kernel, started)
+            runner = StepRunner(kernel, started, follow_up)
         else:
             runner.restart_clock(started)
+            runner.follow_up = follow_up
         runner.run(steps)
     finally:
         kernel.stop()
