@@ -16,9 +16,16 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import CompareError
+from ..frozen import freeze
 from ..inkernel.exporter import to_plain
 from ..key import AnswerKey
-from ..solutions import custom_check, preamble_function, reference_object, setup_namespace
+from ..solutions import (
+    custom_check,
+    preamble_function,
+    reference_function,
+    reference_object,
+    setup_namespace,
+)
 from ..spec import Course, Exercise, Mistake
 
 
@@ -48,6 +55,19 @@ class JudgeContext:
         if not isinstance(model, torch.nn.Module):
             raise CompareError(f"the reference {exercise.answer['reference']} is not an nn.Module")
         return model
+
+    def reference_function(self, exercise: Exercise) -> Any:
+        """The function a function answer's solution defines (built once per course)."""
+        return reference_function(self.course, exercise)
+
+    def reference_results(self, exercise: Exercise, cases: list[dict[str, Any]]) -> Any:
+        """The reference function's results on cases drawn for this grading (``grader.draws``),
+        called here as the kernel calls the student's (``grader.inkernel.calls``), frozen as
+        the key's results are (the comparison is type for type)."""
+        from ..inkernel.calls import call_all
+
+        timeout = max(10.0, 10 * float(exercise.answer["call_timeout"]))
+        return freeze(call_all(self.reference_function(exercise), cases, timeout))
 
     def custom(self, exercise: Exercise) -> Callable[..., Any]:
         """The custom check function the answer names."""
