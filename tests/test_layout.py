@@ -68,7 +68,6 @@ STAGE_OF = {
     "grader.fetchlog": "assemble/intake",
     "grader.gradescope.submission": "assemble/intake",
     "grader.gradescope.submitter": "assemble/intake",
-    "grader.examples": "assemble/intake",  # property examples drawn with Hypothesis
     # running the steps, here or on a cluster
     "grader.execute": "execute",
     "grader.backends": "execute",

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from grader.examples import case_key, draw_examples
-from grader.inkernel.calls import call_one
+from grader.draws import property_examples
+from grader.inkernel.calls import call_case
 from grader.inkernel.case_match import case_right
-from grader.judge.shrinking import BUDGET, Budget, failure_message, parameter_names, shrink
+from grader.judge.function import named, parameter_names
+from grader.judge.shrinking import BUDGET, Budget, case_key, shrink
+from grader.judge.shrunk import encoded
 
 
 def squares(n):
@@ -28,10 +30,6 @@ def sort_without_duplicates(xs):  # right unless xs has duplicates
     return sorted(set(xs))
 
 
-def plain_case(positional, named):
-    return {"args": list(positional), "kwargs": dict(named)}
-
-
 class InProcess:
     """The first round and the shrink candidates, called here as the kernel calls them;
     ``asked`` counts the shrink candidates (what would be kernel round trips)."""
@@ -39,16 +37,13 @@ class InProcess:
     def __init__(self, properties, seed, reference, student):
         self.properties, self.seed = properties, seed
         self.reference, self.student = reference, student
-        drawn = draw_examples(
-            properties["args"], properties["kwargs"], properties["examples"], seed
-        )
-        self.first = [plain_case(*e) for e in drawn]
+        self.first = property_examples(properties, seed)  # as the grading draws them
         self.known = {case_key(c): self.call(student, c) for c in self.first}
         self.asked = []
 
     @staticmethod
     def call(fn, case):
-        return call_one(fn, case["args"], case["kwargs"], 1.0)
+        return call_case(fn, case, 1.0)
 
     def failing(self):
         return [
@@ -69,7 +64,7 @@ class InProcess:
             lambda case: self.call(self.reference, case),
             student,
             lambda exp, got: case_right(exp, got, 0, 0),
-            plain_case,
+            encoded,
             budget,
         )
 
@@ -78,11 +73,15 @@ SQUARES = {"args": ["st.integers(min_value=-5, max_value=30)"], "kwargs": {}, "e
 LISTS = {"args": ["st.lists(st.integers())"], "kwargs": {}, "examples": 200}
 
 
-def test_the_examples_are_drawn_again_alike_from_their_seed():
-    first = draw_examples(LISTS["args"], {}, 200, 11)
-    assert first == draw_examples(LISTS["args"], {}, 200, 11)
-    assert len(first) == 200
-    assert first != draw_examples(LISTS["args"], {}, 200, 12)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_search_meets_the_draw_s_examples_first_in_its_order(seed):
+    from grader.judge.shrinking import search
+
+    drawn = property_examples(LISTS, seed)
+    assert len(drawn) == 200 and drawn == property_examples(LISTS, seed)
+    met = []
+    search(LISTS, 200, seed, lambda a, k: met.append(encoded(a, k)))
+    assert [c for i, c in enumerate(met) if c not in met[:i]] == drawn
 
 
 def test_squares_without_value_error_shrinks_to_n_0():
@@ -90,8 +89,8 @@ def test_squares_without_value_error_shrinks_to_n_0():
     assert len(run.failing()) >= 2  # n = -5 ... 0 were among the examples
     shrunk = run.shrink()
     assert shrunk.case == {"args": [0], "kwargs": {}}
-    message = failure_message(shrunk.case, shrunk.expected, shrunk.got, parameter_names(squares))
-    assert message == "fails for n = 0: expected ValueError, got []"
+    assert named("squares", shrunk.case, parameter_names(squares)) == "n = 0"
+    assert (shrunk.expected["raised"], shrunk.got) == ("ValueError", {"value": []})
     assert run.asked == []  # the first round answered it all
 
 
@@ -126,7 +125,7 @@ def test_a_student_gone_mid_shrink_stops_the_asking():
 
     reference = lambda case: InProcess.call(sorted, case)  # noqa: E731
     right = lambda exp, got: case_right(exp, got, 0, 0)  # noqa: E731
-    shrunk = shrink(LISTS, 0, run.known, reference, gone, right, plain_case)
+    shrunk = shrink(LISTS, 0, run.known, reference, gone, right, encoded)
     assert len(asked) == 1  # asked once, then never again
     assert shrunk.case in run.failing()
 
@@ -134,24 +133,6 @@ def test_a_student_gone_mid_shrink_stops_the_asking():
 def test_a_right_function_has_nothing_to_shrink():
     run = InProcess(LISTS, 0, sorted, lambda xs: sorted(xs))
     assert run.failing() == [] and run.shrink() is None and run.asked == []
-
-
-@pytest.mark.parametrize(
-    ("fn", "case", "text"),
-    [
-        (squares, {"args": [0], "kwargs": {}}, "n = 0"),
-        (
-            lambda x, w, padding=0: x,
-            {"args": [[1], [2]], "kwargs": {"padding": 1}},
-            ("x = [1], w = [2], padding = 1"),
-        ),
-        (lambda *xs: xs, {"args": [1, 2], "kwargs": {}}, "1, 2"),
-        (print, {"args": [1], "kwargs": {}}, "1"),
-    ],
-)
-def test_the_inputs_are_named_by_the_reference_s_parameters(fn, case, text):
-    message = failure_message(case, {"value": 1}, {"raised": "TypeError"}, parameter_names(fn))
-    assert message == f"fails for {text}: expected 1, got TypeError"
 
 
 # --- the follow-up, through the step runner (a kernel stand-in running the real exporter) ---
@@ -169,10 +150,14 @@ def references(ex, cases):
     return [InProcess.call(sorted, c) for c in cases]
 
 
+class Referee:  # what the judge's context gives shrunk_failure
+    reference_results = staticmethod(references)
+
+
 def first_round(seed=0):
     from grader.assemble import Step
 
-    examples = [plain_case(*e) for e in draw_examples(LISTS["args"], {}, 200, seed)]
+    examples = property_examples(LISTS, seed)
     spec = {"name": "srt", "recipe": "calls", "cases": examples, "timeout": 1.0}
     return examples, Step("export", "srt", spec=spec)
 
@@ -199,7 +184,7 @@ def test_the_follow_up_asks_the_kernel_for_new_inputs_and_keeps_the_shrunk_examp
 
     ex = sort_exercise()
     examples, _ = first_round()
-    hook = follow_up([ex], {"srt": {"seed": 0, "examples": examples}}, references, plain_case)
+    hook = follow_up([ex], {"srt": {"seed": 0, "examples": examples}}, references)
     kernel, runner, _ = follow_run(tmp_path, WRONG_SORT, hook)
     assert [o.status for o in runner.outcomes] == ["ok", "ok", "ok"]
     shrunk = runner.exports["srt:shrunk"].payload
@@ -207,21 +192,22 @@ def test_the_follow_up_asks_the_kernel_for_new_inputs_and_keeps_the_shrunk_examp
     cells = [c for c in kernel.lives[0] if "srt.shrink" in c]
     assert len(cells) == shrunk["calls"] > 0  # one export cell per new input
     assert list(kernel.exports.iterdir()) == []  # each collected, then out of reach
-    message = shrunk_failure(ex, runner.exports, references, ["xs"])
-    assert message == "fails for xs = [0, 0]: expected [0, 0], got [0]"
+    found = shrunk_failure(ex, shrunk, Referee())
+    assert found == ({"args": [[0, 0]], "kwargs": {}}, {"value": [0, 0]}, {"value": [0]})
 
 
 def test_a_shrunk_example_the_reference_does_not_fail_is_not_shown():
-    from grader.execute import ExportRecord
+    from grader.frozen import freeze
     from grader.judge.shrunk import shrunk_failure
 
     ex = sort_exercise()
-    forged = {"ok": True, "case": {"args": [[2, 1]], "kwargs": {}}, "got": {"value": [1, 2]}}
-    assert shrunk_failure(ex, {"srt:shrunk": ExportRecord(forged)}, references, ["xs"]) is None
-    wrong = {**forged, "got": {"value": [2, 1]}}
-    message = shrunk_failure(ex, {"srt:shrunk": ExportRecord(wrong)}, references, ["xs"])
-    assert message == "fails for xs = [2, 1]: expected [1, 2], got [2, 1]"
-    assert shrunk_failure(ex, {}, references, ["xs"]) is None
+    right = {"ok": True, "case": {"args": [[2, 1]], "kwargs": {}}, "got": {"value": [1, 2]}}
+    assert shrunk_failure(ex, freeze(right), Referee()) is None  # the student is right there
+    wrong = freeze({**right, "got": {"value": [2, 1]}})  # as the gradebook gives it back
+    found = shrunk_failure(ex, wrong, Referee())
+    assert found == ({"args": [[2, 1]], "kwargs": {}}, {"value": [1, 2]}, {"value": [2, 1]})
+    assert shrunk_failure(ex, None, Referee()) is None
+    assert shrunk_failure(ex, {"ok": True, "case": [1], "got": {}}, Referee()) is None
 
 
 def test_a_kernel_death_while_shrinking_keeps_the_first_round(tmp_path):
@@ -229,7 +215,7 @@ def test_a_kernel_death_while_shrinking_keeps_the_first_round(tmp_path):
 
     ex = sort_exercise()
     examples, _ = first_round()
-    hook = follow_up([ex], {"srt": {"seed": 0, "examples": examples}}, references, plain_case)
+    hook = follow_up([ex], {"srt": {"seed": 0, "examples": examples}}, references)
     dies = "first = {first!r}\ndef srt(xs):\n    if xs not in first:\n        die()\n"
     dies += "    return sorted(set(xs))\n"
     kernel, runner, _ = follow_run(tmp_path, dies, hook)

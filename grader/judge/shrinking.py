@@ -1,7 +1,9 @@
 """Shrinking a failing property example to a minimal one, in the grader.
 
 The first round of a function exercise with ``properties`` called the student's function in
-the kernel on examples Hypothesis drew with a seed (``grader.examples``). When some of them
+the kernel on examples Hypothesis drew with a seed (``grader.draws.property_examples``).
+``search`` runs the same strategies with the same seed and settings, so it meets those
+examples first, in the same order, until its test first fails. When some of them
 fail, ``shrink`` runs Hypothesis again with that seed and a test that compares the student's
 result with the reference's: the inputs of the first round are answered from its results
 (Hypothesis meets them first, in the same order: no kernel call until the first failure),
@@ -17,17 +19,16 @@ checks the shrunk example again before it shows it (``shrunk_failure``).
 
 from __future__ import annotations
 
-import inspect
+import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..examples import case_key, search
+from ..draws import strategy_of
 
 Case = dict[str, Any]  # {"args": [...], "kwargs": {...}}: plain data, as the kernel gets it
 Result = dict[str, Any]  # a call's outcome as ``grader.inkernel.calls`` exports it
-SHOWN = 120  # characters of a value a message shows
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ def shrink(
         budget: seconds and kernel calls.
     """
     deadline = time.monotonic() + budget.seconds
+    count = int(properties["examples"])
     answers: dict[str, Result] = dict(known)
     expected: dict[str, Result] = {}
     calls = 0
@@ -91,7 +93,10 @@ def shrink(
 
     def test(positional: tuple[Any, ...], named: dict[str, Any]) -> None:
         nonlocal calls, stopped
-        case = to_case(positional, named)
+        try:
+            case = to_case(positional, named)
+        except ValueError:  # an input that cannot be passed (the draw refuses it too)
+            return
         key = case_key(case)
         got = answers.get(key)
         if got is None:
@@ -112,7 +117,7 @@ def shrink(
             raise _Failed(case, exp, got)
 
     try:
-        search(properties["args"], properties["kwargs"], properties["examples"], seed, test)
+        search(properties, count, seed, test)
     except _Failed as failed:
         return Shrunk(failed.case, failed.expected, failed.got, calls)
     except Exception:  # Hypothesis refusing the search (unsatisfiable, flaky): no shrinking
@@ -120,51 +125,37 @@ def shrink(
     return None
 
 
-# --- the message ----------------------------------------------------------------------------
+def search(
+    properties: Mapping[str, Any],
+    count: int,
+    seed: int,
+    test: Callable[[tuple[Any, ...], dict[str, Any]], None],
+) -> None:
+    """Run ``test`` on up to ``count`` examples of the strategies, drawn from ``seed`` with the
+    settings of ``grader.draws.property_examples``; when it raises, shrink, and raise what it
+    raises on the smallest failing example found."""
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as seeded
+
+    @seeded(seed)
+    @settings(
+        max_examples=count,
+        database=None,
+        phases=[Phase.generate, Phase.shrink],  # the draw's, and shrinking
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=False,
+        report_multiple_bugs=False,
+        verbosity=Verbosity.quiet,
+        print_blob=False,
+    )
+    @given(strategy_of(properties))
+    def run(call: tuple[tuple[Any, ...], dict[str, Any]]) -> None:
+        test(*call)
+
+    run()
 
 
-def failure_message(case: Case, expected: Result, got: Result, names: Sequence[str] | None) -> str:
-    """``fails for n = 0: expected ValueError, got []``: the inputs by the reference's
-    parameter names (``names``) where they are known, else as positional values."""
-    return f"fails for {inputs_text(case, names)}: expected {outcome(expected)}, got {outcome(got)}"
-
-
-def inputs_text(case: Case, names: Sequence[str] | None) -> str:
-    """A case's inputs: ``n = 0, xs = [1, 2]`` by name, else ``0, [1, 2]``."""
-    args, kwargs = list(case.get("args", [])), dict(case.get("kwargs", {}))
-    if names is not None and len(args) <= len(names):
-        pairs = [*zip(names, args, strict=False), *kwargs.items()]
-        return ", ".join(f"{k} = {_cut(repr(v))}" for k, v in pairs)
-    values = [_cut(repr(a)) for a in args] + [f"{k}={_cut(repr(v))}" for k, v in kwargs.items()]
-    return ", ".join(values) or "no inputs"
-
-
-def parameter_names(fn: Any) -> list[str] | None:
-    """The names of the positional parameters of ``fn`` (the reference), or None if its
-    signature cannot be read or takes ``*args``."""
-    try:
-        parameters = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return None
-    names = []
-    for p in parameters:
-        if p.kind is p.VAR_POSITIONAL:
-            return None
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            names.append(p.name)
-    return names
-
-
-def outcome(result: Result) -> str:
-    """A call's outcome in a message: its value, the exception's type, or what went wrong."""
-    if "raised" in result:
-        return str(result["raised"])
-    if "value" in result:
-        return _cut(repr(result["value"]))
-    if "timeout" in result:
-        return f"no result within {result['timeout']} s"
-    return _cut(str(result.get("error", "nothing")))
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+def case_key(case: Mapping[str, Any]) -> str:
+    """A case's identity as the kernel gets it (its encoded ``args`` and ``kwargs``)."""
+    return json.dumps([case.get("args", []), case.get("kwargs", {})], sort_keys=True)

@@ -10,34 +10,62 @@ same per-call limit). The smallest failing example and the student's result on i
 record ``"<exercise>:shrunk"``, stored with the run like any export, so that judging the
 stored run again gives the same message without a kernel.
 
-``shrunk_failure`` is the judge's side: the message of that record, if the reference,
-computed here again on its input, really disagrees with the student's result (the record
-improves the message only; the verdict comes from the first round's trusted inputs).
+``shrunk_failure`` is the judge's side: that record's example, if the reference, called here
+again on its input, really disagrees with the student's result there (the record improves
+the message only; the verdict comes from the first round's inputs, which the grader drew).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..examples import case_key
 from ..execute.records import ExportRecord
 from ..frozen import thaw
 from ..inkernel.case_match import case_right
-from ..spec import Exercise
-from .shrinking import BUDGET, Budget, Case, Result, failure_message, shrink
+from ..inkernel.inputs import encode
+from ..solutions import reference_function
+from ..spec import Course, Exercise
+from .shrinking import BUDGET, Budget, Case, Result, case_key, shrink
 
 if TYPE_CHECKING:
     from ..assemble import Step
     from ..execute import FollowExports, FollowUp
 
+
+class Referee(Protocol):
+    """Where the judge gets the reference's results (``JudgeContext``)."""
+
+    def reference_results(self, exercise: Exercise, cases: list[Case]) -> Any:
+        """The reference's results on ``cases``, called in this process."""
+        ...
+
+
 SUFFIX = ":shrunk"  # the record's key: "<exercise>:shrunk"
 CELL_MARGIN = 2.0  # seconds a shrink cell may take beyond its call's own limit
 
 # The reference's results on cases of an exercise, computed in this process.
-References = Callable[[Exercise, list[Case]], list[Result]]
+References = Callable[[Exercise, list[Case]], Sequence[Result]]
 # An example's values as the plain case the kernel gets.
 ToCase = Callable[[tuple[Any, ...], dict[str, Any]], Case]
+
+
+def encoded(positional: tuple[Any, ...], named: dict[str, Any]) -> Case:
+    """An example as the draw makes it a case (``grader.draws.property_examples``)."""
+    return {"args": encode(list(positional)), "kwargs": encode(dict(named))}
+
+
+def references_of(course: Course) -> References:
+    """The reference's results, called here as the judge calls it
+    (``JudgeContext.reference_results``), as plain data."""
+
+    def results(ex: Exercise, cases: list[Case]) -> list[Result]:
+        from ..inkernel.calls import call_all
+
+        timeout = max(10.0, 10 * float(ex.answer["call_timeout"]))
+        return list(thaw(call_all(reference_function(course, ex), cases, timeout)))
+
+    return results
 
 
 def shrunk_key(exercise_id: str) -> str:
@@ -49,7 +77,7 @@ def follow_up(
     exercises: Sequence[Exercise],
     draws: Mapping[str, Mapping[str, Any]],
     references: References,
-    to_case: ToCase,
+    to_case: ToCase = encoded,
     budget: Budget = BUDGET,
 ) -> FollowUp | None:
     """The follow-up that shrinks the failures of ``exercises`` with ``properties`` (None if
@@ -79,7 +107,7 @@ def _shrink(
     to_case: ToCase,
     budget: Budget,
 ) -> ExportRecord | None:
-    examples = drawn.get("examples")
+    examples = thaw(drawn.get("examples"))
     seed = drawn.get("seed")
     cases = step.spec.get("cases")
     calls = thaw(record.payload.get("calls"))  # plain lists and dicts, as compared
@@ -96,7 +124,7 @@ def _shrink(
     def right(expected: Result, got: Result) -> bool:
         return case_right(expected, got, rtol, atol)
 
-    expected = references(ex, list(examples))
+    expected = thaw(list(references(ex, list(examples))))
     if all(right(e, g) for e, g in zip(expected, results, strict=True) if _judged(e)):
         return None  # nothing fails: nothing to shrink
     timeout = float(step.spec.get("timeout", 1.0))
@@ -111,7 +139,7 @@ def _shrink(
         return dict(thaw(got[0]))
 
     def reference(case: Case) -> Result:
-        return references(ex, [case])[0]
+        return dict(thaw(references(ex, [case])[0]))
 
     known = {case_key(c): r for c, r in zip(examples, results, strict=True)}
     properties = ex.answer.options["properties"]
@@ -123,18 +151,14 @@ def _shrink(
 
 
 def shrunk_failure(
-    ex: Exercise,
-    exports: Mapping[str, ExportRecord],
-    references: References,
-    names: Sequence[str] | None,
-) -> str | None:
-    """The message of the run's shrunk example of ``ex`` ("fails for n = 0: expected
-    ValueError, got []"), if there is one and the reference, called here on its input, really
-    disagrees with the student's result on it; else None."""
-    found = exports.get(shrunk_key(ex.id))
-    if found is None or not found.ok:
+    ex: Exercise, shrunk: Mapping[str, Any] | None, context: Referee
+) -> tuple[Case, Result, Result] | None:
+    """The run's shrunk example of ``ex`` (the payload of its ``"<exercise>:shrunk"``
+    record), its reference result and the student's, if the reference, called here on its
+    input, really disagrees with the student's result; else None."""
+    if shrunk is None or shrunk.get("ok") is not True:
         return None
-    case, got = thaw(found.payload.get("case")), thaw(found.payload.get("got"))
+    case, got = thaw(shrunk.get("case")), thaw(shrunk.get("got"))
     if not isinstance(case, dict) or not isinstance(got, dict):
         return None
     args, kwargs = case.get("args", []), case.get("kwargs", {})
@@ -142,12 +166,12 @@ def shrunk_failure(
         return None
     plain: Case = {"args": args, "kwargs": kwargs}
     try:
-        expected = references(ex, [plain])[0]
+        expected = thaw(context.reference_results(ex, [plain])[0])
     except Exception:  # an input the reference cannot take: not a failure it can show
         return None
     if not _judged(expected) or case_right(expected, got, ex.answer["rtol"], ex.answer["atol"]):
         return None
-    return failure_message(plain, expected, got, names)
+    return plain, expected, got
 
 
 def _judged(result: Result) -> bool:
