@@ -240,3 +240,109 @@ def test_a_follow_up_that_fails_or_strays_adds_nothing(tmp_path):
 
     _, runner, _ = follow_run(tmp_path / "b", WRONG_SORT, strays)
     assert sorted(runner.exports) == ["srt", "srt:x"]  # only under its own exercise's keys
+
+
+# --- a real kernel: `grade FILE`, then a batch and a regrade of its stored run --------------
+
+COURSE = "name: Squares\nassignments:\n  - id: sq\n    title: S\n    exercises: [squares]\n"
+TOPIC = """\
+topic: sq
+title: Squares
+setup: ""
+exercises:
+  - id: squares
+    title: Squares
+    points: 3
+    prompt: Write squares(n), the list [1, 4, ..., n*n]; it raises ValueError for n < 1.
+    starter: |
+      def squares(n):
+          ...
+    answer:
+      kind: function
+      name: squares
+      cases:
+        - {args: [3], public: true}
+        - {args: [0]}
+      properties:
+        args: ["st.integers(min_value=-5, max_value=1000)"]
+        examples: 50
+        points: 1
+"""
+SOLUTION = """\
+# %% squares
+def squares(n):
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    return [i * i for i in range(1, n + 1)]
+"""
+STOPS_AT_19 = {  # right for n < 20 only: no fixed case sees it, the property does
+    "squares": "def squares(n):\n    if n < 1:\n        raise ValueError('too small')\n"
+    "    return [i * i for i in range(1, min(n, 19) + 1)]\n"
+}
+SAID = "fails for n = 20: expected [1, 4, 9, 16, 25"
+
+
+@pytest.mark.kernel
+def test_the_report_names_the_minimal_failing_input_and_a_regrade_says_it_again(
+    write_course, tmp_path
+):
+    from shipped import with_answers
+
+    from grader.batch import BatchOptions, grade_batch
+    from grader.build import build
+    from grader.gradebook import Gradebook
+    from grader.intake import collect
+    from grader.options import GradeOptions
+    from grader.pipeline import grade
+    from grader.regrade import regrade
+    from grader.spec import load_course
+
+    course = load_course(
+        write_course(tmp_path, course=COURSE, exercises={"sq": TOPIC}, solutions={"sq": SOLUTION})
+    )
+    release = tmp_path / "release"
+    options = GradeOptions(sandbox="optional", release=release)
+    build(course, release, options)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    wrong = with_answers(release / "student" / "sq.ipynb", STOPS_AT_19, inbox / "bob.ipynb")
+
+    result = grade(wrong, course, options=options)  # `grade FILE`
+    squares = {e.id: e for e in result.exercises}["squares"]
+    assert squares.score == 2.0  # the fixed cases right, the property wrong
+    assert squares.message.startswith(SAID)
+
+    book = tmp_path / "gradebook.db"
+    with Gradebook(book) as gradebook:  # a batch on this machine shrinks too, and keeps it
+        found = collect(inbox, tmp_path / "copies")
+        grade_batch(course, found, gradebook, options, BatchOptions(workers=1, assignment="sq"))
+        (attempt,) = gradebook.attempts("sq")
+        _, executed = gradebook.stored_run(attempt.grading)
+        shrunk = executed.exports["squares:shrunk"].payload
+        assert shrunk["case"] == {"args": [20], "kwargs": {}} and shrunk["calls"] > 0
+        stored = {e.id: e for e in gradebook.result(attempt.grading).exercises}["squares"]
+        assert stored.message.startswith(SAID)
+        summary = regrade(course, gradebook, options, "sq", BatchOptions(workers=1))
+        assert summary.rerun == 0  # judged again from the stored run, without a kernel
+        (again,) = gradebook.attempts("sq")
+        regraded = {e.id: e for e in gradebook.result(again.grading).exercises}["squares"]
+        assert regraded.message == stored.message
+        # without the shrunk record, the message would name the first round's first failure
+        first = first_failure(course, options, gradebook, attempt.grading)
+        assert first.startswith("fails for n = ") and not first.startswith(SAID)
+
+
+def first_failure(course, options, gradebook, grading):
+    """The properties message of a stored run judged without its shrunk record."""
+    from dataclasses import replace
+
+    from grader.grading import grade_one, submitted
+    from grader.notebooks import parse_notebook
+    from grader.runners import ran
+
+    content, executed = gradebook.stored_run(grading)
+    exports = {k: v for k, v in executed.exports.items() if not k.endswith(":shrunk")}
+    nb = parse_notebook(content, "bob.ipynb")
+    mine = submitted(course, "sq", nb, "bob.ipynb", options, draws=gradebook.stored_draws(grading))
+    graded = grade_one(mine, options, ran(replace(executed, exports=exports)))
+    return {e.id: e for e in graded.result.exercises}["squares"].message
