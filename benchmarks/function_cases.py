@@ -101,26 +101,30 @@ def message(out: Path) -> str:
     """What the report said of the exercise (results.json)."""
     found = next(out.glob("*.results.json"))
     data = json.loads(found.read_text(encoding="utf-8"))
-    exercise = next(e for e in data["exercises"] if e["id"] == "squares")
-    return f"{exercise['score']:g}/{exercise['max_score']:g}: {exercise['message']}"
+    test = next(t for t in data["tests"] if t["extra_data"]["id"] == "squares")
+    said = " ".join(str(test["output"]).split())
+    return f"{test['score']:g}/{test['max_score']:g}: {said[:90]}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    installed = install(ROOT)
     before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="grade-bench-fn-") as tmp:
         work = Path(tmp)
-        sides: dict[str, tuple[list[str], Path]] = {}
+        built: dict[str, tuple[Path, Path]] = {}
         for name, properties in (("fixed cases", False), ("+ properties", True)):
             folder = work / name.replace(" ", "-").strip("+-")
             course = write_course(folder, properties)
-            release = folder / "release"
             build = [sys.executable, "-m", "grader", "build", "--course", str(course)]
-            timed([*build, "--out", str(release)], folder, with_pythonpath(ROOT))
-            notebook = wrong_notebook(release, folder / "wrong.ipynb")
+            timed([*build, "--out", str(folder / "release")], folder, with_pythonpath(ROOT))
+            built[name] = folder, course
+        # the build wrote the checkout's grader as a wheel (release/handout/): install it
+        installed = install(built["fixed cases"][0])
+        sides: dict[str, tuple[list[str], Path]] = {}
+        for name, (folder, course) in built.items():
+            notebook = wrong_notebook(folder / "release", folder / "wrong.ipynb")
             out = folder / "out"
             argv = [str(installed.grade), str(notebook), "--course", str(course), "--out", str(out)]
             sides[name] = (argv, out)

@@ -154,21 +154,21 @@ class Referee:  # what the judge's context gives shrunk_failure
     reference_results = staticmethod(references)
 
 
-def first_round(seed=0):
+def first_round(seed=0, timeout=1.0):
     from grader.assemble import Step
 
     examples = property_examples(LISTS, seed)
-    spec = {"name": "srt", "recipe": "calls", "cases": examples, "timeout": 1.0}
+    spec = {"name": "srt", "recipe": "calls", "cases": examples, "timeout": timeout}
     return examples, Step("export", "srt", spec=spec)
 
 
-def follow_run(tmp_path, source, follow_up, seed=0):
+def follow_run(tmp_path, source, follow_up, seed=0, timeout=1.0):
     from test_steps import InProcessKernel
 
     from grader.assemble import Step
     from grader.execute import StepRunner
 
-    examples, export = first_round(seed)
+    examples, export = first_round(seed, timeout)
     kernel = InProcessKernel(tmp_path)
     runner = StepRunner(kernel, follow_up=follow_up)
     answer = Step("answer", "srt", source.format(first=[c["args"][0] for c in examples]))
@@ -224,6 +224,23 @@ def test_a_kernel_death_while_shrinking_keeps_the_first_round(tmp_path):
     assert runner.exports["srt"].payload["calls"][0] == {"value": []}
     shrunk = runner.exports["srt:shrunk"].payload
     assert shrunk["calls"] == 1 and [shrunk["case"]["args"][0]] in [c["args"] for c in examples]
+
+
+def test_a_function_that_hangs_on_new_inputs_stops_at_the_budget(tmp_path):
+    from grader.judge.shrunk import follow_up
+
+    ex = sort_exercise()
+    examples, _ = first_round()
+    budget = Budget(seconds=0.5)  # each new input takes its whole per-call limit, 0.2 s
+    draws = {"srt": {"seed": 0, "examples": examples}}
+    hook = follow_up([ex], draws, references, budget=budget)
+    hangs = "first = {first!r}\ndef srt(xs):\n    while xs not in first:\n        pass\n"
+    hangs += "    return sorted(set(xs))\n"
+    kernel, runner, _ = follow_run(tmp_path, hangs, hook, timeout=0.2)
+    assert [o.status for o in runner.outcomes] == ["ok", "ok", "ok"]
+    shrunk = runner.exports["srt:shrunk"].payload
+    assert 1 <= shrunk["calls"] <= 4  # no new call after the budget's 0.5 s
+    assert len(kernel.lives) == 1  # each stopped by its per-call limit: no restart
 
 
 def test_a_follow_up_that_fails_or_strays_adds_nothing(tmp_path):
