@@ -13,7 +13,9 @@
 
 ``execute`` is the one-call path. A caller that wants the kernel to boot while it does other
 work calls ``start_kernel`` first and ``run`` later (from one thread); a pool may also run
-the course's setup steps in a kernel before its submission is known (``StepRunner``).
+the course's setup steps in a kernel before its submission is known (``StepRunner``). A
+caller that holds the reference may pass ``run`` a follow-up (``FollowUp``), run after each
+export while the kernel is alive (shrinking a failing property example there).
 """
 
 from __future__ import annotations
