@@ -192,7 +192,7 @@ def test_the_follow_up_asks_the_kernel_for_new_inputs_and_keeps_the_shrunk_examp
     cells = [c for c in kernel.lives[0] if "srt.shrink" in c]
     assert len(cells) == shrunk["calls"] > 0  # one export cell per new input
     assert list(kernel.exports.iterdir()) == []  # each collected, then out of reach
-    found = shrunk_failure(ex, shrunk, Referee())
+    found = shrunk_failure(ex, {"shrunk": shrunk}, Referee())
     assert found == ({"args": [[0, 0]], "kwargs": {}}, {"value": [0, 0]}, {"value": [0]})
 
 
@@ -202,12 +202,13 @@ def test_a_shrunk_example_the_reference_does_not_fail_is_not_shown():
 
     ex = sort_exercise()
     right = {"ok": True, "case": {"args": [[2, 1]], "kwargs": {}}, "got": {"value": [1, 2]}}
-    assert shrunk_failure(ex, freeze(right), Referee()) is None  # the student is right there
-    wrong = freeze({**right, "got": {"value": [2, 1]}})  # as the gradebook gives it back
+    assert shrunk_failure(ex, freeze({"shrunk": right}), Referee()) is None  # right there
+    wrong = freeze({"shrunk": {**right, "got": {"value": [2, 1]}}})  # as the judge gets it
     found = shrunk_failure(ex, wrong, Referee())
     assert found == ({"args": [[2, 1]], "kwargs": {}}, {"value": [1, 2]}, {"value": [2, 1]})
-    assert shrunk_failure(ex, None, Referee()) is None
-    assert shrunk_failure(ex, {"ok": True, "case": [1], "got": {}}, Referee()) is None
+    assert shrunk_failure(ex, {}, Referee()) is None
+    broken = {"shrunk": {"ok": True, "case": [1], "got": {}}}
+    assert shrunk_failure(ex, broken, Referee()) is None
 
 
 def test_a_kernel_death_while_shrinking_keeps_the_first_round(tmp_path):
@@ -259,7 +260,7 @@ def test_a_follow_up_that_fails_or_strays_adds_nothing(tmp_path):
     assert sorted(runner.exports) == ["srt", "srt:x"]  # only under its own exercise's keys
 
 
-# --- a real kernel: `grade FILE`, then a batch and a regrade of its stored run --------------
+# --- nbgrader's squares: the judge's message, then a real kernel, a batch and a regrade ------
 
 COURSE = "name: Squares\nassignments:\n  - id: sq\n    title: S\n    exercises: [squares]\n"
 TOPIC = """\
@@ -297,6 +298,49 @@ STOPS_AT_19 = {  # right for n < 20 only: no fixed case sees it, the property do
     "    return [i * i for i in range(1, min(n, 19) + 1)]\n"
 }
 SAID = "fails for n = 20: expected [1, 4, 9, 16, 25"
+
+
+def judged_properties(course, shrunk):
+    """The properties check of the submission that stops at 19 squares, its first round
+    called here, with ``shrunk`` as what the run's follow-ups kept (or nothing)."""
+    from grader.draws import draw_exercise
+    from grader.execute import ExportRecord
+    from grader.frozen import freeze
+    from grader.inkernel.calls import call_all
+    from grader.judge.context import JudgeContext
+    from grader.judge.function import check_function
+    from grader.key import AnswerKey
+    from grader.solutions import reference_calls
+
+    ex = course.exercises["squares"]
+    drawn = draw_exercise(course, ex, 5)
+    ns = {}
+    exec(STOPS_AT_19["squares"], ns)
+    cases = [*ex.answer.export_spec()["cases"], *drawn["examples"]]
+    follow_ups = {} if shrunk is None else {"shrunk": shrunk}
+    calls = call_all(ns["squares"], cases, 1.0)
+    record = ExportRecord({"ok": True, "calls": calls}, drawn=drawn, follow_ups=follow_ups)
+    key = AnswerKey("sq", course.fingerprint, freeze(reference_calls(course, "sq")))
+    checks = check_function(ex, key.values["squares"], record, JudgeContext(course, key))
+    return next(c for c in checks if c.name == "properties")
+
+
+def test_the_judge_shows_the_shrunk_example_only_where_the_reference_confirms_it(
+    write_course, tmp_path
+):
+    from grader.spec import load_course
+
+    course = load_course(
+        write_course(tmp_path, course=COURSE, exercises={"sq": TOPIC}, solutions={"sq": SOLUTION})
+    )
+    first = judged_properties(course, None)
+    assert not first.passed and not first.message.startswith(SAID)  # the first failure
+    shrunk = {"ok": True, "case": {"args": [20], "kwargs": {}}}
+    right = judged_properties(course, {**shrunk, "got": {"value": [i * i for i in range(1, 21)]}})
+    assert right.message == first.message  # the student is right there: not shown
+    got = {"value": [i * i for i in range(1, 20)]}
+    said = judged_properties(course, {**shrunk, "got": got})
+    assert said.message.startswith(SAID) and (said.passed, said.weight) == (False, first.weight)
 
 
 @pytest.mark.kernel

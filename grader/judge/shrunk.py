@@ -41,7 +41,7 @@ class Referee(Protocol):
         ...
 
 
-SUFFIX = ":shrunk"  # the record's key: "<exercise>:shrunk"
+NAME = "shrunk"  # the record's key is "<exercise>:shrunk"
 CELL_MARGIN = 2.0  # seconds a shrink cell may take beyond its call's own limit
 
 # The reference's results on cases of an exercise, computed in this process.
@@ -70,7 +70,7 @@ def references_of(course: Course) -> References:
 
 def shrunk_key(exercise_id: str) -> str:
     """The key of an exercise's shrunk record among a run's exports."""
-    return exercise_id + SUFFIX
+    return f"{exercise_id}:{NAME}"
 
 
 def follow_up(
@@ -151,11 +151,12 @@ def _shrink(
 
 
 def shrunk_failure(
-    ex: Exercise, shrunk: Mapping[str, Any] | None, context: Referee
+    ex: Exercise, follow_ups: Mapping[str, Mapping[str, Any]], context: Referee
 ) -> tuple[Case, Result, Result] | None:
-    """The run's shrunk example of ``ex`` (the payload of its ``"<exercise>:shrunk"``
-    record), its reference result and the student's, if the reference, called here on its
-    input, really disagrees with the student's result; else None."""
+    """The run's shrunk example of ``ex`` (in what the follow-ups kept for its export,
+    ``ExportRecord.follow_ups``), the reference's result on it and the student's, if the
+    reference, called here on its input, really disagrees with the student's; else None."""
+    shrunk = follow_ups.get(NAME)
     if shrunk is None or shrunk.get("ok") is not True:
         return None
     case, got = thaw(shrunk.get("case")), thaw(shrunk.get("got"))
