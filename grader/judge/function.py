@@ -47,7 +47,7 @@ def check_function(
     got = export.payload.get("calls")
     if not isinstance(got, (list, tuple)) or len(got) != fixed + len(generated) + len(examples):
         got = [None] * (fixed + len(generated) + len(examples))  # forged or broken: all fail
-    checks = compare_calls(answer, expected, list(got[:fixed]))
+    checks = compare_calls(answer, expected, list(got[:fixed]), context.reveals_hidden(exercise))
     if not generated and not examples:
         return checks
     reference = list(context.reference_results(exercise, [*generated, *examples]))
@@ -67,15 +67,18 @@ def check_function(
     return checks
 
 
-def compare_calls(answer: Answer, expected: Any, got: Any) -> list[CheckResult]:
-    """Each fixed case's result (``got``, as exported) against the reference's (``expected``)."""
+def compare_calls(
+    answer: Answer, expected: Any, got: Any, reveal: bool = False
+) -> list[CheckResult]:
+    """Each fixed case's result (``got``, as exported) against the reference's (``expected``);
+    a hidden case's inputs are shown only when ``reveal`` (the assignment is closed)."""
     cases = answer["cases"]
     if not isinstance(expected, list) or len(expected) != len(cases):
         raise CompareError("the answer key has no results for these cases; run `grade build`")
     if not isinstance(got, list) or len(got) != len(cases):
         got = [None] * len(cases)  # a forged or broken export: every case fails
     return [
-        _case(answer, i, case, exp, out)
+        _case(answer, i, case, exp, out, reveal)
         for i, (case, exp, out) in enumerate(zip(cases, expected, got, strict=True))
     ]
 
@@ -147,8 +150,13 @@ def parameter_names(fn: Any) -> list[str]:
         return []
 
 
-def _case(answer: Answer, i: int, case: dict[str, Any], exp: Any, got: Any) -> CheckResult:
-    call = _call(answer.name, case)
+def _case(
+    answer: Answer, i: int, case: dict[str, Any], exp: Any, got: Any, reveal: bool
+) -> CheckResult:
+    public = case["public"] or reveal
+    call = call_text(answer.name, case) if public else "a hidden case"
+    if reveal and not case["public"]:
+        call = f"the hidden case {call}"
     if case["raises"]:
         exp = {"raised": case["raises"]}
     if not isinstance(exp, dict) or not ("value" in exp or "raised" in exp):
@@ -158,7 +166,6 @@ def _case(answer: Answer, i: int, case: dict[str, Any], exp: Any, got: Any) -> C
         got = {"error": "no result was exported"}
     ok = case_right(exp, got, answer["rtol"], answer["atol"])
     message = "" if ok else f"fails for {call}: expected {_outcome(exp)}, got {_outcome(got)}"
-    public = case["public"]
     return CheckResult(
         f"case {i + 1}",
         ok,
@@ -167,10 +174,6 @@ def _case(answer: Answer, i: int, case: dict[str, Any], exp: Any, got: Any) -> C
         expected=exp.get("value") if public else None,
         got=got.get("value") if public else None,
     )
-
-
-def _call(name: str, case: dict[str, Any]) -> str:
-    return call_text(name, case) if case["public"] else "a hidden case"
 
 
 def call_text(name: str, case: Mapping[str, Any]) -> str:
