@@ -32,6 +32,14 @@ class InputError(ValueError):
     """A case's input cannot be encoded or decoded (a course error)."""
 
 
+def tensor(data: Any, dtype: str = "float32") -> dict[str, Any]:
+    """A tensor input without torch in the grader: a case generator may return
+    ``tensor([[1.0, 2.0]])`` (nested lists of numbers) for ``torch.tensor(...)``."""
+    if dtype not in DTYPES:
+        raise InputError(f"unknown dtype {dtype!r} (one of {', '.join(DTYPES)})")
+    return {TAG: "tensor", "data": data, "dtype": dtype}
+
+
 def encode(value: Any, _depth: int = 0) -> Any:
     """Plain data for ``value``: numbers, text, lists, mappings, tuples, tensors, arrays."""
     if _depth > 32:
