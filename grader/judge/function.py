@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CompareError
 from ..inkernel.case_match import case_right
-from ..inkernel.inputs import TAG
+from ..inkernel.inputs import call_text, shown
 from ..results import CheckResult
 from ..spec import Answer, Exercise
 
@@ -174,37 +174,6 @@ def _case(
         expected=exp.get("value") if public else None,
         got=got.get("value") if public else None,
     )
-
-
-def call_text(name: str, case: Mapping[str, Any]) -> str:
-    """A call as the student would write it: ``squares(0)``, ``corr1d(tensor([1.0]), ...)``."""
-    args = [shown(a) for a in case.get("args", ())]
-    args += [f"{k}={shown(v)}" for k, v in case.get("kwargs", {}).items()]
-    return _cut(f"{name}({', '.join(args)})")
-
-
-def shown(value: Any) -> str:
-    """An encoded input (``grader.inkernel.inputs``) as Python would show it, in short."""
-    if isinstance(value, Mapping) and TAG in value:
-        tag = value[TAG]
-        if tag in ("tensor", "ndarray"):
-            inner = _cut(repr(_thawed(value.get("data"))))
-            return f"tensor({inner})" if tag == "tensor" else f"array({inner})"
-        if tag == "tuple":
-            items = [shown(v) for v in value.get("items", ())]
-            return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
-        return str(value.get("source", "?"))
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k!r}: {shown(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(shown(v) for v in value) + "]"
-    return repr(value)
-
-
-def _thawed(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [_thawed(v) for v in value]
-    return value
 
 
 def _outcome(result: Any) -> str:
