@@ -244,6 +244,20 @@ def test_a_function_that_hangs_on_new_inputs_stops_at_the_budget(tmp_path):
     assert len(kernel.lives) == 1  # each stopped by its per-call limit: no restart
 
 
+def test_a_function_right_only_once_the_first_round_is_over_gains_nothing(tmp_path):
+    from grader.judge.shrunk import follow_up
+
+    ex = sort_exercise()
+    examples, _ = first_round()
+    hook = follow_up([ex], {"srt": {"seed": 0, "examples": examples}}, references)
+    counts = "seen = []\ndef srt(xs):\n    seen.append(1)\n"
+    counts += "    return sorted(xs) if len(seen) > 200 else sorted(set(xs))\n"
+    _, runner, _ = follow_run(tmp_path, counts, hook)
+    shrunk = runner.exports["srt:shrunk"].payload  # every new input is right: none shrinks
+    assert shrunk["calls"] > 0 and {"args": shrunk["case"]["args"], "kwargs": {}} in examples
+    assert shrunk["got"] != InProcess.call(sorted, shrunk["case"])  # a real failure, kept
+
+
 def test_a_follow_up_that_fails_or_strays_adds_nothing(tmp_path):
     from grader.execute import ExportRecord
 
