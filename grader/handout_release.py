@@ -197,13 +197,14 @@ def _public_calls(ex: Exercise, reference: Any) -> dict[str, Any]:
         "call_timeout": a["call_timeout"],
     }
     # Cases drawn for each grading (grader.draws) are hidden too: they do not exist yet.
-    drawn = [a["generate"], a["properties"]]
+    drawn = [d for d in (a["generate"], a["properties"]) if d]
     return {
         "options": options,
         "expected": [reference[i] for i in shown] if keyed else None,
-        "hidden": len(cases) - len(shown) + sum(1 for d in drawn if d),
+        "hidden": len(cases) - len(shown),
+        "drawn": len(drawn),
         "hidden_points": sum(c["points"] for i, c in enumerate(cases) if i not in shown)
-        + sum(d["points"] for d in drawn if d),
+        + sum(d["points"] for d in drawn),
     }
 
 

@@ -331,3 +331,28 @@ def test_drawn_cases_through_a_kernel_and_a_regrade(course, tmp_path):
         assert summary.rerun == 0  # judged again, from the stored run and its draws
         after = {a.student: a.score for a in gradebook.attempts("sq")}
         assert after == scores
+
+
+# --- the hand-out -----------------------------------------------------------------------------
+
+
+def test_the_hand_out_says_drawn_cases_wait_for_grading(course, tmp_path):
+    """No drawn case is in the hand-out (none exists before a grading); check() says right or
+    wrong for the public cases, shows a tensor input as a tensor, and leaves the rest."""
+    import json
+
+    from grader.handout_release import handout_data
+    from grader.inkernel.public import describe
+
+    key = AnswerKey("sq", course.fingerprint, reference_calls(course, "sq"))
+    data = json.loads(json.dumps(handout_data(course, "sq", key)))
+    squares, scale = data["exercises"]
+    assert squares["public_cases"]["drawn"] == 2 and squares["public_cases"]["hidden"] == 0
+    assert "generate" not in squares["answer"] and "properties" not in squares["answer"]
+    assert "some_n" not in json.dumps(data)
+    line, verdict = describe(scale, {"scale": lambda x, k: x * k})
+    assert verdict is None
+    assert line.splitlines() == [
+        "scale: 1 public case: OK; cases drawn afresh for each grading: checked at grading",
+        "  scale(tensor([1.0, 2.0]), 3): right",
+    ]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import random
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 TAG = "__input__"
@@ -30,6 +31,14 @@ DTYPES = ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "u
 
 class InputError(ValueError):
     """A case's input cannot be encoded or decoded (a course error)."""
+
+
+def tensor(data: Any, dtype: str = "float32") -> dict[str, Any]:
+    """A tensor input without torch in the grader: a case generator may return
+    ``tensor([[1.0, 2.0]])`` (nested lists of numbers) for ``torch.tensor(...)``."""
+    if dtype not in DTYPES:
+        raise InputError(f"unknown dtype {dtype!r} (one of {', '.join(DTYPES)})")
+    return {TAG: "tensor", "data": data, "dtype": dtype}
 
 
 def encode(value: Any, _depth: int = 0) -> Any:
@@ -131,3 +140,43 @@ def _evaluated(source: str) -> Any:
         torch.manual_seed(0)
         names["torch"] = torch
     return eval(compile(source, "<input>", "eval"), names)  # the course author's text
+
+
+# --- an input as the student would write it (reports, the hand-out's check()) --------------
+
+SHOWN = 120  # characters of a call a message shows
+
+
+def call_text(name: str, case: Mapping[str, Any]) -> str:
+    """A call as the student would write it: ``squares(0)``, ``corr1d(tensor([1.0]), ...)``."""
+    args = [shown(a) for a in case.get("args", ())]
+    args += [f"{k}={shown(v)}" for k, v in case.get("kwargs", {}).items()]
+    return _cut(f"{name}({', '.join(args)})")
+
+
+def shown(value: Any) -> str:
+    """An encoded input as Python would show it, in short."""
+    if isinstance(value, Mapping) and TAG in value:
+        tag = value[TAG]
+        if tag in ("tensor", "ndarray"):
+            inner = _cut(repr(_thawed(value.get("data"))))
+            return f"tensor({inner})" if tag == "tensor" else f"array({inner})"
+        if tag == "tuple":
+            items = [shown(v) for v in value.get("items", ())]
+            return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+        return str(value.get("source", "?"))
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k!r}: {shown(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(shown(v) for v in value) + "]"
+    return repr(value)
+
+
+def _thawed(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_thawed(v) for v in value]
+    return value
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"

@@ -11,6 +11,7 @@ parts while a kernel is still running the submission.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -68,6 +69,18 @@ class JudgeContext:
 
         timeout = max(10.0, 10 * float(exercise.answer["call_timeout"]))
         return freeze(call_all(self.reference_function(exercise), cases, timeout))
+
+    def reveals_hidden(self, exercise: Exercise) -> bool:
+        """Whether a report may show the inputs of the exercise's hidden cases now: the
+        course says so (``policies.reveal_hidden: after_due``) and every assignment holding
+        the exercise is closed to everyone (its latest due date and late cutoff are past)."""
+        policies = self.course.policies
+        if policies.reveal_hidden != "after_due":
+            return False
+        now = dt.datetime.now(dt.timezone.utc)
+        holding = [a for a in self.course.assignments if exercise.id in a.exercises]
+        closes = [policies.closes(a.id, a.due) for a in holding]
+        return bool(closes) and all(c is not None and c <= now for c in closes)
 
     def custom(self, exercise: Exercise) -> Callable[..., Any]:
         """The custom check function the answer names."""

@@ -15,15 +15,17 @@ function must call each name of ``calls``, and the cell must not use any name of
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CompareError
 from ..inkernel.case_match import case_right
-from ..inkernel.inputs import TAG
+from ..inkernel.inputs import call_text, shown
 from ..results import CheckResult
 from ..spec import Answer, Exercise
+from .shrunk import shrunk_failure
 
 if TYPE_CHECKING:
     from ..execute.records import ExportRecord
@@ -47,7 +49,7 @@ def check_function(
     got = export.payload.get("calls")
     if not isinstance(got, (list, tuple)) or len(got) != fixed + len(generated) + len(examples):
         got = [None] * (fixed + len(generated) + len(examples))  # forged or broken: all fail
-    checks = compare_calls(answer, expected, list(got[:fixed]))
+    checks = compare_calls(answer, expected, list(got[:fixed]), context.reveals_hidden(exercise))
     if not generated and not examples:
         return checks
     reference = list(context.reference_results(exercise, [*generated, *examples]))
@@ -61,21 +63,31 @@ def check_function(
     if examples:
         names = parameter_names(context.reference_function(exercise))
         expected_examples = reference[len(generated) :]
-        checks.append(
-            property_check(answer, examples, expected_examples, list(got[-len(examples) :]), names)
+        check = property_check(
+            answer, examples, expected_examples, list(got[-len(examples) :]), names
         )
+        # the failure shrunk while the kernel ran, if the reference confirms it
+        smallest = None if check.passed else shrunk_failure(exercise, export.follow_ups, context)
+        if smallest is not None:
+            case, exp, out = smallest
+            message = f"fails for {named(answer.name, case, names)}: {_versus(exp, out)}"
+            check = dataclasses.replace(check, message=message)
+        checks.append(check)
     return checks
 
 
-def compare_calls(answer: Answer, expected: Any, got: Any) -> list[CheckResult]:
-    """Each fixed case's result (``got``, as exported) against the reference's (``expected``)."""
+def compare_calls(
+    answer: Answer, expected: Any, got: Any, reveal: bool = False
+) -> list[CheckResult]:
+    """Each fixed case's result (``got``, as exported) against the reference's (``expected``);
+    a hidden case's inputs are shown only when ``reveal`` (the assignment is closed)."""
     cases = answer["cases"]
     if not isinstance(expected, list) or len(expected) != len(cases):
         raise CompareError("the answer key has no results for these cases; run `grade build`")
     if not isinstance(got, list) or len(got) != len(cases):
         got = [None] * len(cases)  # a forged or broken export: every case fails
     return [
-        _case(answer, i, case, exp, out)
+        _case(answer, i, case, exp, out, reveal)
         for i, (case, exp, out) in enumerate(zip(cases, expected, got, strict=True))
     ]
 
@@ -147,8 +159,13 @@ def parameter_names(fn: Any) -> list[str]:
         return []
 
 
-def _case(answer: Answer, i: int, case: dict[str, Any], exp: Any, got: Any) -> CheckResult:
-    call = _call(answer.name, case)
+def _case(
+    answer: Answer, i: int, case: dict[str, Any], exp: Any, got: Any, reveal: bool
+) -> CheckResult:
+    public = case["public"] or reveal
+    call = call_text(answer.name, case) if public else "a hidden case"
+    if reveal and not case["public"]:
+        call = f"the hidden case {call}"
     if case["raises"]:
         exp = {"raised": case["raises"]}
     if not isinstance(exp, dict) or not ("value" in exp or "raised" in exp):
@@ -158,7 +175,6 @@ def _case(answer: Answer, i: int, case: dict[str, Any], exp: Any, got: Any) -> C
         got = {"error": "no result was exported"}
     ok = case_right(exp, got, answer["rtol"], answer["atol"])
     message = "" if ok else f"fails for {call}: expected {_outcome(exp)}, got {_outcome(got)}"
-    public = case["public"]
     return CheckResult(
         f"case {i + 1}",
         ok,
@@ -167,41 +183,6 @@ def _case(answer: Answer, i: int, case: dict[str, Any], exp: Any, got: Any) -> C
         expected=exp.get("value") if public else None,
         got=got.get("value") if public else None,
     )
-
-
-def _call(name: str, case: dict[str, Any]) -> str:
-    return call_text(name, case) if case["public"] else "a hidden case"
-
-
-def call_text(name: str, case: Mapping[str, Any]) -> str:
-    """A call as the student would write it: ``squares(0)``, ``corr1d(tensor([1.0]), ...)``."""
-    args = [shown(a) for a in case.get("args", ())]
-    args += [f"{k}={shown(v)}" for k, v in case.get("kwargs", {}).items()]
-    return _cut(f"{name}({', '.join(args)})")
-
-
-def shown(value: Any) -> str:
-    """An encoded input (``grader.inkernel.inputs``) as Python would show it, in short."""
-    if isinstance(value, Mapping) and TAG in value:
-        tag = value[TAG]
-        if tag in ("tensor", "ndarray"):
-            inner = _cut(repr(_thawed(value.get("data"))))
-            return f"tensor({inner})" if tag == "tensor" else f"array({inner})"
-        if tag == "tuple":
-            items = [shown(v) for v in value.get("items", ())]
-            return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
-        return str(value.get("source", "?"))
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k!r}: {shown(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(shown(v) for v in value) + "]"
-    return repr(value)
-
-
-def _thawed(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [_thawed(v) for v in value]
-    return value
 
 
 def _outcome(result: Any) -> str:
