@@ -98,9 +98,16 @@ def bias_per_input_channel(x0, x1, w0, w1, b):
 
 # Generated cases of the function exercises (exercises/correlation.yaml, `generate:`): each
 # generator draws one case from `rng`, a random.Random seeded afresh for every grading, and
-# returns {"args": [x, w], "kwargs": {...}} with float32 tensors. Every case gives at least
-# one output; about one in four is an edge case whose kernel spans the whole padded input.
-# torch is imported here, not at the top: the constraints above run without it.
+# returns {"args": [x, w], "kwargs": {...}} with float32 tensors, written as
+# grader.inkernel.inputs.tensor(nested lists) so that drawing needs no torch. Every case gives
+# at least one output; about one in four is an edge case whose kernel spans the whole padded
+# input.
+
+
+def _tensor(data):
+    from grader.inkernel.inputs import tensor
+
+    return tensor(data, "float32")
 
 
 def _values(rng, n):
@@ -115,8 +122,6 @@ def _settings(rng, **drawn):
 
 
 def corr1d_cases(rng):
-    import torch
-
     k, stride, dilation = rng.randint(1, 5), rng.randint(1, 3), rng.randint(1, 3)
     span = dilation * (k - 1) + 1  # the padded inputs one window covers
     if rng.random() < 0.25:  # the kernel as long as the padded signal: one output
@@ -126,12 +131,10 @@ def corr1d_cases(rng):
         padding = rng.randint(0, 3)
         n = max(1, span - 2 * padding) + rng.randint(0, 12)
     kwargs = _settings(rng, padding=padding, stride=stride, dilation=dilation)
-    return {"args": [torch.tensor(_values(rng, n)), torch.tensor(_values(rng, k))], "kwargs": kwargs}
+    return {"args": [_tensor(_values(rng, n)), _tensor(_values(rng, k))], "kwargs": kwargs}
 
 
 def conv1d_cases(rng):
-    import torch
-
     k = rng.randint(1, 5)
     if rng.random() < 0.25:  # the kernel as long as the padded signal
         padding = rng.randint(0, (k - 1) // 2)
@@ -140,12 +143,10 @@ def conv1d_cases(rng):
         padding = rng.randint(0, k)
         n = max(1, k - 2 * padding) + rng.randint(0, 10)
     kwargs = _settings(rng, padding=padding)
-    return {"args": [torch.tensor(_values(rng, n)), torch.tensor(_values(rng, k))], "kwargs": kwargs}
+    return {"args": [_tensor(_values(rng, n)), _tensor(_values(rng, k))], "kwargs": kwargs}
 
 
 def corr2d_cases(rng):
-    import torch
-
     kh, kw, stride = rng.randint(1, 4), rng.randint(1, 4), rng.randint(1, 3)
     edge = rng.random() < 0.25  # the kernel as large as the padded input: one output
     padding = rng.randint(0, (min(kh, kw) - 1) // 2) if edge else rng.randint(0, 2)
@@ -154,7 +155,7 @@ def corr2d_cases(rng):
     x = [_values(rng, wd) for _ in range(h)]
     w = [_values(rng, kw) for _ in range(kh)]
     kwargs = _settings(rng, padding=padding, stride=stride)
-    return {"args": [torch.tensor(x), torch.tensor(w)], "kwargs": kwargs}
+    return {"args": [_tensor(x), _tensor(w)], "kwargs": kwargs}
 
 
 # %% corr1d-same

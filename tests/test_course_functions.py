@@ -7,6 +7,8 @@ ones, and wrong functions are judged as official grading judges them."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -277,13 +279,13 @@ def test_the_hand_out_carries_the_public_cases_and_check_runs_them(shipped_cours
     from grader.handout_release import handout_data
     from grader.inkernel.public import describe
 
-    data = handout_data(shipped_course, "ps1", keys["ps1"])
+    data = json.loads(json.dumps(handout_data(shipped_course, "ps1", keys["ps1"])))  # as read
     spec = next(e for e in data["exercises"] if e["id"] == "corr1d-function")
     assert [r["value"] for r in spec["public_cases"]["expected"]][:2] == [
         [-2.0, -2.0], [6.0, 5.0, 9.0, 6.0, 11.0, 5.0]
     ]  # fmt: skip
-    hidden = (spec["public_cases"]["hidden"], spec["public_cases"]["hidden_points"])
-    assert hidden == (7, 12)  # 6 fixed hidden cases, and the drawn ones (6 points) as one
+    cases = spec["public_cases"]
+    assert (cases["hidden"], cases["drawn"], cases["hidden_points"]) == (6, 1, 12)  # 6 + 6 drawn
     assert "9.375" not in str(data)  # no hidden case's result
     line, verdict = describe(spec, {"corr1d": corr1d_loops})
     assert verdict is None and line.startswith("corr1d-function: 4 public cases: OK")
