@@ -81,7 +81,8 @@ SUMMARY_ROWS = 200  # a summary longer than this is cut (a student's model may b
 
 def summary(model: Any, probe: Any) -> dict[str, Any]:
     """The model's torchinfo summary on ``probe`` as plain data: a row per module (class,
-    attribute name, depth, output shape, parameters) and the total, or ``{"error": ...}``."""
+    attribute name, depth, output shape, parameters; for a leaf, the shapes of what it holds
+    and its settings) and the total, or ``{"error": ...}``."""
     try:
         import torchinfo
 
@@ -97,6 +98,7 @@ def summary(model: Any, probe: Any) -> dict[str, Any]:
             "depth": int(info.depth),
             "shape": [int(d) for d in info.output_size] if info.output_size else [],
             "params": int(info.num_params) if info.is_leaf_layer else int(info.trainable_params),
+            **(_holds(info.module) if info.is_leaf_layer else {}),
         }
         for info in stats.summary_list[: SUMMARY_ROWS + 1]
     ]
@@ -105,6 +107,21 @@ def summary(model: Any, probe: Any) -> dict[str, Any]:
         "cut": len(rows) > SUMMARY_ROWS,
         "total": int(stats.total_params),
     }
+
+
+ROW_TENSORS = 16  # a leaf holding more parameters and buffers than this lists none
+
+
+def _holds(module: Any) -> dict[str, Any]:
+    """A leaf's own parameter and buffer shapes (name -> shape, in the module's order) and
+    its settings (``config``), for the report to pair and describe layers."""
+    tensors = [*module.named_parameters(recurse=False), *module.named_buffers(recurse=False)]
+    shapes = {
+        str(name)[:40]: [int(d) for d in tensor.shape]
+        for name, tensor in tensors[:ROW_TENSORS]
+        if tensor is not None
+    }
+    return {"shapes": shapes if len(tensors) <= ROW_TENSORS else {}, "config": config(module)}
 
 
 def _layer(name: str, module: Any) -> dict[str, Any]:
