@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from .assemble import Assembled, assemble
 from .copying import attributed, class_references
 from .distribution import VERSION
+from .draws import Draws
 from .errors import SubmissionError
 from .execute import ExecOptions, Executed
 from .identity import Identity, identify
@@ -134,7 +135,7 @@ def grade_one(
     fingerprint = run_fingerprint(s.course, s.assignment, exec_options, s.assembled.missing)
     from .gradebook import Graded  # sqlite3: not before a kernel is launched (grade)
 
-    return Graded(result, executed, s.course.fingerprint, fingerprint)
+    return Graded(result, executed, s.course.fingerprint, fingerprint, s.assembled.draws)
 
 
 # --- reading a submission for grading ------------------------------------------------------------
@@ -163,13 +164,15 @@ def submitted(
     student: str = "",
     notices: tuple[str, ...] = (),
     flags: tuple[str, ...] = (),
+    draws: Draws | None = None,
 ) -> Submitted:
     """A notebook of a known assignment read for grading: who it is graded for (``student``,
     else the notebook's claim, ``grader.identity``), the course as that student's variant
-    sees it, and the steps to run."""
+    sees it, and the steps to run, with fresh draws (``grader.draws``) or the ``draws`` its
+    stored run was given (a regrade)."""
     identity = identify(course, options.release_dir(course), assignment_id, nb.metadata, student)
     mine = for_variant(course, assignment_id, identity.variant)
-    assembled = assemble(mine, assignment_id, nb)
+    assembled = assemble(mine, assignment_id, nb, draws)
     return Submitted(mine, assignment_id, name, identity, assembled, notices, flags, student)
 
 

@@ -279,7 +279,7 @@ def test_forged_stages_say_nothing_about_stages(shipped_course, context, tmp_pat
     behaviour = {k: v for k, v in record.payload["behaviour"].items() if k != "stages"}
     if forged is not None:
         behaviour["stages"] = forged
-    lying = ExportRecord({**record.payload, "behaviour": behaviour}, record.weights)
+    lying = ExportRecord({**record.payload, "behaviour": behaviour}, record.weights, record.drawn)
     check = check_module(ex, None, lying, context)[0]
     assert check.message == PREFIX + SAME_PARAMETERS
 

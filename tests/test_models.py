@@ -83,7 +83,8 @@ def exported(tmp_path, ex, model, seed=12345, **extras):
     export(str(tmp_path), ex.id, {**ex.answer.export_spec(), "seed": seed}, ns)
     payload = json.loads((tmp_path / f"{ex.id}.json").read_text())
     weights = tmp_path / f"{ex.id}.pt"
-    return ExportRecord(payload, weights.read_bytes() if weights.exists() else None)
+    data = weights.read_bytes() if weights.exists() else None
+    return ExportRecord(payload, data, drawn={"seed": seed})  # the grader's draw
 
 
 def module_checks(shipped_course, context, tmp_path, model):
@@ -260,7 +261,9 @@ def test_weights_claiming_a_huge_shape_fail_without_drawing_it(shipped_course, c
     state["classifier.0.weight"] = torch.zeros(1).expand(10**6, 10**6)
     data = io.BytesIO()
     torch.save(state, data)
-    checks = check_module(ex, None, ExportRecord(record.payload, data.getvalue()), context)
+    checks = check_module(
+        ex, None, ExportRecord(record.payload, data.getvalue(), record.drawn), context
+    )
     assert checks[0].message == PREFIX + (
         "layer with weights 5 (Linear `classifier.0`): weight of shape (1000000, 1000000), "
         "expected (10, 64) (1000000 output features, expected 10; 1000000 input features, "
@@ -287,8 +290,21 @@ def test_the_fresh_parameters_come_from_the_seed(shipped_course, context, tmp_pa
     assert one["eval"] != two["eval"] and one["train"] != one["eval"]
     record = exported(tmp_path, ex, Tutorial(), seed=1)
     lying = {**record.payload, "behaviour": {**one, "seed": 2}}
-    checks = check_module(ex, None, ExportRecord(lying, record.weights), context)
+    checks = check_module(ex, None, ExportRecord(lying, record.weights, record.drawn), context)
     assert not checks[0].passed
+
+
+def test_the_seed_is_the_graders_not_the_kernels(shipped_course, context, tmp_path):
+    """A kernel that ran the behaviour check with a seed of its own choice (and says so) is
+    judged against the seed the grader drew: it fails; with no draw, nothing is trusted."""
+    ex = exercise(shipped_course, "cnn-model")
+    own = exported(tmp_path, ex, Tutorial(), seed=2)
+    assert check_module(ex, None, own, context)[0].passed
+    chosen = ExportRecord(own.payload, own.weights, drawn={"seed": 1})
+    first = check_module(ex, None, chosen, context)[0]
+    assert not first.passed and "another seed than the grader gave" in first.message
+    undrawn = ExportRecord(own.payload, own.weights)
+    assert "drew no seed" in check_module(ex, None, undrawn, context)[0].message
 
 
 def test_a_missing_layer_is_a_failing_forward(shipped_course, context, tmp_path):
@@ -309,7 +325,7 @@ def test_a_forged_layer_list_earns_no_forward_pass(shipped_course, context, tmp_
     ex = exercise(shipped_course, "cnn-model")
     record = exported(tmp_path, ex, Tutorial(padding=1))
     honest_layers, _ = describe(Tutorial(), probe_input((2, 3, 32, 32)))
-    forged = ExportRecord({**record.payload, "layers": honest_layers}, record.weights)
+    forged = ExportRecord({**record.payload, "layers": honest_layers}, record.weights, record.drawn)
     checks = {c.name: c for c in check_module(ex, None, forged, context)}
     assert not checks["structure"].passed
     assert not checks["forward pass"].passed

@@ -42,9 +42,12 @@ class ExportRecord:
 
     payload: Mapping[str, Any]
     weights: bytes | None = None
+    # What the grader drew for this export (``grader.draws``: a seed, generated cases), set
+    # by the judge from the assembly; never read from the kernel.
+    drawn: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        freeze_fields(self, "payload")
+        freeze_fields(self, "payload", "drawn")
 
     @property
     def ok(self) -> bool:

@@ -16,6 +16,7 @@ import signal
 import threading
 from typing import Any
 
+from .inputs import decode_all
 from .plain import MAX_ITEMS, ExportError, to_plain
 
 MAX_RESULT_ITEMS = 100_000  # items of one call's result
@@ -31,7 +32,16 @@ def call_all(fn: Any, cases: list[dict[str, Any]], timeout: float) -> list[dict[
     ``{"timeout": seconds}`` or ``{"error": why the result cannot be exported}``."""
     if not callable(fn):
         raise ExportError(f"expected a function, got {type(fn).__name__}")
-    return [call_one(fn, case.get("args", []), case.get("kwargs", {}), timeout) for case in cases]
+    return [call_case(fn, case, timeout) for case in cases]
+
+
+def call_case(fn: Any, case: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Call ``fn`` on one case's inputs (``grader.inkernel.inputs``: fresh objects each time)."""
+    try:
+        args, kwargs = decode_all(case)
+    except Exception as e:  # the course's inputs (or torch missing): the case cannot run
+        return {"error": f"the case's inputs cannot be built: {_type_name(e)}: {_text(e)}"}
+    return call_one(fn, args, kwargs, timeout)
 
 
 def call_one(fn: Any, args: list[Any], kwargs: dict[str, Any], timeout: float) -> dict[str, Any]:

@@ -38,9 +38,11 @@ def same_function(
     layers: Layers | None,
     behaviour: Any,
     shape: tuple[int, ...],
+    seed: Any = None,
 ) -> str:
-    """'' when the student's model computes what ``reference`` computes on the probe batch;
-    else what differs first (``reference`` itself is left as it was)."""
+    """'' when the student's model computes what ``reference`` computes on the probe batch,
+    with fresh parameters drawn from ``seed`` (the grader's draw for this grading); else what
+    differs first (``reference`` itself is left as it was)."""
     if layers is None:
         return "the exported description of the model's layers is unusable"
     if isinstance(weights, str):
@@ -51,9 +53,10 @@ def same_function(
     if isinstance(error, str):
         where = f"an input of shape {list(shape)}"
         return f"with fresh parameters, forward on {where} raised {error[:300]}"
-    seed = behaviour.get("seed")
     if not isinstance(seed, int) or isinstance(seed, bool):
-        return "the model's behaviour was exported without its seed"
+        return "the grader drew no seed for the behaviour check; grade the notebook again"
+    if behaviour.get("seed") != seed:
+        return "the model's behaviour was exported for another seed than the grader gave"
     model = copy.deepcopy(reference).to("cpu")
     # The exported weights' shapes are checked against the reference's before any fresh value
     # is drawn for them: a tensor of stride 0 can claim any shape in a few bytes.

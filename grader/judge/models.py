@@ -119,6 +119,7 @@ class _Model:
         self.layers = read_layers(export.payload.get("layers"))
         weights = load_weights(export.weights)
         self.behaviour = export.payload.get("behaviour")
+        self.seed = export.drawn.get("seed")  # the grader's draw (grader.draws), not the kernel's
         self.weights = weights
         if self.layers is None:
             self.fit = "the exported description of the model's layers is unusable"
@@ -137,7 +138,13 @@ class _Model:
             }
         }
         difference = same_function(
-            self.reference, self.ref_layers, self.weights, self.layers, self.behaviour, probe
+            self.reference,
+            self.ref_layers,
+            self.weights,
+            self.layers,
+            self.behaviour,
+            probe,
+            self.seed,
         )
         if not difference:
             return CheckResult("structure", True, details=details)

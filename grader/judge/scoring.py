@@ -93,6 +93,8 @@ def judge(
         else:
             export_outcome = executed.outcomes[i + 1] if i + 1 < len(executed.outcomes) else None
             export = executed.exports.get(ex.id)
+            if export is not None:  # what the grader drew for it, from the assembly
+                export = replace(export, drawn=assembled.draws.get(ex.id, {}))
             source = assembled.steps[i].source
             results.append(judge_export(ex, export, expectations, export_outcome, source))
     return tuple(results)
