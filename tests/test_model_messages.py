@@ -357,3 +357,19 @@ def test_stages_are_paired_only_along_one_path(student, found):
     reference = read_stages(REFERENCE)
     result = compare(student, reference, (2, 3, 32, 32))
     assert (result.shapes or result.ops) == found and not result.same
+
+
+def test_the_probe_forwards_run_on_one_thread_and_restore_the_count():
+    from grader.inkernel.threads import one_thread
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with one_thread():
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), one_thread():
+            torch.zeros(2) @ torch.zeros(3)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .threads import one_thread
+
 SPATIAL = ("kernel_size", "stride", "padding", "dilation", "output_padding", "output_size")
 IGNORED = ("inplace", "return_indices")  # change nothing about what the layer computes
 
@@ -65,7 +67,7 @@ def describe(model: Any, probe: Any = None) -> tuple[list[dict[str, Any]], Any]:
     was_training = model.training
     try:
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), one_thread():
             output = model(probe)
     except Exception as e:  # the student's forward: its error is data
         return [_layer(name, m) for name, m in named], e
@@ -86,9 +88,10 @@ def summary(model: Any, probe: Any) -> dict[str, Any]:
     try:
         import torchinfo
 
-        stats = torchinfo.summary(
-            model, input_data=[probe], verbose=0, depth=8, device=probe.device
-        )
+        with one_thread():
+            stats = torchinfo.summary(
+                model, input_data=[probe], verbose=0, depth=8, device=probe.device
+            )
     except Exception as e:  # the student's model: its failure is data
         return {"error": f"{type(e).__name__}: {str(e)[:300]}"}
     rows = [

@@ -18,6 +18,7 @@ import torch
 
 from ..inkernel.behaviour import ATOL, RTOL, fresh_state, outputs, probe_batch
 from ..inkernel.stages import stages
+from ..inkernel.threads import one_thread
 from .fitting import Layers, fit_weights
 from .stages import Comparison, compare, read_stages
 
@@ -88,7 +89,8 @@ def _difference(
 ) -> str:
     """The first difference the stages establish (``grader.judge.stages``), once the
     parameters fit and the outputs differ: shapes, then the output's shape, then operations."""
-    traced = stages(model, probe_batch(shape, seed))
+    with one_thread():
+        traced = stages(model, probe_batch(shape, seed))
     ours = read_stages(traced)  # None when the reference does not trace: nothing to compare
     found = compare(behaviour.get("stages"), ours, shape) if ours is not None else Comparison()
     if found.shapes:
