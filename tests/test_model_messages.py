@@ -373,3 +373,47 @@ def test_the_probe_forwards_run_on_one_thread_and_restore_the_count():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+PADDED_FUNCTIONAL = """\
+import torch.nn.functional as F
+
+
+class CIFAR10Model(nn.Module):
+    def __init__(self, in_channels, output_dim):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(in_channels, 32, 3, padding=1), nn.BatchNorm2d(32)
+        self.conv2, self.bn2 = nn.Conv2d(32, 64, 3), nn.BatchNorm2d(64)
+        self.fc = nn.Linear(64, output_dim)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
+        x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
+        return self.fc(x.mean(dim=(2, 3)))
+
+
+model = CIFAR10Model(3, 10)
+"""
+
+
+@pytest.mark.kernel
+def test_the_sandboxed_kernel_traces_the_students_model(built_course, tmp_path):
+    """The stages come from the student's own kernel, under the sandbox: a padded model in
+    the official tutorial's style is told where its shapes part from the reference's."""
+    from shipped import with_answers
+
+    from grader.pipeline import grade
+
+    course, _ = built_course
+    sub = with_answers(
+        course.root / "release" / "solution" / "ps3.ipynb",
+        {"cnn-model": PADDED_FUNCTIONAL, "cnn-train": "model = ...\nlosses = []\ndevice = 'cpu'"},
+        tmp_path / "ps3.ipynb",
+    )
+    ex = next(e for e in grade(sub, course).exercises if e.id == "cnn-model")
+    structure = next(c for c in ex.checks if c.name == "structure")
+    assert structure.message == PREFIX + (
+        "after stage 1 (Conv2d `conv1`) the output is [2, 32, 32, 32], the reference's is "
+        "[2, 32, 30, 30] (after its Conv2d) (its layers, as listed by its forward: conv 1: "
+        "padding 1, expected 0)"
+    )
