@@ -133,6 +133,11 @@ def export_step(work: Path, seed: int | None) -> str:
     return export_source(work, EXERCISE, spec, "bench")
 
 
+def spread(ratios: list[float]) -> str:
+    """Round-by-round ratios: their median and range."""
+    return f"{statistics.median(ratios):.3f} ({min(ratios):.3f}-{max(ratios):.3f})"
+
+
 def load() -> str:
     import os
 
@@ -195,6 +200,9 @@ def main() -> None:
         f"{med['behaviour'] / med['export']:.3f}, behaviour - export "
         f"{med['behaviour'] - med['export']:+.3f} s"
     )
+    for other in ("bare", "export"):  # the two sides of a round ran seconds apart
+        ratios = [b / o for b, o in zip(wall["behaviour"], wall[other], strict=True)]
+        print(f"  behaviour / {other} round by round: {spread(ratios)}")
     print("the export step inside the kernel, medians:")
     print(f"  without a seed {kernel['export']:.3f} s, with the seed {kernel['behaviour']:.3f} s")
     print(f"  the behaviour check in the kernel: {kernel['behaviour'] - kernel['export']:.3f} s")

@@ -3,8 +3,12 @@ order), not by nesting or names: a model the check passes shows no marked row (i
 
 from __future__ import annotations
 
+import json
+
 import pytest
+import torch
 from test_models import Functional, Nested, Tutorial
+from torch import nn
 
 from grader.inkernel.layers import probe_input, summary
 from grader.judge.models import read_summary
@@ -218,3 +222,36 @@ def test_a_forged_stored_summary_never_breaks_the_page(side):
     ex = ExerciseResult("cnn-model", "Model", 0.0, 5.0, "failed", checks=(check,))
     html = render_html(GradeResult("course", "ps3", "s.ipynb", 0.0, 5.0, 1.0, (ex,)))
     assert '<table class="model">' in html
+
+
+class Lying:
+    def __str__(self):
+        raise RuntimeError("no text for you")
+
+
+class Odd(nn.Module):
+    """A leaf whose settings are a 5000-digit int and an object that cannot be written."""
+
+    __constants__ = ("big", "bad")
+
+    def __init__(self, bad):
+        super().__init__()
+        self.big = 10**5000
+        self.bad = bad
+        self.scale = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        return x * self.scale
+
+
+@pytest.mark.parametrize("bad", [Lying(), "fine"], ids=["unwritable", "text"])
+def test_a_leaf_with_odd_settings_still_has_a_summary(bad):
+    model = nn.Sequential(Tutorial(), Odd(bad))
+    value = summary(model, probe_input(PROBE))
+    json.dumps(value)  # it can be exported: no 5000-digit int in it
+    odd = value["rows"][-1]
+    assert odd["layer"] == "Odd" and "error" not in value
+    if isinstance(bad, str):
+        assert odd["config"] == {"bad": "fine"} and odd["shapes"] == {"scale": [1]}
+    else:
+        assert "config" not in odd and "shapes" not in odd

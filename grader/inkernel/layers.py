@@ -11,6 +11,7 @@ Imports torch only when called.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .threads import one_thread
@@ -117,14 +118,32 @@ ROW_TENSORS = 16  # a leaf holding more parameters and buffers than this lists n
 
 def _holds(module: Any) -> dict[str, Any]:
     """A leaf's own parameter and buffer shapes (name -> shape, in the module's order) and
-    its settings (``config``), for the report to pair and describe layers."""
-    tensors = [*module.named_parameters(recurse=False), *module.named_buffers(recurse=False)]
-    shapes = {
-        str(name)[:40]: [int(d) for d in tensor.shape]
-        for name, tensor in tensors[:ROW_TENSORS]
-        if tensor is not None
-    }
-    return {"shapes": shapes if len(tensors) <= ROW_TENSORS else {}, "config": config(module)}
+    its settings (``config``, the small ones), for the report to pair and describe layers;
+    nothing for a leaf that cannot be described (a student's module is anything)."""
+    try:
+        tensors = [*module.named_parameters(recurse=False), *module.named_buffers(recurse=False)]
+        shapes = {
+            str(name)[:40]: [int(d) for d in tensor.shape]
+            for name, tensor in tensors[:ROW_TENSORS]
+            if tensor is not None
+        }
+        settings = {str(k)[:40]: v for k, v in config(module).items() if _small(v)}
+    except Exception:
+        return {}
+    return {"shapes": shapes if len(tensors) <= ROW_TENSORS else {}, "config": settings}
+
+
+def _small(value: Any) -> bool:
+    """Whether a setting is a scalar, a short text, or a short list of them."""
+    if isinstance(value, list):
+        return len(value) <= 8 and all(_small(v) and not isinstance(v, list) for v in value)
+    if isinstance(value, str):
+        return len(value) <= 200
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int):
+        return -(2**62) < value < 2**62
+    return value is None
 
 
 def _layer(name: str, module: Any) -> dict[str, Any]:
