@@ -83,6 +83,36 @@ class Calls(nn.Module):
         return self.fc(x.mean(dim=(2, 3)))
 
 
+class Styled(nn.Module):
+    """Functional style with a few habits of real code (``moves``: ``x.to("cpu")`` first;
+    ``twice``: the global average as two ``.mean`` calls) and wrong variants (``order``,
+    ``pool``; ``extra``: one more max-pool before the global average; ``first``: no first
+    max-pool)."""
+
+    def __init__(
+        self, moves=False, twice=False, order="conv-bn-relu", pool="max", extra=False, first=True
+    ):
+        super().__init__()
+        self.calls = Calls(order=order, pool=pool)
+        self.moves, self.twice, self.extra, self.first = moves, twice, extra, first
+
+    def forward(self, x):
+        c = self.calls
+        if self.moves:
+            x = x.to("cpu")
+        for step in c.order:
+            x = {"conv": c.conv1, "bn": c.bn1, "relu": F.relu}[step](x)
+        if self.first:
+            x = F.max_pool2d(x, 2) if c.pool == "max" else F.avg_pool2d(x, 2)
+        for step in c.order:
+            x = {"conv": c.conv2, "bn": c.bn2, "relu": F.relu}[step](x)
+        x = F.max_pool2d(x, 2)
+        if self.extra:
+            x = F.max_pool2d(x, 2)
+        x = x.mean(-1).mean(-1) if self.twice else x.mean(dim=(2, 3))
+        return c.fc(x)
+
+
 @pytest.fixture(scope="module")
 def context(shipped_course):
     return JudgeContext(shipped_course, AnswerKey("ps3", shipped_course.fingerprint, {}, seed=7))
@@ -176,7 +206,11 @@ def test_a_wrong_model_is_told_its_first_established_difference(
     assert check.message == PREFIX + message
 
 
-@pytest.mark.parametrize("model", [Modules, Calls], ids=["modules", "calls"])
+@pytest.mark.parametrize(
+    "model",
+    [Modules, Calls, lambda: Styled(moves=True, twice=True)],
+    ids=["modules", "calls", "moved-two-means"],
+)
 def test_both_styles_of_the_right_model_pass(shipped_course, context, tmp_path, model):
     assert structure(shipped_course, context, tmp_path, model()).passed
 
@@ -192,6 +226,7 @@ RIGHT = [
     Nested,
     Modules,
     Calls,
+    lambda: Styled(moves=True),
 ]
 
 
@@ -373,6 +408,40 @@ def test_the_probe_forwards_run_on_one_thread_and_restore_the_count():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize(
+    "model,message",
+    [
+        (  # two .mean calls where the reference pools then flattens: a style, not the cause
+            Styled(twice=True, order="conv-relu-bn"),
+            "at stages 1-3 (output [2, 32, 30, 30]) the model computes Conv2d, relu, "
+            "BatchNorm2d, where the reference computes Conv2d, BatchNorm2d, ReLU (the same "
+            "operations in another order)",
+        ),
+        (  # x.to("cpu") is stage 1: it moves the data and computes nothing
+            Styled(moves=True, pool="avg"),
+            "at stage 5 (output [2, 32, 15, 15]) the model computes avg_pool2d, where the "
+            "reference computes MaxPool2d",
+        ),
+        (
+            Styled(extra=True),
+            "after stage 9 (max_pool2d) the output is [2, 64, 3, 3], a shape the reference's "
+            "forward does not have there",
+        ),
+        (  # the stride-free second conv reads 30 x 30: every later shape differs
+            Styled(first=False),
+            "after stage 4 (Conv2d `calls.conv2`) the output is [2, 64, 28, 28], the "
+            "reference's is [2, 32, 15, 15] (after its MaxPool2d)",
+        ),
+    ],
+    ids=["two-means", "moved", "extra-pool", "no-first-pool"],
+)
+def test_real_habits_of_code_do_not_misplace_the_difference(
+    shipped_course, context, tmp_path, model, message
+):
+    check = structure(shipped_course, context, tmp_path, model)
+    assert check.message == PREFIX + message
 
 
 PADDED_FUNCTIONAL = """\

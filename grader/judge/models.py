@@ -2,9 +2,10 @@
 
 The student's kernel exported a ``state_dict`` (tensors only, read back with
 ``weights_only=True``), the layers its forward called (``grader.inkernel.layers``), its outputs
-with fresh parameters (``grader.inkernel.behaviour``) and a few plain facts. The architecture
-is judged by what the model computes (``grader.judge.behaviour``), in any style of code; the
-layer list only words a difference. The weights are moved into the grader's own reference
+with fresh parameters and the stages of its forward (``grader.inkernel.behaviour``,
+``grader.inkernel.stages``) and a few plain facts. The architecture is judged by what the
+model computes (``grader.judge.behaviour``), in any style of code; the stages and the layer
+list only word a difference. The weights are moved into the grader's own reference
 model layer by layer, by position (``grader.judge.fitting``), and evaluated there. Nothing the
 student's code computed is trusted beyond being a value to compare.
 """

@@ -6,15 +6,19 @@ are compared. Styles of code trace to stages of different granularity (a ``ReLU`
 ``F.relu``, ``nn.Flatten`` or ``.view``, ``AdaptiveAvgPool2d`` then ``Flatten`` or one
 ``.mean(dim=(2, 3))``), so the stages are grouped into segments: a segment starts where an
 operation changes the shape of the data, and an operation that only reshapes it (``flatten``,
-``view``, ``squeeze``: the same values in another shape) belongs to the segment before it. The
-sequences of segment shapes are style-independent; they are compared in order, and only when
-they agree are the operations of each segment compared (for chains of stages only, where the
-order of operations is the order of the data's path). Every sentence says what each trace
-shows; where a side did not trace, nothing is said.
+``view``, ``squeeze``: the same values in another shape) or moves it (``.to``) belongs to the
+segment before it. The sequences of segment shapes are style-independent. They are aligned
+(``difflib``, as a diff aligns lines), and what differs is named in this order: the first
+segment the alignment replaces (other shapes at the same point), then the first paired
+segments whose operations differ, then a segment only one side has. Only along one path: past
+a stage that reads anything but the stage before it (a skip connection), the order of stages
+is not the order of the data's path, and nothing is said from there on. Every sentence says
+what each trace shows; where a side did not trace, nothing is said.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from dataclasses import dataclass, field
@@ -25,9 +29,10 @@ from ..inkernel.stages import MAX_STAGES
 MAX_DIMS = 16
 MAX_SIZE = 2**40  # a dimension larger than this is no real tensor's
 
-# Operations that move values into another shape and change none of them.
+# Operations that move values into another shape, memory or device and change none of them.
 RESHAPES = frozenset(
     {"flatten", "view", "reshape", "squeeze", "unsqueeze", "contiguous", "identity", "unflatten"}
+    | {"to", "float", "cpu", "cuda", "clone", "detach", "type_as"}
 )
 # Module types and functions that compute the same operation, under one name (keys: the
 # name in snake case, as ``canonical`` first writes it).
@@ -99,7 +104,15 @@ class Segment:
     stages: list[Stage] = field(default_factory=list)
 
     def ops(self) -> list[Stage]:
+        """Its stages that compute (reshapes and moves left out)."""
         return [s for s in self.stages if canonical(s.op) not in RESHAPES]
+
+    def key(self) -> tuple[tuple[int, ...], str]:
+        """What aligns it with another forward's: its shape, and the operation that changed
+        the shape (the first that computes), so that a shape reached by other means (a
+        stride where the reference pools) is not taken for the same point."""
+        ops = self.ops()
+        return self.shape, canonical(ops[0].op) if ops else ""
 
 
 def segments(stages: list[Stage], probe: tuple[int, ...]) -> list[Segment]:
@@ -128,27 +141,66 @@ class Comparison:
 
 
 def compare(student: Any, reference: list[Stage], probe: tuple[int, ...]) -> Comparison:
-    """The student's exported stages (unvalidated) against the reference's. Segments are
-    paired in order only as far as both forwards are chains (each stage reads the stage
-    before it): where the data's path branches, the order of stages is no longer the order of
-    its path, and nothing is said from there on."""
+    """The student's exported stages (unvalidated) against the reference's."""
     mine = read_stages(student)
     if mine is None:
         return Comparison()
-    ours, theirs = segments(mine, probe), segments(reference, probe)
     paths = _path(mine), _path(reference)  # the first stage off the path, on each side
-    for got, want in zip(ours, theirs, strict=False):
-        if any(_last(segment) >= path for segment, path in zip((got, want), paths, strict=True)):
+    ours, theirs = (
+        [seg for seg in segments(stages, probe) if _last(seg) < path]
+        for stages, path in zip((mine, reference), paths, strict=True)
+    )
+    whole = paths == (len(mine) + 1, len(reference) + 1)
+    matcher = difflib.SequenceMatcher(
+        None, [seg.key() for seg in ours], [seg.key() for seg in theirs], autojunk=False
+    )
+    blocks = matcher.get_opcodes()
+    for op, i1, i2, j1, j2 in blocks:
+        for got, want in zip(ours[i1:i2], theirs[j1:j2], strict=False) if op == "replace" else ():
+            if got.shape != want.shape:
+                return Comparison(shapes=_shape_message(got, want))
+            a, b = got.ops(), want.ops()
+            if whole and [canonical(s.op) for s in a] != [canonical(s.op) for s in b]:
+                return Comparison(ops=_ops_message(got, a, b))
+    if not whole:
+        return Comparison()  # a branching path: its operations have no order to compare
+    for op, i1, i2, j1, _ in blocks:
+        for got, want in zip(ours[i1:i2], theirs[j1:], strict=False) if op == "equal" else ():
+            a, b = got.ops(), want.ops()
+            if [canonical(s.op) for s in a] != [canonical(s.op) for s in b]:
+                return Comparison(ops=_ops_message(got, a, b))
+    for op, i1, _, j1, _ in blocks:
+        if op == "insert":
+            return Comparison(shapes=_missing(ours[i1 - 1] if i1 else None, theirs[j1]))
+        if op == "delete":
+            return Comparison(shapes=_extra(ours[i1]))
+        if op == "replace":  # pairs alike in shapes and operations, of unequal numbers
             return Comparison()
-        if got.shape != want.shape:
-            return Comparison(shapes=_shape_message(got, want))
-    if len(ours) != len(theirs) or paths != (len(mine) + 1, len(reference) + 1):
-        return Comparison()  # a segment with none to pair with, or a branching path
-    for got, want in zip(ours, theirs, strict=True):
-        a, b = got.ops(), want.ops()
-        if [canonical(s.op) for s in a] != [canonical(s.op) for s in b]:
-            return Comparison(ops=_ops_message(got, a, b))
     return Comparison(same=True)
+
+
+def _extra(segment: Segment) -> str:
+    """A segment only the student's forward has."""
+    return (
+        f"after {_where(segment)} the output is {list(segment.shape)}, a shape the "
+        "reference's forward does not have there"
+    )
+
+
+def _missing(before: Segment | None, want: Segment) -> str:
+    """A segment only the reference's forward has, where ``before`` is the student's."""
+    theirs = f" after its {want.producer.op}" if want.producer else ""
+    mine = f"after {_where(before)} (output {list(before.shape)})" if before else "at first"
+    return (
+        f"the reference's forward has an output of shape {list(want.shape)}{theirs}, "
+        f"which the model's does not have {mine}"
+    )
+
+
+def _where(segment: Segment) -> str:
+    if segment.producer is None:
+        return "the input"
+    return f"stage {segment.producer.index} ({segment.producer.label()})"
 
 
 def _last(segment: Segment) -> int:
@@ -157,10 +209,9 @@ def _last(segment: Segment) -> int:
 
 
 def _shape_message(got: Segment, want: Segment) -> str:
-    where = f"stage {got.producer.index} ({got.producer.label()})" if got.producer else "the input"
     theirs = f" (after its {want.producer.op})" if want.producer else ""
     return (
-        f"after {where} the output is {list(got.shape)}, the reference's is "
+        f"after {_where(got)} the output is {list(got.shape)}, the reference's is "
         f"{list(want.shape)}{theirs}"
     )
 
@@ -171,7 +222,7 @@ def _ops_message(segment: Segment, mine: list[Stage], theirs: list[Stage]) -> st
         where = f"at stage {first}" if first == last else f"at stages {first}-{last}"
         where += f" (output {list(segment.shape)})"
     elif segment.producer:
-        where = f"after stage {segment.producer.index} ({segment.producer.label()})"
+        where = f"after {_where(segment)}"
     else:
         where = f"on the input ({list(segment.shape)})"
     ops = ", ".join(s.op for s in mine) or "nothing"
