@@ -295,6 +295,39 @@ def test_a_model_that_does_not_trace_is_told_only_what_is_established(
     )
 
 
+class TraceAware(nn.Module):
+    """Padding 1, except when torch.fx traces it: then it claims the reference's path."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = Calls(padding=1)
+
+    def forward(self, x):
+        if isinstance(x, torch.fx.Proxy):
+            c = self.net
+            x = F.conv2d(x, c.conv1.weight, c.conv1.bias)  # no padding, for the tracer only
+            x = F.max_pool2d(F.relu(c.bn1(x)), 2)
+            x = F.max_pool2d(F.relu(c.bn2(c.conv2(x))), 2)
+            return c.fc(x.mean(dim=(2, 3)))
+        return self.net(x)
+
+
+def test_a_model_that_traces_otherwise_than_it_runs_has_no_stages(
+    shipped_course, context, tmp_path
+):
+    """Its trace would claim the reference's shapes at every stage: it is told nothing of
+    stages, only what the parameters and outputs establish."""
+    ex = exercise(shipped_course, "cnn-model")
+    record = exported(tmp_path, ex, TraceAware())
+    assert record.payload["behaviour"]["untraced"] == (
+        "the traced forward computes other outputs than the model's forward"
+    )
+    check = check_module(ex, None, record, context)[0]
+    assert check.message == PREFIX + SAME_PARAMETERS + (
+        " (its layers, as listed by its forward: conv 1: padding 1, expected 0)"
+    )
+
+
 @pytest.mark.parametrize(
     "forged",
     [

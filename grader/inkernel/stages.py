@@ -8,8 +8,9 @@ stage is a call of a module (``{"op": "Conv2d", "name": "features.0"}``), of a f
 (``{"op": "view"}``), each with the shape of its tensor output and the positions of the
 stages whose outputs it reads (``"inputs"``, 0 for the model's input); calls whose result is
 no tensor (``x.size(0)``) are no stage. A model that does not trace (Python control flow on
-values, an untraceable call) has no stages: ``stages`` says why, and the grader then says
-nothing about them. Imports torch only when called.
+values, an untraceable call), or whose trace computes other outputs than its forward (code
+that takes another path when traced), has no stages: ``stages`` says why, and the grader
+then says nothing about them. Imports torch only when called.
 """
 
 from __future__ import annotations
@@ -42,7 +43,15 @@ def stages(model: Any, probe: Any) -> list[dict[str, Any]] | str:
         if len(calls) > 4 * MAX_STAGES:
             return f"its forward has more than {MAX_STAGES} stages"
         with torch.no_grad():
-            _Shapes(graph).run(probe)
+            traced = _Shapes(graph).run(probe)
+            computed = model(probe)
+        if not (
+            isinstance(traced, torch.Tensor)
+            and isinstance(computed, torch.Tensor)
+            and traced.shape == computed.shape
+            and torch.allclose(traced, computed, rtol=1e-4, atol=1e-6)
+        ):  # a forward that takes another path when traced: its trace describes nothing
+            return "the traced forward computes other outputs than the model's forward"
         position = {n: 0 for n in graph.graph.nodes if n.op == "placeholder"}
         out: list[dict[str, Any]] = []
         for node in calls:
