@@ -26,9 +26,9 @@ SAME_PARAMETERS = (
     "same parameters, different computation (order, activation, padding, stride or pooling)"
 )
 SAME_STAGES = (
-    "same parameters, and the same operations with the same output shapes at every stage, "
-    "but other outputs: a setting that keeps the shapes differs (a pooling window, padding "
-    "with dilation, an activation's slope, eps)"
+    "same parameters, and operations of the same names with the same output shapes at every "
+    "stage, yet other outputs: something that keeps the shapes differs, such as a setting (a "
+    "pooling window, padding with dilation, an activation's slope, eps)"
 )
 
 
