@@ -25,7 +25,7 @@ from .copying import attributed, class_references
 from .distribution import VERSION
 from .draws import Draws
 from .errors import SubmissionError
-from .execute import ExecOptions, Executed
+from .execute import ExecOptions, Executed, FollowUp
 from .identity import Identity, identify
 from .inkernel.exporter import FORMAT as EXPORT_FORMAT
 from .judge import prepare
@@ -98,6 +98,15 @@ class AgainstKey:
                 warm_plots()  # the report plots their losses: import matplotlib meanwhile
         return lambda executed: judged(s.course, s.assignment, s.name, s.assembled, executed, key)
 
+    def follow_up(self, submitted: Submitted) -> FollowUp | None:
+        """What runs after each export while the kernel is alive: a property failure shrunk
+        to a minimal one, with the reference this process holds (``grader.judge.shrunk``)."""
+        from .judge.shrunk import follow_up, references_of
+
+        s = submitted
+        exercises = _exercises(s.course, s.assignment)
+        return follow_up(exercises, s.assembled.draws, references_of(s.course))
+
 
 def given(key: AnswerKey) -> Callable[[Submitted], AnswerKey]:
     """A ``key_of`` for a key at hand (a batch loads each variant's once)."""
@@ -115,7 +124,8 @@ def grade_one(
     attribute it (whose it is, its flags); the notices of every stage are kept, in order."""
     s = submitted
     judging = judging or AgainstKey(options)
-    running = runner(s.assembled.steps)
+    follow_up = judging.follow_up(s) if isinstance(judging, AgainstKey) else None
+    running = runner(s.assembled.steps, follow_up)
     try:
         judge = judging.ahead(s, warm=not running.done())
         references = None

@@ -15,6 +15,7 @@ function must call each name of ``calls``, and the cell must not use any name of
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from ..inkernel.case_match import case_right
 from ..inkernel.inputs import call_text, shown
 from ..results import CheckResult
 from ..spec import Answer, Exercise
+from .shrunk import shrunk_failure
 
 if TYPE_CHECKING:
     from ..execute.records import ExportRecord
@@ -61,9 +63,16 @@ def check_function(
     if examples:
         names = parameter_names(context.reference_function(exercise))
         expected_examples = reference[len(generated) :]
-        checks.append(
-            property_check(answer, examples, expected_examples, list(got[-len(examples) :]), names)
+        check = property_check(
+            answer, examples, expected_examples, list(got[-len(examples) :]), names
         )
+        # the failure shrunk while the kernel ran, if the reference confirms it
+        smallest = None if check.passed else shrunk_failure(exercise, export.follow_ups, context)
+        if smallest is not None:
+            case, exp, out = smallest
+            message = f"fails for {named(answer.name, case, names)}: {_versus(exp, out)}"
+            check = dataclasses.replace(check, message=message)
+        checks.append(check)
     return checks
 
 
