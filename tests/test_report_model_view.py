@@ -13,7 +13,7 @@ from torch import nn
 from grader.inkernel.layers import probe_input, summary
 from grader.judge.models import read_summary
 from grader.report import render_html
-from grader.report.model_view import model_view
+from grader.report.model_view import model_view, setting
 from grader.results import CheckResult, ExerciseResult, GradeResult
 
 PROBE = (2, 3, 32, 32)
@@ -113,6 +113,11 @@ def test_a_differing_kernel_and_stride_show_in_the_marked_rows():
     assert settings[2:5] == ["Conv2d 3→32 k3", "BatchNorm2d 32", "ReLU"]
     assert "MaxPool2d k2 s2" in settings and "AdaptiveAvgPool2d →1" in settings
     assert settings[-1] == "Linear 64→10"
+    same = {"padding": "same", "stride": [2, 2], "dilation": [1, 1], "groups": 1}
+    row = {"layer": "Conv2d", "shapes": {"weight": [32, 3, 5, 5]}, "config": same}
+    assert setting(row) == "3→32 k5 s2 p=same"
+    grouped = {"layer": "Conv2d", "shapes": {"weight": [64, 16, 3, 3]}, "config": {"groups": 2}}
+    assert setting(grouped) == "32→64 k3"
 
 
 def rows(*layers):

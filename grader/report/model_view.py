@@ -121,7 +121,7 @@ def _window(config: dict[str, Any], *defaults: tuple[str, int | None]) -> str:
         value = config.get(name)
         text = _by(value)
         if text and (default is None or text != str(default)):
-            out += f" {name[0]}{text}"
+            out += f" {name[0]}={text}" if isinstance(value, str) else f" {name[0]}{text}"
     return out
 
 
