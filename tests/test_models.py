@@ -203,26 +203,34 @@ def test_every_style_of_the_right_model_passes_every_check(
     ]
 
 
-SAME = (
-    "the model does not compute what the expected architecture computes: same parameters, "
-    "different computation (order, activation, padding, stride or pooling)"
+PREFIX = "the model does not compute what the expected architecture computes: "
+PADDED = (
+    "the output is [2, 32, 32, 32], the reference's is [2, 32, 30, 30] (after its Conv2d) "
+    "(its layers, as listed by its forward: conv 1: padding 1, expected 0)"
 )
+ORDER = "Conv2d, BatchNorm2d, ReLU (the same operations in another order)"
 
 
 @pytest.mark.parametrize(
     "model,message",
     [
-        (
-            lambda: Tutorial(padding=1),
-            SAME + " (its layers, as listed by its forward: conv 1: padding 1, expected 0)",
+        (lambda: Tutorial(padding=1), "after stage 1 (Conv2d `feature_extractor.0`) " + PADDED),
+        (lambda: Functional(padding=1), "after stage 1 (Conv2d `conv1`) " + PADDED),
+        (  # ReLU before BatchNorm
+            lambda: Nested(order="conv-relu-bn"),
+            "at stages 1-3 (output [2, 32, 30, 30]) the model computes Conv2d, ReLU, "
+            "BatchNorm2d, where the reference computes " + ORDER,
         ),
         (
-            lambda: Functional(padding=1),
-            SAME + " (its layers, as listed by its forward: conv 1: padding 1, expected 0)",
+            lambda: Tutorial(pool=nn.AvgPool2d),
+            "at stage 4 (output [2, 32, 15, 15]) the model computes AvgPool2d, where the "
+            "reference computes MaxPool2d",
         ),
-        (lambda: Nested(order="conv-relu-bn"), SAME),  # ReLU before BatchNorm
-        (lambda: Tutorial(pool=nn.AvgPool2d), SAME),
-        (lambda: Functional(pool="avg"), SAME),
+        (
+            lambda: Functional(pool="avg"),
+            "at stage 4 (output [2, 32, 15, 15]) the model computes avg_pool2d, where the "
+            "reference computes MaxPool2d",
+        ),
     ],
     ids=["padded", "functional-padded", "relu-before-bn", "avg-pool", "functional-avg-pool"],
 )
@@ -231,7 +239,7 @@ def test_a_wrong_model_fails_the_structure_with_a_true_message(
 ):
     checks = module_checks(shipped_course, context, tmp_path, model())
     assert not checks["structure"].passed
-    assert checks["structure"].message == message
+    assert checks["structure"].message == PREFIX + message
     assert checks["parameter count"].passed
 
 
@@ -256,7 +264,11 @@ def test_weights_claiming_a_huge_shape_fail_without_drawing_it(shipped_course, c
     checks = check_module(
         ex, None, ExportRecord(record.payload, data.getvalue(), record.drawn), context
     )
-    assert checks[0].message.endswith("weight of shape (1000000, 1000000), expected (10, 64)")
+    assert checks[0].message == PREFIX + (
+        "layer with weights 5 (Linear `classifier.0`): weight of shape (1000000, 1000000), "
+        "expected (10, 64) (1000000 output features, expected 10; 1000000 input features, "
+        "expected 64)"
+    )
 
 
 def test_no_batch_norm_names_the_parameters(shipped_course, context, tmp_path):
@@ -264,7 +276,7 @@ def test_no_batch_norm_names_the_parameters(shipped_course, context, tmp_path):
     assert not checks["structure"].passed
     assert checks["structure"].message == (
         "the model does not compute what the expected architecture computes: "
-        "the model has 3 layers with weights, the reference 5 "
+        "the model has 3 layers with weights (Conv2d, Conv2d, Linear), the reference 5 "
         "(Conv2d, BatchNorm2d, Conv2d, BatchNorm2d, Linear)"
     )
 
@@ -425,6 +437,6 @@ def test_a_missing_bias_names_the_layer_and_its_setting(shipped_course, context,
     checks = module_checks(shipped_course, context, tmp_path, model)
     assert checks["structure"].message == (
         "the model does not compute what the expected architecture computes: layer with "
-        "weights 5 (Linear, expected Linear): has weight (its layers, as listed by its "
-        "forward: linear 1: bias False, expected True)"
+        "weights 5 (Linear `classifier.0`): no bias, the reference's has one (its layers, as "
+        "listed by its forward: linear 1: bias False, expected True)"
     )

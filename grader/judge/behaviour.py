@@ -16,11 +16,19 @@ from typing import Any
 
 import torch
 
-from ..inkernel.behaviour import ATOL, RTOL, fresh_state, outputs
+from ..inkernel.behaviour import ATOL, RTOL, fresh_state, outputs, probe_batch
+from ..inkernel.stages import stages
+from ..inkernel.threads import one_thread
 from .fitting import Layers, fit_weights
+from .stages import Comparison, compare, read_stages
 
 SAME_PARAMETERS = (
     "same parameters, different computation (order, activation, padding, stride or pooling)"
+)
+SAME_STAGES = (
+    "same parameters, and operations of the same names with the same output shapes at every "
+    "stage, yet other outputs: something that keeps the shapes differs, such as a setting (a "
+    "pooling window, padding with dilation, an activation's slope, eps)"
 )
 
 
@@ -65,11 +73,33 @@ def same_function(
         except (TypeError, ValueError, RuntimeError, OverflowError):
             return f"the {mode}-mode output was not exported as numbers"
         want = expected[mode].float()
-        if got.shape != want.shape:
-            return (
-                f"with fresh parameters, the {mode}-mode output has shape {list(got.shape)}, "
-                f"expected {list(want.shape)}"
-            )
-        if not torch.allclose(got, want, rtol=RTOL, atol=ATOL):
-            return SAME_PARAMETERS
+        if got.shape != want.shape or not torch.allclose(got, want, rtol=RTOL, atol=ATOL):
+            return _difference(model, behaviour, shape, seed, mode, got, want)
     return ""
+
+
+def _difference(
+    model: torch.nn.Module,
+    behaviour: dict[str, Any],
+    shape: tuple[int, ...],
+    seed: int,
+    mode: str,
+    got: torch.Tensor,
+    want: torch.Tensor,
+) -> str:
+    """The first difference the stages establish (``grader.judge.stages``), once the
+    parameters fit and the outputs differ: shapes, then the output's shape, then operations."""
+    with one_thread():
+        traced = stages(model, probe_batch(shape, seed))
+    ours = read_stages(traced)  # None when the reference does not trace: nothing to compare
+    found = compare(behaviour.get("stages"), ours, shape) if ours is not None else Comparison()
+    if found.shapes:
+        return found.shapes
+    if got.shape != want.shape:
+        return (
+            f"with fresh parameters, the {mode}-mode output has shape {list(got.shape)}, "
+            f"expected {list(want.shape)}"
+        )
+    if found.ops:
+        return found.ops
+    return SAME_STAGES if found.same else SAME_PARAMETERS
