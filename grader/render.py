@@ -178,9 +178,14 @@ def _prompt(ex: Exercise, n: int) -> str:
     body = prompt_text(ex)
     points = f"{ex.points:g} point" + ("" if ex.points == 1 else "s")
     return (
-        f"### {n}. {ex.title} ({points})\n\n{body.strip()}\n\n"
-        f"*✏️ Your answer:* assign it to `{ex.answer.name}` in the cell below."
+        f"### {n}. {ex.title} ({points})\n\n{body.strip()}\n\n*✏️ Your answer:* {_answer_line(ex)}"
     )
+
+
+def _answer_line(ex: Exercise) -> str:
+    if ex.answer.kind == "function":
+        return f"define `{ex.answer.name}` in the cell below."
+    return f"assign it to `{ex.answer.name}` in the cell below."
 
 
 def render_text(template: str, what: str, **context: object) -> str:

@@ -285,6 +285,9 @@ def test_a_forged_number_of_results_fails_every_case(course):
 def test_a_call_is_shown_as_the_student_would_write_it():
     case = {"args": [encode(torch.tensor([1.0, 2.0])), encode((1, 2))], "kwargs": {"k": "a"}}
     assert call_text("f", case) == "f(tensor([1.0, 2.0]), (1, 2), k='a')"
+    built = encode({"__input__": "expr", "source": "torch.nn.Linear(3, 2)", "name": "layer"})
+    unnamed = encode({"__input__": "expr", "source": "torch.nn.Linear(3, 2)"})
+    assert call_text("g", {"args": [built, unnamed]}) == "g(layer, torch.nn.Linear(3, 2))"
 
 
 # --- through the pipeline, and a regrade of the stored run ----------------------------------------
@@ -356,3 +359,12 @@ def test_the_hand_out_says_drawn_cases_wait_for_grading(course, tmp_path):
         "scale: 1 public case: OK; cases drawn afresh for each grading: checked at grading",
         "  scale(tensor([1.0, 2.0]), 3): right",
     ]
+
+
+def test_a_function_exercise_asks_for_a_definition(course):
+    from grader.render import render_assignment
+
+    nb = render_assignment(course, course.assignment("sq"), "student")
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "*✏️ Your answer:* define `squares` in the cell below." in text
+    assert "assign it to `squares`" not in text

@@ -9,8 +9,9 @@ mapping tagged ``"__input__"``:
     {"__input__": "tensor", "data": [[1.0, 2.0]], "dtype": "float32"}   # torch.tensor
     {"__input__": "ndarray", "data": [1, 2], "dtype": "int64"}          # numpy.array
     {"__input__": "tuple", "items": [1, 2]}
-    {"__input__": "expr", "source": "torch.nn.Linear(4, 2)"}            # an object built
-                                                                         # by the author's code
+    {"__input__": "expr", "source": "torch.nn.Linear(4, 2)", "name": "a linear layer"}
+                                        # an object built by the author's code (``name``,
+                                        # optional, is what reports call it)
 
 An ``expr`` is the course author's (trusted) text, evaluated with ``math``, ``random`` and
 ``torch`` (when installed) after ``torch.manual_seed(0)`` and ``random.seed(0)``, so the kernel
@@ -90,7 +91,10 @@ def _tagged(value: dict[str, Any]) -> dict[str, Any]:
             compile(source, "<input>", "eval")
         except SyntaxError as e:
             raise InputError(f"the expr input {source!r} is not an expression: {e.msg}") from None
-        return {TAG: "expr", "source": source}
+        name = value.get("name", "")
+        if not isinstance(name, str) or len(name) > 60:
+            raise InputError("an expr input's name must be a short text")
+        return {TAG: "expr", "source": source, **({"name": name} if name else {})}
     raise InputError(f"unknown input tag {tag!r} (tensor, ndarray, tuple or expr)")
 
 
@@ -164,7 +168,7 @@ def shown(value: Any) -> str:
         if tag == "tuple":
             items = [shown(v) for v in value.get("items", ())]
             return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
-        return str(value.get("source", "?"))
+        return str(value.get("name") or value.get("source", "?"))  # an expr: its name
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{k!r}: {shown(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
