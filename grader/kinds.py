@@ -259,7 +259,7 @@ KINDS: dict[str, Kind] = {
             "called in the kernel on each case; each result (or the exception's type) against "
             "the reference's, numbers within tolerance, partial credit by cases; the answer "
             "cell must call what `calls` names and must not call what `forbids` names",
-            source="grader.judge.function:check_source",
+            source="grader.judge.source_rules:check_source",
         ),
         Kind(
             "module",
