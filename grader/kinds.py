@@ -324,6 +324,8 @@ def export_spec(kind: str, name: str, options: Mapping[str, Any]) -> dict[str, A
         cases = options.get("cases", ())
         spec["cases"] = [{"args": c["args"], "kwargs": c["kwargs"]} for c in cases]
         spec["timeout"] = options.get("call_timeout", 1.0)
+        if options.get("forbids"):  # replaced by recorders during the calls
+            spec["forbids"] = list(options["forbids"])
     extras = {o.name: options[o.name] for o in k.options if o.type == "variable"}
     if extras:
         spec["extras"] = extras
