@@ -100,7 +100,8 @@ class Kind:
     rule: Callable[[Mapping[str, Any]], tuple[str, str] | None] | None = None
     plots: bool = False  # the report draws the exported losses
     # A check of the answer cell's text (in the grader), "module:function", called as
-    # source(answer, text) -> list of CheckResult; a failed one scores the exercise 0.
+    # source(answer, text, export payload) -> list of CheckResult; a failed one scores the
+    # exercise 0 (the payload is the kernel's word: it may only fail a check).
     source: str = ""
 
     def checker(self) -> Callable[..., Any]:
