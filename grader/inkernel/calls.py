@@ -101,9 +101,14 @@ def call_all(
         recorder.uninstall()
 
 
-def call_one(fn: Any, args: list[Any], kwargs: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Call ``fn`` once on copies of the inputs, within ``timeout`` seconds."""
-    return _call(fn, _dumps((list(args), dict(kwargs)), 5), timeout, None, _snapshot())
+def call_one(
+    fn: Any, args: list[Any], kwargs: dict[str, Any], timeout: float, watch: bool = False
+) -> dict[str, Any]:
+    """Call ``fn`` once on copies of the inputs, within ``timeout`` seconds, as
+    ``call_all`` does; what the export relies on is watched only if asked (``watch``: the
+    snapshot costs about a millisecond; a trusted reference does not need it)."""
+    snapshot = _snapshot() if watch else ()
+    return _call(fn, _dumps((list(args), dict(kwargs)), 5), timeout, None, snapshot)
 
 
 # (kind: "dict", "class" or "attr", holder, its name, ((key, value), ...)), ...
@@ -117,12 +122,10 @@ def _call(
     # rewrite its functions' code, but not this running frame's code nor its locals
     # (CPython 3.11: a frame's f_locals is a copy), nor builtin functions. ``snapshot`` was
     # taken before the calls: what the export relies on, to be put back after each call.
-    modules, saved_modules = sys.modules, _saved_modules()
     type_getattr, type_setattr, setattr_, getattr_ = _type_getattr, _type_setattr, setattr, getattr
     dict_get, proxy_get, missing = dict.get, types.MappingProxyType.get, _MISSING
     monotonic, setitimer, set_signal = _monotonic, _setitimer, _signal
-    lock, target, wake = _LOCK, _TARGET, _WAKE
-    set_async, c_ulong = _set_async_exc, _c_ulong
+    lock, target, wake, fired = _LOCK, _TARGET, _WAKE, _FIRED
     timeout_exc, base, interrupt = CallTimeout, BaseException, KeyboardInterrupt
     plain_result, raised_of = _plain_result, _raised
     ours = recorder.recorders if recorder is not None else ()
@@ -192,7 +195,11 @@ def _call(
                 setitimer(signal.ITIMER_REAL, 0)
             with lock:
                 del target[:]
-                set_async(c_ulong(ident), None)  # clear a watchdog's raise not yet delivered
+                absorb = bool(fired)
+                del fired[:]
+            if absorb:  # the watchdog raised: one not delivered yet is delivered here
+                for _ in range(3):
+                    pass
             if alarm:
                 set_signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
             if traced:
@@ -219,10 +226,6 @@ def _call(
             else:
                 setattr_(holder, key, value)
             replaced.append(f"{label}.{key}")
-    for name, module in saved_modules:
-        if dict_get(modules, name) is not module:
-            modules[name] = module
-            replaced.append(f"sys.modules[{name!r}]")
     # From here on, what the export relies on is genuine again.
     if isinstance(out, interrupt):
         raise out
@@ -308,6 +311,7 @@ def _text(e: BaseException) -> str:
 
 _LOCK = threading.Lock()  # guards _TARGET
 _TARGET: list[Any] = []  # [thread ident, deadline] while a call runs
+_FIRED: list[bool] = []  # the watchdog raised in the call that runs
 _WAKE = threading.Event()
 
 
@@ -325,7 +329,7 @@ class _Watchdog:
 
 
 def _watch() -> None:
-    lock, target, wake, monotonic, sleep = _LOCK, _TARGET, _WAKE, _monotonic, _sleep
+    lock, target, wake, fired, monotonic, sleep = _LOCK, _TARGET, _WAKE, _FIRED, _monotonic, _sleep
     set_async, c_ulong, py_object, exc = _set_async_exc, _c_ulong, _py_object, CallTimeout
     while True:
         wake.wait()
@@ -336,7 +340,9 @@ def _watch() -> None:
             ident, deadline = target
             left = deadline - monotonic()
             if left <= 0:
+                # (never with NULL to clear one: that leaves Python's eval breaker set for good)
                 set_async(c_ulong(ident), py_object(exc))
+                fired.append(True)
         sleep(REFIRE if left <= 0 else min(left, 0.05))
 
 
@@ -439,9 +445,12 @@ _BUILTINS = dict(builtins.__dict__)
 def _snapshot() -> Snapshot:
     """What the export relies on, as (kind, holder, name, ((key, value), ...)): the watched
     modules' dicts, and this package's modules' dicts, classes' attributes and functions'
-    code and defaults. Taken before a round of calls, when no student code of it ran."""
+    code and defaults, and these modules in ``sys.modules``. Taken before a round of calls,
+    when no student code of it ran."""
     out: list[tuple[str, Any, str, tuple[tuple[str, Any], ...]]] = []
     ours = [m for name, m in sys.modules.items() if name.startswith(__package__ + ".")]
+    names = (*_WATCHED_MODULES, *(m.__name__ for m in ours))
+    out.append(("dict", sys.modules, "sys.modules", tuple((n, sys.modules[n]) for n in names)))
     for module in [sys.modules[n] for n in _WATCHED_MODULES] + ours:
         d = object.__getattribute__(module, "__dict__")
         out.append(("dict", d, module.__name__, tuple((k, v) for k, v in d.items() if k != "_")))
@@ -463,14 +472,6 @@ def _snapshot() -> Snapshot:
                 parts = tuple((a, getattr(f, a)) for a in _FUNCTION_PARTS)
                 out.append(("attr", f, f"{module.__name__}.{f.__qualname__}", parts))
     return tuple(out)
-
-
-def _saved_modules() -> tuple[tuple[str, Any], ...]:
-    return tuple(
-        (name, m)
-        for name, m in list(sys.modules.items())
-        if name in _WATCHED_MODULES or name.startswith(__package__ + ".")
-    )
 
 
 _FUNCTION_PARTS = ("__code__", "__defaults__", "__kwdefaults__")
