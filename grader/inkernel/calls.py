@@ -371,7 +371,7 @@ class _Forbidden:
         self.recorders = tuple(recorders.values())
         for d in _holders(self.fn):
             for key, value in list(d.items()):
-                if originals.get(id(value)) is value:
+                if id(value) in originals and originals[id(value)] is value:
                     d[key] = recorders[id(value)]
                     self.swaps.append((d, key, value))
         for cell in _cells(self.fn):
@@ -379,7 +379,7 @@ class _Forbidden:
                 value = cell.cell_contents
             except ValueError:  # an empty cell
                 continue
-            if originals.get(id(value)) is value:
+            if id(value) in originals and originals[id(value)] is value:
                 cell.cell_contents = recorders[id(value)]
                 self.swaps.append((cell, "", value))
 

@@ -28,7 +28,7 @@ def raised_type(got: dict[str, Any], expected: str) -> bool:
     own (``builtins``); another class's are as exported (``mro``), capped. A class that
     only shares a name (``__main__.ValueError``) is not the builtin one."""
     name = got.get("raised")
-    if type(name) is not str:
+    if not isinstance(name, str):
         return False
     if name == expected:
         return True
@@ -37,7 +37,7 @@ def raised_type(got: dict[str, Any], expected: str) -> bool:
         bases = [b.__qualname__ if b.__module__ == "builtins" else "" for b in builtin.__mro__]
     else:
         mro = got.get("mro")
-        bases = [b for b in mro if type(b) is str] if type(mro) is list else []
+        bases = [b for b in mro if isinstance(b, str)] if isinstance(mro, (list, tuple)) else []
     return expected in bases
 
 
