@@ -7,11 +7,11 @@ reported as notices, never trusted and never fatal.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from .draws import Draws, draw
 from .spec import Course
 
 if TYPE_CHECKING:
@@ -39,11 +39,17 @@ class Assembled:
     steps: tuple[Step, ...]
     notices: tuple[str, ...]
     missing: frozenset[str]
+    # What the grader drew for this grading (``grader.draws``): seeds, generated cases.
+    draws: Draws = field(default_factory=dict)
 
 
-def assemble(course: Course, assignment_id: str, submission: NotebookNode) -> Assembled:
-    """Build the execution steps of one submission for the given assignment."""
+def assemble(
+    course: Course, assignment_id: str, submission: NotebookNode, draws: Draws | None = None
+) -> Assembled:
+    """Build the execution steps of one submission for the given assignment, with fresh
+    ``draws`` (``grader.draws``), or the ones given (a regrade: those the run was given)."""
     assignment = course.assignment(assignment_id)
+    draws = draw(course, assignment_id) if draws is None else draws
     found, notices = _answer_cells(submission, set(assignment.exercises))
     steps: list[Step] = [Step("setup", assignment.id, CHECK_IMPORT)]
     missing: set[str] = set()
@@ -62,16 +68,21 @@ def assemble(course: Course, assignment_id: str, submission: NotebookNode) -> As
             source = ex.starter
             notices.append(f"no answer cell for {eid!r} was found; it was graded as unanswered")
         steps.append(Step("answer", eid, source))
-        steps.append(Step("export", eid, spec=_with_seed(ex.answer.export_spec())))
-    return Assembled(tuple(steps), tuple(notices), frozenset(missing))
+        spec = with_draws(ex.answer.export_spec(), draws.get(eid, {}))
+        steps.append(Step("export", eid, spec=spec))
+    return Assembled(tuple(steps), tuple(notices), frozenset(missing), draws)
 
 
-def _with_seed(spec: dict[str, Any]) -> dict[str, Any]:
-    """A model's export spec with a seed fresh for this grading: the kernel draws the
-    parameters of its behaviour check from it (``grader.inkernel.behaviour``)."""
-    if spec.get("recipe") != "model":
+def with_draws(spec: dict[str, Any], drawn: Mapping[str, Any]) -> dict[str, Any]:
+    """An export spec with this grading's draws: a model's seed (the kernel draws the
+    parameters of its behaviour check from it, ``grader.inkernel.behaviour``), a function's
+    generated cases and property examples after its fixed cases."""
+    if not drawn:
         return spec
-    return {**spec, "seed": secrets.randbits(62)}
+    if spec.get("recipe") == "model":
+        return {**spec, "seed": drawn["seed"]}
+    extra = [*drawn.get("generated", ()), *drawn.get("examples", ())]
+    return {**spec, "cases": [*spec.get("cases", ()), *extra]}
 
 
 def warm_steps(course: Course, steps: Sequence[Step]) -> int:

@@ -137,6 +137,8 @@ def grade_batch(
         if on_event is not None:
             on_event(event)
 
+    local = batch.scheduler is None  # this machine's kernels: the reference is at hand
+
     def jobs() -> Iterator[Job]:
         for index, s in enumerate(submissions):
             plan = _plan(course, s, gradebook, batch, options, emit)
@@ -148,7 +150,9 @@ def grade_batch(
             key = f"{index}:{s.source}"
             planned[key] = plan
             steps = plan.assembled.steps
-            yield Job(key, steps, exec_options, warm_steps(plan.course, steps))
+            # here, the kernels' follow-ups shrink property failures (a cluster's cannot)
+            follow = AgainstKey(options).follow_up(plan.submitted) if local else None
+            yield Job(key, steps, exec_options, warm_steps(plan.course, steps), follow)
 
     backend = _backend(batch, exec_options)
     try:

@@ -16,18 +16,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import GraderError, SubmissionError
 from .execute.records import Executed, ExportRecord, outcome_data, outcome_from
+from .frozen import thaw
 from .intake import Submission
 from .results import Attempt, GradeResult
 
-SCHEMA_VERSION = "2"  # 2: gradings.flags and gradings.copied_from (per-student variants)
+# 2: gradings.flags and gradings.copied_from (per-student variants); 3: gradings.draws
+SCHEMA_VERSION = "3"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY);
@@ -56,7 +58,8 @@ CREATE TABLE IF NOT EXISTS gradings (
     result TEXT,                       -- the GradeResult, as JSON
     outcomes TEXT,                     -- the step outcomes, as JSON
     flags TEXT NOT NULL DEFAULT '[]',  -- what the instructor should look at (JSON list)
-    copied_from TEXT NOT NULL DEFAULT '' -- whose numbers the answers match (copying?)
+    copied_from TEXT NOT NULL DEFAULT '', -- whose numbers the answers match (copying?)
+    draws TEXT NOT NULL DEFAULT '{}'   -- what the grader drew for the run (JSON, grader.draws)
 );
 CREATE INDEX IF NOT EXISTS gradings_current ON gradings (submission, current);
 CREATE TABLE IF NOT EXISTS exercise_results (
@@ -86,6 +89,7 @@ class Graded:
     executed: Executed
     course_fingerprint: str
     run_fingerprint: str
+    draws: Mapping[str, Any] = field(default_factory=dict)  # what the run was given
 
 
 class Gradebook:
@@ -104,20 +108,22 @@ class Gradebook:
                 found = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                 if found is None:
                     self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-                elif found[0] == "1":
-                    self._migrate_from_1()
+                elif found[0] in ("1", "2"):
+                    self._migrate()
                 elif found[0] != SCHEMA_VERSION:
                     raise GraderError(f"{self.path}: a gradebook of another version ({found[0]})")
         except sqlite3.DatabaseError as e:
             raise GraderError(f"{self.path}: not a usable gradebook ({e})") from None
 
-    def _migrate_from_1(self) -> None:
-        """Version 1 had no flags: add the columns (in the open transaction)."""
+    def _migrate(self) -> None:
+        """Version 1 had no flags, 2 no draws: add the columns (in the open transaction)."""
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(gradings)")}
-        if "flags" not in columns:
-            self.db.execute("ALTER TABLE gradings ADD COLUMN flags TEXT NOT NULL DEFAULT '[]'")
-        if "copied_from" not in columns:
-            self.db.execute("ALTER TABLE gradings ADD COLUMN copied_from TEXT NOT NULL DEFAULT ''")
+        added = {"flags": "'[]'", "copied_from": "''", "draws": "'{}'"}
+        for column, default in added.items():
+            if column not in columns:
+                self.db.execute(
+                    f"ALTER TABLE gradings ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}"
+                )
         self.db.execute("UPDATE meta SET value=? WHERE key='schema'", (SCHEMA_VERSION,))
 
     def __enter__(self) -> Gradebook:
@@ -151,7 +157,7 @@ class Gradebook:
             cursor = self.db.execute(
                 "INSERT INTO gradings (submission, current, status, reason, score, max_score,"
                 " course_fingerprint, run_fingerprint, graded_at, result, outcomes, flags,"
-                " copied_from) VALUES (?, 1, 'graded', '', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " copied_from, draws) VALUES (?, 1, 'graded', '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     sub,
                     result.score,
@@ -163,6 +169,7 @@ class Gradebook:
                     json.dumps([outcome_data(o) for o in outcome.executed.outcomes]),
                     json.dumps(list(result.flags)),
                     result.copied_from,
+                    json.dumps(thaw(outcome.draws)),
                 ),
             )
             grading = int(cursor.lastrowid or 0)
@@ -317,6 +324,13 @@ class Gradebook:
         }
         outcomes = tuple(outcome_from(o) for o in json.loads(row[1]))
         return bytes(row[0]), Executed(outcomes, exports)
+
+    def stored_draws(self, grading: int) -> dict[str, Any]:
+        """What the grader drew for a grading's run (``grader.draws``): a regrade that judges
+        the stored run again judges it against these."""
+        row = self.db.execute("SELECT draws FROM gradings WHERE id=?", (grading,)).fetchone()
+        data = json.loads(row[0]) if row is not None and row[0] else {}
+        return data if isinstance(data, dict) else {}
 
 
 def _content(s: Submission) -> bytes | None:

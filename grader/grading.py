@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Protocol
 from .assemble import Assembled, assemble
 from .copying import attributed, class_references
 from .distribution import VERSION
+from .draws import Draws
 from .errors import SubmissionError
-from .execute import ExecOptions, Executed
+from .execute import ExecOptions, Executed, FollowUp
 from .identity import Identity, identify
 from .inkernel.exporter import FORMAT as EXPORT_FORMAT
 from .judge import prepare
@@ -97,6 +98,15 @@ class AgainstKey:
                 warm_plots()  # the report plots their losses: import matplotlib meanwhile
         return lambda executed: judged(s.course, s.assignment, s.name, s.assembled, executed, key)
 
+    def follow_up(self, submitted: Submitted) -> FollowUp | None:
+        """What runs after each export while the kernel is alive: a property failure shrunk
+        to a minimal one, with the reference this process holds (``grader.judge.shrunk``)."""
+        from .judge.shrunk import follow_up, references_of
+
+        s = submitted
+        exercises = _exercises(s.course, s.assignment)
+        return follow_up(exercises, s.assembled.draws, references_of(s.course))
+
 
 def given(key: AnswerKey) -> Callable[[Submitted], AnswerKey]:
     """A ``key_of`` for a key at hand (a batch loads each variant's once)."""
@@ -114,7 +124,8 @@ def grade_one(
     attribute it (whose it is, its flags); the notices of every stage are kept, in order."""
     s = submitted
     judging = judging or AgainstKey(options)
-    running = runner(s.assembled.steps)
+    follow_up = judging.follow_up(s) if isinstance(judging, AgainstKey) else None
+    running = runner(s.assembled.steps, follow_up)
     try:
         judge = judging.ahead(s, warm=not running.done())
         references = None
@@ -134,7 +145,7 @@ def grade_one(
     fingerprint = run_fingerprint(s.course, s.assignment, exec_options, s.assembled.missing)
     from .gradebook import Graded  # sqlite3: not before a kernel is launched (grade)
 
-    return Graded(result, executed, s.course.fingerprint, fingerprint)
+    return Graded(result, executed, s.course.fingerprint, fingerprint, s.assembled.draws)
 
 
 # --- reading a submission for grading ------------------------------------------------------------
@@ -163,13 +174,15 @@ def submitted(
     student: str = "",
     notices: tuple[str, ...] = (),
     flags: tuple[str, ...] = (),
+    draws: Draws | None = None,
 ) -> Submitted:
     """A notebook of a known assignment read for grading: who it is graded for (``student``,
     else the notebook's claim, ``grader.identity``), the course as that student's variant
-    sees it, and the steps to run."""
+    sees it, and the steps to run, with fresh draws (``grader.draws``) or the ``draws`` its
+    stored run was given (a regrade)."""
     identity = identify(course, options.release_dir(course), assignment_id, nb.metadata, student)
     mine = for_variant(course, assignment_id, identity.variant)
-    assembled = assemble(mine, assignment_id, nb)
+    assembled = assemble(mine, assignment_id, nb, draws)
     return Submitted(mine, assignment_id, name, identity, assembled, notices, flags, student)
 
 

@@ -196,11 +196,15 @@ def _public_calls(ex: Exercise, reference: Any) -> dict[str, Any]:
         "forbids": list(a["forbids"]),
         "call_timeout": a["call_timeout"],
     }
+    # Cases drawn for each grading (grader.draws) are hidden too: they do not exist yet.
+    drawn = [d for d in (a["generate"], a["properties"]) if d]
     return {
         "options": options,
         "expected": [reference[i] for i in shown] if keyed else None,
         "hidden": len(cases) - len(shown),
-        "hidden_points": sum(c["points"] for i, c in enumerate(cases) if i not in shown),
+        "drawn": len(drawn),
+        "hidden_points": sum(c["points"] for i, c in enumerate(cases) if i not in shown)
+        + sum(d["points"] for d in drawn),
     }
 
 

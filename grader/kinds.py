@@ -35,6 +35,8 @@ OptionType = Literal[
     "text",  # any string (an option's ``allowed`` and ``valid`` may say which)
     "cases",  # a list of calls: {args: [...], kwargs: {...}, public, points, raises}, plain data
     "names",  # a list of (dotted) Python names: functions a source must or must not call
+    "generator",  # {function, count, points}: cases a solutions function draws per grading
+    "properties",  # {args, kwargs, examples, points}: Hypothesis strategies (expressions)
 ]
 Recipe = Literal["value", "model", "calls"]
 # How the hand-out's instant digest covers an answer: the whole value, or one digest a key.
@@ -249,6 +251,8 @@ KINDS: dict[str, Kind] = {
             "function",
             (
                 Option("cases", "cases"),
+                Option("generate", "generator", None),
+                Option("properties", "properties", None),
                 *_TOLERANCES,
                 Option("calls", "names", ()),
                 Option("forbids", "names", ()),

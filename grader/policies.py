@@ -62,9 +62,26 @@ class Policies:
     attempts: Literal["best", "last"] = "last"
     extensions: tuple[Extension, ...] = ()
     extensions_file: str = ""  # where they came from, relative to course.yaml
+    # When a report may show a function's hidden cases: never, or once the assignment is
+    # closed to everyone (``closes``).
+    reveal_hidden: Literal["never", "after_due"] = "never"
 
     def __post_init__(self) -> None:
         freeze_fields(self, "extensions")
+
+    def closes(self, assignment: str, due: dt.datetime | None) -> dt.datetime | None:
+        """When no one can hand in the assignment for credit any more: its latest due date
+        (extensions included), plus the late cutoff; None when that never comes (no due date,
+        or late work accepted with no cutoff)."""
+        if due is None:
+            return None
+        latest = max([due, *(e.due for e in self.extensions if e.assignment == assignment)])
+        late = self.late
+        if late.cutoff_days is not None:
+            return latest + dt.timedelta(days=late.cutoff_days)
+        if late.penalty > 0:
+            return None  # late work earns points for ever
+        return latest + dt.timedelta(minutes=late.grace_minutes)
 
 
 @dataclass(frozen=True)

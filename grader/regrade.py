@@ -84,7 +84,8 @@ def regrade(
         for a in before.values():
             content, executed = gradebook.stored_run(a.grading)
             nb = parse_notebook(content, Path(a.source).name)
-            mine = submitted(course, a.assignment, nb, a.source, options, a.student)
+            drawn = gradebook.stored_draws(a.grading)  # the run is judged against what it got
+            mine = submitted(course, a.assignment, nb, a.source, options, a.student, draws=drawn)
             if (a.assignment, mine.course.variant) not in keys:
                 keys[(a.assignment, mine.course.variant)] = answer_key(
                     mine.course, a.assignment, options

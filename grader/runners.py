@@ -2,7 +2,9 @@
 runner, so that the same sequence serves a kernel started for it, a run that came back from
 a batch's backend, and a run the gradebook stored (a regrade).
 
-A runner takes the steps to run and returns a ``Running``: the run under way (or already
+A runner takes the steps to run, and a follow-up to run after each export while the kernel
+is alive (``grader.execute.FollowUp``: a runner that starts a kernel passes it down; a run
+that is over has had its own), and returns a ``Running``: the run under way (or already
 done). The grading does what judging needs meanwhile, then asks for the result; when it
 fails first, it abandons the run (a kernel is stopped).
 """
@@ -11,14 +13,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from .assemble import Step
-from .execute import ExecOptions, Executed, Kernel, run, start_kernel
+from .execute import ExecOptions, Executed, FollowUp, Kernel, run, start_kernel
 
 
 class Running(Protocol):
@@ -37,7 +39,12 @@ class Running(Protocol):
         ...
 
 
-Runner = Callable[[Sequence[Step]], Running]
+class Runner(Protocol):
+    """How a grading gets its run."""
+
+    def __call__(self, steps: Sequence[Step], follow_up: FollowUp | None = None) -> Running:
+        """The run of ``steps`` (``follow_up`` after each export, where a kernel runs)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,13 @@ class Ran:
 
 
 def ran(executed: Executed) -> Runner:
-    """The runner of a run that is over (the steps it is given are the ones it ran)."""
-    return lambda steps: Ran(executed)
+    """The runner of a run that is over (the steps it is given are the ones it ran, and
+    what its follow-ups added is in it)."""
+
+    def runner(steps: Sequence[Step], follow_up: FollowUp | None = None) -> Running:
+        return Ran(executed)
+
+    return runner
 
 
 @dataclass(frozen=True)
@@ -86,17 +98,21 @@ class InKernel:
 def started_kernel(kernel: Kernel, worker: ThreadPoolExecutor) -> Runner:
     """Run in ``kernel``, launched earlier (it booted while the submission was read), from
     ``worker`` (one thread); ``run`` stops the kernel when done."""
-    return lambda steps: InKernel(kernel, worker.submit(run, kernel, steps))
+
+    def runner(steps: Sequence[Step], follow_up: FollowUp | None = None) -> Running:
+        return InKernel(kernel, worker.submit(run, kernel, steps, None, follow_up))
+
+    return runner
 
 
 def fresh_kernel(options: ExecOptions) -> Runner:
     """Run in a kernel started now, in a folder of its own, from this thread (the result is
     there when the runner returns)."""
 
-    def runner(steps: Sequence[Step]) -> Running:
+    def runner(steps: Sequence[Step], follow_up: FollowUp | None = None) -> Running:
         root = Path(tempfile.mkdtemp(prefix="grade-"))
         try:
-            return Ran(run(start_kernel(options, root), steps))
+            return Ran(run(start_kernel(options, root), steps, None, follow_up))
         finally:
             shutil.rmtree(root, ignore_errors=True)
 

@@ -140,6 +140,36 @@ def reference_calls(course: Course, assignment_id: str) -> dict[str, Any]:
     return {ex.id: values[ex.id] for ex in calls}
 
 
+def reference_function(course: Course, exercise: Exercise) -> Any:
+    """The function (or class) a function answer's solution defines, built in this process as
+    the solution notebook builds it: the topic's setup, then its sections in order up to this
+    exercise's, in one namespace (a section may call an earlier one's function). Kept while
+    the course lives."""
+    cache_key = (str(course.path), course.fingerprint, course.variant, "function", exercise.id)
+    return course.memo.get("namespace", cache_key, lambda: _reference_function(course, exercise))
+
+
+def _reference_function(course: Course, exercise: Exercise) -> Any:
+    topic = course.topics[exercise.topic]
+    sol = load_solutions(course, topic.id)
+    ns: dict[str, Any] = {"__name__": "grader_reference"}
+    seconds = course.limits.cell_timeout
+    setup = f"the setup of topic {topic.id!r}"
+    _run(topic.setup, f"<setup of {topic.id}>", ns, setup, topic.path, seconds)
+    for eid in topic.exercises:
+        ex = course.exercises[eid]
+        what = f"the solution of {eid!r}"
+        _run(with_values(ex, sol.sections[eid]), sol.path, ns, what, sol.path, seconds)
+        if eid == exercise.id:
+            break
+    fn = ns.get(exercise.answer.name)
+    if not callable(fn):
+        raise SpecError(
+            f"the solution of {exercise.id!r} does not define {exercise.answer.name!r}", sol.path
+        )
+    return fn
+
+
 def _reference(course: Course, assignment_id: str, topics: set[str]) -> dict[str, Any]:
     from .inkernel.calls import call_all
     from .inkernel.exporter import ExportError, to_plain

@@ -68,7 +68,7 @@ class Pool:
                 pool.kernels.append(kernel)
             return kernel
 
-        def run(kernel: Kernel, steps, runner=None) -> str:
+        def run(kernel: Kernel, steps, runner=None, follow_up=None) -> str:
             kernel.ran = steps[-1].source
             kernel.warm_runner = runner is not None
             with pool.lock:

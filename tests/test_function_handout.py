@@ -61,7 +61,8 @@ def test_the_hand_out_holds_the_public_cases_and_no_hidden_one(write_course, tmp
     assert all(c["public"] for c in _cases_in(data))
     squares, sos = data["exercises"]
     assert squares["public_cases"] == {
-        "expected": [{"value": [1]}, {"value": [1, 4, 9]}], "hidden": 3, "hidden_points": 4.0
+        "expected": [{"value": [1]}, {"value": [1, 4, 9]}], "hidden": 3, "drawn": 0,
+        "hidden_points": 4.0,
     }  # fmt: skip
     assert sos["public_cases"]["expected"] == [] and sos["public_cases"]["hidden"] == 3
     for ex_id, results in key.values.items():

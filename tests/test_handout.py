@@ -691,7 +691,7 @@ def test_grading_with_the_hand_out_is_the_official_judge_s_result(
     folder = write_handout(course, "a1", key, tmp_path / "release")
 
     def fake_kernel(options):  # a run as the kernel would report it
-        def runner(steps):
+        def runner(steps, follow_up=None):
             exports = {"t-count": ExportRecord({"ok": True, "value": 4.5})}
             warnings = ("the kernel used more memory than it may",)
             executed = Executed((StepOutcome("ok"),) * len(steps), exports, 0.5, warnings)

@@ -60,6 +60,7 @@ STAGE_OF = {
     # a submission: read, attributed, assembled into steps
     "grader.notebooks": "assemble/intake",
     "grader.assemble": "assemble/intake",
+    "grader.draws": "assemble/intake",  # what each grading draws afresh (seeds, cases)
     "grader.intake": "assemble/intake",
     "grader.identity": "assemble/intake",
     "grader.extensions": "assemble/intake",

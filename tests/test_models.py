@@ -83,7 +83,8 @@ def exported(tmp_path, ex, model, seed=12345, **extras):
     export(str(tmp_path), ex.id, {**ex.answer.export_spec(), "seed": seed}, ns)
     payload = json.loads((tmp_path / f"{ex.id}.json").read_text())
     weights = tmp_path / f"{ex.id}.pt"
-    return ExportRecord(payload, weights.read_bytes() if weights.exists() else None)
+    data = weights.read_bytes() if weights.exists() else None
+    return ExportRecord(payload, data, drawn={"seed": seed})  # the grader's draw
 
 
 def module_checks(shipped_course, context, tmp_path, model):
@@ -202,26 +203,34 @@ def test_every_style_of_the_right_model_passes_every_check(
     ]
 
 
-SAME = (
-    "the model does not compute what the expected architecture computes: same parameters, "
-    "different computation (order, activation, padding, stride or pooling)"
+PREFIX = "the model does not compute what the expected architecture computes: "
+PADDED = (
+    "the output is [2, 32, 32, 32], the reference's is [2, 32, 30, 30] (after its Conv2d) "
+    "(its layers, as listed by its forward: conv 1: padding 1, expected 0)"
 )
+ORDER = "Conv2d, BatchNorm2d, ReLU (the same operations in another order)"
 
 
 @pytest.mark.parametrize(
     "model,message",
     [
-        (
-            lambda: Tutorial(padding=1),
-            SAME + " (its layers, as listed by its forward: conv 1: padding 1, expected 0)",
+        (lambda: Tutorial(padding=1), "after stage 1 (Conv2d `feature_extractor.0`) " + PADDED),
+        (lambda: Functional(padding=1), "after stage 1 (Conv2d `conv1`) " + PADDED),
+        (  # ReLU before BatchNorm
+            lambda: Nested(order="conv-relu-bn"),
+            "at stages 1-3 (output [2, 32, 30, 30]) the model computes Conv2d, ReLU, "
+            "BatchNorm2d, where the reference computes " + ORDER,
         ),
         (
-            lambda: Functional(padding=1),
-            SAME + " (its layers, as listed by its forward: conv 1: padding 1, expected 0)",
+            lambda: Tutorial(pool=nn.AvgPool2d),
+            "at stage 4 (output [2, 32, 15, 15]) the model computes AvgPool2d, where the "
+            "reference computes MaxPool2d",
         ),
-        (lambda: Nested(order="conv-relu-bn"), SAME),  # ReLU before BatchNorm
-        (lambda: Tutorial(pool=nn.AvgPool2d), SAME),
-        (lambda: Functional(pool="avg"), SAME),
+        (
+            lambda: Functional(pool="avg"),
+            "at stage 4 (output [2, 32, 15, 15]) the model computes avg_pool2d, where the "
+            "reference computes MaxPool2d",
+        ),
     ],
     ids=["padded", "functional-padded", "relu-before-bn", "avg-pool", "functional-avg-pool"],
 )
@@ -230,7 +239,7 @@ def test_a_wrong_model_fails_the_structure_with_a_true_message(
 ):
     checks = module_checks(shipped_course, context, tmp_path, model())
     assert not checks["structure"].passed
-    assert checks["structure"].message == message
+    assert checks["structure"].message == PREFIX + message
     assert checks["parameter count"].passed
 
 
@@ -252,8 +261,14 @@ def test_weights_claiming_a_huge_shape_fail_without_drawing_it(shipped_course, c
     state["classifier.0.weight"] = torch.zeros(1).expand(10**6, 10**6)
     data = io.BytesIO()
     torch.save(state, data)
-    checks = check_module(ex, None, ExportRecord(record.payload, data.getvalue()), context)
-    assert checks[0].message.endswith("weight of shape (1000000, 1000000), expected (10, 64)")
+    checks = check_module(
+        ex, None, ExportRecord(record.payload, data.getvalue(), record.drawn), context
+    )
+    assert checks[0].message == PREFIX + (
+        "layer with weights 5 (Linear `classifier.0`): weight of shape (1000000, 1000000), "
+        "expected (10, 64) (1000000 output features, expected 10; 1000000 input features, "
+        "expected 64)"
+    )
 
 
 def test_no_batch_norm_names_the_parameters(shipped_course, context, tmp_path):
@@ -261,7 +276,7 @@ def test_no_batch_norm_names_the_parameters(shipped_course, context, tmp_path):
     assert not checks["structure"].passed
     assert checks["structure"].message == (
         "the model does not compute what the expected architecture computes: "
-        "the model has 3 layers with weights, the reference 5 "
+        "the model has 3 layers with weights (Conv2d, Conv2d, Linear), the reference 5 "
         "(Conv2d, BatchNorm2d, Conv2d, BatchNorm2d, Linear)"
     )
 
@@ -275,8 +290,21 @@ def test_the_fresh_parameters_come_from_the_seed(shipped_course, context, tmp_pa
     assert one["eval"] != two["eval"] and one["train"] != one["eval"]
     record = exported(tmp_path, ex, Tutorial(), seed=1)
     lying = {**record.payload, "behaviour": {**one, "seed": 2}}
-    checks = check_module(ex, None, ExportRecord(lying, record.weights), context)
+    checks = check_module(ex, None, ExportRecord(lying, record.weights, record.drawn), context)
     assert not checks[0].passed
+
+
+def test_the_seed_is_the_graders_not_the_kernels(shipped_course, context, tmp_path):
+    """A kernel that ran the behaviour check with a seed of its own choice (and says so) is
+    judged against the seed the grader drew: it fails; with no draw, nothing is trusted."""
+    ex = exercise(shipped_course, "cnn-model")
+    own = exported(tmp_path, ex, Tutorial(), seed=2)
+    assert check_module(ex, None, own, context)[0].passed
+    chosen = ExportRecord(own.payload, own.weights, drawn={"seed": 1})
+    first = check_module(ex, None, chosen, context)[0]
+    assert not first.passed and "another seed than the grader gave" in first.message
+    undrawn = ExportRecord(own.payload, own.weights)
+    assert "drew no seed" in check_module(ex, None, undrawn, context)[0].message
 
 
 def test_a_missing_layer_is_a_failing_forward(shipped_course, context, tmp_path):
@@ -297,7 +325,7 @@ def test_a_forged_layer_list_earns_no_forward_pass(shipped_course, context, tmp_
     ex = exercise(shipped_course, "cnn-model")
     record = exported(tmp_path, ex, Tutorial(padding=1))
     honest_layers, _ = describe(Tutorial(), probe_input((2, 3, 32, 32)))
-    forged = ExportRecord({**record.payload, "layers": honest_layers}, record.weights)
+    forged = ExportRecord({**record.payload, "layers": honest_layers}, record.weights, record.drawn)
     checks = {c.name: c for c in check_module(ex, None, forged, context)}
     assert not checks["structure"].passed
     assert not checks["forward pass"].passed
@@ -409,6 +437,6 @@ def test_a_missing_bias_names_the_layer_and_its_setting(shipped_course, context,
     checks = module_checks(shipped_course, context, tmp_path, model)
     assert checks["structure"].message == (
         "the model does not compute what the expected architecture computes: layer with "
-        "weights 5 (Linear, expected Linear): has weight (its layers, as listed by its "
-        "forward: linear 1: bias False, expected True)"
+        "weights 5 (Linear `classifier.0`): no bias, the reference's has one (its layers, as "
+        "listed by its forward: linear 1: bias False, expected True)"
     )

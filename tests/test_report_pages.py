@@ -87,7 +87,7 @@ def test_the_reference_report(browser, reports):
         assert rows.count() == 14
         assert model.locator("tbody tr.mis").count() == 0
         first_conv = rows.nth(2).locator("td").all_inner_texts()
-        assert first_conv[0] == "Conv2d (0)" and first_conv[2] == "896"
+        assert first_conv[0] == "Conv2d 3→32 k3 (0)" and first_conv[2] == "896"
         assert first_conv[1].endswith("32 × 30 × 30")
         assert model.locator("tfoot").inner_text().count("20,234") == 2
         assert problems == []

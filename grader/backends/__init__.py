@@ -14,12 +14,12 @@ coordinating process judges them and writes the one gradebook.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..assemble import Step
 from ..errors import ExecutionError
-from ..execute import ExecOptions, Executed
+from ..execute import ExecOptions, Executed, FollowUp
 
 __all__ = ["Backend", "Job", "JobResult"]
 
@@ -32,6 +32,9 @@ class Job:
     steps: tuple[Step, ...]
     options: ExecOptions
     warm: int = 0  # the leading steps that are the course's setup (a warm kernel ran them)
+    # Run after each export, in this process's kernels only (``grader.execute.FollowUp``: it
+    # holds the reference): never sent to a cluster, whose workers have no course.
+    follow_up: FollowUp | None = field(default=None, compare=False, repr=False)
 
     @property
     def prefix(self) -> tuple[Step, ...]:

@@ -12,6 +12,7 @@ once. When the courier itself is lost, the jobs not yet back fail (a re-run retr
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import json
@@ -159,7 +160,8 @@ class DaskBackend:
     def _send(self, ticket: str, job: Job, nonce: str) -> None:
         assert self.process.stdin is not None
         try:
-            write_frame(self.process.stdin, JOB, ticket, pickle.dumps((job, nonce)))
+            sent = dataclasses.replace(job, follow_up=None)  # a worker has no reference
+            write_frame(self.process.stdin, JOB, ticket, pickle.dumps((sent, nonce)))
         except OSError:
             self._lost()
 

@@ -196,12 +196,12 @@ class LocalBackend:
         try:
             if warm is not None:
                 kernel = warm.kernel
-                return run(kernel, job.steps[job.warm :], warm.runner)
+                return run(kernel, job.steps[job.warm :], warm.runner, job.follow_up)
             kernel = start_kernel(job.options, root)
             if not batch.own(kernel):
                 kernel.stop()
                 return ExecutionError("the batch was stopped")
-            return run(kernel, job.steps)
+            return run(kernel, job.steps, None, job.follow_up)
         except ExecutionError as e:
             return e
         except Exception as e:  # a bug must not stop the batch: it is this job's failure

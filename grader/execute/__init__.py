@@ -13,7 +13,9 @@
 
 ``execute`` is the one-call path. A caller that wants the kernel to boot while it does other
 work calls ``start_kernel`` first and ``run`` later (from one thread); a pool may also run
-the course's setup steps in a kernel before its submission is known (``StepRunner``).
+the course's setup steps in a kernel before its submission is known (``StepRunner``). A
+caller that holds the reference may pass ``run`` a follow-up (``FollowUp``), run after each
+export while the kernel is alive (shrinking a failing property example there).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from .kernel import Kernel
 from .options import ExecOptions
 from .records import Executed, ExportRecord, StepOutcome
 from .sandbox import use_sandbox
-from .steps import StepRunner
+from .steps import FollowExports, FollowUp, StepRunner
 
 if TYPE_CHECKING:  # the grader launches a kernel before it imports the course's reading
     from ..assemble import Step
@@ -36,6 +38,8 @@ __all__ = [
     "ExecOptions",
     "Executed",
     "ExportRecord",
+    "FollowExports",
+    "FollowUp",
     "Kernel",
     "StepOutcome",
     "StepRunner",
@@ -60,20 +64,27 @@ def start_kernel(options: ExecOptions, root: Path) -> Kernel:
     return kernel
 
 
-def run(kernel: Kernel, steps: Sequence[Step], runner: StepRunner | None = None) -> Executed:
+def run(
+    kernel: Kernel,
+    steps: Sequence[Step],
+    runner: StepRunner | None = None,
+    follow_up: FollowUp | None = None,
+) -> Executed:
     """Drive a launched kernel through ``steps``, then stop it (all from this thread).
 
     ``runner``: a StepRunner that already ran earlier steps (the setup) in this kernel; its
-    outcomes come first in the result, and the notebook's clock starts now.
+    outcomes come first in the result, and the notebook's clock starts now. ``follow_up``:
+    run after each collected export, in the same kernel (``steps.FollowUp``).
     """
     started = time.monotonic()
     try:
         if kernel.runner is None:
             kernel.connect()
         if runner is None:
-            runner = StepRunner(kernel, started)
+            runner = StepRunner(kernel, started, follow_up)
         else:
             runner.restart_clock(started)
+            runner.follow_up = follow_up
         runner.run(steps)
     finally:
         kernel.stop()

@@ -42,9 +42,15 @@ class ExportRecord:
 
     payload: Mapping[str, Any]
     weights: bytes | None = None
+    # What the grader drew for this export (``grader.draws``: a seed, generated cases), set
+    # by the judge from the assembly; never read from the kernel.
+    drawn: Mapping[str, Any] = field(default_factory=dict)
+    # What the run's follow-ups kept for this export (``steps.FollowUp``: "shrunk", a failing
+    # example shrunk in the same kernel), by name; set by the judge from the run's records.
+    follow_ups: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        freeze_fields(self, "payload")
+        freeze_fields(self, "payload", "drawn", "follow_ups")
 
     @property
     def ok(self) -> bool:

@@ -6,14 +6,22 @@ fresh nonce, and its export is collected at once; after a timeout, an output flo
 death the kernel is not trusted on, so it is restarted and brought back to where the
 notebook was (the setup steps and the answer steps that succeeded are run again, their
 outcomes already counted); past the notebook's limits the remaining steps are skipped.
+
+A follow-up (``FollowUp``), when the caller gives one, runs right after each export step
+whose export was collected, while the kernel still holds the answer: trusted grader code
+that may run more export cells in the same kernel (``StepRunner.follow_export``, within the
+notebook's limits) and returns more records for the run, under keys ``"<exercise>:..."``
+(e.g. a failing example shrunk to a minimal one, ``grader.judge.shrinking``). It adds to
+the run; it changes no step's outcome and no export of a step. This module knows nothing
+of what it does (execute does not import judge): orchestration passes it down.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..results import StudentError
 from .exports import clear_export, collect_export, export_source
@@ -24,11 +32,27 @@ if TYPE_CHECKING:
     from ..assemble import Step
 
 
+class FollowExports(Protocol):
+    """What a follow-up may ask of the kernel: one more export cell, now."""
+
+    def follow_export(self, name: str, spec: dict[str, Any], seconds: float) -> ExportRecord | None:
+        """The export of ``spec`` (an export recipe) as ``name``, collected as an export
+        step's is; None when the cell did not succeed (then stop asking)."""
+        ...
+
+
+# (the export step, its collected record, the kernel) -> more records, "<exercise>:..." keys
+FollowUp = Callable[["Step", ExportRecord, FollowExports], Mapping[str, ExportRecord]]
+
+
 class StepRunner:
     """Runs one submission's steps in one kernel (which never serves another submission)."""
 
-    def __init__(self, kernel: Kernel, started: float | None = None) -> None:
+    def __init__(
+        self, kernel: Kernel, started: float | None = None, follow_up: FollowUp | None = None
+    ) -> None:
         self.kernel = kernel
+        self.follow_up = follow_up
         self.limits = kernel.limits
         self.started = time.monotonic() if started is None else started
         self.deadline = self.started + self.limits.timeout
@@ -62,7 +86,10 @@ class StepRunner:
             clear_export(exports, step.exercise)  # nothing planted earlier counts
             outcome = self._cell(export_source(exports, step.exercise, step.spec, nonce), timeout)
             if outcome.status == "ok":
-                self.exports[step.exercise] = collect_export(exports, step.exercise, nonce)
+                record = collect_export(exports, step.exercise, nonce)
+                self.exports[step.exercise] = record
+                if self.follow_up is not None and record.ok:
+                    self._follow(step, record, self.follow_up)
         else:
             outcome = self._cell(step.source, timeout)
             if outcome.status == "ok":
@@ -71,6 +98,36 @@ class StepRunner:
             # An interrupted kernel is not trusted to be in a sane state: start afresh.
             self._restart()
         return outcome
+
+    def follow_export(self, name: str, spec: dict[str, Any], seconds: float) -> ExportRecord | None:
+        """One more export cell for a follow-up (``FollowExports``): at most ``seconds``,
+        within what is left of the notebook's time and output budget; after a timeout, an
+        output flood or a death the kernel is restarted as after any step."""
+        timeout = min(seconds, self.limits.cell_timeout, self.deadline - time.monotonic())
+        if timeout <= 0 or self.budget <= 0:
+            return None
+        nonce = secrets.token_hex(16)
+        exports = self.kernel.workdir.exports
+        clear_export(exports, name)
+        outcome = self._cell(export_source(exports, name, spec, nonce), timeout)
+        if outcome.status in ("died", "timeout", "output"):
+            self._restart()
+        if outcome.status != "ok":
+            return None
+        record = collect_export(exports, name, nonce)
+        return record if record.ok else None
+
+    def _follow(self, step: Step, record: ExportRecord, follow_up: FollowUp) -> None:
+        """Run the follow-up of an export; what it adds is kept under its exercise's keys.
+        It only adds to the run: if it fails, the run is as it would be without it."""
+        try:
+            found = dict(follow_up(step, record, self))
+        except Exception:  # a bug in the follow-up must not cost the student the run
+            return
+        prefix = step.exercise + ":"
+        for key, extra in found.items():
+            if key.startswith(prefix) and isinstance(extra, ExportRecord):
+                self.exports[key] = extra
 
     def _cell(self, source: str, timeout: float) -> StepOutcome:
         cap = self.limits.output * 1024

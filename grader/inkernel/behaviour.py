@@ -18,6 +18,9 @@ import copy
 import math
 from typing import Any
 
+from .stages import stages
+from .threads import one_thread
+
 # How far the student's outputs may be from the reference's (float32, other summation orders).
 RTOL = 1e-3
 ATOL = 1e-4
@@ -64,7 +67,7 @@ def outputs(model: Any, shape: tuple[int, ...], seed: int) -> dict[str, Any]:
 
     x = probe_batch(shape, seed)
     out: dict[str, Any] = {}
-    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+    with torch.no_grad(), torch.random.fork_rng(devices=[]), one_thread():
         torch.manual_seed(int(seed) % 2**63)  # dropout draws the same masks on both sides
         for mode in ("eval", "train"):
             model.train(mode == "train")
@@ -74,7 +77,9 @@ def outputs(model: Any, shape: tuple[int, ...], seed: int) -> dict[str, Any]:
 
 def student_outputs(model: Any, shape: tuple[int, ...], seed: int) -> dict[str, Any]:
     """In the kernel: a CPU copy of the student's model with fresh parameters and buffers, and
-    its outputs on the probe batch (plain lists), or ``{"error": ...}``."""
+    its outputs on the probe batch (plain lists) and the stages of its forward
+    (``grader.inkernel.stages``: ``"stages"``, or why not in ``"untraced"``), or
+    ``{"error": ...}``."""
     import torch
 
     try:
@@ -89,4 +94,7 @@ def student_outputs(model: Any, shape: tuple[int, ...], seed: int) -> dict[str, 
         if not isinstance(value, torch.Tensor):
             return {"error": f"forward returned a {type(value).__name__}, not a tensor"}
         result[mode] = value.detach().float().tolist()
+    with one_thread():
+        traced = stages(twin, probe_batch(shape, seed))  # words a difference, never judged
+    result["stages" if isinstance(traced, list) else "untraced"] = traced
     return result

@@ -50,6 +50,7 @@ import time
 import types
 from typing import Any
 
+from .inputs import decode_all
 from .plain import MAX_ITEMS, ExportError, to_plain
 
 MAX_RESULT_ITEMS = 100_000  # items of one call's result
@@ -96,9 +97,16 @@ def call_all(
     recorder = _Forbidden(fn, forbids)
     try:
         recorder.install()
-        return [_call(fn, data, timeout, recorder, snapshot) for data in frozen]
+        return [_call(fn, data, timeout, recorder, snapshot, True) for data in frozen]
     finally:
         recorder.uninstall()
+
+
+def call_case(fn: Any, case: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Call ``fn`` on one case's inputs (plain data, decoded by ``grader.inkernel.inputs``:
+    fresh objects each time), as ``call_all`` does, unwatched (a trusted reference)."""
+    data = _dumps((case.get("args", []), case.get("kwargs", {})), 5)
+    return _call(fn, data, timeout, None, (), True)
 
 
 def call_one(
@@ -108,7 +116,7 @@ def call_one(
     ``call_all`` does; what the export relies on is watched only if asked (``watch``: the
     snapshot costs about a millisecond; a trusted reference does not need it)."""
     snapshot = _snapshot() if watch else ()
-    return _call(fn, _dumps((list(args), dict(kwargs)), 5), timeout, None, snapshot)
+    return _call(fn, _dumps((list(args), dict(kwargs)), 5), timeout, None, snapshot, False)
 
 
 # (kind: "dict", "class" or "attr", holder, its name, ((key, value), ...)), ...
@@ -116,7 +124,12 @@ Snapshot = tuple[tuple[str, Any, str, tuple[tuple[str, Any], ...]], ...]
 
 
 def _call(
-    fn: Any, data: bytes, timeout: float, recorder: _Forbidden | None, snapshot: Snapshot
+    fn: Any,
+    data: bytes,
+    timeout: float,
+    recorder: _Forbidden | None,
+    snapshot: Snapshot,
+    decode: bool,
 ) -> dict[str, Any]:
     # Bound here, before the function runs: it may replace any global of this module or
     # rewrite its functions' code, but not this running frame's code nor its locals
@@ -126,13 +139,19 @@ def _call(
     dict_get, proxy_get, missing = dict.get, types.MappingProxyType.get, _MISSING
     monotonic, setitimer, set_signal = _monotonic, _setitimer, _signal
     lock, target, wake, fired = _LOCK, _TARGET, _WAKE, _FIRED
-    timeout_exc, base, interrupt = CallTimeout, BaseException, KeyboardInterrupt
+    timeout_exc, base, results = CallTimeout, BaseException, (Exception, SystemExit)
     plain_result, raised_of = _plain_result, _raised
     ours = recorder.recorders if recorder is not None else ()
     alarm = _current_thread() is _main_thread() and hasattr(signal, "setitimer")
     ident = _get_ident()
     _WATCHDOG.ensure()
     args, kwargs = _loads(data)
+    if decode:  # tagged inputs (tensors, arrays, tuples, the author's expressions)
+        try:
+            args, kwargs = decode_all({"args": args, "kwargs": kwargs})
+        except Exception as e:  # the course's inputs (or torch missing): the case cannot run
+            why = f"{type_name(type(e))}: {_text(e)}"
+            return {"error": f"the case's inputs cannot be built: {why}"}
     running: list[bool] = [True]
     expired: list[bool] = []
     traced: list[bool] = []
@@ -165,10 +184,8 @@ def _call(
     def guarded() -> Any:
         try:
             return plain_result(fn(*args, **kwargs))
-        except (timeout_exc, interrupt):
-            raise
-        except base as e:  # SystemExit and a BaseException of the answer's are results
-            return raised_of(e)
+        except results as e:  # not KeyboardInterrupt (the cell's own limit) nor a
+            return raised_of(e)  # BaseException of the answer's: they end the export step
 
     guarded_code = guarded.__code__
     previous = set_signal(signal.SIGALRM, on_alarm) if alarm else None
@@ -227,7 +244,7 @@ def _call(
                 setattr_(holder, key, value)
             replaced.append(f"{label}.{key}")
     # From here on, what the export relies on is genuine again.
-    if isinstance(out, interrupt):
+    if isinstance(out, base) and not isinstance(out, timeout_exc):
         raise out
     if expired or elapsed > timeout + GRACE or isinstance(out, timeout_exc):
         result: dict[str, Any] = {"timeout": timeout}

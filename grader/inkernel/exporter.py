@@ -20,8 +20,10 @@ from typing import Any
 from .plain import MAX_DEPTH, MAX_ITEMS, ExportError, to_plain
 
 # The format of what the exporter writes: a run stored in another one is run again, not judged
-# again (2: a model's behaviour with fresh parameters, ``grader.inkernel.behaviour``).
-FORMAT = 2
+# again (2: a model's behaviour with fresh parameters, ``grader.inkernel.behaviour``; 3: the
+# grader's draws, ``grader.draws``, kept with the run; 4: a model's stages from a torch.fx
+# trace and its layers' parameter shapes).
+FORMAT = 4
 
 __all__ = ["MAX_DEPTH", "MAX_ITEMS", "ExportError", "export", "to_plain"]
 

@@ -11,7 +11,10 @@ Imports torch only when called.
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from .threads import one_thread
 
 SPATIAL = ("kernel_size", "stride", "padding", "dilation", "output_padding", "output_size")
 IGNORED = ("inplace", "return_indices")  # change nothing about what the layer computes
@@ -65,7 +68,7 @@ def describe(model: Any, probe: Any = None) -> tuple[list[dict[str, Any]], Any]:
     was_training = model.training
     try:
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), one_thread():
             output = model(probe)
     except Exception as e:  # the student's forward: its error is data
         return [_layer(name, m) for name, m in named], e
@@ -81,13 +84,15 @@ SUMMARY_ROWS = 200  # a summary longer than this is cut (a student's model may b
 
 def summary(model: Any, probe: Any) -> dict[str, Any]:
     """The model's torchinfo summary on ``probe`` as plain data: a row per module (class,
-    attribute name, depth, output shape, parameters) and the total, or ``{"error": ...}``."""
+    attribute name, depth, output shape, parameters; for a leaf, the shapes of what it holds
+    and its settings) and the total, or ``{"error": ...}``."""
     try:
         import torchinfo
 
-        stats = torchinfo.summary(
-            model, input_data=[probe], verbose=0, depth=8, device=probe.device
-        )
+        with one_thread():
+            stats = torchinfo.summary(
+                model, input_data=[probe], verbose=0, depth=8, device=probe.device
+            )
     except Exception as e:  # the student's model: its failure is data
         return {"error": f"{type(e).__name__}: {str(e)[:300]}"}
     rows = [
@@ -97,6 +102,7 @@ def summary(model: Any, probe: Any) -> dict[str, Any]:
             "depth": int(info.depth),
             "shape": [int(d) for d in info.output_size] if info.output_size else [],
             "params": int(info.num_params) if info.is_leaf_layer else int(info.trainable_params),
+            **(_holds(info.module) if info.is_leaf_layer else {}),
         }
         for info in stats.summary_list[: SUMMARY_ROWS + 1]
     ]
@@ -105,6 +111,39 @@ def summary(model: Any, probe: Any) -> dict[str, Any]:
         "cut": len(rows) > SUMMARY_ROWS,
         "total": int(stats.total_params),
     }
+
+
+ROW_TENSORS = 16  # a leaf holding more parameters and buffers than this lists none
+
+
+def _holds(module: Any) -> dict[str, Any]:
+    """A leaf's own parameter and buffer shapes (name -> shape, in the module's order) and
+    its settings (``config``, the small ones), for the report to pair and describe layers;
+    nothing for a leaf that cannot be described (a student's module is anything)."""
+    try:
+        tensors = [*module.named_parameters(recurse=False), *module.named_buffers(recurse=False)]
+        shapes = {
+            str(name)[:40]: [int(d) for d in tensor.shape]
+            for name, tensor in tensors[:ROW_TENSORS]
+            if tensor is not None
+        }
+        settings = {str(k)[:40]: v for k, v in config(module).items() if _small(v)}
+    except Exception:
+        return {}
+    return {"shapes": shapes if len(tensors) <= ROW_TENSORS else {}, "config": settings}
+
+
+def _small(value: Any) -> bool:
+    """Whether a setting is a scalar, a short text, or a short list of them."""
+    if isinstance(value, list):
+        return len(value) <= 8 and all(_small(v) and not isinstance(v, list) for v in value)
+    if isinstance(value, str):
+        return len(value) <= 200
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int):
+        return -(2**62) < value < 2**62
+    return value is None
 
 
 def _layer(name: str, module: Any) -> dict[str, Any]:

@@ -246,13 +246,15 @@ def _describe_calls(exercise: dict[str, Any], fn: Any) -> tuple[str, bool | None
     True when all are right and nothing is left to official grading, else None."""
     from .calls import call_all
     from .case_match import case_right
+    from .inputs import call_text
 
     answer = exercise["answer"]
     head = f"{exercise['id']}: "
     cases = answer.get("cases") or []
     known = exercise.get("public_cases") or {}
     expected, hidden = known.get("expected"), int(known.get("hidden", 0))
-    later = f"{hidden} hidden case{'s' if hidden != 1 else ''}: checked at grading"
+    later = later_cases(hidden, int(known.get("drawn", 0)))
+    hidden += int(known.get("drawn", 0))
     if not cases or not isinstance(expected, list) or len(expected) != len(cases):
         return head + (later if hidden else "checked at grading"), None
     if not callable(fn):
@@ -262,9 +264,7 @@ def _describe_calls(exercise: dict[str, Any], fn: Any) -> tuple[str, bool | None
     for case, exp, out in zip(cases, expected, got, strict=True):
         if case.get("raises"):
             exp = {"raised": case["raises"]}
-        args = [repr(a) for a in case.get("args", [])]
-        args += [f"{k}={v!r}" for k, v in (case.get("kwargs") or {}).items()]
-        call = _cut(f"{answer['name']}({', '.join(args)})")
+        call = call_text(answer["name"], case)
         if case_right(exp, out, float(answer.get("rtol", 0)), float(answer.get("atol", 0))):
             lines.append(f"  {call}: right")
         else:
@@ -279,6 +279,13 @@ def _describe_calls(exercise: dict[str, Any], fn: Any) -> tuple[str, bool | None
     rest += ["the rules on what the cell calls: checked at grading"] if rules else []
     verdict = False if wrong else None if rest else True
     return "; ".join([head + shown, *rest]) + "\n" + "\n".join(lines), verdict
+
+
+def later_cases(hidden: int, drawn: int) -> str:
+    """What official grading checks of a function beyond its public cases."""
+    parts = [f"{hidden} hidden case{'s' if hidden != 1 else ''}"] if hidden else []
+    parts += ["cases drawn afresh for each grading"] if drawn else []
+    return " and ".join(parts) + ": checked at grading"
 
 
 def _outcome(result: Any) -> str:

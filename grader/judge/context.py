@@ -11,14 +11,22 @@ parts while a kernel is still running the submission.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import inspect
 from collections.abc import Callable
 from typing import Any
 
 from ..errors import CompareError
+from ..frozen import freeze
 from ..inkernel.exporter import to_plain
 from ..key import AnswerKey
-from ..solutions import custom_check, preamble_function, reference_object, setup_namespace
+from ..solutions import (
+    custom_check,
+    preamble_function,
+    reference_function,
+    reference_object,
+    setup_namespace,
+)
 from ..spec import Course, Exercise, Mistake
 
 
@@ -48,6 +56,31 @@ class JudgeContext:
         if not isinstance(model, torch.nn.Module):
             raise CompareError(f"the reference {exercise.answer['reference']} is not an nn.Module")
         return model
+
+    def reference_function(self, exercise: Exercise) -> Any:
+        """The function a function answer's solution defines (built once per course)."""
+        return reference_function(self.course, exercise)
+
+    def reference_results(self, exercise: Exercise, cases: list[dict[str, Any]]) -> Any:
+        """The reference function's results on cases drawn for this grading (``grader.draws``),
+        called here as the kernel calls the student's (``grader.inkernel.calls``), frozen as
+        the key's results are (the comparison is type for type)."""
+        from ..inkernel.calls import call_all
+
+        timeout = max(10.0, 10 * float(exercise.answer["call_timeout"]))
+        return freeze(call_all(self.reference_function(exercise), cases, timeout))
+
+    def reveals_hidden(self, exercise: Exercise) -> bool:
+        """Whether a report may show the inputs of the exercise's hidden cases now: the
+        course says so (``policies.reveal_hidden: after_due``) and every assignment holding
+        the exercise is closed to everyone (its latest due date and late cutoff are past)."""
+        policies = self.course.policies
+        if policies.reveal_hidden != "after_due":
+            return False
+        now = dt.datetime.now(dt.timezone.utc)
+        holding = [a for a in self.course.assignments if exercise.id in a.exercises]
+        closes = [policies.closes(a.id, a.due) for a in holding]
+        return bool(closes) and all(c is not None and c <= now for c in closes)
 
     def custom(self, exercise: Exercise) -> Callable[..., Any]:
         """The custom check function the answer names."""

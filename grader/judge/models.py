@@ -2,9 +2,10 @@
 
 The student's kernel exported a ``state_dict`` (tensors only, read back with
 ``weights_only=True``), the layers its forward called (``grader.inkernel.layers``), its outputs
-with fresh parameters (``grader.inkernel.behaviour``) and a few plain facts. The architecture
-is judged by what the model computes (``grader.judge.behaviour``), in any style of code; the
-layer list only words a difference. The weights are moved into the grader's own reference
+with fresh parameters and the stages of its forward (``grader.inkernel.behaviour``,
+``grader.inkernel.stages``) and a few plain facts. The architecture is judged by what the
+model computes (``grader.judge.behaviour``), in any style of code; the stages and the layer
+list only word a difference. The weights are moved into the grader's own reference
 model layer by layer, by position (``grader.judge.fitting``), and evaluated there. Nothing the
 student's code computed is trusted beyond being a value to compare.
 """
@@ -119,6 +120,7 @@ class _Model:
         self.layers = read_layers(export.payload.get("layers"))
         weights = load_weights(export.weights)
         self.behaviour = export.payload.get("behaviour")
+        self.seed = export.drawn.get("seed")  # the grader's draw (grader.draws), not the kernel's
         self.weights = weights
         if self.layers is None:
             self.fit = "the exported description of the model's layers is unusable"
@@ -137,7 +139,13 @@ class _Model:
             }
         }
         difference = same_function(
-            self.reference, self.ref_layers, self.weights, self.layers, self.behaviour, probe
+            self.reference,
+            self.ref_layers,
+            self.weights,
+            self.layers,
+            self.behaviour,
+            probe,
+            self.seed,
         )
         if not difference:
             return CheckResult("structure", True, details=details)
@@ -359,6 +367,7 @@ def read_summary(value: Any) -> dict[str, Any]:
         if not isinstance(row, dict):
             return {"error": "the exported summary is unusable"}
         shape = row.get("shape")
+        shapes, settings = _shapes(row.get("shapes")), _settings(row.get("config"))
         out.append(
             {
                 "layer": str(row.get("layer"))[:80],
@@ -366,9 +375,51 @@ def read_summary(value: Any) -> dict[str, Any]:
                 "depth": _int(row.get("depth")),
                 "shape": [_int(d) for d in shape[:8]] if isinstance(shape, list) else [],
                 "params": _int(row.get("params")),
+                **({"shapes": shapes} if shapes is not None else {}),
+                **({"config": settings} if settings is not None else {}),
             }
         )
     return {"rows": out, "cut": bool(value.get("cut")), "total": _int(value.get("total"))}
+
+
+ROW_ITEMS = 24  # parameters, buffers or settings of one layer: more makes the entry unusable
+
+
+def _shapes(value: Any) -> dict[str, list[int]] | None:
+    """A row's parameter and buffer shapes (older exports have none: None)."""
+    if not isinstance(value, dict) or len(value) > ROW_ITEMS:
+        return None
+    out = {}
+    for name, shape in value.items():
+        if not (isinstance(name, str) and isinstance(shape, list) and len(shape) <= 8):
+            return None
+        if not all(type(d) is int and 0 <= d < 2**40 for d in shape):
+            return None
+        out[name[:40]] = list(shape)
+    return out
+
+
+def _settings(value: Any) -> dict[str, Any] | None:
+    """A row's settings (``grader.inkernel.layers.config``): plain scalars and short lists."""
+    if not isinstance(value, dict) or len(value) > ROW_ITEMS:
+        return None
+    out: dict[str, Any] = {}
+    for name, setting in value.items():
+        items = setting if isinstance(setting, list) and len(setting) <= 8 else [setting]
+        if not isinstance(name, str) or not all(_scalar(v) for v in items):
+            return None
+        out[name[:40]] = setting[:40] if isinstance(setting, str) else setting
+    return out
+
+
+def _scalar(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return (
+        value is None
+        or isinstance(value, (bool, int))
+        or (isinstance(value, str) and len(value) <= 200)
+    )
 
 
 def _int(value: Any) -> int:

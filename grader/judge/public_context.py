@@ -15,7 +15,7 @@ from typing import Any
 
 from ..execute.records import ExportRecord
 from ..frozen import freeze
-from ..inkernel.public import custom_checks, public_results, summary
+from ..inkernel.public import custom_checks, later_cases, public_results, summary
 from ..inkernel.sealed import digest, digests_wanted, instant, known_mistake
 from ..results import CheckResult, Status
 from ..spec import Exercise
@@ -82,7 +82,8 @@ def _calls_verdict(exercise: Exercise, spec: Mapping[str, Any], export: ExportRe
     no hidden case, else ``pending`` (the hidden cases are decided at official grading)."""
     calls = spec.get("public_cases") or {}
     expected, hidden = calls.get("expected"), int(calls.get("hidden", 0))
-    later = f"{hidden} hidden case{'s' if hidden != 1 else ''}: checked at grading"
+    later = later_cases(hidden, int(calls.get("drawn", 0)))
+    hidden += int(calls.get("drawn", 0))
     if expected is None or not exercise.answer["cases"]:
         return Verdict((), None, "pending", 0.0, later if hidden else "checked at grading")
     # frozen as the key's results are: the comparison is the key's, type for type

@@ -93,9 +93,26 @@ def judge(
         else:
             export_outcome = executed.outcomes[i + 1] if i + 1 < len(executed.outcomes) else None
             export = executed.exports.get(ex.id)
+            if export is not None:  # what the grader drew for it, from the assembly
+                export = replace(
+                    export,
+                    drawn=assembled.draws.get(ex.id, {}),
+                    follow_ups=follow_ups(executed, ex.id),
+                )
             source = assembled.steps[i].source
             results.append(judge_export(ex, export, expectations, export_outcome, source))
     return tuple(results)
+
+
+def follow_ups(executed: Executed, exercise_id: str) -> dict[str, Any]:
+    """The payloads the run's follow-ups kept for an exercise (keys ``"<exercise>:<name>"``,
+    which no export step can write), by name."""
+    prefix = exercise_id + ":"
+    return {
+        key.removeprefix(prefix): record.payload
+        for key, record in executed.exports.items()
+        if key.startswith(prefix)
+    }
 
 
 def answer_steps(

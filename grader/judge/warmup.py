@@ -18,6 +18,8 @@ def prepare(course: Course, key: AnswerKey, exercises: list[Exercise]) -> None:
     for ex in exercises:
         kind = KINDS[ex.answer.kind]
         kind.checker()  # imports what the check needs (numpy, torch)
+        if kind.recipe == "calls" and (ex.answer["generate"] or ex.answer["properties"]):
+            context.reference_function(ex)  # called on this grading's draws, after the run
         for option in kind.options:
             value = ex.answer[option.name]
             if option.type == "reference":

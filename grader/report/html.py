@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import functools
-import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ from markupsafe import Markup
 from ..errors import ReportError
 from ..flags import for_student
 from ..results import CheckResult, ExerciseResult, GradeResult
+from .model_view import Summary, model_view
 from .text import (
     HINT_STATUSES,
     STATUS_ICONS,
@@ -44,28 +43,11 @@ class _Figure:
 
 
 @dataclass
-class _SummaryRow:
-    depth: int
-    student: dict[str, Any] | None
-    reference: dict[str, Any] | None
-    differs: bool
-
-
-@dataclass
-class _Summary:
-    rows: list[_SummaryRow]
-    student_total: int | None
-    reference_total: int | None
-    notes: list[str]
-    totals_differ: bool
-
-
-@dataclass
 class _CheckView:
     check: CheckResult
     diff: _Diff | None
     figures: list[_Figure]
-    summary: _Summary | None
+    summary: Summary | None
 
 
 def _check_view(check: CheckResult) -> _CheckView:
@@ -106,7 +88,7 @@ def _check_view(check: CheckResult) -> _CheckView:
         )
     figures = [f for f in figures if f.svg is not None or f.note]
     summaries = details.get("summaries")
-    summary = _summary(summaries) if isinstance(summaries, dict) else None
+    summary = model_view(summaries) if isinstance(summaries, dict) else None
     return _CheckView(check, _diff(check), figures, summary)
 
 
@@ -119,112 +101,6 @@ def _figure(caption: str, name: str, *args: Any) -> _Figure:
     except Exception as e:
         return _Figure(caption, None, f"The plot could not be drawn ({type(e).__name__}).")
     return _Figure(caption, Markup(svg) if svg else None)
-
-
-def _summary(details: dict[str, Any]) -> _Summary:
-    """Both models' summaries, row beside row, paired by what the layers hold, not by nesting
-    or names: the layers with weights (conv, batch norm, linear: leaves with parameters) are
-    paired in order, as ``grader.judge.fitting`` fits the weights; the rows between them are
-    shown side by side. A row is marked only where the two layers really differ (type,
-    parameters or output shape); a layer one side lacks is marked too."""
-    sides = [details.get("student") or {}, details.get("reference") or {}]
-    notes = [
-        f"{who} model's summary: {side['error']}"
-        for who, side in zip(("Your", "The reference"), sides, strict=True)
-        if isinstance(side, dict) and side.get("error")
-    ]
-    student, reference = (
-        [r for r in s.get("rows") or [] if isinstance(r, dict)] if isinstance(s, dict) else []
-        for s in sides
-    )
-    leaves = [_leaves(student), _leaves(reference)]
-    rows = []
-    cursor = [0, 0]
-    for mine, ref in [*_weighted_pairs(student, reference), (len(student), len(reference))]:
-        gaps = [
-            range(cursor[k], end) if end is not None else range(0)
-            for k, end in enumerate((mine, ref))
-        ]
-        for i, j in itertools.zip_longest(*gaps):
-            rows.append(
-                _row(
-                    student[i] if i is not None else None,
-                    reference[j] if j is not None else None,
-                    weighted=False,
-                    leaves=i is not None and j is not None and leaves[0][i] and leaves[1][j],
-                )
-            )
-        if (mine is not None and mine < len(student)) or (ref is not None and ref < len(reference)):
-            rows.append(
-                _row(
-                    student[mine] if mine is not None else None,
-                    reference[ref] if ref is not None else None,
-                    weighted=True,
-                    leaves=True,
-                )
-            )
-        cursor = [
-            mine + 1 if mine is not None else cursor[0],
-            ref + 1 if ref is not None else cursor[1],
-        ]
-    totals = [s.get("total") if isinstance(s, dict) else None for s in sides]
-    return _Summary(rows, totals[0], totals[1], notes, totals[0] != totals[1])
-
-
-def _leaves(rows: list[dict[str, Any]]) -> list[bool]:
-    """Whether each row is a leaf layer (the next row is not nested in it)."""
-    depth = [_int(r.get("depth")) for r in rows]
-    return [i + 1 == len(rows) or depth[i + 1] <= depth[i] for i in range(len(rows))]
-
-
-def _weighted(rows: list[dict[str, Any]]) -> list[int]:
-    """The rows of leaf layers with parameters."""
-    return [i for i, leaf in enumerate(_leaves(rows)) if leaf and _params(rows[i]) > 0]
-
-
-def _params(row: dict[str, Any]) -> int:
-    return _int(row.get("params"))
-
-
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) else 0
-
-
-def _weighted_pairs(
-    student: list[dict[str, Any]], reference: list[dict[str, Any]]
-) -> list[tuple[int | None, int | None]]:
-    """(student row, reference row) of the layers with weights, in order: equal layers
-    (type and parameters) paired, the rest n-th with n-th, a layer one side lacks alone."""
-    mine, ref = _weighted(student), _weighted(reference)
-    keys = [
-        [(rows[i].get("layer"), _params(rows[i])) for i in idx]
-        for rows, idx in ((student, mine), (reference, ref))
-    ]
-    pairs: list[tuple[int | None, int | None]] = []
-    matcher = difflib.SequenceMatcher(None, keys[0], keys[1], autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        n = min(i2 - i1, j2 - j1) if op in ("equal", "replace") else 0
-        pairs += zip(mine[i1 : i1 + n], ref[j1 : j1 + n], strict=True)
-        pairs += [(i, None) for i in mine[i1 + n : i2]]
-        pairs += [(None, j) for j in ref[j1 + n : j2]]
-    return pairs
-
-
-def _row(
-    a: dict[str, Any] | None, b: dict[str, Any] | None, *, weighted: bool, leaves: bool
-) -> _SummaryRow:
-    """A pair of rows. Layers with weights differ unless type, parameters and output shape
-    agree, and one that a side lacks is marked; other rows differ only when both are leaf
-    layers of one type with other output shapes (a layer one side writes as a function, or
-    another nesting, is no difference)."""
-    if a is None or b is None:
-        differs = weighted
-    elif weighted:
-        differs = any(a.get(k) != b.get(k) for k in ("layer", "shape", "params"))
-    else:
-        differs = leaves and a.get("layer") == b.get("layer") and a.get("shape") != b.get("shape")
-    depth = (a or b or {}).get("depth", 0)
-    return _SummaryRow(depth if isinstance(depth, int) else 0, a, b, differs)
 
 
 @dataclass

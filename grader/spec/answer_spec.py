@@ -7,6 +7,7 @@ import math
 import re
 from typing import Any
 
+from ..inkernel.inputs import InputError, encode
 from ..kinds import KINDS, REQUIRED, Option, exact_kinds
 from .model import Answer, Mistake
 from .yamlfields import Fields
@@ -138,6 +139,10 @@ def _typed(a: Fields, option: Option) -> Any:
         return tuple(names)
     if option.type == "cases":
         return _cases(a, key)
+    if option.type == "generator":
+        return _generator(a, key)
+    if option.type == "properties":
+        return _properties(a, key)
     text: str = a.get(key, str, None if default is REQUIRED else default)
     if option.type == "text":
         pass  # any string: the option's allowed values or valid rule say which
@@ -173,6 +178,10 @@ def _cases(a: Fields, key: str) -> tuple[dict[str, Any], ...]:
                 "args" if not _plain(args) else "kwargs",
                 "expected plain data (numbers, text, booleans, null, lists, mappings)",
             )
+        try:
+            args, kwargs = encode(args), encode(kwargs)  # checks the tagged inputs
+        except InputError as e:
+            raise c.fail("args", str(e)) from None
         raises = c.get("raises", str, "")
         if raises and not raises.isidentifier():
             raise c.fail("raises", f"{raises!r} is not an exception's type name")
@@ -186,6 +195,55 @@ def _cases(a: Fields, key: str) -> tuple[dict[str, Any], ...]:
             }
         )
     return tuple(cases)
+
+
+def _generator(a: Fields, key: str) -> dict[str, Any] | None:
+    """``generate:``: a function of the topic's solutions preamble that draws one case from a
+    ``random.Random`` seeded per grading, how many cases it draws, and their points in all."""
+    if a.data.get(key) is None:
+        return None
+    g = Fields(a.data[key], a.path, f"{a.prefix}{key}.", a.line_of(key))
+    g.check_keys(("function", "count", "points"))
+    function = g.get("function", str)
+    if not function.isidentifier():
+        raise g.fail("function", f"{function!r} is not a function name")
+    count = g.get("count", int, 10)
+    if not 0 < count <= 1000:
+        raise g.fail("count", "expected a number of cases between 1 and 1000")
+    return {"function": function, "count": count, "points": g.number("points", 1.0, positive=True)}
+
+
+def _properties(a: Fields, key: str) -> dict[str, Any] | None:
+    """``properties:``: Hypothesis strategies of the arguments (expressions over ``st``,
+    ``hypothesis.strategies``), how many examples each grading draws, and their points."""
+    if a.data.get(key) is None:
+        return None
+    p = Fields(a.data[key], a.path, f"{a.prefix}{key}.", a.line_of(key))
+    p.check_keys(("args", "kwargs", "examples", "points"))
+    args = p.get("args", list, [])
+    kwargs = p.get("kwargs", dict, {})
+    if not args and not kwargs:
+        raise p.fail("args", "expected the strategy of at least one argument")
+    for where, texts in (("args", args), ("kwargs", list(kwargs.values()))):
+        for text in texts:
+            if not isinstance(text, str):
+                raise p.fail(where, f"expected strategies as text, got {text!r}")
+            try:
+                compile(text, "<strategy>", "eval")
+            except SyntaxError as e:
+                raise p.fail(where, f"{text!r} is not an expression: {e.msg}") from None
+    for name in kwargs:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise p.fail("kwargs", f"{name!r} is not a Python argument name")
+    examples = p.get("examples", int, 100)
+    if not 0 < examples <= 1000:
+        raise p.fail("examples", "expected a number of examples between 1 and 1000")
+    return {
+        "args": list(args),
+        "kwargs": dict(kwargs),
+        "examples": examples,
+        "points": p.number("points", 1.0, positive=True),
+    }
 
 
 def _plain(value: Any, depth: int = 0) -> bool:

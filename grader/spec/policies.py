@@ -17,7 +17,7 @@ def read_policies(f: Fields, root: Path, assignments: tuple[Assignment, ...]) ->
     if f.data.get("policies") is None:
         return Policies()
     p = Fields(f.data["policies"], f.path, "policies.", f.line_of("policies"))
-    p.check_keys(("late", "extensions", "attempts"))
+    p.check_keys(("late", "extensions", "attempts", "reveal_hidden"))
     late = LatePolicy()
     if p.data.get("late") is not None:
         lf = Fields(p.data["late"], f.path, "policies.late.", p.line_of("late"))
@@ -43,7 +43,16 @@ def read_policies(f: Fields, root: Path, assignments: tuple[Assignment, ...]) ->
     if p.data.get("extensions") is not None:
         source = p.get("extensions", str)
         extensions = _extensions(root / source, assignments)
-    return Policies(late=late, attempts=attempts, extensions=extensions, extensions_file=source)
+    reveal = p.get("reveal_hidden", str, "never")
+    if reveal not in ("never", "after_due"):
+        raise p.fail("reveal_hidden", f"expected never or after_due, got {reveal!r}")
+    return Policies(
+        late=late,
+        attempts=attempts,
+        extensions=extensions,
+        extensions_file=source,
+        reveal_hidden="after_due" if reveal == "after_due" else "never",
+    )
 
 
 def _extensions(path: Path, assignments: tuple[Assignment, ...]) -> tuple[Extension, ...]:
