@@ -136,6 +136,23 @@ def test_a_call_outside_the_main_thread_has_a_limit_too():
     assert out == [{"timeout": LIMIT}]
 
 
+def test_calls_in_several_threads_at_once_each_keep_their_limit():
+    out = {}
+
+    def slow():
+        out["slow"] = call_one(guesses, [1], {}, LIMIT)
+
+    def quick():  # calls that start and end while the slow one runs
+        out["quick"] = [call_one(squares, [2], {}, LIMIT) for _ in range(20)]
+
+    threads = [threading.Thread(target=slow), threading.Thread(target=quick)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert out == {"slow": {"timeout": LIMIT}, "quick": [{"value": [1, 4]}] * 20}
+
+
 def test_a_result_that_is_slow_to_read_is_read_within_the_limit():
     class Tolist:  # claims to be numpy's, and its tolist takes its time
         __module__ = "numpy"

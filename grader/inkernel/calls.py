@@ -193,7 +193,7 @@ def _call(
     if alarm:
         setitimer(signal.ITIMER_REAL, timeout, REFIRE)
     with lock:
-        target[:] = [ident, start + timeout + GRACE]
+        target[ident] = start + timeout + GRACE
         wake.set()
     out: Any = None
     try:
@@ -211,9 +211,9 @@ def _call(
             if alarm:
                 setitimer(signal.ITIMER_REAL, 0)
             with lock:
-                del target[:]
-                absorb = bool(fired)
-                del fired[:]
+                target.pop(ident, None)
+                absorb = ident in fired
+                fired.discard(ident)
             if absorb:  # the watchdog raised: one not delivered yet is delivered here
                 for _ in range(3):
                     pass
@@ -326,9 +326,9 @@ def _text(e: BaseException) -> str:
 
 # --- the watchdog -----------------------------------------------------------------------------
 
-_LOCK = threading.Lock()  # guards _TARGET
-_TARGET: list[Any] = []  # [thread ident, deadline] while a call runs
-_FIRED: list[bool] = []  # the watchdog raised in the call that runs
+_LOCK = threading.Lock()  # guards _TARGET and _FIRED
+_TARGET: dict[int, float] = {}  # thread ident -> deadline of the call it runs
+_FIRED: set[int] = set()  # the threads the watchdog raised in, in the call they run
 _WAKE = threading.Event()
 
 
@@ -340,9 +340,10 @@ class _Watchdog:
         self.thread: threading.Thread | None = None
 
     def ensure(self) -> None:
-        if self.thread is None or not self.thread.is_alive():
-            self.thread = threading.Thread(target=_watch, name="Thread-1", daemon=True)
-            self.thread.start()
+        with _LOCK:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=_watch, name="Thread-1", daemon=True)
+                self.thread.start()
 
 
 def _watch() -> None:
@@ -354,12 +355,13 @@ def _watch() -> None:
             if not target:
                 wake.clear()
                 continue
-            ident, deadline = target
-            left = deadline - monotonic()
-            if left <= 0:
-                # (never with NULL to clear one: that leaves Python's eval breaker set for good)
-                set_async(c_ulong(ident), py_object(exc))
-                fired.append(True)
+            now = monotonic()
+            left = min(target.values()) - now
+            for ident, deadline in list(target.items()):
+                if deadline <= now:
+                    # (never with NULL to clear one: that leaves the eval breaker set for good)
+                    set_async(c_ulong(ident), py_object(exc))
+                    fired.add(ident)
         sleep(REFIRE if left <= 0 else min(left, 0.05))
 
 
