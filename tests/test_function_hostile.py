@@ -196,6 +196,22 @@ def test_lying_results_are_exported_as_what_they_hold():
         def __getattribute__(self, name):
             raise RuntimeError("no")
 
+    class Items(dict):
+        def items(self):
+            return [("a", 1)]
+
+        def keys(self):
+            return ["a"]
+
+    class Half(float):
+        def __float__(self):
+            return 0.5
+
+        def __eq__(self, other):
+            return True
+
+        __hash__ = float.__hash__
+
     def endless():
         while True:
             yield 1
@@ -203,6 +219,8 @@ def test_lying_results_are_exported_as_what_they_hold():
     assert call_one(lambda: Iter([0]), [], {}, LIMIT) == {"value": [0]}
     assert call_one(lambda: (Iter([2]),), [], {}, LIMIT) == {"value": [[2]]}
     assert call_one(Fake, [], {}, LIMIT) == {"error": "cannot export a value of type Fake"}
+    assert call_one(lambda: Items(b=2), [], {}, LIMIT) == {"value": {"b": 2}}
+    assert call_one(lambda: [Half(2.0)], [], {}, LIMIT) == {"value": [2.0]}
     assert call_one(Boom, [], {}, LIMIT)["error"].startswith("the result cannot be read")
     assert call_one(endless, [], {}, LIMIT) == {"error": "cannot export a value of type generator"}
 
