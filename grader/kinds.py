@@ -102,7 +102,8 @@ class Kind:
     rule: Callable[[Mapping[str, Any]], tuple[str, str] | None] | None = None
     plots: bool = False  # the report draws the exported losses
     # A check of the answer cell's text (in the grader), "module:function", called as
-    # source(answer, text) -> list of CheckResult; a failed one scores the exercise 0.
+    # source(answer, text, export payload) -> list of CheckResult; a failed one scores the
+    # exercise 0 (the payload is the kernel's word: it may only fail a check).
     source: str = ""
 
     def checker(self) -> Callable[..., Any]:
@@ -263,7 +264,7 @@ KINDS: dict[str, Kind] = {
             "called in the kernel on each case; each result (or the exception's type) against "
             "the reference's, numbers within tolerance, partial credit by cases; the answer "
             "cell must call what `calls` names and must not call what `forbids` names",
-            source="grader.judge.function:check_source",
+            source="grader.judge.source_rules:check_source",
         ),
         Kind(
             "module",
@@ -328,6 +329,8 @@ def export_spec(kind: str, name: str, options: Mapping[str, Any]) -> dict[str, A
         cases = options.get("cases", ())
         spec["cases"] = [{"args": c["args"], "kwargs": c["kwargs"]} for c in cases]
         spec["timeout"] = options.get("call_timeout", 1.0)
+        if options.get("forbids"):  # replaced by recorders during the calls
+            spec["forbids"] = list(options["forbids"])
     extras = {o.name: options[o.name] for o in k.options if o.type == "variable"}
     if extras:
         spec["extras"] = extras

@@ -153,10 +153,13 @@ def _reference_function(course: Course, exercise: Exercise) -> Any:
     topic = course.topics[exercise.topic]
     sol = load_solutions(course, topic.id)
     ns: dict[str, Any] = {"__name__": "grader_reference"}
-    _run(topic.setup, f"<setup of {topic.id}>", ns, f"the setup of topic {topic.id!r}", topic.path)
+    seconds = course.limits.cell_timeout
+    setup = f"the setup of topic {topic.id!r}"
+    _run(topic.setup, f"<setup of {topic.id}>", ns, setup, topic.path, seconds)
     for eid in topic.exercises:
         ex = course.exercises[eid]
-        _run(with_values(ex, sol.sections[eid]), sol.path, ns, f"the solution of {eid!r}", sol.path)
+        what = f"the solution of {eid!r}"
+        _run(with_values(ex, sol.sections[eid]), sol.path, ns, what, sol.path, seconds)
         if eid == exercise.id:
             break
     fn = ns.get(exercise.answer.name)
@@ -189,6 +192,7 @@ def _reference(course: Course, assignment_id: str, topics: set[str]) -> dict[str
                 ns,
                 f"the setup of topic {ex.topic!r}",
                 course.topics[ex.topic].path,
+                course.limits.cell_timeout,
             )
         _run(
             with_values(ex, sol.sections[ex.id]),
@@ -196,6 +200,7 @@ def _reference(course: Course, assignment_id: str, topics: set[str]) -> dict[str
             ns,
             f"the solution of {ex.id!r}",
             sol.path,
+            course.limits.cell_timeout,
         )
         kind = KINDS[ex.answer.kind]
         if kind.recipe not in ("value", "calls") or not kind.keyed:
@@ -207,6 +212,7 @@ def _reference(course: Course, assignment_id: str, topics: set[str]) -> dict[str
             if kind.recipe == "calls":
                 spec = export_spec(ex.answer.kind, name, ex.answer.options)
                 values[ex.id] = call_all(ns[name], spec["cases"], spec["timeout"])
+                _no_failed_call(ex, values[ex.id], spec, sol.path)
             else:
                 values[ex.id] = to_plain(ns[name])
         except (ExportError, RecursionError) as e:
@@ -214,11 +220,47 @@ def _reference(course: Course, assignment_id: str, topics: set[str]) -> dict[str
     return values
 
 
-def _run(source: str, filename: str, ns: dict[str, Any], what: str, path: str) -> None:
+def _run(
+    source: str, filename: str, ns: dict[str, Any], what: str, path: str, seconds: float
+) -> None:
+    """Run trusted code within ``seconds`` (the course's cell time limit): an author's
+    infinite loop ends ``grade build`` with one line, not a hang."""
+    from .inkernel.calls import call_one
+
     try:
-        exec(compile(source, filename, "exec"), ns)
+        code = compile(source, filename, "exec")
     except Exception as e:
         raise SpecError(f"{what} fails in the grader: {type(e).__name__}: {e}", path) from None
+    out = call_one(lambda: exec(code, ns), [], {}, seconds)
+    if "timeout" in out:
+        raise SpecError(f"{what} runs past {seconds:g} s in the grader (cell_timeout)", path)
+    if "raised" in out:
+        raise SpecError(f"{what} fails in the grader: {out['raised']}: {out['message']}", path)
+    if "error" in out:
+        raise SpecError(f"{what} fails in the grader: {out['error']}", path)
+
+
+def _no_failed_call(ex: Exercise, results: list[Any], spec: dict[str, Any], path: str) -> None:
+    """A reference that gives no result on a case (past the case's time limit, or not
+    exportable) is the author's error, said at ``grade build`` in one line."""
+    for i, out in enumerate(results):
+        if "timeout" in out:
+            raise SpecError(
+                f"the solution of {ex.id!r} gives no result within {out['timeout']:g} s on "
+                f"case {i + 1} ({_call_text(ex.answer.name, spec['cases'][i])}); fix it or "
+                "raise call_timeout",
+                path,
+            )
+        if "error" in out:
+            why = out["error"]
+            raise SpecError(f"the solution of {ex.id!r} on case {i + 1}: {why}", path)
+
+
+def _call_text(name: str, case: dict[str, Any]) -> str:
+    args = [repr(a) for a in case.get("args", [])]
+    args += [f"{k}={v!r}" for k, v in case.get("kwargs", {}).items()]
+    text = f"{name}({', '.join(args)})"
+    return text if len(text) <= 80 else text[:80] + "…"
 
 
 def _namespace(course: Course, what: str, key: str) -> dict[str, Any]:

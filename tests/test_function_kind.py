@@ -14,8 +14,9 @@ from shipped import with_answers
 from grader.errors import CompareError, SpecError
 from grader.execute.records import ExportRecord
 from grader.inkernel.calls import MAX_RESULT_ITEMS, call_all, call_one
-from grader.judge.function import check_source, compare_calls
+from grader.judge.function import compare_calls
 from grader.judge.scoring import KeyExpectations, judge_export
+from grader.judge.source_rules import check_source
 from grader.key import AnswerKey
 from grader.kinds import export_spec
 from grader.solutions import reference_calls

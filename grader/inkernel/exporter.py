@@ -63,7 +63,8 @@ def _answer(
     elif spec["recipe"] == "calls":
         from .calls import call_all
 
-        out = {"calls": call_all(value, spec.get("cases", []), spec.get("timeout", 1.0))}
+        cases, timeout = spec.get("cases", []), spec.get("timeout", 1.0)
+        out = {"calls": call_all(value, cases, timeout, spec.get("forbids", []))}
     else:
         out = {"value": to_plain(value)}
     extras = spec.get("extras") or {}

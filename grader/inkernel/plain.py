@@ -35,7 +35,7 @@ def to_plain(value: Any, _depth: int = 0, _count: list[int] | None = None) -> An
     if isinstance(value, float):
         return _float(float.__float__(value))
     if isinstance(value, (list, tuple)):
-        return [to_plain(v, _depth + 1, count) for v in list(value)]
+        return [to_plain(v, _depth + 1, count) for v in _items(value)]
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for k, v in dict.items(value):
@@ -56,6 +56,17 @@ def to_plain(value: Any, _depth: int = 0, _count: list[int] | None = None) -> An
             value = value.cpu()
         return to_plain(value.tolist(), _depth + 1, count)
     raise ExportError(f"cannot export a value of type {type(value).__name__}")
+
+
+def _items(value: Any) -> list[Any]:
+    """A list's or tuple's items as stored, whatever a subclass's ``__iter__`` claims (or an
+    object whose ``__class__`` claims to be a list)."""
+    try:
+        if isinstance(value, list):
+            return list.copy(value)
+        return [tuple.__getitem__(value, i) for i in range(tuple.__len__(value))]
+    except TypeError:
+        raise ExportError(f"cannot export a value of type {type(value).__name__}") from None
 
 
 def _float(x: float) -> float | str:

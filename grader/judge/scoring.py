@@ -148,7 +148,7 @@ def judge_export(
         raise CompareError(f"exercise {ex.id!r}: {e}") from None
     source_check = KINDS[ex.answer.kind].source_checker()
     if source is not None and source_check is not None:
-        checks = tuple(source_check(ex.answer, source))
+        checks = tuple(source_check(ex.answer, source, export.payload))
         if any(not c.passed for c in checks):
             message = next(c.message for c in checks if not c.passed)
             return _result(ex, [*checks, *verdict.checks], message=message, fraction=0.0)
