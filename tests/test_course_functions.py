@@ -19,8 +19,8 @@ from grader.execute.records import ExportRecord
 from grader.frozen import freeze
 from grader.inkernel.calls import call_all
 from grader.inkernel.inputs import decode_all
-from grader.judge.function import check_source
 from grader.judge.scoring import KeyExpectations, judge_export
+from grader.judge.source_rules import check_source
 from grader.key import AnswerKey
 from grader.kinds import export_spec
 from grader.solutions import load_solutions, reference_calls, reference_function

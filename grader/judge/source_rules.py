@@ -103,8 +103,14 @@ def forbidden_uses(tree: ast.AST, forbids: tuple[str, ...]) -> list[str]:
     """What the cell does that an answer with these forbidden names must not do."""
     problems: list[str] = []
     aliases = _aliases(tree)
-    names = {alias: name for name in forbids for alias in same_objects(name)}
-    parts = {alias.rpartition(".")[2]: name for alias, name in names.items()}
+    # Each forbidden name as itself; another name of the same object as the first that has it.
+    names = {name: name for name in forbids}
+    for name in forbids:
+        for alias in same_objects(name):
+            names.setdefault(alias, name)
+    parts: dict[str, str] = {}
+    for alias, name in names.items():
+        parts.setdefault(alias.rpartition(".")[2], name)
     bound = _bound_names(tree)
     tops = {name.split(".")[0] for name in forbids}
     for dotted in sorted(_names_used(tree, aliases)):

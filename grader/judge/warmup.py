@@ -8,6 +8,7 @@ from ..key import AnswerKey
 from ..kinds import KINDS
 from ..spec import Course, Exercise
 from .context import JudgeContext
+from .source_rules import same_objects
 
 
 def prepare(course: Course, key: AnswerKey, exercises: list[Exercise]) -> None:
@@ -18,8 +19,11 @@ def prepare(course: Course, key: AnswerKey, exercises: list[Exercise]) -> None:
     for ex in exercises:
         kind = KINDS[ex.answer.kind]
         kind.checker()  # imports what the check needs (numpy, torch)
-        if kind.recipe == "calls" and (ex.answer["generate"] or ex.answer["properties"]):
-            context.reference_function(ex)  # called on this grading's draws, after the run
+        if kind.recipe == "calls":
+            if ex.answer["generate"] or ex.answer["properties"]:
+                context.reference_function(ex)  # called on this grading's draws, after the run
+            for name in ex.answer["forbids"]:
+                same_objects(name)  # imports the forbidden names' packages (torch: seconds)
         for option in kind.options:
             value = ex.answer[option.name]
             if option.type == "reference":
