@@ -251,6 +251,9 @@ KINDS: dict[str, Kind] = {
             "function",
             (
                 Option("cases", "cases"),
+                # where the expected results come from: a function of the topic's solutions
+                # preamble ("": the function the solution section defines)
+                Option("reference", "function", ""),
                 Option("generate", "generator", None),
                 Option("properties", "properties", None),
                 *_TOLERANCES,

@@ -121,6 +121,29 @@ def _settings(rng, **drawn):
     return {k: v for k, v in drawn.items() if v != defaults[k] or rng.random() < 0.5}
 
 
+# The expected results of the function exercises (`reference:` in their answers): PyTorch's
+# own convolutions, called in the grader on each case. torch is imported when they are first
+# called (drawing a grading's cases needs no torch).
+
+
+def torch_corr1d(x, w, padding=0, stride=1, dilation=1):
+    import torch.nn.functional as F
+
+    out = F.conv1d(x.reshape(1, 1, -1), w.reshape(1, 1, -1), padding=padding, stride=stride,
+                   dilation=dilation)  # fmt: skip
+    return out.flatten()
+
+
+def torch_conv1d_true(x, w, padding=0):
+    return torch_corr1d(x, w.flip(0), padding=padding)
+
+
+def torch_corr2d(x, w, padding=0, stride=1):
+    import torch.nn.functional as F
+
+    return F.conv2d(x[None, None], w[None, None], padding=padding, stride=stride)[0, 0]
+
+
 def corr1d_cases(rng):
     k, stride, dilation = rng.randint(1, 5), rng.randint(1, 3), rng.randint(1, 3)
     span = dilation * (k - 1) + 1  # the padded inputs one window covers

@@ -368,3 +368,23 @@ def test_a_function_exercise_asks_for_a_definition(course):
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "*✏️ Your answer:* define `squares` in the cell below." in text
     assert "assign it to `squares`" not in text
+
+
+def test_the_expected_results_come_from_the_named_reference(write_course, tmp_path):
+    """``reference:`` names a preamble function (say, a library's): the key and the drawn
+    cases' expected results are its results, not the solution section's."""
+    topic = TOPIC.replace(
+        "      name: scale\n", "      name: scale\n      reference: library_scale\n"
+    )
+    solution = SOLUTION.replace(
+        "# %% squares", "def library_scale(x, k):\n    return x * k + 100\n\n# %% squares"
+    )
+    path = write_course(
+        tmp_path, course=COURSE, exercises={"sq": topic}, solutions={"sq": solution}
+    )
+    course = load_course(path)
+    assert course.exercises["scale"].answer["reference"] == "library_scale"
+    assert course.exercises["squares"].answer["reference"] == ""
+    assert reference_calls(course, "sq")["scale"] == [{"value": [103.0, 106.0]}]
+    checks = _judge(course, "scale", lambda x, k: x * k + 100)
+    assert all(c.passed for c in checks.values())

@@ -28,7 +28,7 @@ def prepare(course: Course, key: AnswerKey, exercises: list[Exercise]) -> None:
             value = ex.answer[option.name]
             if option.type == "reference":
                 context.reference_model(ex)
-            elif option.type == "function":
+            elif option.type == "function" and option.name == "check":
                 context.custom(ex)
             elif option.type == "setup":
                 context.setup_value(ex, value)

@@ -144,6 +144,8 @@ def _typed(a: Fields, option: Option) -> Any:
     if option.type == "properties":
         return _properties(a, key)
     text: str = a.get(key, str, None if default is REQUIRED else default)
+    if option.type == "function" and default == "" and text == "":
+        return text  # an optional function left out
     if option.type == "text":
         pass  # any string: the option's allowed values or valid rule say which
     elif option.type == "reference":
