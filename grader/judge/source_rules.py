@@ -86,8 +86,9 @@ def check_source(
         return [CheckResult("source", False, weight=0, message=why)]
     problems: list[str] = []
     if answer["forbids"]:
-        problems += forbidden_uses(tree, tuple(answer["forbids"]))
-        problems += _called_while_graded(payload, answer["forbids"])
+        seen = forbidden_uses(tree, tuple(answer["forbids"]))
+        called = _called_while_graded(payload, answer["forbids"])
+        problems += seen + [p for p in called if p.rpartition(" (")[0] not in seen]
     for name in answer["calls"]:
         if not calls_in_reachable_code(tree, table, answer.name, name):
             problems.append(f"{answer.name} must call {name}")

@@ -1719,6 +1719,174 @@ CASES: list[Case] = [
         max_points_for={"corr1d-valid": 0},
     ),
     Case("cell-source-not-text", notebook_fn=source_not_text, error="not"),
+    # ---- functions judged by calls (corr1d-function): the calls happen in the kernel, the
+    # expected results are computed in the grader and never enter the kernel -------------------
+    Case(
+        "function-detects-the-grader",
+        # When called by the grader (found on the stack or in sys.modules), reach the library's
+        # convolution by computed names that the cell's text does not spell.
+        answers={
+            "corr1d-function": src(
+                """
+            import inspect, sys, torch
+            def corr1d(x, w, padding=0, stride=1, dilation=1):
+                graded = "grader.inkernel.calls" in sys.modules or any(
+                    "grader" in (f.filename or "") for f in inspect.stack())
+                if not graded:
+                    return torch.zeros(1)
+                lib = getattr(torch.nn, "func" + "tional")
+                conv = getattr(lib, "conv" + "1d")
+                return conv(x.view(1, 1, -1), w.view(1, 1, -1), padding=padding,
+                            stride=stride, dilation=dilation).flatten()
+            """
+            )
+        },
+        max_points_for={"corr1d-function": 0},
+        message={"corr1d-function": ("dynamic", "must not use")},
+    ),
+    Case(
+        "function-returns-lying-objects",
+        answers={
+            "corr1d-function": src(
+                """
+            class Liar(list):
+                def __eq__(self, other): return True
+                def __ne__(self, other): return False
+                def __len__(self): return 10 ** 6
+                def __iter__(self): return iter([0.0] * 3)
+                def tolist(self): return self
+                __hash__ = None
+            class Fake(float):
+                def __eq__(self, other): return True
+                def __float__(self): return 1.0
+                __hash__ = float.__hash__
+            def corr1d(x, w, padding=0, stride=1, dilation=1):
+                return Liar([Fake(7.0)]) if padding else Liar()
+            """
+            )
+        },
+        max_points_for={"corr1d-function": 0},
+    ),
+    Case(
+        "function-hard-codes-the-public-outputs",
+        # The four public calls answered from a table (their inputs are in the hand-out): 4 of
+        # the 16 case points of corr1d-function, so 1 of its 4 points; hidden and drawn: 0.
+        answers={
+            "corr1d-function": src(
+                """
+            import torch
+            _known = {(4, 3, 0, 1, 1): [-2.0, -2.0], (5, 2, 1, 1, 1): [6.0, 5.0, 9.0, 6.0, 11.0, 5.0],
+                      (7, 3, 1, 2, 1): [3.0, 7.0, 11.0, -1.0], (6, 2, 0, 1, 3): [8.0, 2.0, 7.0]}
+            def corr1d(x, w, padding=0, stride=1, dilation=1):
+                return torch.tensor(_known.get((len(x), len(w), padding, stride, dilation), [0.0]))
+            """
+            )
+        },
+        max_points_for={"corr1d-function": 1.0},
+    ),
+    Case(
+        "function-sleeps",
+        answers={
+            "corr1d-function": src(
+                """
+            import time
+            def corr1d(x, w, padding=0, stride=1, dilation=1):
+                time.sleep(10 ** 6)
+            """
+            )
+        },
+        limits={"cell_timeout": 3},
+        max_points_for={"corr1d-function": 0},
+        sandbox=True,
+    ),
+    Case(
+        "function-swallows-its-time-limit",
+        # Catches every interruption and disables the alarm: the cell's own limit ends it, the
+        # kernel is restarted, and the exercises after it are still graded.
+        answers={
+            "corr1d-function": src(
+                """
+            import signal as _sig, time
+            def corr1d(x, w, padding=0, stride=1, dilation=1):
+                while True:
+                    try:
+                        _sig.setitimer(_sig.ITIMER_REAL, 0)
+                        _sig.signal(_sig.SIGALRM, _sig.SIG_IGN)
+                        time.sleep(0.05)
+                    except BaseException:
+                        pass
+            """
+            )
+        },
+        limits={"cell_timeout": 3},
+        max_points_for={"corr1d-function": 0},
+        sandbox=True,
+    ),
+    Case(
+        "function-mutates-its-inputs",
+        # Right, but zeroes its inputs and keeps the first call's for later: each call gets
+        # fresh inputs, so it keeps every point it earns (full marks are the right grade).
+        answers={
+            "corr1d-function": src(
+                """
+            import torch
+            _seen = []
+            def corr1d(x, w, padding=0, stride=1, dilation=1):
+                _seen.append((x, w))
+                xp = torch.cat([torch.zeros(padding), x, torch.zeros(padding)])
+                span = dilation * (len(w) - 1) + 1
+                out = torch.stack([(xp[i : i + span : dilation] * w).sum()
+                                   for i in range(0, len(xp) - span + 1, stride)])
+                x.zero_(); w.mul_(0)
+                for a, b in _seen:
+                    a.add_(1); b.add_(1)
+                return out
+            """
+            )
+        },
+    ),
+    Case(
+        "function-patches-builtins-and-the-grader",
+        # Wrong results, then replaces what the export relies on: builtins, copy, json, the
+        # caller's own modules. Its results stay what they are (wrong), or the calls fail.
+        answers={
+            "corr1d-function": src(
+                """
+            import builtins, copy, json, sys
+            def corr1d(x, w, padding=0, stride=1, dilation=1):
+                builtins.isinstance = lambda *a: True
+                builtins.type = lambda *a: list
+                copy.deepcopy = lambda v, memo=None: v
+                json.dumps = lambda *a, **k: '{"ok": true, "calls": []}'
+                json.dump = lambda obj, f, *a, **k: f.write('{"ok": true}')
+                for name, module in list(sys.modules.items()):
+                    if name.startswith("grader"):
+                        for attr in ("case_right", "close", "to_plain", "call_one"):
+                            if hasattr(module, attr):
+                                setattr(module, attr, lambda *a, **k: True)
+                return [0.0]
+            """
+            )
+        },
+        max_points_for={"corr1d-function": 0},
+    ),
+    Case(
+        "function-hunts-the-stack-for-expected-results",
+        answers={
+            "corr1d-function": src(
+                """
+            import inspect
+            def corr1d(x, w, padding=0, stride=1, dilation=1):
+                for frame in inspect.stack():
+                    for name, value in frame.frame.f_locals.items():
+                        if "expect" in name or "reference" in name or "key" in name:
+                            return value
+                return [0.0]
+            """
+            )
+        },
+        max_points_for={"corr1d-function": 0},
+    ),
     # ---- files that are not notebooks: one line naming the file, and the file untouched ---------
     Case("file-not-json", raw=b"print('this is my homework')\n", error="not a notebook"),
     Case("file-truncated-json", write=_write_truncated, error="not a notebook"),
