@@ -31,7 +31,10 @@ def test_every_shipped_mistake_is_recognised(built_course):
     course, _ = built_course
     with_mistakes = [ex for ex in course.exercises.values() if ex.mistakes]
     ps12 = {e for a in course.assignments if a.id in ("ps1", "ps2") for e in a.exercises}
-    assert {ex.id for ex in with_mistakes} == ps12  # one at least for each ps1 and ps2 exercise
+    # one at least for each ps1 and ps2 exercise of a value (a function's wrong results are
+    # told case by case)
+    valued = {e for e in ps12 if course.exercises[e].answer.kind != "function"}
+    assert {ex.id for ex in with_mistakes} == valued
     for ex in with_mistakes:
         key = load_key(key_path(course.root / "release", _assignment(course, ex.id)))
         context = JudgeContext(course, key)

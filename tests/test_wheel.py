@@ -145,12 +145,24 @@ def _leaks(texts: dict[str, str], values: dict[str, Any], lines: set[str]) -> li
         for line in lines
         if line in text
     ]
+    # A function's results on its cases (public ones are public by definition) are runs of
+    # everyday numbers (0.0, 0.0, 0.0; 1.0, 2.0, 3.0): held to the exact needles only.
+    walked = {k: v for k, v in values.items() if not _call_results(v)}
     found += [
         (name, f"{run} walks through {seq}")
         for name, text in texts.items()
-        for run, seq in _walks_through(text, values)
+        for run, seq in _walks_through(text, walked)
     ]
     return found
+
+
+def _call_results(value: Any) -> bool:
+    """Whether a key's value is a function answer's results, one per case."""
+    return (
+        isinstance(value, (list, tuple))
+        and bool(value)
+        and all(isinstance(r, dict) and ("value" in r or "raised" in r) for r in value)
+    )
 
 
 def _keys(course) -> dict[str, Any]:

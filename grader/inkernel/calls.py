@@ -13,8 +13,8 @@ this process, so:
   ``CallTimeout`` in the calling thread (a function that disables the alarm, sets its own
   handler, or is called outside the main thread). A call that ran past its limit is a
   timeout whatever it returns (a function that catches the limit and returns a guess). A
-  loop that swallows every interruption is ended by the cell's own time limit (the kernel
-  is restarted: the exercise fails, the other exercises are replayed).
+  loop that swallows every interruption, or one where no thread can start, is ended by the
+  cell's time limit (the kernel is restarted: the exercise fails, the others are replayed).
 - Truth: what the export relies on (builtins, ``pickle``, ``json``, ``copy``, ``signal``,
   ``time``, ``threading``, and the functions and classes of this package's modules, their
   code included) is snapshotted when this module is imported, before the calls, and
@@ -63,16 +63,10 @@ GRACE = 0.05  # seconds the watchdog leaves the alarm before it steps in
 _dumps, _loads = pickle.dumps, pickle.loads
 _monotonic, _sleep = time.monotonic, time.sleep
 _signal, _setitimer = signal.signal, signal.setitimer
-_main_thread, _get_ident, _current_thread = (
-    threading.main_thread,
-    threading.get_ident,
-    threading.current_thread,
-)
-_set_async_exc, _c_ulong, _py_object = (
-    ctypes.pythonapi.PyThreadState_SetAsyncExc,
-    ctypes.c_ulong,
-    ctypes.py_object,
-)
+_main_thread, _get_ident = threading.main_thread, threading.get_ident
+_current_thread = threading.current_thread
+_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+_c_ulong, _py_object = ctypes.c_ulong, ctypes.py_object
 _type_getattr, _type_setattr = type.__getattribute__, type.__setattr__
 _MISSING = object()
 
@@ -340,10 +334,15 @@ class _Watchdog:
         self.thread: threading.Thread | None = None
 
     def ensure(self) -> None:
+        """Start the thread unless it runs (or none can: past the process limit)."""
         with _LOCK:
             if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=_watch, name="Thread-1", daemon=True)
-                self.thread.start()
+                thread = threading.Thread(target=_watch, name="Thread-1", daemon=True)
+                try:
+                    thread.start()
+                except RuntimeError:  # "can't start new thread" (e.g. after a fork bomb)
+                    return
+                self.thread = thread
 
 
 def _watch() -> None:

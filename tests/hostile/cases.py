@@ -960,7 +960,9 @@ CASES: list[Case] = [
             class Interrupt(list):
                 def __len__(self): raise KeyboardInterrupt
                 def __iter__(self): raise KeyboardInterrupt
-            corr_valid = Interrupt([10, 15, 20, 25, 30, 35, 40])
+                def __eq__(self, other): return True
+            # exported as what it holds (the exporter reads a list's items as stored): wrong
+            corr_valid = Interrupt([0, 15, 20, 25, 30, 35, 40])
             """
             )
         },
