@@ -34,6 +34,7 @@ from .text import (
     _round,
     _score_cell,
     _total_percent,
+    awaiting_note,
     checked_note,
     clean_text,
     one_line,
@@ -86,6 +87,7 @@ def summary_text(result: GradeResult) -> str:
     text = (
         f"{result.assignment} ({result.course}), {result.submission}: "
         f"{_points(result.score)} / {_points(result.max_score)} points"
+        + awaiting_note(result)
         + (f" ({pct}%)" if pct is not None else "")
         + (f" ({note})" if note else "")
         + f". {_counts(result)}."
@@ -123,6 +125,8 @@ def _check_flags(checks: Sequence[CheckResult]) -> dict[str, bool]:
 
 
 def _gradescope_status(ex: ExerciseResult) -> str:
+    if ex.status == "awaiting review":
+        return "passed"  # not failed: not scored yet (its output says so)
     full = _round(ex.score) >= _round(ex.points)
     return "passed" if full and ex.status == "passed" else "failed"
 
@@ -144,8 +148,9 @@ def results_json(result: GradeResult, staff: bool = False) -> dict[str, Any]:
         {
             "name": f"{ex.id}: {ex.title}",
             "number": str(number),
+            # awaiting review: counted neither as earned nor as possible (a person scores it)
             "score": _round(ex.score),
-            "max_score": _round(ex.points),
+            "max_score": 0 if ex.status == "awaiting review" else _round(ex.points),
             "status": _gradescope_status(ex),
             "output": exercise_text(ex),
             "extra_data": {"id": ex.id, "status": ex.status, "checks": _check_flags(ex.checks)},
@@ -221,6 +226,8 @@ def _testsuite(result: GradeResult) -> ET.Element:
             tag.text = text.strip()
         elif ex.status == "pending":
             ET.SubElement(case, "skipped", message="checked when the notebook is graded")
+        elif ex.status == "awaiting review":
+            ET.SubElement(case, "skipped", message="awaiting review by a person")
     if result.notices:
         ET.SubElement(suite, "system-out").text = clean_text("\n".join(result.notices))
     return suite
