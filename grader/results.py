@@ -70,6 +70,9 @@ class ExerciseResult:
     mistake: str = ""  # the title of the known mistake the answer matches, if any
     # A manual answer: the answer cell's text as handed in (never run), for its reviewer.
     answer: str = ""
+    # The latest review of it (``grader.reviews``): items checked, points, comment, reviewer,
+    # when, and an override's reason; None when nobody reviewed it.
+    review: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -243,3 +246,5 @@ class Attempt:
     exercises: dict[str, float] = field(default_factory=dict)  # exercise id -> score
     flags: tuple[str, ...] = ()  # for the instructor (per-student variants)
     copied_from: str = ""  # whose numbers the answers match, when copying is suspected
+    awaiting: tuple[str, ...] = ()  # the exercises whose manual answers await a review
+    reviews: dict[str, str] = field(default_factory=dict)  # exercise id -> its review, a line

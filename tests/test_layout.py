@@ -83,6 +83,7 @@ STAGE_OF = {
     "grader.gradebook": "gradebook",
     "grader.finals": "gradebook",
     "grader.gradebook_exports": "gradebook",  # CSV, Gradescope, JUnit from the gradebook
+    "grader.reviews": "gradebook",  # reviews of manual answers, overrides (the gradebook's)
     "grader.dashboard_data": "gradebook",  # the dashboard's records from the gradebook
     "grader.report.dashboard": "gradebook",  # the class dashboard reads the gradebook
     # one grading path and its callers

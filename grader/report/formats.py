@@ -54,8 +54,10 @@ STATUS_STYLES = {
 
 
 def exercise_text(ex: ExerciseResult) -> str:
-    """Plain-text feedback for one exercise: message, error, failed checks, hints."""
+    """Plain-text feedback for one exercise: message, error, failed checks, hints, and a
+    reviewer's word (rubric items, comment)."""
     lines = [ex.message] if ex.message else []
+    lines += review_lines(ex)
     if ex.error:
         lines.append(f"Error: {_cut(ex.error.summary, 2000)}")
     for check in ex.checks:
@@ -78,6 +80,15 @@ def exercise_text(ex: ExerciseResult) -> str:
     if not lines:
         lines.append("All checks passed." if ex.status == "passed" else f"Status: {ex.status}.")
     return clean_text("\n".join(lines))
+
+
+def review_lines(ex: ExerciseResult) -> list[str]:
+    """A review's rubric items checked and its comment, as lines (none when unreviewed)."""
+    review = ex.review or {}
+    lines = [f"  [x] {item}" for item in review.get("items", ())]
+    if review.get("comment"):
+        lines.append(f"Comment: {review['comment']}")
+    return lines
 
 
 def summary_text(result: GradeResult) -> str:
