@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import secrets
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -88,6 +90,29 @@ def review_line(review: Review, points: float) -> str:
     if review.items:
         line += " [" + "; ".join(review.items) + "]"
     return line + (f' "{review.comment}"' if review.comment else "")
+
+
+def pseudonym_key(db: sqlite3.Connection) -> bytes:
+    """The gradebook's key of students' pseudonyms on the review page (made once, kept in
+    its meta table: a student's pseudonym is the same on every run)."""
+    found = db.execute("SELECT value FROM meta WHERE key='pseudonym_key'").fetchone()
+    if found is None:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('pseudonym_key', ?)", (secrets.token_hex(32),)
+            )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        found = db.execute("SELECT value FROM meta WHERE key='pseudonym_key'").fetchone()
+    return bytes.fromhex(found[0])
+
+
+def pseudonym(key: bytes, student: str) -> str:
+    """A student's stable pseudonym (``student-1a2b3c``): the reviewer does not see whose."""
+    return "student-" + hmac.new(key, student.encode(), hashlib.sha256).hexdigest()[:6]
 
 
 def text_answer(text: str) -> str:
