@@ -193,6 +193,7 @@ def test_what_the_student_and_the_table_are_shown(course):
     gradescope = results_json(result)
     assert (gradescope["score"], gradescope["max_score"]) == (1.0, 1.0)
     assert "+ 5 awaiting review" in gradescope["output"]
+    assert gradescope["extra_data"] == {"awaiting_review": 5.0}
     test = gradescope["tests"][1]
     assert (test["score"], test["max_score"], test["status"]) == (0, 0, "passed")
     assert "reviewed by a person" in test["output"]

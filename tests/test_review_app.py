@@ -251,3 +251,19 @@ def test_hostile_student_text_is_shown_escaped(site, browser):
     assert page.locator("#source").inner_text() == HOSTILE_CODE
     assert problems == []  # no alert ran
     context.close()
+
+
+def test_grade_review_is_a_command_and_needs_a_gradebook(klass, tmp_path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    course, _ = klass
+    runner = CliRunner()
+    shown = runner.invoke(main, ["review", "--help"])
+    assert shown.exit_code == 0
+    assert all(o in shown.output for o in ("--assignment", "--port", "--reviewer", "--names"))
+    missing = runner.invoke(
+        main, ["review", "--course", str(course.path), "--db", str(tmp_path / "none.db")]
+    )
+    assert missing.exit_code != 0 and "none.db" in missing.output

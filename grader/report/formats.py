@@ -187,6 +187,8 @@ def results_json(result: GradeResult, staff: bool = False) -> dict[str, Any]:
         "visibility": "visible",
         "tests": tests,
     }
+    if result.awaiting > 0:  # manual answers: in neither score nor max_score until reviewed
+        data["extra_data"] = {"awaiting_review": _round(result.awaiting)}
     safe: dict[str, Any] = _json_safe(data)
     return safe
 
