@@ -127,6 +127,19 @@ def test_the_hand_out_asks_for_a_reviewed_answer(course):
     assert sum("reviewed by a person" in p for p in prompts) == 2
 
 
+def test_check_in_the_hand_out_says_a_person_reviews_it(course, tmp_path):
+    from grader.handout_release import handout_data
+    from grader.inkernel.public import describe
+
+    data = handout_data(course, "p1", AnswerKey("p1", course.fingerprint, {"p-word": "stride"}))
+    derive = next(e for e in data["exercises"] if e["id"] == "p-derive")
+    line, verdict = describe(derive, {})
+    assert (line, verdict) == (
+        "p-derive: reviewed by a person after grading: nothing to check here",
+        None,
+    )
+
+
 def _submission(course, derive=HOSTILE, use="raise SystemExit  # never run", turn_code=False):
     nb = render_assignment(course, course.assignment("p1"), flavor="student")
     for cell in nb.cells:

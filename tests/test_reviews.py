@@ -265,3 +265,23 @@ def test_gradescope_and_the_report_show_scores_items_and_comments(reviewed_class
     page = render_html(gb.result(gradings["alice"]))
     assert "✓ States the recurrence" in page and "=SUM(A1) not solved" in page
     assert "&lt;i&gt;alice&lt;/i&gt; proof" in page and "<i>alice</i>" not in page
+
+
+def test_the_class_table_says_what_awaits_review(reviewed_class):
+    import io
+
+    from rich.console import Console
+
+    from grader.finals import class_finals
+    from grader.report.classes import finals_table
+
+    course, gb, _ = reviewed_class
+    out = io.StringIO()
+    finals_table(class_finals(course, gb).rows, Console(file=out, width=140, color_system=None))
+    lines = {
+        line.split()[1]: line
+        for line in out.getvalue().splitlines()
+        if "│ alice" in line or "│ bob" in line
+    }
+    assert "1 answer awaiting review" in lines["alice"] and "1.5 / 6" in lines["alice"]
+    assert "2 answers awaiting review" in lines["bob"]
