@@ -23,8 +23,8 @@ import jinja2
 
 from .errors import GraderError
 from .gradebook import Gradebook
-from .review_queue import Item, automatic_scores, item_history, review_queue
-from .reviews import StaleReview
+from .review_queue import Item, automatic_scores, grading_of, item_history, review_queue
+from .reviews import StaleReview, grading_token, pseudonym_key
 from .spec import Course
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -159,16 +159,24 @@ def create_app(
         response.status_code = status
         return response
 
-    @app.get("/review/<int:grading>/<exercise>")
-    def show(grading: int, exercise: str) -> Any:
-        saved = request.args.get("saved") == "1"
-        return answer_page(grading, exercise, "Saved." if saved else "")
+    def grading(token: str) -> int:
+        with book() as gb:
+            found = grading_of(gb, assignments, token)
+        if found is None:
+            abort(404)
+        return found
 
-    @app.post("/review/<int:grading>/<exercise>")
-    def save(grading: int, exercise: str) -> Any:
+    @app.get("/review/<token>/<exercise>")
+    def show(token: str, exercise: str) -> Any:
+        saved = request.args.get("saved") == "1"
+        return answer_page(grading(token), exercise, "Saved." if saved else "")
+
+    @app.post("/review/<token>/<exercise>")
+    def save(token: str, exercise: str) -> Any:
+        at_grading = grading(token)
         with book() as gb:
             queue = review_queue(course, gb, assignments, names)
-            at = queue.find(grading, exercise)
+            at = queue.find(at_grading, exercise)
             if at is None:
                 abort(404)
             item = queue.items[at]
@@ -176,7 +184,7 @@ def create_app(
             chosen = [r for i, r in enumerate(item.rubric) if str(i) in wanted]
             try:
                 gb.review(
-                    grading,
+                    at_grading,
                     exercise,
                     points=sum(r["points"] for r in chosen),
                     based_on=_int(request.form.get("based_on", "")),
@@ -187,20 +195,21 @@ def create_app(
             except GraderError as e:
                 status = 409 if isinstance(e, StaleReview) else 400
                 kept = ({r["item"] for r in chosen}, request.form.get("comment", ""))
-                return answer_page(grading, exercise, str(e), status, kept)
+                return answer_page(at_grading, exercise, str(e), status, kept)
         return redirect(f"/review/{item.key}?saved=1", 303)
 
-    def submission_page(grading: int, message: str = "", status: int = 200) -> Any:
+    def submission_page(number: int, message: str = "", status: int = 200) -> Any:
         with book() as gb:
-            student, assignment, scored = automatic_scores(gb, grading)
+            student, assignment, scored = automatic_scores(gb, number)
             queue = review_queue(course, gb, assignments, names)
+            token = grading_token(pseudonym_key(gb.db), number)
         if not student or assignment not in assignments:
             abort(404)
-        mine = [it for it in queue.items if it.grading == grading]
+        mine = [it for it in queue.items if it.grading == number]
         shown = mine[0].name if mine else (student if names else "this submission")
         response = page(
             "review_submission.html.j2",
-            grading=grading,
+            token=token,
             name=shown,
             assignment=assignment,
             scored=scored,
@@ -210,19 +219,21 @@ def create_app(
         response.status_code = status
         return response
 
-    @app.get("/submission/<int:grading>")
-    def submission(grading: int) -> Any:
-        return submission_page(grading, "Saved." if request.args.get("saved") == "1" else "")
+    @app.get("/submission/<token>")
+    def submission(token: str) -> Any:
+        saved = request.args.get("saved") == "1"
+        return submission_page(grading(token), "Saved." if saved else "")
 
-    @app.post("/override/<int:grading>/<exercise>")
-    def override(grading: int, exercise: str) -> Any:
+    @app.post("/override/<token>/<exercise>")
+    def override(token: str, exercise: str) -> Any:
+        number = grading(token)
         with book() as gb:
-            _, assignment, _ = automatic_scores(gb, grading)
+            _, assignment, _ = automatic_scores(gb, number)
             if assignment not in assignments:
                 abort(404)
             try:
                 gb.review(
-                    grading,
+                    number,
                     exercise,
                     points=_number(request.form.get("points", "")),
                     based_on=_int(request.form.get("based_on", "")),
@@ -231,10 +242,10 @@ def create_app(
                     reason=request.form.get("reason", ""),
                 )
             except StaleReview as e:
-                return submission_page(grading, str(e), 409)
+                return submission_page(number, str(e), 409)
             except GraderError as e:
-                return submission_page(grading, str(e), 400)
-        return redirect(f"/submission/{grading}?saved=1", 303)
+                return submission_page(number, str(e), 400)
+        return redirect(f"/submission/{token}?saved=1", 303)
 
     return app
 

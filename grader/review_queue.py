@@ -11,7 +11,15 @@ from typing import Any
 
 from .gradebook import Gradebook
 from .results import AWAITING, ExerciseResult
-from .reviews import Review, answer_of, history, latest_reviews, pseudonym, pseudonym_key
+from .reviews import (
+    Review,
+    answer_of,
+    grading_token,
+    history,
+    latest_reviews,
+    pseudonym,
+    pseudonym_key,
+)
 from .spec import Course
 
 
@@ -20,6 +28,7 @@ class Item:
     """One manual answer to review."""
 
     grading: int
+    token: str  # the grading's address on the page (``grader.reviews.grading_token``)
     student: str
     name: str  # what the page calls the student: a pseudonym, or the id with --names
     assignment: str
@@ -34,8 +43,8 @@ class Item:
 
     @property
     def key(self) -> str:
-        """The item's address on the page: ``<grading>/<exercise>``."""
-        return f"{self.grading}/{self.exercise}"
+        """The item's address on the page: ``<token>/<exercise>``."""
+        return f"{self.token}/{self.exercise}"
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,7 @@ def review_queue(
                 found.append(
                     Item(
                         a.grading,
+                        grading_token(key, a.grading),
                         a.student,
                         shown,
                         aid,
@@ -117,6 +127,16 @@ def review_queue(
                 )
             items += sorted(found, key=lambda it: (it.name, it.grading))
     return Queue(tuple(items))
+
+
+def grading_of(gb: Gradebook, assignments: Sequence[str], token: str) -> int | None:
+    """The current grading (of ``assignments``) a page's token is the address of, if any."""
+    key = pseudonym_key(gb.db)
+    for aid in assignments:
+        for a in gb.attempts(aid):
+            if a.status == "graded" and grading_token(key, a.grading) == token:
+                return a.grading
+    return None
 
 
 def item_history(gb: Gradebook, item: Item) -> list[Review]:

@@ -115,6 +115,12 @@ def pseudonym(key: bytes, student: str) -> str:
     return "student-" + hmac.new(key, student.encode(), hashlib.sha256).hexdigest()[:6]
 
 
+def grading_token(key: bytes, grading: int) -> str:
+    """A grading's address on the review page: not its id, whose order (graded in the order
+    of the students' names) would say whose it is."""
+    return hmac.new(key, f"grading:{grading}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
 def text_answer(text: str) -> str:
     """The answer id of a manual answer: the digest of its text."""
     return "text:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

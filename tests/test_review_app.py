@@ -44,6 +44,15 @@ def app_of(klass, names=False, reviewer="ta1"):
     return app
 
 
+def at(klass, grading, exercise=""):
+    """The page address of a grading (and an exercise): its token, not its id."""
+    from grader.reviews import grading_token, pseudonym_key
+
+    with Gradebook(klass[1]) as gb:
+        token = grading_token(pseudonym_key(gb.db), grading)
+    return f"{token}/{exercise}" if exercise else token
+
+
 def token(html):
     return re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
 
@@ -55,7 +64,8 @@ def based_on(html):
 def test_the_first_ungraded_answer_by_pseudonym(klass):
     client = app_of(klass).test_client()
     first = client.get("/")
-    assert first.status_code == 302 and first.location.startswith("/review/")
+    assert first.status_code == 302  # an address that says neither whose nor in what order
+    assert re.fullmatch(r"/review/[0-9a-f]{16}/p-derive", first.location)
     page = client.get(first.location).get_data(as_text=True)
     assert "0 / 6 reviewed" in page
     assert not any(s in page for s in STUDENTS)  # anonymised
@@ -70,7 +80,8 @@ def test_the_same_pseudonym_every_run(klass):
     names = [
         sorted(
             re.search(
-                r'id="student">([^<]+)<', c.get(f"/review/{g}/p-derive").get_data(as_text=True)
+                r'id="student">([^<]+)<',
+                c.get(f"/review/{at(klass, g, 'p-derive')}").get_data(as_text=True),
             ).group(1)
             for g in (1, 2, 3)
         )
@@ -81,26 +92,41 @@ def test_the_same_pseudonym_every_run(klass):
 
 def test_hostile_answers_are_escaped(klass):
     client = app_of(klass, names=True).test_client()
-    page = client.get("/review/1/p-derive").get_data(as_text=True)
+    page = client.get(f"/review/{at(klass, 1, 'p-derive')}").get_data(as_text=True)
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(" in page and "<strong>bold</strong>" in page
-    code = client.get("/review/1/p-use").get_data(as_text=True)
+    code = client.get(f"/review/{at(klass, 1, 'p-use')}").get_data(as_text=True)
     assert "&lt;/pre&gt;&lt;script&gt;alert(" in code and "<script>alert" not in code
-    assert "script-src 'self'" in client.get("/review/1/p-use").headers["Content-Security-Policy"]
+    assert (
+        "script-src 'self'"
+        in client.get(f"/review/{at(klass, 1, 'p-use')}").headers["Content-Security-Policy"]
+    )
     assert render_markdown("[x](javascript:alert(1))") == "<p>[x](javascript:alert(1))</p>\n"
 
 
 def test_saving_needs_the_session_s_token_and_the_loopback(klass):
     client = app_of(klass).test_client()
-    page = client.get("/review/1/p-derive").get_data(as_text=True)
+    page = client.get(f"/review/{at(klass, 1, 'p-derive')}").get_data(as_text=True)
     form = {"based_on": "0", "item": ["0"], "comment": "ok"}
-    assert client.post("/review/1/p-derive", data=form).status_code == 403
-    assert client.post("/review/1/p-derive", data={**form, "csrf": "00" * 16}).status_code == 403
+    assert client.post(f"/review/{at(klass, 1, 'p-derive')}", data=form).status_code == 403
+    assert (
+        client.post(
+            f"/review/{at(klass, 1, 'p-derive')}", data={**form, "csrf": "00" * 16}
+        ).status_code
+        == 403
+    )
     other = app_of(klass).test_client()  # another session: its own token
-    assert other.post("/review/1/p-derive", data={**form, "csrf": token(page)}).status_code == 403
-    rebound = client.get("/review/1/p-derive", headers={"Host": "evil.example:8765"})
+    assert (
+        other.post(
+            f"/review/{at(klass, 1, 'p-derive')}", data={**form, "csrf": token(page)}
+        ).status_code
+        == 403
+    )
+    rebound = client.get(
+        f"/review/{at(klass, 1, 'p-derive')}", headers={"Host": "evil.example:8765"}
+    )
     assert rebound.status_code == 403
-    saved = client.post("/review/1/p-derive", data={**form, "csrf": token(page)})
+    saved = client.post(f"/review/{at(klass, 1, 'p-derive')}", data={**form, "csrf": token(page)})
     assert saved.status_code == 303
     with Gradebook(klass[1]) as gb:
         assert gb.attempts("p1")[0].exercises["p-derive"] == 1.0
@@ -108,14 +134,14 @@ def test_saving_needs_the_session_s_token_and_the_loopback(klass):
 
 def test_a_save_then_a_stale_save_is_refused_with_a_message(klass):
     client = app_of(klass).test_client()
-    page = client.get("/review/2/p-derive").get_data(as_text=True)
+    page = client.get(f"/review/{at(klass, 2, 'p-derive')}").get_data(as_text=True)
     csrf, version = token(page), based_on(page)
     form = {"csrf": csrf, "based_on": str(version), "item": ["0", "1"], "comment": "good"}
-    done = client.post("/review/2/p-derive", data=form, follow_redirects=True)
+    done = client.post(f"/review/{at(klass, 2, 'p-derive')}", data=form, follow_redirects=True)
     text = done.get_data(as_text=True)
     assert "Saved." in text and "1 / 6 reviewed" in text and "3.0 points by ta1" in text
     assert 'value="0" data-points="1.0" checked' in text and ">good</textarea>" in text
-    stale = client.post("/review/2/p-derive", data={**form, "comment": "other"})
+    stale = client.post(f"/review/{at(klass, 2, 'p-derive')}", data={**form, "comment": "other"})
     assert stale.status_code == 409
     assert "not saved: this answer was reviewed meanwhile (by ta1" in stale.get_data(as_text=True)
     with Gradebook(klass[1]) as gb:
@@ -125,16 +151,22 @@ def test_a_save_then_a_stale_save_is_refused_with_a_message(klass):
 
 def test_an_override_needs_a_reason(klass):
     client = app_of(klass).test_client()
-    page = client.get("/submission/3").get_data(as_text=True)
+    page = client.get(f"/submission/{at(klass, 3)}").get_data(as_text=True)
     assert "A word" in page and "Derive" not in page  # automatic exercises only
     form = {"csrf": token(page), "based_on": "0", "points": "0.5"}
-    refused = client.post("/override/3/p-word", data=form)
+    refused = client.post(f"/override/{at(klass, 3, 'p-word')}", data=form)
     assert refused.status_code == 400 and "needs a reason" in refused.get_data(as_text=True)
     assert (
-        client.post("/override/3/p-word", data={**form, "points": "x", "reason": "r"}).status_code
+        client.post(
+            f"/override/{at(klass, 3, 'p-word')}", data={**form, "points": "x", "reason": "r"}
+        ).status_code
         == 400
     )
-    done = client.post("/override/3/p-word", data={**form, "reason": "typo"}, follow_redirects=True)
+    done = client.post(
+        f"/override/{at(klass, 3, 'p-word')}",
+        data={**form, "reason": "typo"},
+        follow_redirects=True,
+    )
     assert "now 0.5: typo (ta1" in done.get_data(as_text=True)
     with Gradebook(klass[1]) as gb:
         result = gb.result(3)
@@ -209,12 +241,12 @@ def test_score_with_the_keyboard_comment_and_reload(site, browser):
 
 
 @pytest.mark.kernel
-def test_two_tabs_the_second_s_stale_save_is_refused(site, browser):
+def test_two_tabs_the_second_s_stale_save_is_refused(klass, site, browser):
     url, path = site
     context = browser.new_context()
     (one, problems), (two, more) = watched(context), watched(context)
-    one.goto(url + "/review/2/p-derive")
-    two.goto(url + "/review/2/p-derive")
+    one.goto(url + f"/review/{at(klass, 2, 'p-derive')}")
+    two.goto(url + f"/review/{at(klass, 2, 'p-derive')}")
     one.keyboard.press("1")
     one.keyboard.press("s")
     one.wait_for_url(re.compile(r"saved=1"))
@@ -239,15 +271,15 @@ def test_two_tabs_the_second_s_stale_save_is_refused(site, browser):
 
 
 @pytest.mark.kernel
-def test_hostile_student_text_is_shown_escaped(site, browser):
+def test_hostile_student_text_is_shown_escaped(klass, site, browser):
     url, _ = site
     context = browser.new_context()
     page, problems = watched(context)
-    page.goto(url + "/review/1/p-derive")
+    page.goto(url + f"/review/{at(klass, 1, 'p-derive')}")
     assert "<script>alert('derive')</script>" in page.locator("#rendered").inner_text()
     assert page.locator("#rendered strong").inner_text() == "bold"
     assert page.locator("#rendered script, #rendered img").count() == 0
-    page.goto(url + "/review/1/p-use")
+    page.goto(url + f"/review/{at(klass, 1, 'p-use')}")
     assert page.locator("#source").inner_text() == HOSTILE_CODE
     assert problems == []  # no alert ran
     context.close()
