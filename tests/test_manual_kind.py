@@ -243,3 +243,54 @@ def test_build_and_grade_a_course_with_manual_answers(course, tmp_path):
     here = grade_with_handout(mine, handout / "grade-handout.json")
     assert [e.status for e in here.exercises][1:] == ["awaiting review", "awaiting review"]
     assert (here.checked, here.max_score, here.awaiting) == (0, 1.0, 5.0)  # p-word: pending
+
+
+@pytest.mark.kernel
+def test_a_class_graded_reviewed_and_regraded_shows_the_reviews(course, tmp_path):
+    from shipped import with_answers
+
+    from grader.batch import BatchOptions, grade_batch
+    from grader.build import build
+    from grader.gradebook import Gradebook
+    from grader.intake import collect
+    from grader.options import GradeOptions
+    from grader.regrade import regrade
+    from grader.report.formats import report_paths
+
+    release = course.root / "release"
+    build(course, release, GradeOptions(sandbox="optional", release=release))
+    folder = tmp_path / "class"
+    folder.mkdir()
+    student = release / "student" / "p1.ipynb"
+    with_answers(
+        student, {"p-word": 'word = "stride"', "p-derive": HOSTILE}, folder / "alice.ipynb"
+    )
+    with_answers(student, {"p-derive": "T(n) = n log n"}, folder / "bob.ipynb")
+    found = collect(folder, tmp_path / "copies")
+    reports = tmp_path / "reports"
+    batch = BatchOptions(workers=1, assignment="p1", reports=reports)
+    with Gradebook(tmp_path / "gb.db") as gb:
+        grade_batch(course, found, gb, GradeOptions(sandbox="optional"), batch)
+        attempts = {a.student: a for a in gb.attempts("p1")}
+        assert attempts["alice"].awaiting == ("p-derive", "p-use")
+        gb.review(
+            attempts["alice"].grading, "p-derive", points=3, based_on=0, reviewer="ta1",
+            items=("Solves it",), comment="<b>neat</b>",
+        )  # fmt: skip
+        summary = regrade(course, gb, GradeOptions(sandbox="optional"), "p1", batch)
+        assert (summary.rejudged, summary.changes) == (2, ())  # the review is kept
+        alice = next(a for a in gb.attempts("p1") if a.student == "alice")
+    assert (alice.score, alice.exercises["p-derive"], alice.awaiting) == (4.0, 3.0, ("p-use",))
+    html, results = report_paths(reports, "p1", "alice", alice.sha256)
+    page = html.read_text()
+    assert (
+        "✓ Solves it" in page
+        and "&lt;b&gt;neat&lt;/b&gt;" in page
+        and "+ 2 awaiting review" in page
+    )
+    data = json.loads(results.read_text())
+    assert (data["score"], data["max_score"], data["extra_data"]) == (
+        4.0,
+        4.0,
+        {"awaiting_review": 2.0},
+    )
