@@ -23,7 +23,14 @@ import jinja2
 
 from .errors import GraderError
 from .gradebook import Gradebook
-from .review_queue import Item, automatic_scores, grading_of, item_history, review_queue
+from .review_queue import (
+    Item,
+    automatic_scores,
+    grading_of,
+    item_history,
+    review_queue,
+    submissions,
+)
 from .reviews import StaleReview, grading_token, pseudonym_key
 from .spec import Course
 
@@ -113,10 +120,19 @@ def create_app(
     def index() -> Any:
         with book() as gb:
             queue = review_queue(course, gb, assignments, names)
+            listed = submissions(gb, assignments, names) if not queue.items else []
         first = queue.next_ungraded() or (queue.items[0] if queue.items else None)
         if first is not None:
             return redirect(f"/review/{first.key}")
-        return page("review.html.j2", item=None, total=0, done=0, reviewer=reviewer, error=False)
+        return page(
+            "review.html.j2",
+            item=None,
+            total=0,
+            done=0,
+            reviewer=reviewer,
+            error=False,
+            submissions=listed,
+        )
 
     def answer_page(
         grading: int,

@@ -96,11 +96,12 @@ def review_queue(
         if not manual:
             continue
         attempts = [a for a in gb.attempts(aid) if a.status == "graded"]
+        results = {a.grading: gb.result(a.grading, reviewed=False) for a in attempts}
         for eid in manual:
             ex = course.exercises[eid]
             found = []
             for a in attempts:
-                result = gb.result(a.grading, reviewed=False)
+                result = results[a.grading]
                 stored = (
                     next((e for e in result.exercises if e.id == eid), None) if result else None
                 )
@@ -127,6 +128,21 @@ def review_queue(
                 )
             items += sorted(found, key=lambda it: (it.name, it.grading))
     return Queue(tuple(items))
+
+
+def submissions(
+    gb: Gradebook, assignments: Sequence[str], names: bool = False
+) -> list[tuple[str, str, str]]:
+    """Every current grading of ``assignments`` as the page lists it: (assignment, the
+    student's pseudonym or id, the grading's token), by assignment and name."""
+    key = pseudonym_key(gb.db)
+    rows = [
+        (aid, a.student if names else pseudonym(key, a.student), grading_token(key, a.grading))
+        for aid in assignments
+        for a in gb.attempts(aid)
+        if a.status == "graded"
+    ]
+    return sorted(rows)
 
 
 def grading_of(gb: Gradebook, assignments: Sequence[str], token: str) -> int | None:

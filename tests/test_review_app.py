@@ -299,3 +299,21 @@ def test_grade_review_is_a_command_and_needs_a_gradebook(klass, tmp_path):
         main, ["review", "--course", str(course.path), "--db", str(tmp_path / "none.db")]
     )
     assert missing.exit_code != 0 and "none.db" in missing.output
+
+
+def test_without_manual_answers_the_page_lists_submissions_to_override(
+    klass, write_course, tmp_path
+):
+    _, path = klass
+    words = tmp_path / "words"
+    words.mkdir()
+    only = COURSE.replace("[p-word, p-derive, p-use]", "[p-word]")
+    course = load_course(
+        write_course(words, course=only, exercises={"p": TOPIC}, solutions={"p": SOLUTION})
+    )
+    client = create_app(course, path, ["p1"], "ta1").test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert "No manual answers to review" in page
+    links = re.findall(r'<a href="(/submission/[0-9a-f]{16})">p1: student-[0-9a-f]{6}</a>', page)
+    assert len(links) == 3
+    assert all("A word" in client.get(link).get_data(as_text=True) for link in links)
