@@ -211,6 +211,15 @@ def test_what_the_student_and_the_table_are_shown(course):
     assert (test["score"], test["max_score"], test["status"]) == (0, 0, "passed")
     assert "reviewed by a person" in test["output"]
     assert junit_xml(result).count("awaiting review by a person") == 2
+    from grader.ci import github_annotations, markdown_summary
+
+    summary = markdown_summary(result)
+    assert (
+        "**1 / 1 points + 5 awaiting review**" in summary
+        and "| awaiting review | – / 3 |" in summary
+    )
+    notes = github_annotations(result, "p1.ipynb")
+    assert len(notes) == 1 and notes[0].endswith("::1 / 1 points + 5 awaiting review")
     page = render_html(result)
     assert "&lt;script&gt;alert(" in page and "<script>alert" not in page
     assert "+ 5 awaiting review" in page
