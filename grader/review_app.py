@@ -132,6 +132,7 @@ def create_app(
             reviewer=reviewer,
             error=False,
             submissions=listed,
+            message="",
         )
 
     def answer_page(
@@ -178,8 +179,20 @@ def create_app(
     def grading(token: str) -> int:
         with book() as gb:
             found = grading_of(gb, assignments, token)
-        if found is None:
-            abort(404)
+        if found is None:  # e.g. a page from before a regrade, which made new gradings
+            gone = page(
+                "review.html.j2",
+                item=None,
+                total=0,
+                done=0,
+                reviewer=reviewer,
+                error=True,
+                submissions=[],
+                message="not found: this submission is no longer current (graded again?); "
+                "start again from the review page",
+            )
+            gone.status_code = 404
+            abort(gone)
         return found
 
     @app.get("/review/<token>/<exercise>")

@@ -173,6 +173,17 @@ def test_an_override_needs_a_reason(klass):
     assert result.exercises[0].message == "score set by ta1: typo" and result.score == 0.5
 
 
+def test_a_page_from_before_a_regrade_says_it_is_gone(klass, tmp_path):
+    client = app_of(klass).test_client()
+    old = at(klass, 1, "p-derive")
+    with Gradebook(klass[1]) as gb:  # a regrade: a new grading of the same file
+        run = Graded(gb.result(1, reviewed=False), Executed((StepOutcome("ok"),)), "c", "r")
+        gb.record(submission(tmp_path, "alice", b"alice"), "p1", run)
+    gone = client.get(f"/review/{old}")
+    assert gone.status_code == 404 and "no longer current" in gone.get_data(as_text=True)
+    assert client.get("/").status_code == 302
+
+
 def test_the_server_listens_on_the_loopback_only(klass):
     server = serve(app_of(klass), 0)
     try:
