@@ -33,6 +33,7 @@ from .cli_options import (
     progress,
     student_option,
 )
+from .cli_review import review_cmd
 from .distribution import VERSION
 from .errors import GraderError
 from .flags import needs_student
@@ -64,7 +65,7 @@ def main() -> None:
     """
 
 
-for _command in COMMANDS:
+for _command in (*COMMANDS, review_cmd):
     main.add_command(_command)
 
 

@@ -37,8 +37,10 @@ OptionType = Literal[
     "names",  # a list of (dotted) Python names: functions a source must or must not call
     "generator",  # {function, count, points}: cases a solutions function draws per grading
     "properties",  # {args, kwargs, examples, points}: Hypothesis strategies (expressions)
+    "rubric",  # a list of {item, points, comment}: what a reviewer checks (manual answers)
 ]
-Recipe = Literal["value", "model", "calls"]
+# "manual": nothing is run or exported; the answer cell's text is kept for a reviewer.
+Recipe = Literal["value", "model", "calls", "manual"]
 # How the hand-out's instant digest covers an answer: the whole value, or one digest a key.
 Digest = Literal["value", "keys"]
 
@@ -312,8 +314,25 @@ KINDS: dict[str, Kind] = {
             public=("a_module", "forward", "losses"),
             plots=True,
         ),
+        Kind(
+            "manual",
+            (
+                Option("cell", "text", "markdown", allowed=("markdown", "code")),
+                Option("rubric", "rubric"),
+            ),
+            "manual",
+            False,
+            "grader.judge.manual:check_manual",
+            "reviewed by a person (`grade review`): the answer cell's text (never run) is "
+            "scored by the rubric's items; awaiting review until then, never counted as 0",
+        ),
     )
 }
+
+
+def is_manual(kind: str) -> bool:
+    """Whether answers of this kind are scored by a reviewer (never run, never exported)."""
+    return KINDS[kind].recipe == "manual"
 
 
 def exact_kinds() -> str:

@@ -111,8 +111,10 @@ def render_assignment(
                 cells.append(_cell(new_code_cell(topic.setup.rstrip("\n")), topic.id, "setup"))
         cells.append(_cell(new_markdown_cell(_prompt(ex, n)), eid, "prompt"))
         source = solutions[eid] if flavor == "solution" and solutions else ex.starter
-        cells.append(_cell(new_code_cell(source.rstrip("\n")), eid, "answer"))
-        if flavor == "handout":
+        markdown = ex.answer.kind == "manual" and ex.answer["cell"] == "markdown"
+        new_cell = new_markdown_cell if markdown else new_code_cell
+        cells.append(_cell(new_cell(source.rstrip("\n")), eid, "answer"))
+        if flavor == "handout" and ex.answer.kind != "manual":
             cells.append(_cell(new_code_cell(f"check({eid!r})"), eid, "check"))
     nb = new_notebook(cells=_unique_ids(cells))
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
@@ -183,6 +185,8 @@ def _prompt(ex: Exercise, n: int) -> str:
 
 
 def _answer_line(ex: Exercise) -> str:
+    if ex.answer.kind == "manual":
+        return "write it in the cell below: it is reviewed by a person (not run)."
     if ex.answer.kind == "function":
         return f"define `{ex.answer.name}` in the cell below."
     return f"assign it to `{ex.answer.name}` in the cell below."

@@ -25,7 +25,7 @@ def test_every_kind_is_complete(kind):
         "export",
         "context",
     ]
-    assert kind.recipe in ("value", "model", "calls") and kind.summary
+    assert kind.recipe in ("value", "model", "calls", "manual") and kind.summary
     assert {o.type for o in kind.options} <= OPTION_TYPES
     names = [o.name for o in kind.options]
     assert len(names) == len(set(names)) and not {"kind", "name"} & set(names)

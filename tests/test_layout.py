@@ -83,6 +83,9 @@ STAGE_OF = {
     "grader.gradebook": "gradebook",
     "grader.finals": "gradebook",
     "grader.gradebook_exports": "gradebook",  # CSV, Gradescope, JUnit from the gradebook
+    "grader.reviews": "gradebook",  # reviews of manual answers, overrides (the gradebook's)
+    "grader.review_queue": "gradebook",  # the review page's answers, from the gradebook
+    "grader.review_app": "orchestration",  # grade review: the review page (Flask)
     "grader.dashboard_data": "gradebook",  # the dashboard's records from the gradebook
     "grader.report.dashboard": "gradebook",  # the class dashboard reads the gradebook
     # one grading path and its callers
@@ -101,6 +104,7 @@ STAGE_OF = {
     "grader.cli": "cli",
     "grader.cli_options": "cli",
     "grader.cli_class": "cli",
+    "grader.cli_review": "cli",
     "grader.cli_output": "cli",
     "grader.__main__": "cli",
     "grader": "cli",

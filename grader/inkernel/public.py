@@ -212,6 +212,8 @@ def describe(
 
     name = exercise["answer"]["name"]
     head = f"{exercise['id']}: "
+    if exercise["answer"].get("recipe") == "manual":  # its cell's text, read by a person
+        return f"{head}reviewed by a person after grading: nothing to check here", None
     if name not in ns:
         return f"{head}`{name}` is not defined yet (run its cell first)", None
     live = ns[name]

@@ -143,6 +143,8 @@ def _typed(a: Fields, option: Option) -> Any:
         return _generator(a, key)
     if option.type == "properties":
         return _properties(a, key)
+    if option.type == "rubric":
+        return _rubric(a, key)
     text: str = a.get(key, str, None if default is REQUIRED else default)
     if option.type == "function" and default == "" and text == "":
         return text  # an optional function left out
@@ -155,6 +157,30 @@ def _typed(a: Fields, option: Option) -> Any:
         what = "function" if option.type == "function" else "Python variable"
         raise a.fail(key, f"{text!r} is not a {what} name")
     return text
+
+
+def _rubric(a: Fields, key: str) -> tuple[dict[str, Any], ...]:
+    """The ``rubric`` of a manual answer: what a reviewer checks, each item with its points
+    and an optional comment for the reviewer."""
+    items = a.get(key, list)
+    if not items:
+        raise a.fail(key, "expected a list of at least one rubric item")
+    rubric = []
+    for i, item in enumerate(items):
+        r = Fields(item, a.path, f"{a.prefix}{key}[{i}].", getattr(item, "line", a.line_of(key)))
+        r.check_keys(("item", "points", "comment"))
+        text = r.get("item", str).strip()
+        if not text:
+            raise r.fail("item", "expected the text of the rubric item")
+        points = r.number("points", None, positive=True)
+        rubric.append({"item": text, "points": points, "comment": r.get("comment", str, "")})
+    return tuple(rubric)
+
+
+def rubric_points(answer: Answer) -> float | None:
+    """The points of a manual answer's rubric (None for other kinds)."""
+    rubric = answer.options.get("rubric") if answer.kind == "manual" else None
+    return round(sum(r["points"] for r in rubric), 4) if rubric else None
 
 
 _CASE_KEYS = ("args", "kwargs", "public", "points", "raises")
