@@ -1,0 +1,247 @@
+"""`grade import nbgrader`: nbgrader's documentation problem set (tests/data/nbgrader, copied
+from jupyter/nbgrader) read into a grade course, the test patterns it translates and those it
+keeps as manual, nbgrader-made notebooks graded by their grade_ids, and the command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from grader.assemble import _answer_cells, nbgrader_exercise_id
+from grader.errors import GraderError
+from grader.importers.draft import write
+from grader.importers.nbgrader import import_nbgrader, strip_solution
+from grader.importers.notebook_cells import Cell
+from grader.importers.translate import Checks, translate
+from grader.spec import load_course
+
+DATA = Path(__file__).parent / "data" / "nbgrader"
+SOURCE = DATA / "source"
+
+
+@pytest.fixture(scope="module")
+def draft():
+    return import_nbgrader(SOURCE)
+
+
+def _exercises(draft):
+    return {e["id"]: e for t in draft.topics.values() for e in t.exercises}
+
+
+def test_ps1_becomes_the_course_written_by_hand_in_test_function_kind(draft, tmp_path):
+    ex = _exercises(draft)
+    squares, sos = ex["squares"]["answer"], ex["sum_of_squares"]["answer"]
+    assert (squares["kind"], squares["name"]) == ("function", "squares")
+    # correct_squares (1 point, four asserts) and squares_invalid_input (1 point, two raises)
+    assert [(c["args"], c.get("raises", ""), c["points"]) for c in squares["cases"]] == [
+        ([1], "", 0.25), ([2], "", 0.25), ([10], "", 0.25), ([11], "", 0.25),
+        ([0], "ValueError", 0.5), ([-4], "ValueError", 0.5),
+    ]  # fmt: skip
+    assert all(c["public"] for c in squares["cases"])  # nbgrader's tests are in the release
+    assert (sos["name"], sos["calls"], [c["args"] for c in sos["cases"]]) == (
+        "sum_of_squares",
+        ["squares"],
+        [[1], [2], [10], [11]],
+    )
+    assert (ex["squares"]["points"], ex["sum_of_squares"]["points"]) == (2, 1)
+    write(draft, tmp_path / "course", manual=False)  # the kind `manual` may not exist yet
+    course = load_course(tmp_path / "course" / "course.yaml")
+    assert course.assignment("ps1").exercises == ("squares", "sum_of_squares")
+    solutions = (tmp_path / "course" / "solutions" / "problem1.py").read_text()
+    assert "### BEGIN SOLUTION" not in solutions and "return sum(squares(n))" in solutions
+
+
+def test_the_starters_are_what_nbgrader_hands_out(draft):
+    release = nbformat.read(str(DATA / "release" / "ps1" / "problem1.ipynb"), as_version=4)
+    handed_out = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in release.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+    ex = _exercises(draft)
+    assert set(handed_out) <= set(ex)
+    for grade_id, source in handed_out.items():
+        # YAML block scalars drop trailing blanks: compare line by line without them
+        want = [line.rstrip() for line in source.rstrip().split("\n")]
+        got = [line.rstrip() for line in ex[grade_id]["starter"].rstrip().split("\n")]
+        assert got == want, grade_id
+
+
+def test_what_is_kept_as_manual_is_listed_cell_by_cell(draft, tmp_path):
+    assert draft.notes == [
+        "problem1.ipynb cell 15 (grade_id: sum_of_squares_equation): kept as manual: "
+        "nbgrader grades it by hand",
+        "problem1.ipynb cell 17 (grade_id: sum_of_squares_application): kept as manual: "
+        "nbgrader grades it by hand",
+        "problem1.ipynb cell 18 (grade_id: cell-938593c4a215c6cc): kept as manual: a task, "
+        "graded by hand",
+        "problem2.ipynb cell 3 (grade_id: part-a): kept as manual: nbgrader grades it by hand",
+        "problem2.ipynb cell 5 (grade_id: part-b): kept as manual: nbgrader grades it by hand",
+        "ps1/jupyter.png: not carried over (put it beside the notebooks you hand out if a "
+        "prompt shows it)",
+    ]
+    write(draft, tmp_path / "course")
+    topic = yaml.safe_load((tmp_path / "course" / "exercises" / "problem1.yaml").read_text())
+    by_id = {e["id"]: e for e in topic["exercises"]}
+    equation = by_id["sum_of_squares_equation"]
+    assert equation["answer"] == {
+        "kind": "manual", "name": "sum_of_squares_equation", "cell": "markdown",
+        "rubric": [{"item": "Part C", "points": 1,
+                    "comment": "nbgrader's reference answer:\n$\\sum_{i=1}^n i^2$\n"}],
+    }  # fmt: skip
+    assert equation["starter"] == "YOUR ANSWER HERE\n"
+    task = by_id["cell-938593c4a215c6cc"]
+    assert (
+        task["points"] == 4
+        and "arithmetic and geometric sum" in task["answer"]["rubric"][0]["item"]
+    )
+    for ex in topic["exercises"]:  # a manual exercise's points are its rubric's
+        if ex["answer"]["kind"] == "manual":
+            assert ex["points"] == sum(i["points"] for i in ex["answer"]["rubric"])
+
+
+FUNCS, VARS = {"f", "g"}, {"x", "name", "xs", "d"}
+
+
+@pytest.mark.parametrize(
+    "test,expected",
+    [
+        ("assert f(1, 'a', [2, 3], k=None) == 4", Checks("f", [
+            {"args": [1, "a", [2, 3]], "kwargs": {"k": None}, "public": True}])),
+        ("assert f((1, 2)) == 3", Checks("f", [
+            {"args": [{"__input__": "tuple", "items": [1, 2]}], "public": True}])),
+        ("try:\n    f(-1)\nexcept KeyError:\n    pass\nelse:\n    assert False\n",
+         Checks("f", [{"args": [-1], "public": True, "raises": "KeyError"}])),
+        ("o = g\ndel g\ntry:\n    f(1)\nexcept NameError:\n    pass\nelse:\n    raise "
+         "AssertionError('no')\nfinally:\n    g = o\n", Checks("f", [], ["g"])),
+        ("assert x == 3.5", Checks(variable="x", kind="number")),
+        ("assert name == 'Ada'", Checks(variable="name", kind="text")),
+        ("assert xs == [[1, 2], [3, 4.5]]", Checks(variable="xs", kind="array")),
+        ("assert d == {'a': 1, 'b': 2.5}", Checks(variable="d", kind="mapping")),
+    ],
+)  # fmt: skip
+def test_the_patterns_translated(test, expected):
+    assert translate(test, True, FUNCS, VARS) == expected
+
+
+@pytest.mark.parametrize(
+    "test,why",
+    [
+        ("assert f(x) == 1", "its arguments are not literal values"),
+        ("assert f(1) > 0", "is not `call == value` or `name == value`"),
+        ("assert h(1) == 1", "it calls h, which the answer cell does not define"),
+        ("assert y == 1", "it reads y, which the answer cell does not assign"),
+        ("assert f(1) == 1\nassert x == 1", "it checks more than one answer"),
+        ("assert x == True", "no grade kind compares bool values"),
+        ("import math\nassert math.isclose(f(1), 2)", "line 1 (import math) is not a pattern"),
+        ("f(1) == 1", "line 1 (f(1) == 1) is not a pattern"),  # no assert: nbgrader passes it
+        ("assert f(1 == 1", "the test cannot be read as Python"),
+        ('"""only a docstring"""', "no check grade can translate"),
+    ],
+)  # fmt: skip
+def test_what_is_not_translated_says_why(test, why):
+    got = translate(test, True, FUNCS, VARS)
+    assert why in got.why and not got.cases
+
+
+def _notebook(tmp_path, cells, name="hw.ipynb", folder="hw1"):
+    nb = nbformat.v4.new_notebook()
+    for kind, source, meta in cells:
+        new = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+        nb.cells.append(new(source, metadata={"nbgrader": meta} if meta else {}))
+    (tmp_path / "src" / folder).mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(tmp_path / "src" / folder / name))
+    return tmp_path / "src"
+
+
+def _answer(gid):
+    return {"grade": False, "solution": True, "grade_id": gid, "locked": False}
+
+
+def _test(gid, points):
+    return {"grade": True, "solution": False, "grade_id": gid, "points": points}
+
+
+def test_hidden_tests_make_hidden_cases_and_an_untranslatable_test_a_manual_exercise(tmp_path):
+    source = _notebook(tmp_path, [
+        ("markdown", "## Q1 (3 points)\nWrite double(x).", None),
+        ("code", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+         _answer("Double It")),
+        ("code", "assert double(1) == 2\n### BEGIN HIDDEN TESTS\nassert double(5) == 10\n"
+         "### END HIDDEN TESTS", _test("t1", 3)),
+        ("markdown", "## Q2\nSet total.", None),
+        ("code", "total = 3 ### BEGIN SOLUTION\n### END SOLUTION", _answer("total")),
+        ("code", "assert 0 < total < 9", _test("t2", 1)),
+    ])  # fmt: skip
+    draft = import_nbgrader(source)
+    ex = _exercises(draft)
+    assert list(ex) == ["double-it", "total"]  # grade_ids normalised as assemble reads them
+    double = ex["double-it"]
+    assert (double["title"], double["points"]) == ("Q1", 3)
+    assert [(c["args"], c["public"], c["points"]) for c in double["answer"]["cases"]] == [
+        ([1], True, 1.5),
+        ([5], False, 1.5),
+    ]
+    total = ex["total"]
+    assert total["answer"]["kind"] == "manual" and total["answer"]["cell"] == "code"
+    assert total["answer"]["rubric"] == [
+        {"item": "passes nbgrader's test t2:\nassert 0 < total < 9\n", "points": 1}
+    ]
+    assert draft.notes == [
+        "hw.ipynb cell 6 (grade_id: t2): kept as manual: line 1 (0 < total < 9) is not "
+        "`call == value` or `name == value`"
+    ]
+
+
+def test_nbgrader_s_solution_regions_are_stripped_as_nbgrader_does():
+    cell = Cell(1, "code", "x = 1\nif x:\n    ### BEGIN SOLUTION\n    y = 2\n    ### END SOLUTION\n"
+                "z = 3", {})  # fmt: skip
+    assert strip_solution(cell, "c") == (
+        "x = 1\nif x:\n    # YOUR CODE HERE\n    raise NotImplementedError()\nz = 3\n",
+        "x = 1\nif x:\n    y = 2\nz = 3",
+    )
+    assert strip_solution(Cell(1, "markdown", "The answer", {}), "c")[0] == "YOUR ANSWER HERE\n"
+    with pytest.raises(GraderError, match="c: a ### BEGIN SOLUTION with no ### END SOLUTION"):
+        strip_solution(Cell(1, "code", "### BEGIN SOLUTION\nx = 1", {}), "c")
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"{not json", "not a readable notebook"),
+        (b'{"nbformat": 3, "cells": []}', "not a notebook of nbformat 4"),
+        (b'{"nbformat": 4, "cells": [7]}', "cell 1 is not a notebook cell"),
+    ],
+)
+def test_a_broken_notebook_is_one_clear_error(tmp_path, content, message):
+    (tmp_path / "ps1").mkdir()
+    (tmp_path / "ps1" / "bad.ipynb").write_bytes(content)
+    with pytest.raises(GraderError, match=message) as err:
+        import_nbgrader(tmp_path)
+    assert "\n" not in str(err.value) and "bad.ipynb" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "grade_id,eid",
+    [("squares", "squares"), ("Part A", "part-a"), ("cell-938593c4a215c6cc", "cell-938593c4a215c6cc"),
+     ("--x--", "x"), ("é", None), (3, None)],
+)  # fmt: skip
+def test_grade_ids_become_exercise_ids(grade_id, eid):
+    assert nbgrader_exercise_id(grade_id) == eid
+
+
+def test_an_nbgrader_made_notebook_s_answer_cells_are_found_by_grade_id():
+    nb = nbformat.read(str(DATA / "submitted" / "bitdiddle" / "problem1.ipynb"), as_version=4)
+    found, notices = _answer_cells(nb, {"squares", "sum_of_squares"})
+    assert found["squares"].startswith("def squares(n):") and "range(n)" in found["squares"]
+    assert "s = squares(n)" in found["sum_of_squares"]
+    # the manually graded answers are no exercise of this (autograded-only) assignment
+    assert notices == [
+        "cell 18 is tagged as the answer to 'sum_of_squares_equation', which is not an "
+        "exercise of this assignment; it was ignored",
+        "cell 20 is tagged as the answer to 'sum_of_squares_application', which is not an "
+        "exercise of this assignment; it was ignored",
+    ]
