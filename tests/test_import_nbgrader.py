@@ -4,6 +4,7 @@ keeps as manual, nbgrader-made notebooks graded by their grade_ids, and the comm
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -245,3 +246,55 @@ def test_an_nbgrader_made_notebook_s_answer_cells_are_found_by_grade_id():
         "cell 20 is tagged as the answer to 'sum_of_squares_application', which is not an "
         "exercise of this assignment; it was ignored",
     ]
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def test_the_command_writes_the_course_and_lists_what_is_manual(tmp_path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    out = tmp_path / "course"
+    result = CliRunner().invoke(main, ["import", "nbgrader", str(SOURCE), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        "problem1.ipynb cell 15 (grade_id: sum_of_squares_equation): kept as manual: "
+        "nbgrader grades it by hand"
+    )
+    assert lines[-1] == f"wrote {out}: 7 exercises, 5 of them manual"
+    assert sorted(p.name for p in out.iterdir()) == ["course.yaml", "exercises", "solutions"]
+
+    again = CliRunner().invoke(main, ["import", "nbgrader", str(SOURCE), "--out", str(out)])
+    assert (again.exit_code, again.output) == (
+        1, f"Error: {out} is not empty: pass --force to write into it\n"
+    )  # fmt: skip
+    forced = ["import", "nbgrader", str(SOURCE), "--out", str(out), "--force", "--no-manual"]
+    result = CliRunner().invoke(main, forced)
+    assert result.output.splitlines()[-1] == (
+        f"wrote {out}: 7 exercises, 5 of them manual (left out)"
+    )
+    assert load_course(out / "course.yaml").assignment("ps1").exercises == (
+        "squares", "sum_of_squares"
+    )  # fmt: skip
+
+
+def test_the_command_says_in_one_line_which_notebook_is_broken(tmp_path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    folder = tmp_path / "src" / "ps1"
+    shutil.copytree(SOURCE / "ps1", folder)
+    (folder / "problem2.ipynb").write_text('{"cells": [], "nbformat": 4', encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["import", "nbgrader", str(tmp_path / "src"), "--out", str(out)]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"Error: {folder / 'problem2.ipynb'}: not a readable notebook ("
+    )
+    assert len(result.output.splitlines()) == 1 and not out.exists()

@@ -147,3 +147,15 @@ def test_a_file_that_is_not_a_notebook(tmp_path):
     path.write_text(json.dumps({"nbformat": 4}))
     with pytest.raises(GraderError, match=r"x\.ipynb: not a notebook of nbformat 4"):
         import_otter(path)
+
+
+def test_the_command(tmp_path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    out = tmp_path / "course"
+    result = CliRunner().invoke(main, ["import", "otter", str(DEMO), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == f"wrote {out}: 5 exercises, 4 of them manual"
+    assert "demo.ipynb cell 41 (question q4): kept as manual: a manual question" in result.output

@@ -76,7 +76,8 @@ def dump(data: Any) -> str:
 
 
 def write(draft: Draft, out: Path, force: bool = False, manual: bool = True) -> None:
-    """Write the course under ``out``: refused when ``out`` holds anything, unless ``force``.
+    """Write the course under ``out``: refused when ``out`` holds anything, unless ``force``
+    (then its exercises/*.yaml and solutions/*.py are replaced by the import's).
 
     With ``manual=False`` the manual exercises are left out (for a grader without the kind).
     """
@@ -86,6 +87,9 @@ def write(draft: Draft, out: Path, force: bool = False, manual: bool = True) -> 
         raise GraderError(f"{out} is not empty: pass --force to write into it")
     (out / "exercises").mkdir(parents=True, exist_ok=True)
     (out / "solutions").mkdir(parents=True, exist_ok=True)
+    # A course written over: an old topic file left beside the new ones would be read too.
+    for old in [*(out / "exercises").glob("*.yaml"), *(out / "solutions").glob("*.py")]:
+        old.unlink()
     kept = {
         t.id: [e for e in t.exercises if manual or e["answer"]["kind"] != "manual"]
         for t in draft.topics.values()
