@@ -47,6 +47,8 @@ def test_ps1_becomes_the_course_written_by_hand_in_test_function_kind(draft, tmp
         ["squares"],
         [[1], [2], [10], [11]],
     )
+    # correct_sum_of_squares (0.5: four cases) and sum_of_squares_uses_squares (0.5: calls)
+    assert ([c["points"] for c in sos["cases"]], sos["calls_points"]) == ([0.125] * 4, 0.5)
     assert (ex["squares"]["points"], ex["sum_of_squares"]["points"]) == (2, 1)
     write(draft, tmp_path / "course", manual=False)  # the kind `manual` may not exist yet
     course = load_course(tmp_path / "course" / "course.yaml")
@@ -118,6 +120,8 @@ FUNCS, VARS = {"f", "g"}, {"x", "name", "xs", "d"}
          Checks("f", [{"args": [-1], "public": True, "raises": "KeyError"}])),
         ("o = g\ndel g\ntry:\n    f(1)\nexcept NameError:\n    pass\nelse:\n    raise "
          "AssertionError('no')\nfinally:\n    g = o\n", Checks("f", [], ["g"])),
+        ("assert f(2) == 4\no = g\ndel g\ntry:\n    f(1)\nexcept NameError:\n    pass\nelse:\n"
+         "    raise AssertionError\n", Checks("f", [{"args": [2], "public": True}], ["g"])),
         ("assert x == 3.5", Checks(variable="x", kind="number")),
         ("assert name == 'Ada'", Checks(variable="name", kind="text")),
         ("assert xs == [[1, 2], [3, 4.5]]", Checks(variable="xs", kind="array")),
@@ -298,3 +302,26 @@ def test_the_command_says_in_one_line_which_notebook_is_broken(tmp_path):
         f"Error: {folder / 'problem2.ipynb'}: not a readable notebook ("
     )
     assert len(result.output.splitlines()) == 1 and not out.exists()
+
+
+def test_calls_points_make_the_uses_squares_test_a_check_of_its_own(tmp_path):
+    """nbgrader scores "sum_of_squares uses squares" (0.5) apart from its values (0.5): with
+    calls_points, a closed formula earns the values' half, a wrong squares the other half."""
+    from grader.execute.records import ExportRecord
+    from grader.judge.scoring import KeyExpectations, judge_export
+    from grader.key import AnswerKey
+    from grader.solutions import reference_calls
+
+    write(import_nbgrader(SOURCE), tmp_path / "c", manual=False)
+    course = load_course(tmp_path / "c" / "course.yaml")
+    key = AnswerKey("ps1", course.fingerprint, reference_calls(course, "ps1"))
+    sos, expect = course.exercises["sum_of_squares"], KeyExpectations(course, key)
+    right = ExportRecord({"ok": True, "calls": [{"value": v} for v in (1, 5, 385, 506)]})
+    wrong = ExportRecord({"ok": True, "calls": [{"value": v} for v in (0, 1, 285, 385)]})
+    closed = "def sum_of_squares(n):\n    return n * (n + 1) * (2 * n + 1) // 6\n"
+    uses = "def sum_of_squares(n):\n    return sum(squares(n))\n"
+    assert judge_export(sos, right, expect, source=uses).score == 1
+    result = judge_export(sos, right, expect, source=closed)
+    assert (result.score, result.status) == (0.5, "partial")
+    assert "sum_of_squares must call squares" in [c.message for c in result.checks]
+    assert judge_export(sos, wrong, expect, source=uses).score == 0.5

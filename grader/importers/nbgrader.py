@@ -231,6 +231,8 @@ def _finish(ex: dict[str, Any], tests: list[Cell], topic: Topic, path: Path, dra
         answer["cases"] = [{**c, "points": _number(c["points"])} for c in merged.cases]
         if merged.calls:
             answer["calls"] = merged.calls
+        if merged.calls_points:
+            answer["calls_points"] = _number(merged.calls_points)
     else:
         answer["name"] = merged.variable
     ex["answer"] = answer
@@ -244,7 +246,9 @@ def _test_checks(test: Cell, functions: set[str], variables: set[str]) -> Checks
         if not _has_statements(text):
             continue
         checks = translate(text, is_public, functions, variables)
-        part = merge([(out, 1.0), (checks, 1.0)]) if (out.cases or out.kind) else checks
+        part = (
+            merge([(out, 1.0), (checks, 1.0)]) if (out.cases or out.kind or out.calls) else checks
+        )
         if part.why:
             return part
         out = Checks(

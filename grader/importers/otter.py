@@ -254,6 +254,8 @@ def _translated(merged: Checks) -> dict[str, Any]:
     answer["cases"] = [{**c, "points": _number(c["points"])} for c in merged.cases]
     if merged.calls:
         answer["calls"] = merged.calls
+    if merged.calls_points:
+        answer["calls_points"] = _number(merged.calls_points)
     return answer
 
 

@@ -30,6 +30,7 @@ class Checks:
     variable: str = ""
     kind: str = ""
     why: str = ""
+    calls_points: float = 0.0  # the points of tests that only check whom the function calls
 
 
 def defined_names(source: str) -> tuple[set[str], set[str]]:
@@ -254,7 +255,8 @@ def _numbers(value: Any) -> bool:
 
 def merge(parts: list[tuple[Checks, float]]) -> Checks:
     """The checks of several test cells of one answer, each with its points: the cases
-    share their cell's points; all must check the same answer in the same way."""
+    share their cell's points, a cell that only says whom the function calls gives its points
+    to that check (``calls_points``); all must check the same answer in the same way."""
     out = Checks()
     for checks, points in parts:
         if checks.why:
@@ -268,6 +270,8 @@ def merge(parts: list[tuple[Checks, float]]) -> Checks:
             share = points / len(checks.cases) if checks.cases else 0.0
             out.cases.extend({**c, "points": share} for c in checks.cases)
             out.calls.extend(c for c in checks.calls if c not in out.calls)
+            if checks.calls and not checks.cases:
+                out.calls_points += points
         else:
             if out.variable and (out.variable, out.kind) != (checks.variable, checks.kind):
                 return Checks(why=f"its tests check {out.variable} and {checks.variable}")
