@@ -325,3 +325,102 @@ def test_calls_points_make_the_uses_squares_test_a_check_of_its_own(tmp_path):
     assert (result.score, result.status) == (0.5, "partial")
     assert "sum_of_squares must call squares" in [c.message for c in result.checks]
     assert judge_export(sos, wrong, expect, source=uses).score == 0.5
+
+
+# --- the example, built and graded ---------------------------------------------------------
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "nbgrader-ps1"
+
+
+def test_the_example_is_what_the_command_makes_of_the_saved_source(tmp_path):
+    draft = import_nbgrader(SOURCE)
+    draft.name = "nbgrader's documentation problem set"
+    write(draft, tmp_path / "course")
+    made = sorted(p.relative_to(tmp_path / "course") for p in (tmp_path / "course").rglob("*.*"))
+    shipped = sorted(p.relative_to(EXAMPLE) for p in EXAMPLE.rglob("*.*") if p.name != "README.md")
+    assert made == shipped
+    for name in made:
+        assert (tmp_path / "course" / name).read_text() == (EXAMPLE / name).read_text(), name
+
+
+def _nbgrader_notebook(source, out, answers=None, tests=None):
+    """A copy of an nbgrader-made notebook with some cells (by grade_id) rewritten."""
+    nb = nbformat.read(str(source), as_version=4)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if answers and gid in answers:
+            cell.source = answers[gid]
+        if tests and gid in tests:
+            cell.source = tests[gid]
+            cell.metadata["nbgrader"]["points"] = 100
+    nbformat.write(nb, str(out))
+    return out
+
+
+SUBMITTED = DATA / "submitted"
+RELEASE_NB = DATA / "release" / "ps1" / "problem1.ipynb"
+
+# What nbgrader's autograde gives, by its rule: a test cell's points are earned iff the cell
+# runs without an error (its tests restored from the source first, whatever the student did
+# to them). Tests: correct_squares 1, squares_invalid_input 1, correct_sum_of_squares 0.5,
+# sum_of_squares_uses_squares 0.5; grade's squares = the first two, sum_of_squares = the others.
+NBGRADER_SCORES = {
+    # hacker: every test passes. nbgrader's own feedback for this notebook says 3.0.
+    "hacker": {"squares": 2, "sum_of_squares": 1},
+    # bitdiddle: squares uses range(n), so squares(1) == [0]: correct_squares fails (0); it
+    # raises ValueError for n < 1 (1); sum_of_squares sums his squares, sum_of_squares(1) == 0
+    # (0); it calls squares, so with squares deleted it raises NameError (0.5). nbgrader's own
+    # feedback for this notebook says 1.5.
+    "bitdiddle": {"squares": 1, "sum_of_squares": 0.5},
+    # the same notebook with its test cells replaced by `pass` and their points set to 100:
+    # nbgrader restores test cells from the source before running them, grade never reads
+    # them: 1.5 again
+    "bitdiddle-edited-tests": {"squares": 1, "sum_of_squares": 0.5},
+    # nbgrader's blank release notebook: every test raises NotImplementedError
+    "blank": {"squares": 0, "sum_of_squares": 0},
+    # no ValueError (squares(0) == []: squares_invalid_input fails, correct_squares passes),
+    # a closed formula (correct_sum_of_squares passes; with squares deleted it still runs, so
+    # sum_of_squares_uses_squares raises AssertionError)
+    "wrong": {"squares": 1, "sum_of_squares": 0.5},
+}
+WRONG = {
+    "squares": "def squares(n):\n    return [i * i for i in range(1, n + 1)]\n",
+    "sum_of_squares": "def sum_of_squares(n):\n    return n * (n + 1) * (2 * n + 1) // 6\n",
+}
+LIAR = {  # an int that equals anything: nbgrader's `assert sum_of_squares(1) == 1` passes
+    "sum_of_squares": "class Big(int):\n    def __eq__(self, other):\n        return True\n"
+    "    __hash__ = int.__hash__\n\ndef sum_of_squares(n):\n    squares(n)\n    return Big(0)\n"
+}
+
+
+@pytest.mark.kernel
+def test_nbgrader_made_notebooks_score_as_nbgrader_s_autograde(tmp_path):
+    from grader.build import build
+    from grader.options import GradeOptions
+    from grader.pipeline import grade
+
+    # Only the autograded part: the `manual` kind is not in this grader yet.
+    write(import_nbgrader(SOURCE), tmp_path / "course", manual=False)
+    course = load_course(tmp_path / "course" / "course.yaml")
+    options = GradeOptions(sandbox="optional", release=tmp_path / "release")
+    build(course, tmp_path / "release", options)  # the solution full marks, the starter 0
+    bitdiddle = SUBMITTED / "bitdiddle" / "problem1.ipynb"
+    edited = {"correct_squares": "pass", "correct_sum_of_squares": "pass"}
+    notebooks = {
+        "hacker": SUBMITTED / "hacker" / "problem1.ipynb",
+        "bitdiddle": bitdiddle,
+        "bitdiddle-edited-tests": _nbgrader_notebook(bitdiddle, tmp_path / "e.ipynb", tests=edited),
+        "blank": RELEASE_NB,
+        "wrong": _nbgrader_notebook(RELEASE_NB, tmp_path / "w.ipynb", answers=WRONG),
+    }
+    for name, path in notebooks.items():
+        result = grade(path, course, "ps1", options)
+        assert {e.id: e.score for e in result.exercises} == NBGRADER_SCORES[name], name
+        assert not any("no answer cell" in n for n in result.notices), name
+
+    # Where grade and nbgrader differ, on purpose: an answer that lies about equality passes
+    # nbgrader's assert (0.5 + 0.5 for calling squares: 1); grade exports Big(0) as 0, so only
+    # the calls check's half is earned.
+    liar = _nbgrader_notebook(notebooks["hacker"], tmp_path / "l.ipynb", answers=LIAR)
+    by_id = {e.id: e for e in grade(liar, course, "ps1", options).exercises}
+    assert (by_id["squares"].score, by_id["sum_of_squares"].score) == (2, 0.5)

@@ -159,3 +159,48 @@ def test_the_command(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == f"wrote {out}: 5 exercises, 4 of them manual"
     assert "demo.ipynb cell 41 (question q4): kept as manual: a manual question" in result.output
+
+
+# --- the example, built and graded ---------------------------------------------------------
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "otter-tutorial"
+
+
+def test_the_example_is_what_the_command_makes_of_the_saved_notebook(draft, tmp_path):
+    write(draft, tmp_path / "course")
+    made = sorted(p.relative_to(tmp_path / "course") for p in (tmp_path / "course").rglob("*.*"))
+    shipped = sorted(p.relative_to(EXAMPLE) for p in EXAMPLE.rglob("*.*") if p.name != "README.md")
+    assert made == shipped
+    for name in made:
+        assert (tmp_path / "course" / name).read_text() == (EXAMPLE / name).read_text(), name
+
+
+# Otter's scores by its rules: each of q1's three tests (1 point, none given, so 1/3 each) is
+# passed iff the cell's output equals the solution's (True); the hidden square(2.5) counts.
+OTTER_SCORES = {
+    "right": ("def square(x):\n    return x ** 2\n", 1),
+    "wrong": ("def square(x):\n    return x * 2\n", 1 / 3),  # only square(0) == 0
+    # the public tests' outputs hard-coded: the hidden square(2.5) == 6.25 fails
+    "tampering": ("def square(x):\n    return {1: 1, 0: 0}.get(x, 0)\n", 2 / 3),
+    "blank": ("def square(x):\n    ...\n", 0),
+}
+
+
+@pytest.mark.kernel
+def test_the_tutorial_s_autograded_question_scores_as_otter_does(draft, tmp_path):
+    from shipped import with_answers
+
+    from grader.build import build
+    from grader.options import GradeOptions
+    from grader.pipeline import grade
+
+    # Only the autograded part (q1): the `manual` kind is not in this grader yet.
+    write(draft, tmp_path / "course", manual=False)
+    course = load_course(tmp_path / "course" / "course.yaml")
+    options = GradeOptions(sandbox="optional", release=tmp_path / "release")
+    build(course, tmp_path / "release", options)
+    student = tmp_path / "release" / "student" / "demo.ipynb"
+    for name, (answer, score) in OTTER_SCORES.items():
+        path = with_answers(student, {"q1": answer}, tmp_path / f"{name}.ipynb")
+        (q1,) = grade(path, course, options=options).exercises
+        assert q1.score == pytest.approx(score, abs=1e-4), name

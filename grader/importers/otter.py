@@ -47,6 +47,8 @@ def import_otter(path: Path) -> Draft:
             if question is not None:
                 raise GraderError(f"{where}: # BEGIN QUESTION inside question {question['name']}")
             question = _config(cell, where)
+            if not topic.exercises and not topic.intro:  # the notebook's opening: the intro
+                topic.intro, pending = "\n\n".join(p.strip() for p in pending), []
             question["prompt"] = list(pending)
             question["own"] = len(pending)  # the question's own cells come after these
             pending = []
