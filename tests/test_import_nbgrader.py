@@ -424,3 +424,16 @@ def test_nbgrader_made_notebooks_score_as_nbgrader_s_autograde(tmp_path):
     liar = _nbgrader_notebook(notebooks["hacker"], tmp_path / "l.ipynb", answers=LIAR)
     by_id = {e.id: e for e in grade(liar, course, "ps1", options).exercises}
     assert (by_id["squares"].score, by_id["sum_of_squares"].score) == (2, 0.5)
+
+
+def test_one_grade_id_in_two_notebooks_is_refused(tmp_path):
+    cells = [
+        ("code", "def f(x):\n    return x", _answer("f")),
+        ("code", "assert f(1) == 1", _test("t", 1)),
+    ]
+    _notebook(tmp_path, cells, name="a.ipynb")
+    source = _notebook(tmp_path, cells, name="b.ipynb")
+    with pytest.raises(
+        GraderError, match=r"grade_id .f. is also in .*a\.ipynb: exercise ids are unique"
+    ):
+        import_nbgrader(source)
