@@ -437,3 +437,19 @@ def test_one_grade_id_in_two_notebooks_is_refused(tmp_path):
         GraderError, match=r"grade_id .f. is also in .*a\.ipynb: exercise ids are unique"
     ):
         import_nbgrader(source)
+
+
+def test_code_given_to_students_is_the_setup_and_scratch_code_is_shown(tmp_path):
+    locked = {"grade": False, "solution": False, "locked": True, "grade_id": "given"}
+    source = _notebook(tmp_path, [
+        ("code", "import math", None),
+        ("code", "def f(x):\n    return math.sqrt(x)", _answer("f")),
+        ("code", "assert f(4) == 2", _test("t", 1)),
+        ("code", "f(9)", None),
+        ("code", "def helper(y):\n    return y + 1", locked),
+        ("code", "def g(y):\n    return helper(y)", _answer("g")),
+        ("code", "assert g(1) == 2", _test("u", 1)),
+    ])  # fmt: skip
+    (topic,) = import_nbgrader(source).topics.values()
+    assert topic.setup == "import math\ndef helper(y):\n    return y + 1\n"
+    assert topic.exercises[1]["prompt"] == "```python\nf(9)\n```\n"

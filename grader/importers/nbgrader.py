@@ -134,7 +134,10 @@ def _topic(path: Path, topic_id: str, draft: Draft) -> Topic:
         elif cell.type == "markdown":
             pending.append(cell.source)
         elif cell.type == "code" and cell.source.strip():
-            if not topic.exercises and open_ex is None and _defines(cell.source):
+            # Code that defines something is the topic's setup (run before its first
+            # exercise): before any answer, or anywhere when locked (code given, not edited).
+            first = not topic.exercises and open_ex is None
+            if (first or nb.get("locked") is True) and _defines(cell.source):
                 topic.setup += cell.source.rstrip() + "\n"
             else:
                 pending.append(f"```python\n{cell.source.rstrip()}\n```")
