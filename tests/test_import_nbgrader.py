@@ -123,6 +123,12 @@ FUNCS, VARS = {"f", "g"}, {"x", "name", "xs", "d"}
         ("assert f(2) == 4\no = g\ndel g\ntry:\n    f(1)\nexcept NameError:\n    pass\nelse:\n"
          "    raise AssertionError\n", Checks("f", [{"args": [2], "public": True}], ["g"])),
         ("assert x == 3.5", Checks(variable="x", kind="number")),
+        ("import numpy as np\nassert np.isclose(f(0.5), 0.25)",
+         Checks("f", [{"args": [0.5], "public": True}])),
+        ("assert math.isclose(f(2), 4.0)", Checks("f", [{"args": [2], "public": True}])),
+        ("np.testing.assert_allclose(f([1, 2]), [1, 4])",
+         Checks("f", [{"args": [[1, 2]], "public": True}])),
+        ("assert np.allclose(xs, [[1, 2], [3, 4]])", Checks(variable="xs", kind="array")),
         ("assert name == 'Ada'", Checks(variable="name", kind="text")),
         ("assert xs == [[1, 2], [3, 4.5]]", Checks(variable="xs", kind="array")),
         ("assert d == {'a': 1, 'b': 2.5}", Checks(variable="d", kind="mapping")),
@@ -141,7 +147,8 @@ def test_the_patterns_translated(test, expected):
         ("assert y == 1", "it reads y, which the answer cell does not assign"),
         ("assert f(1) == 1\nassert x == 1", "it checks more than one answer"),
         ("assert x == True", "no grade kind compares bool values"),
-        ("import math\nassert math.isclose(f(1), 2)", "line 1 (import math) is not a pattern"),
+        ("with open('x') as fh:\n    pass", "line 1 (with open('x') as fh:) is not a pattern"),
+        ("assert np.isclose(f(1), 2, rtol=0.5)", "is not `call == value`"),
         ("f(1) == 1", "line 1 (f(1) == 1) is not a pattern"),  # no assert: nbgrader passes it
         ("assert f(1 == 1", "the test cannot be read as Python"),
         ('"""only a docstring"""', "no check grade can translate"),

@@ -8,7 +8,9 @@ What is translated (each test cell's statements, in order):
 - ``try: f(<literals>) except E: pass else: raise ...``: a case with ``raises: E``;
 - nbgrader's "uses g" pattern (``orig = g; del g; try: f(...) except NameError: pass else:
   raise ...; finally: g = orig``): ``calls: [g]``;
-- ``assert x == <literal>`` on a variable: a number, text, array or mapping answer.
+- ``assert x == <literal>`` on a variable: a number, text, array or mapping answer;
+- ``isclose``/``allclose`` (math, numpy) in an assert, and numpy.testing's ``assert_allclose``
+  and kin, as ``==`` (grade compares within the exercise's tolerances).
 
 Anything else says why it is not translated, and the importer keeps it as a manual exercise.
 """
@@ -86,8 +88,19 @@ def _statement(
 ) -> str:
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
         return ""  # a docstring or a bare constant
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return ""  # the modules a test reads (np.isclose)
     if isinstance(node, ast.Assert):
+        close = _closeness(node.test, _CLOSE)
+        if close is not None:
+            return _compared(close, checks, public)
         return _comparison(node.test, checks, public)
+    if isinstance(node, ast.Expr):
+        close = _closeness(node.value, _ASSERT_CLOSE)
+        if close is None and last:
+            close = _closeness(node.value, _CLOSE)
+        if close is not None:
+            return _compared(close, checks, public)
     if isinstance(node, ast.Expr) and last and isinstance(node.value, ast.Compare):
         return _comparison(node.value, checks, public)
     if (
@@ -106,6 +119,34 @@ def _statement(
     if isinstance(node, ast.Try):
         return _try(node, checks, public, aliases, deleted)
     return f"line {node.lineno} ({ast.unparse(node).splitlines()[0]}) is not a pattern grade reads"
+
+
+# Comparisons within a tolerance: read as `==` (grade compares numbers within the exercise's
+# rtol/atol, by default numpy's isclose tolerances).
+_CLOSE = {"math.isclose", "np.isclose", "numpy.isclose", "np.allclose", "numpy.allclose"}
+_ASSERT_CLOSE = {
+    f"{np}.testing.{name}"
+    for np in ("np", "numpy")
+    for name in ("assert_allclose", "assert_almost_equal", "assert_array_almost_equal",
+                 "assert_array_equal", "assert_equal")
+}  # fmt: skip
+
+
+def _closeness(node: ast.expr, names: set[str]) -> tuple[ast.expr, ast.expr] | None:
+    """(actual, expected) of ``isclose(actual, expected)`` and its kin, else None."""
+    if (
+        isinstance(node, ast.Call)
+        and len(node.args) == 2
+        and not node.keywords  # a tolerance of its own is not carried over
+        and ast.unparse(node.func) in names
+    ):
+        return node.args[0], node.args[1]
+    return None
+
+
+def _compared(pair: tuple[ast.expr, ast.expr], checks: Checks, public: bool) -> str:
+    test = ast.Compare(left=pair[0], ops=[ast.Eq()], comparators=[pair[1]])
+    return _comparison(ast.copy_location(test, pair[0]), checks, public)
 
 
 def _comparison(test: ast.expr, checks: Checks, public: bool) -> str:
