@@ -36,11 +36,21 @@ def import_nbgrader(source: Path) -> Draft:
     """Read nbgrader's source folder into a draft course (see the module's docstring)."""
     if not source.is_dir():
         raise GraderError(f"{source} is not a folder of nbgrader assignments")
-    folders = [source] if any(source.glob("*.ipynb")) else sorted(p for p in source.iterdir())
-    draft = Draft(name=source.resolve().name)
+    if (source / "source").is_dir() and not any(source.glob("*.ipynb")):
+        source = source / "source"  # the course's root: its source/ folder
+    folder_name = source.resolve()
+    draft = Draft(name=(folder_name.parent if folder_name.name == "source" else folder_name).name)
+    folders = sorted(p for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+    if folders:  # notebooks beside the assignments: nbgrader's header.ipynb, say
+        for loose in sorted(source.glob("*.ipynb")):
+            draft.notes.append(
+                f"{loose.name}: a notebook beside the assignments (a header?): not carried over"
+            )
+    else:
+        folders = [source]  # one assignment's folder
     owner: dict[str, str] = {}
     for folder in folders:
-        notebooks = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
+        notebooks = sorted(folder.glob("*.ipynb"))
         if not notebooks:
             continue
         topics = []
