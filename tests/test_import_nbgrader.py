@@ -469,3 +469,18 @@ def test_the_course_root_or_one_assignment_s_folder_will_do(tmp_path):
     assert (root.name, root.assignments) == ("course", [("ps1", ["problem1", "problem2"])])
     single = import_nbgrader(SOURCE / "ps1")
     assert single.assignments == [("ps1", ["problem1", "problem2"])] and single.name == "ps1"
+
+
+def test_no_code_of_the_source_runs(tmp_path):
+    marker = tmp_path / "ran"
+    run = f"n = open({str(marker)!r}, 'w').write('x')"
+    source = _notebook(tmp_path, [
+        ("code", run, None),  # becomes the setup: written, not run
+        ("code", f"def f(x):\n    ### BEGIN SOLUTION\n    {run}\n    return x\n    ### END SOLUTION",
+         _answer("f")),
+        ("code", f"{run}\nassert f(1) == 1", _test("t", 1)),
+    ])  # fmt: skip
+    draft = import_nbgrader(source)
+    write(draft, tmp_path / "course")
+    assert not marker.exists()
+    assert draft.topics["hw"].setup == run + "\n"
