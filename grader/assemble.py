@@ -8,6 +8,7 @@ reported as notices, never trusted and never fatal. A manual answer (``grader.ki
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -154,4 +155,16 @@ def _answer_id(cell: Any) -> str | None:
     cell_id = cell.get("id") if isinstance(cell, dict) else None
     if isinstance(cell_id, str) and cell_id.startswith("answer-"):
         return cell_id[len("answer-") :]
+    # A notebook made by nbgrader: its answer cells by grade_id, as `grade import` named them.
+    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+    if isinstance(nbgrader, dict) and nbgrader.get("solution") is True:
+        return nbgrader_exercise_id(nbgrader.get("grade_id"))
     return None
+
+
+def nbgrader_exercise_id(grade_id: Any) -> str | None:
+    """The exercise id `grade import nbgrader` gives the answer cell of this grade_id."""
+    if not isinstance(grade_id, str):
+        return None
+    eid = re.sub(r"[^a-z0-9_-]+", "-", grade_id.strip().lower()).strip("-_")[:56]
+    return eid or None

@@ -20,6 +20,7 @@ import click
 from click.core import ParameterSource
 
 from .cli_class import COMMANDS
+from .cli_import import import_cmd
 from .cli_options import (
     Group,
     assignment_option,
@@ -65,7 +66,7 @@ def main() -> None:
     """
 
 
-for _command in (*COMMANDS, review_cmd):
+for _command in (*COMMANDS, review_cmd, import_cmd):
     main.add_command(_command)
 
 

@@ -193,6 +193,7 @@ def _public_calls(ex: Exercise, reference: Any) -> dict[str, Any]:
         "rtol": a["rtol"],
         "atol": a["atol"],
         "calls": list(a["calls"]),
+        "calls_points": a["calls_points"],
         "forbids": list(a["forbids"]),
         "call_timeout": a["call_timeout"],
     }

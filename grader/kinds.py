@@ -260,6 +260,9 @@ KINDS: dict[str, Kind] = {
                 Option("properties", "properties", None),
                 *_TOLERANCES,
                 Option("calls", "names", ()),
+                # > 0: `calls` is a check of these points (nbgrader's "uses squares" test), not
+                # a rule whose failure scores the exercise 0
+                Option("calls_points", "number", 0.0),
                 Option("forbids", "names", ()),
                 Option("call_timeout", "number", 1.0, valid=_positive),
             ),

@@ -99,13 +99,15 @@ STAGE_OF = {
     "grader.handout_release": "orchestration",  # the hand-out's data, written by the build
     "grader.wheel": "orchestration",
     "grader.gradescope": "orchestration",
-    "grader.locations": "orchestration",  # where the course, hand-out, gradebook are found
+    "grader.locations": "orchestration",
+    "grader.importers": "orchestration",  # nbgrader and otter courses -> a grade course  # where the course, hand-out, gradebook are found
     # the command line, and the package root (it exposes the public API)
     "grader.cli": "cli",
     "grader.cli_options": "cli",
     "grader.cli_class": "cli",
     "grader.cli_review": "cli",
     "grader.cli_output": "cli",
+    "grader.cli_import": "cli",
     "grader.__main__": "cli",
     "grader": "cli",
 }
