@@ -16,6 +16,7 @@ numpy or torch. Stdlib only.
 from __future__ import annotations
 
 import importlib
+import random
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ OptionType = Literal[
     "names",  # a list of (dotted) Python names: functions a source must or must not call
     "generator",  # {function, count, points}: cases a solutions function draws per grading
     "properties",  # {args, kwargs, examples, points}: Hypothesis strategies (expressions)
+    "choices",  # a list of at least two texts, distinct once case and white space are normalised
+    "flag",  # true or false
 ]
 Recipe = Literal["value", "model", "calls"]
 # How the hand-out's instant digest covers an answer: the whole value, or one digest a key.
@@ -105,6 +108,11 @@ class Kind:
     # source(answer, text, export payload) -> list of CheckResult; a failed one scores the
     # exercise 0 (the payload is the kernel's word: it may only fail a check).
     source: str = ""
+    # Options the hand-out's public checks read (in its ``public`` data): what the prompt
+    # shows anyway, such as a choice's options.
+    shown: tuple[str, ...] = ()
+    # Text added to the prompt from the options, for one variant (its name seeds an order).
+    prompt: Callable[[Mapping[str, Any], str], str] | None = None
 
     def checker(self) -> Callable[..., Any]:
         """The check function (imported on first use)."""
@@ -155,6 +163,25 @@ def _pattern_with_regex(options: Mapping[str, Any]) -> tuple[str, str] | None:
     if options["match"] != "regex" and options["pattern"]:
         return "pattern", "a pattern is read with match: regex only"
     return None
+
+
+def _choice_canon(options: Mapping[str, Any]) -> tuple[str, ...]:
+    return ("casefold", "spaces", "set") if options["multiple"] else ("casefold", "spaces")
+
+
+def _choice_prompt(options: Mapping[str, Any], variant: str) -> str:
+    """The options as a list, in the author's order or (``shuffle``) in one stable order for
+    each variant: the answer is an option's text, so the order changes nothing else."""
+    shown = list(options["options"])
+    if options["shuffle"]:
+        random.Random(f"choice/{variant}/{'|'.join(shown)}").shuffle(shown)
+    how = (
+        "a list of the texts of every option that applies"
+        if options["multiple"]
+        else "the text of one option (a str)"
+    )
+    items = "\n".join(f"- `{o}`" for o in shown)
+    return f"Options (answer with {how}):\n\n{items}"
 
 
 def _positive(value: Any) -> str:
@@ -246,6 +273,26 @@ KINDS: dict[str, Kind] = {
             exact_when="a text with match: exact or normalised",
             canon=lambda o: ("casefold", "spaces") if o["match"] == "normalised" else (),
             rule=_pattern_with_regex,
+        ),
+        Kind(
+            "choice",
+            (
+                Option("options", "choices"),
+                Option("multiple", "flag", False),
+                Option("shuffle", "flag", False),
+            ),
+            "value",
+            True,
+            "grader.judge.choice:check_choice",
+            "an option's text (or, with multiple: true, a list of them, in any order), equal "
+            "to the reference's once case and white space are normalised",
+            public=("one_of_options",),
+            single=True,
+            exact=lambda o, ref: True,
+            exact_when="a choice",
+            canon=_choice_canon,
+            shown=("options", "multiple"),
+            prompt=_choice_prompt,
         ),
         Kind(
             "function",

@@ -30,10 +30,16 @@ TRANSFORMS: dict[str, Callable[[str], str]] = {"casefold": str.casefold, "spaces
 
 
 def transform(names: Any, value: Any) -> Any:
-    """``value`` after the named transforms (a value that is not text is left as it is)."""
+    """``value`` after the named transforms: a text's, or each text of a list (anything else
+    is left as it is); ``set`` makes a list of texts sorted, each once (the options chosen)."""
     for name in names or ():
-        if type(value) is str:
+        if name == "set":
+            if isinstance(value, (list, tuple)) and all(type(v) is str for v in value):
+                value = sorted(set(value))
+        elif type(value) is str:
             value = TRANSFORMS[name](value)
+        elif isinstance(value, (list, tuple)):
+            value = [TRANSFORMS[name](v) if type(v) is str else v for v in value]
     return value
 
 

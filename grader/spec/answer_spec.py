@@ -137,6 +137,11 @@ def _typed(a: Fields, option: Option) -> Any:
                 key, "expected a list of Python names (such as torch.nn.functional.conv1d)"
             )
         return tuple(names)
+    if option.type == "flag":
+        flag: bool = a.get(key, bool, None if default is REQUIRED else default)
+        return flag
+    if option.type == "choices":
+        return _choices(a, key)
     if option.type == "cases":
         return _cases(a, key)
     if option.type == "generator":
@@ -153,6 +158,29 @@ def _typed(a: Fields, option: Option) -> Any:
         what = "function" if option.type == "function" else "Python variable"
         raise a.fail(key, f"{text!r} is not a {what} name")
     return text
+
+
+def _choices(a: Fields, key: str) -> tuple[str, ...]:
+    """A choice's options: at least two texts, distinct once case and white space are
+    normalised (as answers are compared)."""
+    items = a.get(key, list)
+    if len(items) < 2:
+        raise a.fail(key, "expected a list of at least two options")
+    seen: dict[str, str] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise a.fail(
+                key,
+                f"option {i + 1} is {item!r} (a YAML {type(item).__name__}), not a text: "
+                "quote it ('True', 'yes', '3')",
+            )
+        norm = " ".join(item.split()).casefold()
+        if not norm:
+            raise a.fail(key, f"option {i + 1} is empty")
+        if norm in seen:
+            raise a.fail(key, f"{item!r} and {seen[norm]!r} are the same option")
+        seen[norm] = item
+    return tuple(items)
 
 
 _CASE_KEYS = ("args", "kwargs", "public", "points", "raises")

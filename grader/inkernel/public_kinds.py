@@ -1,0 +1,48 @@
+"""The public checks of the newer answer kinds (``choice``, ...), by the names their table
+entries give them (``grader.kinds``); ``grader.inkernel.public`` runs them beside its own.
+
+Each sees only the student's plain value and what the hand-out's ``public`` data says of the
+exercise (a choice's options: its prompt shows them), never the reference. Runs in the
+grader and in the student's kernel. Stdlib only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .sealed import transform
+
+# (what was checked, passed, what is wrong, whether its failure costs every point)
+Result = tuple[str, bool, str, bool]
+
+
+def _one_of_options(value: Any, public: dict[str, Any]) -> list[Result]:
+    """One option's text, or (``multiple``) a list of them."""
+    options = {transform(("casefold", "spaces"), o) for o in public.get("options") or ()}
+    if public.get("multiple"):
+        what = "a list of options"
+        texts = value if isinstance(value, list) and all(type(v) is str for v in value) else None
+    else:
+        what = "one of the options"
+        texts = [value] if type(value) is str else None
+    if texts is None:
+        kind = "a str" if not public.get("multiple") else "a list of str"
+        return [(what, False, f"{what} ({kind}) was expected, you gave {_what(value)}", True)]
+    unknown = [t for t in texts if transform(("casefold", "spaces"), t) not in options]
+    if unknown:
+        shown = unknown[0] if len(unknown[0]) <= 80 else unknown[0][:80] + "…"
+        return [(what, False, f"{shown!r} is not one of the options", True)]
+    return [(what, True, "", True)]
+
+
+def _what(value: Any) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return f"a dict of {len(value)} keys"
+    return f"a {type(value).__name__}"
+
+
+KIND_CHECKS = {"one_of_options": _one_of_options}
