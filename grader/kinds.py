@@ -194,6 +194,32 @@ _MODEL = (Option("reference", "reference"), Option("arguments", "arguments", ())
 _TRAINED = (*_MODEL, Option("probe", "shape", ()), Option("losses", "variable", "losses"))
 _NUMBERS = "numbers"  # the public checks of numbers: finite, and integer and range if declared
 
+
+def _frame_facts(ref: Any) -> dict[str, Any]:
+    """What a DataFrame's hand-out may say: its columns' labels (``public: {shape: false}``
+    keeps them out, as for an array's shape)."""
+    try:
+        return {"columns": list(ref["columns"]["labels"])}
+    except (KeyError, TypeError):
+        return {}
+
+
+def _series_facts(ref: Any) -> dict[str, Any]:
+    try:
+        return {"rows": int(ref["shape"][0])}
+    except (KeyError, TypeError, IndexError, ValueError):
+        return {}
+
+
+# assert_frame_equal's options (and check_index, of assert_series_equal), with its defaults
+_FRAMES = (
+    Option("check_dtype", "flag", True),
+    Option("check_like", "flag", False),
+    Option("check_names", "flag", True),
+    Option("check_index", "flag", True),
+    *_TOLERANCES,
+)
+
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
@@ -293,6 +319,30 @@ KINDS: dict[str, Kind] = {
             canon=_choice_canon,
             shown=("options", "multiple"),
             prompt=_choice_prompt,
+        ),
+        Kind(
+            "dataframe",
+            _FRAMES,
+            "value",
+            True,
+            "grader.judge.frames:check_dataframe",
+            "a pandas DataFrame, as pandas.testing.assert_frame_equal compares: its columns, "
+            "its index, its dtypes and its values (numbers within tolerance), each a check; "
+            "the differing cells are named",
+            public=("a_dataframe", "the_columns"),
+            facts=_frame_facts,
+            shown=("check_like",),
+        ),
+        Kind(
+            "series",
+            _FRAMES,
+            "value",
+            True,
+            "grader.judge.frames:check_series",
+            "a pandas Series, as pandas.testing.assert_series_equal compares: its name, its "
+            "index, its dtype and its values (numbers within tolerance), each a check",
+            public=("a_series",),
+            facts=_series_facts,
         ),
         Kind(
             "function",

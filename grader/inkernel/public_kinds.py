@@ -1,5 +1,6 @@
-"""The public checks of the newer answer kinds (``choice``, ...), by the names their table
-entries give them (``grader.kinds``); ``grader.inkernel.public`` runs them beside its own.
+"""The public checks of the newer answer kinds (``choice``, ``dataframe``, ``series``), by the
+names their table entries give them (``grader.kinds``); ``grader.inkernel.public`` runs them
+beside its own.
 
 Each sees only the student's plain value and what the hand-out's ``public`` data says of the
 exercise (a choice's options: its prompt shows them), never the reference. Runs in the
@@ -35,6 +36,45 @@ def _one_of_options(value: Any, public: dict[str, Any]) -> list[Result]:
     return [(what, True, "", True)]
 
 
+def _pandas(value: Any, kind: str) -> list[Result]:
+    ok = isinstance(value, dict) and value.get("pandas") == kind
+    got = f"a {value['pandas']}" if isinstance(value, dict) and "pandas" in value else _what(value)
+    return [(f"a {kind}", ok, f"a pandas {kind} was expected, you gave {got}", True)]
+
+
+def _a_dataframe(value: Any, public: dict[str, Any]) -> list[Result]:
+    return _pandas(value, "DataFrame")
+
+
+def _the_columns(value: Any, public: dict[str, Any]) -> list[Result]:
+    """The reference's columns (when the hand-out has them), in order unless check_like."""
+    want = public.get("columns")
+    if want is None or not isinstance(value, dict) or value.get("pandas") != "DataFrame":
+        return []
+    try:
+        have = list(value["columns"]["labels"])
+    except (KeyError, TypeError):
+        return []
+    n = len(want)
+    what = f"the {n} column{'s' if n != 1 else ''} {', '.join(map(repr, want[:10]))}"
+    if public.get("check_like"):
+        ok = sorted(map(repr, have)) == sorted(map(repr, want))
+    else:
+        ok = have == want
+    order = "" if public.get("check_like") else " (in this order)"
+    return [(what, ok, f"{what}{order} were expected, you gave {have[:10]!r}", False)]
+
+
+def _a_series(value: Any, public: dict[str, Any]) -> list[Result]:
+    out = _pandas(value, "Series")
+    rows = public.get("rows")
+    if out[0][1] and rows is not None:
+        have = (value.get("shape") or [None])[0]
+        what = f"{rows} value{'s' if rows != 1 else ''}"
+        out.append((what, have == rows, f"{what} were expected, you gave {have}", False))
+    return out
+
+
 def _what(value: Any) -> str:
     if value is None:
         return "None"
@@ -45,4 +85,9 @@ def _what(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-KIND_CHECKS = {"one_of_options": _one_of_options}
+KIND_CHECKS = {
+    "one_of_options": _one_of_options,
+    "a_dataframe": _a_dataframe,
+    "the_columns": _the_columns,
+    "a_series": _a_series,
+}
