@@ -211,6 +211,24 @@ def _series_facts(ref: Any) -> dict[str, Any]:
         return {}
 
 
+# What a figure's check may compare (its ``compare`` option), all by default.
+FIGURE_PARTS = ("lines", "bars", "scatter", "title", "labels", "legend", "scales")
+
+
+def _figure_parts(names: Any) -> str:
+    unknown = [n for n in names if n not in FIGURE_PARTS]
+    if unknown or not names:
+        return f"expected a list of parts among: {', '.join(FIGURE_PARTS)}"
+    return ""
+
+
+def _figure_facts(ref: Any) -> dict[str, Any]:
+    try:
+        return {"axes": len(ref["axes"])}
+    except (KeyError, TypeError):
+        return {}
+
+
 # assert_frame_equal's options (and check_index, of assert_series_equal), with its defaults
 _FRAMES = (
     Option("check_dtype", "flag", True),
@@ -343,6 +361,22 @@ KINDS: dict[str, Kind] = {
             "index, its dtype and its values (numbers within tolerance), each a check",
             public=("a_series",),
             facts=_series_facts,
+        ),
+        Kind(
+            "figure",
+            (
+                Option("compare", "names", FIGURE_PARTS, valid=_figure_parts),
+                Option("match", "text", "normalised", allowed=("exact", "normalised")),
+                *_TOLERANCES,
+            ),
+            "value",
+            True,
+            "grader.judge.figures:check_figure",
+            "a matplotlib Figure or Axes, judged by its data: the number of axes, then each "
+            "part compared (lines, bars, scatter offsets within tolerance; title, axis labels "
+            "and legend by the text rule; scales), each a check; the report shows the PNGs",
+            public=("a_figure",),
+            facts=_figure_facts,
         ),
         Kind(
             "function",

@@ -2,7 +2,8 @@
 
 Runs INSIDE the student's kernel (``grader.inkernel.exporter``, ``grader.inkernel.calls``) and
 in the grader for reference values. Numbers, sequences, dicts, numpy arrays and tensors (and
-pandas objects: ``grader.inkernel.frames``) become JSON-ready data, read through the base
+pandas objects, ``grader.inkernel.frames``, and matplotlib figures,
+``grader.inkernel.figures``) become JSON-ready data, read through the base
 types' own methods, so that a subclass cannot claim a value it does not hold. Imports stdlib
 only.
 """
@@ -61,6 +62,11 @@ def to_plain(value: Any, _depth: int = 0, _count: list[int] | None = None) -> An
         from .frames import pandas_data
 
         return pandas_data(value)
+    figure, axes = sys.modules.get("matplotlib.figure"), sys.modules.get("matplotlib.axes")
+    if figure is not None and axes is not None and isinstance(value, (figure.Figure, axes.Axes)):
+        from .figures import figure_data
+
+        return figure_data(value)
     raise ExportError(f"cannot export a value of type {type(value).__name__}")
 
 

@@ -1,6 +1,6 @@
-"""The public checks of the newer answer kinds (``choice``, ``dataframe``, ``series``), by the
-names their table entries give them (``grader.kinds``); ``grader.inkernel.public`` runs them
-beside its own.
+"""The public checks of the newer answer kinds (``choice``, ``dataframe``, ``series``,
+``figure``), by the names their table entries give them (``grader.kinds``);
+``grader.inkernel.public`` runs them beside its own.
 
 Each sees only the student's plain value and what the hand-out's ``public`` data says of the
 exercise (a choice's options: its prompt shows them), never the reference. Runs in the
@@ -75,6 +75,19 @@ def _a_series(value: Any, public: dict[str, Any]) -> list[Result]:
     return out
 
 
+def _a_figure(value: Any, public: dict[str, Any]) -> list[Result]:
+    """A matplotlib figure (or axes), with the reference's number of axes when known."""
+    ok = isinstance(value, dict) and value.get("matplotlib") == "Figure"
+    got = f"a {value['pandas']}" if isinstance(value, dict) and "pandas" in value else _what(value)
+    out = [("a figure", ok, f"a matplotlib Figure or Axes was expected, you gave {got}", True)]
+    axes = public.get("axes")
+    if ok and axes is not None:
+        have = len(value.get("axes") or [])
+        what = f"{axes} ax{'es' if axes != 1 else 'is'}"
+        out.append((what, have == axes, f"{what} were expected, the figure has {have}", False))
+    return out
+
+
 def _what(value: Any) -> str:
     if value is None:
         return "None"
@@ -90,4 +103,5 @@ KIND_CHECKS = {
     "a_dataframe": _a_dataframe,
     "the_columns": _the_columns,
     "a_series": _a_series,
+    "a_figure": _a_figure,
 }
