@@ -40,6 +40,7 @@ OptionType = Literal[
     "properties",  # {args, kwargs, examples, points}: Hypothesis strategies (expressions)
     "choices",  # a list of at least two texts, distinct once case and white space are normalised
     "flag",  # true or false
+    "patterns",  # a mapping of names (the option's ``allowed``) to regular expressions
 ]
 Recipe = Literal["value", "model", "calls"]
 # How the hand-out's instant digest covers an answer: the whole value, or one digest a key.
@@ -222,6 +223,18 @@ def _figure_parts(names: Any) -> str:
     return ""
 
 
+# The texts of an axes a figure's ``patterns`` may give a regular expression for.
+FIGURE_TEXTS = ("title", "xlabel", "ylabel")
+
+
+def _patterns_with_regex(options: Mapping[str, Any]) -> tuple[str, str] | None:
+    if options["match"] == "regex" and not options["patterns"]:
+        return "patterns", "match: regex needs patterns (e.g. {title: 'Loss.*'})"
+    if options["match"] != "regex" and options["patterns"]:
+        return "patterns", "patterns are read with match: regex only"
+    return None
+
+
 def _figure_facts(ref: Any) -> dict[str, Any]:
     try:
         return {"axes": len(ref["axes"])}
@@ -366,7 +379,8 @@ KINDS: dict[str, Kind] = {
             "figure",
             (
                 Option("compare", "names", FIGURE_PARTS, valid=_figure_parts),
-                Option("match", "text", "normalised", allowed=("exact", "normalised")),
+                Option("match", "text", "normalised", allowed=("exact", "normalised", "regex")),
+                Option("patterns", "patterns", {}, allowed=FIGURE_TEXTS),
                 *_TOLERANCES,
             ),
             "value",
@@ -377,6 +391,7 @@ KINDS: dict[str, Kind] = {
             "and legend by the text rule; scales), each a check; the report shows the PNGs",
             public=("a_figure",),
             facts=_figure_facts,
+            rule=_patterns_with_regex,
         ),
         Kind(
             "function",

@@ -149,6 +149,7 @@ def test_artists_that_raise_and_huge_figures_are_said_so():
 # --- judging -------------------------------------------------------------------------------
 
 DEFAULT = Answer.of("figure", "fig")
+REGEX = Answer.of("figure", "fig", match="regex", patterns={"title": "Loss( per epoch)?"})
 REFERENCE = plain(losses())
 
 
@@ -190,6 +191,11 @@ def test_the_same_figure_passes_every_part():
         (losses(scale="log"), DEFAULT, {"scales": "the axes: the y scale is 'log', expected 'linear'"}),
         (losses(scatter=False), DEFAULT, {"scatter": "the axes: 0 scatters, expected 1"}),
         (losses(y=(3.0, 2.0, 1.6), scale="log"), Answer.of("figure", "fig", compare=["title"]), {}),
+        (losses(title="Loss per epoch"), REGEX, {}),
+        (losses(title="Accuracy"), REGEX, {"title": "the axes: the title is 'Accuracy', which "
+         "does not match the pattern 'Loss( per epoch)?'"}),
+        (losses(title="Loss " + "x" * 2000), Answer.of("figure", "fig", match="regex",
+         patterns={"title": "Loss.*"}), {}),  # the kernel keeps the first 1,000 characters
     ],
 )  # fmt: skip
 def test_judging(figure, answer, failed):
@@ -302,7 +308,8 @@ def course(write_course, tmp_path):
 
 def test_the_yaml_options(course, write_course, tmp_path):
     assert dict(course.exercises["p-loss"].answer.options) == {
-        "compare": ("lines", "title", "scales"), "match": "normalised", "rtol": 1e-5, "atol": 1e-8
+        "compare": ("lines", "title", "scales"), "match": "normalised", "patterns": {},
+        "rtol": 1e-5, "atol": 1e-8,
     }  # fmt: skip
     topic = TOPIC.replace("compare: [lines, title, scales]", "compare: [lines, colours]")
     path = write_course(
@@ -313,6 +320,37 @@ def test_the_yaml_options(course, write_course, tmp_path):
         match=r"p\.yaml:\d+: p-loss\.answer\.compare: expected a list of parts among: lines, bars",
     ):
         load_course(path)
+    for options, message in [
+        ("match: regex", "p-loss.answer.patterns: match: regex needs patterns"),
+        (
+            "patterns: {title: Loss}",
+            "p-loss.answer.patterns: patterns are read with match: regex only",
+        ),
+        (
+            "match: regex\n      patterns: {colour: red}",
+            "'colour' is not one of: title, xlabel, ylabel",
+        ),
+        (
+            "match: regex\n      patterns: {title: 'Loss(('}",
+            "the pattern of title is not a regular expression",
+        ),
+    ]:
+        topic = TOPIC.replace("compare: [lines, title, scales]", options)
+        path = write_course(
+            tmp_path / str(len(options)),
+            course=COURSE,
+            exercises={"p": topic},
+            solutions={"p": SOLUTION},
+        )
+        with pytest.raises(SpecError, match=re.escape(message)):
+            load_course(path)
+    topic = TOPIC.replace(
+        "compare: [lines, title, scales]", "match: regex\n      patterns: {title: 'Lo.*'}"
+    )
+    path = write_course(
+        tmp_path / "regex", course=COURSE, exercises={"p": topic}, solutions={"p": SOLUTION}
+    )
+    assert load_course(path).exercises["p-loss"].answer["patterns"] == {"title": "Lo.*"}
 
 
 def test_the_hand_out_checks_a_figure_and_its_axes(course):

@@ -6,8 +6,9 @@ paired in order; then each part the answer ``compare``s, and the reference has, 
 (partial credit): ``lines`` (x and y of each line, in order), ``bars`` (centres and heights
 of each bar container), ``scatter`` (the offsets of each scatter, in any order), numbers
 within ``math.isclose(got, expected, rel_tol=rtol, abs_tol=atol)``; ``title``, ``labels``
-(x and y) and ``legend`` texts by the text kind's rules (``match``: exact, or normalised:
-case and white space aside); ``scales`` exactly. The PNGs (the student's and the
+(x and y) and ``legend`` texts by the text kind's rules (``match``: exact, normalised: case
+and white space aside, or regex: the title's and labels' ``patterns`` matched whole, the
+other texts normalised); ``scales`` exactly. The PNGs (the student's and the
 reference's) go to the report beside each other, never into the score. Student data is
 validated: a payload that is not a well-formed figure fails every check.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CompareError
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 SHOWN = 4  # problems a message names
 TEXT = 60
 MAX_PNG = 200_000
+MAX_TEXT = 1_000  # characters of a text a pattern is tried on (the kernel's cap)
 _TEXTS = ("title", "xlabel", "ylabel", "xscale", "yscale")
 
 
@@ -115,7 +118,8 @@ def compare_figures(answer: Answer, expected: Any, got: Any) -> list[CheckResult
             f"the reference value is not a figure ({ref}): check the solution, then run "
             "`grade build`"
         )
-    parts = [p for p in PARTS if p in answer["compare"] and _has(ref, p)]
+    patterns = dict(answer["patterns"]) if answer["match"] == "regex" else {}
+    parts = [p for p in PARTS if p in answer["compare"] and _has(ref, p, patterns)]
     details = {"figures": _pngs(expected, got)}
     mine = read(got)
     if isinstance(mine, str):
@@ -126,7 +130,7 @@ def compare_figures(answer: Answer, expected: Any, got: Any) -> list[CheckResult
     axes_msg = "" if n == m else f"{m} axes, expected {n}"
     checks = [CheckResult("axes", n == m, 1.0, axes_msg, details=details)]
     rtol, atol = float(answer["rtol"]), float(answer["atol"])
-    names = ("casefold", "spaces") if answer["match"] == "normalised" else ()
+    names = ("casefold", "spaces") if answer["match"] != "exact" else ()
     for part in parts:
         problems: list[str] = []
         for i, want in enumerate(ref):
@@ -134,7 +138,7 @@ def compare_figures(answer: Answer, expected: Any, got: Any) -> list[CheckResult
             if i >= m:
                 problems.append(f"{where} is missing")
                 continue
-            problems += _part(part, where, want, mine[i], rtol, atol, names)
+            problems += _part(part, where, want, mine[i], rtol, atol, names, patterns)
         message = "; ".join(problems[:SHOWN])
         if len(problems) > SHOWN:
             message += f"; and {len(problems) - SHOWN} more"
@@ -142,10 +146,10 @@ def compare_figures(answer: Answer, expected: Any, got: Any) -> list[CheckResult
     return checks
 
 
-def _has(axes: list[dict[str, Any]], part: str) -> bool:
+def _has(axes: list[dict[str, Any]], part: str, patterns: dict[str, str]) -> bool:
     """Whether the reference has this part to compare (a check of nothing is no check)."""
     keys = {"labels": ("xlabel", "ylabel"), "scales": ("xscale",)}.get(part, (part,))
-    return any(ax[k] for ax in axes for k in keys)
+    return any(k in patterns for k in keys) or any(ax[k] for ax in axes for k in keys)
 
 
 def _part(
@@ -156,13 +160,18 @@ def _part(
     rtol: float,
     atol: float,
     names: tuple[str, ...],
+    patterns: dict[str, str],
 ) -> list[str]:
-    if part == "title":
-        return _texts(f"{where}: the title", [want["title"]], [have["title"]], names)
-    if part == "labels":
-        return _texts(f"{where}: the x label", [want["xlabel"]], [have["xlabel"]], names) + _texts(
-            f"{where}: the y label", [want["ylabel"]], [have["ylabel"]], names
-        )
+    if part in ("title", "labels"):
+        keys = ("title",) if part == "title" else ("xlabel", "ylabel")
+        out = []
+        for key in keys:
+            what = f"{where}: the {'title' if key == 'title' else key[0] + ' label'}"
+            if key in patterns:
+                out += _matches(what, patterns[key], have[key])
+            else:
+                out += _texts(what, [want[key]], [have[key]], names)
+        return out
     if part == "legend":
         if not want["legend"]:
             return []
@@ -189,6 +198,12 @@ def _part(
             if problem:
                 out.append(f"{name}: {'' if field == 'offsets' else field + ' '}{problem}")
     return out
+
+
+def _matches(what: str, pattern: str, text: str) -> list[str]:
+    if len(text) <= MAX_TEXT and re.fullmatch(pattern, text) is not None:
+        return []
+    return [f"{what} is {_shown(text)}, which does not match the pattern {_shown(pattern)}"]
 
 
 def _texts(what: str, want: list[str], have: list[str], names: tuple[str, ...]) -> list[str]:

@@ -94,6 +94,8 @@ def _option(a: Fields, option: Option) -> Any:
     """Read and check one option of an answer spec: by its type, then by the kind's own
     ``allowed`` values and ``valid`` rule, if any (see grader.kinds)."""
     value = _typed(a, option)
+    if option.type == "patterns":
+        return value  # its allowed names are its keys: read by _patterns
     if option.allowed and value not in option.allowed:
         raise a.fail(option.name, f"{value!r} is not one of: {', '.join(option.allowed)}")
     problem = option.valid(value) if option.valid is not None else ""
@@ -142,6 +144,8 @@ def _typed(a: Fields, option: Option) -> Any:
         return flag
     if option.type == "choices":
         return _choices(a, key)
+    if option.type == "patterns":
+        return _patterns(a, option)
     if option.type == "cases":
         return _cases(a, key)
     if option.type == "generator":
@@ -181,6 +185,25 @@ def _choices(a: Fields, key: str) -> tuple[str, ...]:
             raise a.fail(key, f"{item!r} and {seen[norm]!r} are the same option")
         seen[norm] = item
     return tuple(items)
+
+
+def _patterns(a: Fields, option: Option) -> dict[str, str]:
+    """Regular expressions by name (``patterns: {title: "Loss.*"}``): names among the
+    option's ``allowed``, each a regular expression."""
+    items = a.get(option.name, dict, dict(option.default))
+    out = {}
+    for name, pattern in items.items():
+        if name not in option.allowed:
+            raise a.fail(option.name, f"{name!r} is not one of: {', '.join(option.allowed)}")
+        if not isinstance(pattern, str):
+            raise a.fail(option.name, f"the pattern of {name} is not a text")
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            problem = f"the pattern of {name} is not a regular expression: {e}"
+            raise a.fail(option.name, problem) from None
+        out[str(name)] = pattern
+    return out
 
 
 _CASE_KEYS = ("args", "kwargs", "public", "points", "raises")
