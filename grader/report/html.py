@@ -91,7 +91,7 @@ def _check_view(check: CheckResult) -> _CheckView:
         )
     pngs = details.get("figures")
     if isinstance(pngs, dict):
-        shown = [(alt, pngs[side]) for side, alt in _PNG_SIDES if isinstance(pngs.get(side), str)]
+        shown = [(alt, pngs[side]) for side, alt in _PNG_SIDES if _base64(pngs.get(side))]
         if shown:
             caption = " and ".join(alt for alt, _ in shown)
             figures.append(_Figure(caption[0].upper() + caption[1:], None, pngs=tuple(shown)))
@@ -102,6 +102,11 @@ def _check_view(check: CheckResult) -> _CheckView:
 
 
 _PNG_SIDES = (("student", "your figure"), ("reference", "the reference's"))
+
+
+def _base64(value: Any) -> bool:
+    """Whether a value is base64 text (what an ``<img>``'s data URL may hold)."""
+    return isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", value) is not None
 
 
 def _figure(caption: str, name: str, *args: Any) -> _Figure:
