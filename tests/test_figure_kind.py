@@ -266,6 +266,10 @@ def test_the_report_shows_both_pngs_and_drops_what_is_not_a_png():
     assert set(axes.details["figures"]) == {"reference"}
     (axes, *_) = compare_figures(DEFAULT, REFERENCE, {**forged, "png": 'not base64 " <'})
     assert set(axes.details["figures"]) == {"reference"}
+    from grader.results import CheckResult
+
+    stored = CheckResult("axes", True, details={"figures": {"student": '" onerror="alert(1)'}})
+    assert _check_view(stored).figures == []  # a stored result is shown only as base64
 
 
 # --- YAML, the hand-out, a real kernel ------------------------------------------------------
