@@ -167,7 +167,9 @@ def _pattern_with_regex(options: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def _choice_canon(options: Mapping[str, Any]) -> tuple[str, ...]:
-    return ("casefold", "spaces", "set") if options["multiple"] else ("casefold", "spaces")
+    # a bool is its text ("True"), so `tf = True` answers an option "True" (or "true")
+    words = ("bools", "casefold", "spaces")
+    return (*words, "set") if options["multiple"] else words
 
 
 def _choice_prompt(options: Mapping[str, Any], variant: str) -> str:
@@ -341,8 +343,8 @@ KINDS: dict[str, Kind] = {
             "value",
             True,
             "grader.judge.choice:check_choice",
-            "an option's text (or, with multiple: true, a list of them, in any order), equal "
-            "to the reference's once case and white space are normalised",
+            "an option's text (or, with multiple: true, a list of them, in any order; a bool "
+            "is its text), equal to the reference's once case and white space are normalised",
             public=("one_of_options",),
             single=True,
             exact=lambda o, ref: True,

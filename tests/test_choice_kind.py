@@ -183,6 +183,8 @@ class Liar(str):
 
 ONE = Answer.of("choice", "c", options=("Linear", "Conv2d", "Max  Pool"))
 MANY = Answer.of("choice", "c", options=("Linear", "Conv2d", "Max  Pool"), multiple=True)
+TF = Answer.of("choice", "c", options=("True", "False"))
+TF_MANY = Answer.of("choice", "c", options=("True", "False"), multiple=True)
 
 
 @pytest.mark.parametrize(
@@ -197,7 +199,13 @@ MANY = Answer.of("choice", "c", options=("Linear", "Conv2d", "Max  Pool"), multi
         (ONE, "Conv2d", ["Conv2d"], False, "expected one option's text (a str), got a list of 1"),
         (ONE, "Conv2d", None, False, "expected one option's text (a str), got nothing"),
         (ONE, "Conv2d", 1, False, "expected one option's text (a str), got a int"),
-        (ONE, "Conv2d", True, False, "expected one option's text (a str), got a bool"),
+        (ONE, "Conv2d", True, False, "'True' is not one of the options"),
+        (TF, "True", True, True, ""),
+        (TF, "True", False, False, "expected 'True', got 'False'"),
+        (TF, "True", "true", True, ""),
+        (TF, "True", 1, False, "expected one option's text (a str), got a int"),
+        (TF_MANY, ["True"], [True], True, ""),
+        (TF_MANY, ["True"], [True, "false"], False, "not an answer: 'False'"),
         (ONE, "Conv2d", Liar("x"), False, "expected one option's text (a str), got a Liar"),
         (ONE, "Conv2d", "x" * 1000, False, "'" + "x" * 80 + "…' is not one of the options"),
         (MANY, ["Conv2d", "Linear"], ["linear", "CONV2D"], True, ""),
@@ -274,6 +282,10 @@ def test_the_hand_out_has_the_options_not_which_is_right(course, handout):
         ("c-layer", ["Conv2d"], "c-layer: one of the options (a str) was expected, you gave a "
          "list of 1", False),
         ("c-tf", "True", "c-tf: one of the options: OK; right answer: checked at grading", None),
+        ("c-tf", True, "c-tf: one of the options: OK; right answer: checked at grading", None),
+        ("c-tf", False, "c-tf: one of the options: OK; right answer: checked at grading; "
+         "a known mistake: the other way round\n  hint: Count the positions of the kernel.",
+         False),
         ("c-tf", "FALSE", "c-tf: one of the options: OK; right answer: checked at grading; "
          "a known mistake: the other way round\n  hint: Count the positions of the kernel.",
          False),
@@ -298,7 +310,8 @@ def test_check_in_the_notebook(handout, exercise, value, line, verdict):
     [
         (e, v)
         for e in VALUES
-        for v in ["Conv2d", "conv2d ", "Linear", "True", "false", "Relu", "", 12, None, True,
+        for v in ["Conv2d", "conv2d ", "Linear", "True", "false", "Relu", "", 12, None, True, False,
+                  [True], [False, "Linear"],
                   [], ["Conv2d"], ["Linear", "Conv2d"], ["conv2d", "LINEAR", "linear"],
                   ["Conv2d", "MaxPool2d"], ["Relu"], {"a": "Conv2d"}]
     ],
@@ -332,7 +345,7 @@ def test_build_and_grade_a_course_with_choice_answers(course, tmp_path):
     build(course, release, options)  # its self-check: the solution full marks, the starter 0
     answers = {
         "c-layer": 'layer = "  conv2D "',
-        "c-tf": "tf = 'FALSE'",
+        "c-tf": "tf = 2 > 3  # False",
         "c-all": "apply = ('Linear', '<b>Conv2d</b>')",
     }
     student = with_answers(release / "student" / "c1.ipynb", answers, tmp_path / "mine.ipynb")

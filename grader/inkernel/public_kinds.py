@@ -20,6 +20,7 @@ Result = tuple[str, bool, str, bool]
 def _one_of_options(value: Any, public: dict[str, Any]) -> list[Result]:
     """One option's text, or (``multiple``) a list of them."""
     options = {transform(("casefold", "spaces"), o) for o in public.get("options") or ()}
+    value = transform(("bools",), value)  # a bool is its text, as at grading
     if public.get("multiple"):
         what = "a list of options"
         texts = value if isinstance(value, list) and all(type(v) is str for v in value) else None

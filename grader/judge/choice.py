@@ -1,7 +1,8 @@
 """The ``choice`` kind's check: one option's text (or a list of them), as the reference chose.
 
 The student's value is plain data from the export: a ``str`` (``multiple: false``) or a list
-of ``str`` (``multiple: true``, in any order, each option once). Texts are compared once case
+of ``str`` (``multiple: true``, in any order, each option once); a ``bool`` is its text
+(``tf = True`` answers the option "True"). Texts are compared once case
 and white space are normalised, with the same transforms the hand-out applies before its
 instant digest (``grader.inkernel.sealed``), so right or wrong is the same in both places. A
 text that is not one of the options is said so (it is never right); a reference that is not
@@ -43,7 +44,7 @@ def compare_choice(answer: Answer, expected: Any, got: Any) -> list[CheckResult]
             CheckResult("choice", ok, message="" if ok else message, expected=expected, got=shown)
         ]
 
-    texts = _texts(got, multiple)
+    texts = _texts(transform(("bools",), got), multiple)  # `tf = True` is the option "True"
     if texts is None:
         what = "a list of the options' texts" if multiple else "one option's text (a str)"
         return result(False, f"expected {what}, got {_kind(got)}")
