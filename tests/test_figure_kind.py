@@ -67,7 +67,7 @@ def test_a_figure_is_exported_as_its_data_and_a_small_png():
     assert ax["lines"] == [
         {"label": "train", "x": [0.0, 1.0, 2.0], "y": [3.0, None, {"float": "inf"}]}
     ]
-    assert ax["bars"] == [{"label": "", "x": [0.0, 1.0], "width": [0.8, 0.8], "height": [2.0, 5.0]}]
+    assert ax["bars"] == [{"label": "", "x": ["a", "b"], "width": [0.8, 0.8], "height": [2.0, 5.0]}]
     assert ax["scatter"] == [{"label": "", "offsets": [[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]}]
     png = base64.b64decode(data["png"])
     assert png.startswith(b"\x89PNG") and len(png) <= MAX_PNG
@@ -220,6 +220,28 @@ def test_scatter_points_in_another_order_and_bars_by_height():
         "the axes, bar group 1: height 1 of 2 values differ (rtol=1e-05, atol=1e-08); first at "
         "point 1: expected 2.0, got 3.0",
     )
+
+
+def test_bars_on_a_categorical_axis_are_judged_by_category():
+    def bars(names, heights, horizontal=False):
+        fig, ax = plt.subplots()
+        (ax.barh if horizontal else ax.bar)(names, heights)
+        return plain(fig)
+
+    cats = [f"class {i}" for i in range(30)]
+    ref = bars(cats, range(30))
+    assert ref["axes"][0]["bars"][0]["x"] == cats
+    assert checks(DEFAULT, bars(cats, range(30)), ref)["bars"] == (True, "")
+    renamed = ["dog" if c == "class 3" else c for c in cats]
+    assert checks(DEFAULT, bars(renamed, range(30)), ref)["bars"] == (
+        False,
+        "the axes, bar group 1: x 1 of 30 values differ (rtol=1e-05, atol=1e-08); first at "
+        "point 3: expected 'class 3', got 'dog'",
+    )
+    sideways = bars(["a", "b"], [1, 4], horizontal=True)
+    assert sideways["axes"][0]["bars"][0] == {
+        "label": "", "x": ["a", "b"], "width": [0.8, 0.8], "height": [1.0, 4.0]
+    }  # fmt: skip
 
 
 def test_more_or_fewer_axes():

@@ -4,7 +4,8 @@ Runs INSIDE the student's kernel (and in the grader for the reference), called o
 matplotlib object while matplotlib is already imported (``grader.inkernel.plain``); it takes
 matplotlib's classes from ``sys.modules`` and imports nothing else of it. A figure is judged
 by its data, not its pixels: for each axes, its lines' x/y data, its bars (the rectangles of
-its bar containers: centre, width, height), its scatter offsets, its title, axis labels,
+its bar containers: centre, or category, width and height; of ``barh`` bars too), its
+scatter offsets, its title, axis labels,
 scales and legend texts, read through matplotlib's base methods (``Figure.get_axes(fig)``,
 ``Line2D.get_xdata(line)``...), so that a subclass's overrides are never called. A PNG of
 the figure is rendered for the report only (never judged), at most ``MAX_PNG`` bytes::
@@ -85,14 +86,18 @@ def _axes(ax: Any, count: list[int]) -> dict[str, Any]:
         if not isinstance(container, BarContainer):
             continue
         patches = [p for p in tuple.__iter__(container) if isinstance(p, Rectangle)]
-        xs = [Rectangle.get_x(p) for p in patches]
-        widths = [Rectangle.get_width(p) for p in patches]
+        x, w = [Rectangle.get_x(p) for p in patches], [Rectangle.get_width(p) for p in patches]
+        y, h = [Rectangle.get_y(p) for p in patches], [Rectangle.get_height(p) for p in patches]
+        horizontal = container.__dict__.get("orientation") == "horizontal"
+        at, size, value = (y, h, w) if horizontal else (x, w, h)
+        axis = ax.__dict__.get("yaxis" if horizontal else "xaxis")
+        centres = [a + s / 2 for a, s in zip(at, size, strict=True)]
         bars.append(
             {
                 "label": _label(container.__dict__.get("_label")),
-                "x": _values([x + w / 2 for x, w in zip(xs, widths, strict=True)], count),
-                "width": _values(widths, count),
-                "height": _values([Rectangle.get_height(p) for p in patches], count),
+                "x": _categories(axis, _values(centres, count)),
+                "width": _values(size, count),
+                "height": _values(value, count),
             }
         )
     scatter = []
@@ -123,6 +128,20 @@ def _axes(ax: Any, count: list[int]) -> dict[str, Any]:
         "bars": bars,
         "scatter": scatter,
     }
+
+
+def _categories(axis: Any, positions: list[Any]) -> list[Any]:
+    """Bar positions on a categorical axis as their categories' names (``bar(["a", "b"],
+    ...)``: "a" and "b", not 0 and 1); other positions as they are."""
+    units = axis.__dict__.get("units") if axis is not None else None
+    category = sys.modules.get("matplotlib.category")
+    if category is None or type(units) is not category.UnitData:
+        return positions
+    names = {}
+    for name, where in dict.items(units.__dict__.get("_mapping") or {}):
+        if type(name) is str and isinstance(where, (int, float)):
+            names[round(float(where), 6)] = _text(name)  # a bar's centre: x + width / 2
+    return [names.get(round(p, 6), p) if isinstance(p, float) else p for p in positions]
 
 
 def _rows(offsets: Any) -> list[Any]:
