@@ -16,11 +16,13 @@ numpy or torch. Stdlib only.
 from __future__ import annotations
 
 import importlib
-import random
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from . import kind_hooks as hooks
+from .kind_hooks import FIGURE_PARTS, FIGURE_TEXTS
 
 OptionType = Literal[
     "tolerance",  # a finite number >= 0
@@ -166,27 +168,6 @@ def _pattern_with_regex(options: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def _choice_canon(options: Mapping[str, Any]) -> tuple[str, ...]:
-    # a bool is its text ("True"), so `tf = True` answers an option "True" (or "true")
-    words = ("bools", "casefold", "spaces")
-    return (*words, "set") if options["multiple"] else words
-
-
-def _choice_prompt(options: Mapping[str, Any], variant: str) -> str:
-    """The options as a list, in the author's order or (``shuffle``) in one stable order for
-    each variant: the answer is an option's text, so the order changes nothing else."""
-    shown = list(options["options"])
-    if options["shuffle"]:
-        random.Random(f"choice/{variant}/{'|'.join(shown)}").shuffle(shown)
-    how = (
-        "a list of the texts of every option that applies"
-        if options["multiple"]
-        else "the text of one option (a str)"
-    )
-    items = "\n".join(f"- `{o}`" for o in shown)
-    return f"Options (answer with {how}):\n\n{items}"
-
-
 def _positive(value: Any) -> str:
     return "" if value > 0 else "expected a positive number (seconds)"
 
@@ -196,52 +177,6 @@ _MODEL = (Option("reference", "reference"), Option("arguments", "arguments", ())
 # A model trained by the student's loop: the probe only orders its layers; its losses.
 _TRAINED = (*_MODEL, Option("probe", "shape", ()), Option("losses", "variable", "losses"))
 _NUMBERS = "numbers"  # the public checks of numbers: finite, and integer and range if declared
-
-
-def _frame_facts(ref: Any) -> dict[str, Any]:
-    """What a DataFrame's hand-out may say: its columns' labels (``public: {shape: false}``
-    keeps them out, as for an array's shape)."""
-    try:
-        return {"columns": list(ref["columns"]["labels"])}
-    except (KeyError, TypeError):
-        return {}
-
-
-def _series_facts(ref: Any) -> dict[str, Any]:
-    try:
-        return {"rows": int(ref["shape"][0])}
-    except (KeyError, TypeError, IndexError, ValueError):
-        return {}
-
-
-# What a figure's check may compare (its ``compare`` option), all by default.
-FIGURE_PARTS = ("lines", "bars", "scatter", "title", "labels", "legend", "scales")
-
-
-def _figure_parts(names: Any) -> str:
-    unknown = [n for n in names if n not in FIGURE_PARTS]
-    if unknown or not names:
-        return f"expected a list of parts among: {', '.join(FIGURE_PARTS)}"
-    return ""
-
-
-# The texts of an axes a figure's ``patterns`` may give a regular expression for.
-FIGURE_TEXTS = ("title", "xlabel", "ylabel")
-
-
-def _patterns_with_regex(options: Mapping[str, Any]) -> tuple[str, str] | None:
-    if options["match"] == "regex" and not options["patterns"]:
-        return "patterns", "match: regex needs patterns (e.g. {title: 'Loss.*'})"
-    if options["match"] != "regex" and options["patterns"]:
-        return "patterns", "patterns are read with match: regex only"
-    return None
-
-
-def _figure_facts(ref: Any) -> dict[str, Any]:
-    try:
-        return {"axes": len(ref["axes"])}
-    except (KeyError, TypeError):
-        return {}
 
 
 # assert_frame_equal's options (and check_index, of assert_series_equal), with its defaults
@@ -349,9 +284,9 @@ KINDS: dict[str, Kind] = {
             single=True,
             exact=lambda o, ref: True,
             exact_when="a choice",
-            canon=_choice_canon,
+            canon=hooks.choice_canon,
             shown=("options", "multiple"),
-            prompt=_choice_prompt,
+            prompt=hooks.choice_prompt,
         ),
         Kind(
             "dataframe",
@@ -363,7 +298,7 @@ KINDS: dict[str, Kind] = {
             "its index, its dtypes and its values (numbers within tolerance), each a check; "
             "the differing cells are named",
             public=("a_dataframe", "the_columns"),
-            facts=_frame_facts,
+            facts=hooks.frame_facts,
             shown=("check_like",),
         ),
         Kind(
@@ -375,12 +310,12 @@ KINDS: dict[str, Kind] = {
             "a pandas Series, as pandas.testing.assert_series_equal compares: its name, its "
             "index, its dtype and its values (numbers within tolerance), each a check",
             public=("a_series",),
-            facts=_series_facts,
+            facts=hooks.series_facts,
         ),
         Kind(
             "figure",
             (
-                Option("compare", "names", FIGURE_PARTS, valid=_figure_parts),
+                Option("compare", "names", FIGURE_PARTS, valid=hooks.figure_parts),
                 Option("match", "text", "normalised", allowed=("exact", "normalised", "regex")),
                 Option("patterns", "patterns", {}, allowed=FIGURE_TEXTS),
                 *_TOLERANCES,
@@ -392,8 +327,8 @@ KINDS: dict[str, Kind] = {
             "part compared (lines, bars, scatter offsets within tolerance; title, axis labels "
             "and legend by the text rule; scales), each a check; the report shows the PNGs",
             public=("a_figure",),
-            facts=_figure_facts,
-            rule=_patterns_with_regex,
+            facts=hooks.figure_facts,
+            rule=hooks.patterns_with_regex,
         ),
         Kind(
             "function",

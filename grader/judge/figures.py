@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CompareError
 from ..inkernel.sealed import transform
-from ..kinds import FIGURE_PARTS as PARTS
+from ..kind_hooks import FIGURE_PARTS as PARTS
 from ..results import CheckResult
 from ..spec import Answer, Exercise
 
