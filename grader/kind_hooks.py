@@ -27,8 +27,17 @@ def choice_prompt(options: Mapping[str, Any], variant: str) -> str:
         if options["multiple"]
         else "the text of one option (a str)"
     )
-    items = "\n".join(f"- `{o}`" for o in shown)
+    items = "\n".join(f"- {_code(o)}" for o in shown)
     return f"Options (answer with {how}):\n\n{items}"
+
+
+def _code(text: str) -> str:
+    """Markdown inline code of any text (a text with backticks in longer fences)."""
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    pad = " " if fence != "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def frame_facts(ref: Any) -> dict[str, Any]:

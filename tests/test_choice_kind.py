@@ -152,6 +152,13 @@ def test_the_prompt_lists_the_options_in_the_author_s_order_unless_shuffled(cour
     assert _listed(prompt_text(layer, "v7")) == _listed(prompt_text(layer, "v7"))  # ...stably
 
 
+def test_an_option_with_backticks_is_still_one_code_span():
+    from grader.kind_hooks import choice_prompt
+
+    text = choice_prompt({"options": ("a`b", "c"), "multiple": False, "shuffle": False}, "")
+    assert text.splitlines()[-2:] == ["- `` a`b ``", "- `c`"]
+
+
 def test_the_student_notebook_shows_the_variant_s_order(course):
     from dataclasses import replace
 
