@@ -198,6 +198,14 @@ PAIRS = [
         {},
     ),
     ("infinities", BASE.assign(x=[np.inf, 2.0, 3.0]), BASE.assign(x=[np.inf, 2.0, 3.0]), {}),
+    ("a float index", BASE, BASE.set_axis([10.0, 20.0, 30.0]), {}),
+    ("a RangeIndex", BASE.reset_index(drop=True), BASE.set_axis(pd.Index([0, 1, 2])), {}),
+    (
+        "object vs str labels",
+        BASE.set_axis(pd.Index(["a", "b", "c"], dtype=object)),
+        BASE.set_axis(pd.Index(["a", "b", "c"])),
+        {},
+    ),
 ]
 
 

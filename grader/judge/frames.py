@@ -39,6 +39,7 @@ class Axis:
 
     labels: tuple[Any, ...]
     names: tuple[Any, ...]
+    dtype: Any = None  # a str, or a tuple of them (a MultiIndex's levels)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def read(value: Any, kind: str) -> Frame | str:
             dtype, data = value["dtype"], value["data"]
             if not isinstance(dtype, str) or not isinstance(data, list) or len(data) != rows:
                 raise ValueError
-            return Frame(kind, index, Axis((None,), (None,)), (dtype,), (_cells(data),),
+            return Frame(kind, index, Axis((None,), (None,), ""), (dtype,), (_cells(data),),
                          _hashable(value.get("name")))  # fmt: skip
         columns = _axis(value["columns"])
         dtypes, data = value["dtypes"], value["data"]
@@ -89,7 +90,13 @@ def _axis(value: Any) -> Axis:
     labels, names = value["labels"], value["names"]
     if not isinstance(labels, list) or not isinstance(names, list):
         raise ValueError
-    return Axis(tuple(_hashable(v) for v in labels), tuple(_hashable(n) for n in names))
+    dtype = value.get("dtype")
+    if isinstance(dtype, list) and all(isinstance(d, str) for d in dtype):
+        dtype = tuple(dtype)
+    elif not isinstance(dtype, str):
+        raise ValueError
+    labels_ = tuple(_hashable(v) for v in labels)
+    return Axis(labels_, tuple(_hashable(n) for n in names), dtype)
 
 
 def _hashable(value: Any) -> Any:
@@ -179,7 +186,13 @@ def _axis_check(what: str, exp: Axis, mine: Axis, like: bool, check_names: bool)
                     f"{_listed(list(exp.names))}")  # fmt: skip
     if check_names and len(exp.names) != len(mine.names):
         return fail(f"the {what} has {len(mine.names)} levels, expected {len(exp.names)}")
+    if exp.dtype != mine.dtype:  # as pandas' check_index_type="equiv" (a RangeIndex is int64)
+        return fail(f"the {what}'s dtype is {_dtype(mine.dtype)}, expected {_dtype(exp.dtype)}")
     return CheckResult(what, True, 1.0)
+
+
+def _dtype(dtype: Any) -> str:
+    return ", ".join(dtype) if isinstance(dtype, tuple) else str(dtype)
 
 
 def _columns(exp: Frame, mine: Frame) -> list[tuple[int, int]] | None:
