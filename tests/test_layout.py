@@ -41,6 +41,7 @@ STAGE_OF = {
     "grader.nofollow": "foundation",
     "grader.sanitize": "foundation",
     "grader.kinds": "foundation",
+    "grader.kind_hooks": "foundation",  # the newer kinds' rules, facts and prompt hooks
     "grader.results": "foundation",
     "grader.key": "foundation",
     "grader.datasets": "foundation",

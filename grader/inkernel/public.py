@@ -17,6 +17,7 @@ import os
 import sys
 from typing import Any
 
+from .public_kinds import KIND_CHECKS
 from .sealed import instant, known_mistake
 
 HANDOUT = "grade-handout.json"
@@ -142,6 +143,7 @@ CHECKS = {
     "a_dict": _a_dict,
     "a_string": _a_string,
     "numbers": _numbers_checks,
+    **KIND_CHECKS,
 }
 # The public checks of a model (on the live one in ``check()``, on its export at grading).
 MODEL_CHECKS = ("a_module", "forward", "losses")

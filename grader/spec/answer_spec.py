@@ -94,6 +94,8 @@ def _option(a: Fields, option: Option) -> Any:
     """Read and check one option of an answer spec: by its type, then by the kind's own
     ``allowed`` values and ``valid`` rule, if any (see grader.kinds)."""
     value = _typed(a, option)
+    if option.type == "patterns":
+        return value  # its allowed names are its keys: read by _patterns
     if option.allowed and value not in option.allowed:
         raise a.fail(option.name, f"{value!r} is not one of: {', '.join(option.allowed)}")
     problem = option.valid(value) if option.valid is not None else ""
@@ -137,6 +139,13 @@ def _typed(a: Fields, option: Option) -> Any:
                 key, "expected a list of Python names (such as torch.nn.functional.conv1d)"
             )
         return tuple(names)
+    if option.type == "flag":
+        flag: bool = a.get(key, bool, None if default is REQUIRED else default)
+        return flag
+    if option.type == "choices":
+        return _choices(a, key)
+    if option.type == "patterns":
+        return _patterns(a, option)
     if option.type == "cases":
         return _cases(a, key)
     if option.type == "generator":
@@ -181,6 +190,48 @@ def rubric_points(answer: Answer) -> float | None:
     """The points of a manual answer's rubric (None for other kinds)."""
     rubric = answer.options.get("rubric") if answer.kind == "manual" else None
     return round(sum(r["points"] for r in rubric), 4) if rubric else None
+
+
+def _choices(a: Fields, key: str) -> tuple[str, ...]:
+    """A choice's options: at least two texts, distinct once case and white space are
+    normalised (as answers are compared)."""
+    items = a.get(key, list)
+    if len(items) < 2:
+        raise a.fail(key, "expected a list of at least two options")
+    seen: dict[str, str] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise a.fail(
+                key,
+                f"option {i + 1} is {item!r} (a YAML {type(item).__name__}), not a text: "
+                "quote it ('True', 'yes', '3')",
+            )
+        norm = " ".join(item.split()).casefold()
+        if not norm:
+            raise a.fail(key, f"option {i + 1} is empty")
+        if norm in seen:
+            raise a.fail(key, f"{item!r} and {seen[norm]!r} are the same option")
+        seen[norm] = item
+    return tuple(items)
+
+
+def _patterns(a: Fields, option: Option) -> dict[str, str]:
+    """Regular expressions by name (``patterns: {title: "Loss.*"}``): names among the
+    option's ``allowed``, each a regular expression."""
+    items = a.get(option.name, dict, dict(option.default))
+    out = {}
+    for name, pattern in items.items():
+        if name not in option.allowed:
+            raise a.fail(option.name, f"{name!r} is not one of: {', '.join(option.allowed)}")
+        if not isinstance(pattern, str):
+            raise a.fail(option.name, f"the pattern of {name} is not a text")
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            problem = f"the pattern of {name} is not a regular expression: {e}"
+            raise a.fail(option.name, problem) from None
+        out[str(name)] = pattern
+    return out
 
 
 _CASE_KEYS = ("args", "kwargs", "public", "points", "raises")
