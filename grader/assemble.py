@@ -2,16 +2,19 @@
 
 Only answer cells come from the submission (matched by ``metadata.grader``); setup code and
 everything else is taken from the release. Missing, duplicated or re-tagged answer cells are
-reported as notices, never trusted and never fatal.
+reported as notices, never trusted and never fatal. A manual answer (``grader.kinds``, kind
+``manual``) is never run: its cell's text (markdown or code) is kept for a reviewer.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .draws import Draws, draw
+from .kinds import is_manual
 from .spec import Course
 
 if TYPE_CHECKING:
@@ -41,6 +44,10 @@ class Assembled:
     missing: frozenset[str]
     # What the grader drew for this grading (``grader.draws``): seeds, generated cases.
     draws: Draws = field(default_factory=dict)
+    # Manual answers (never run): exercise id -> the answer cell's text, for a reviewer.
+    manual: Mapping[str, str] = field(default_factory=dict)
+    # The assignment's exercise ids, in order (manual ones have no steps).
+    order: tuple[str, ...] = ()
 
 
 def assemble(
@@ -50,12 +57,21 @@ def assemble(
     ``draws`` (``grader.draws``), or the ones given (a regrade: those the run was given)."""
     assignment = course.assignment(assignment_id)
     draws = draw(course, assignment_id) if draws is None else draws
-    found, notices = _answer_cells(submission, set(assignment.exercises))
+    manual_ids = {e for e in assignment.exercises if is_manual(course.exercises[e].answer.kind)}
+    found, notices = _answer_cells(submission, set(assignment.exercises), manual_ids)
     steps: list[Step] = [Step("setup", assignment.id, CHECK_IMPORT)]
     missing: set[str] = set()
+    manual: dict[str, str] = {}
     seen_topics: set[str] = set()
     for eid in assignment.exercises:
         ex = course.exercises[eid]
+        if eid in manual_ids:
+            if eid in found:
+                manual[eid] = found[eid]
+            else:
+                missing.add(eid)
+                notices.append(f"no answer cell for {eid!r} was found; it was graded as unanswered")
+            continue
         if ex.topic not in seen_topics:
             seen_topics.add(ex.topic)
             setup = course.topics[ex.topic].setup
@@ -70,7 +86,9 @@ def assemble(
         steps.append(Step("answer", eid, source))
         spec = with_draws(ex.answer.export_spec(), draws.get(eid, {}))
         steps.append(Step("export", eid, spec=spec))
-    return Assembled(tuple(steps), tuple(notices), frozenset(missing), draws)
+    return Assembled(
+        tuple(steps), tuple(notices), frozenset(missing), draws, manual, assignment.exercises
+    )
 
 
 def with_draws(spec: dict[str, Any], drawn: Mapping[str, Any]) -> dict[str, Any]:
@@ -95,8 +113,11 @@ def warm_steps(course: Course, steps: Sequence[Step]) -> int:
     return len(steps)
 
 
-def _answer_cells(nb: NotebookNode, expected: set[str]) -> tuple[dict[str, str], list[str]]:
-    """Exercise id -> source of its answer cell; the last of duplicates wins, with a notice."""
+def _answer_cells(
+    nb: NotebookNode, expected: set[str], manual: set[str]
+) -> tuple[dict[str, str], list[str]]:
+    """Exercise id -> source of its answer cell; the last of duplicates wins, with a notice.
+    A manual answer's cell may be markdown or code (a person reads it); others are code."""
     found: dict[str, str] = {}
     counts: dict[str, int] = {}
     notices: list[str] = []
@@ -110,7 +131,8 @@ def _answer_cells(nb: NotebookNode, expected: set[str]) -> tuple[dict[str, str],
                 "which is not an exercise of this assignment; it was ignored"
             )
             continue
-        if cell.get("cell_type") != "code":
+        kinds = ("code", "markdown") if eid in manual else ("code",)
+        if cell.get("cell_type") not in kinds:
             notices.append(
                 f"the answer cell for {eid!r} was turned into a "
                 f"{cell.get('cell_type')} cell; it was ignored"
@@ -133,4 +155,16 @@ def _answer_id(cell: Any) -> str | None:
     cell_id = cell.get("id") if isinstance(cell, dict) else None
     if isinstance(cell_id, str) and cell_id.startswith("answer-"):
         return cell_id[len("answer-") :]
+    # A notebook made by nbgrader: its answer cells by grade_id, as `grade import` named them.
+    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+    if isinstance(nbgrader, dict) and nbgrader.get("solution") is True:
+        return nbgrader_exercise_id(nbgrader.get("grade_id"))
     return None
+
+
+def nbgrader_exercise_id(grade_id: Any) -> str | None:
+    """The exercise id `grade import nbgrader` gives the answer cell of this grade_id."""
+    if not isinstance(grade_id, str):
+        return None
+    eid = re.sub(r"[^a-z0-9_-]+", "-", grade_id.strip().lower()).strip("-_")[:56]
+    return eid or None

@@ -166,9 +166,9 @@ def grade_batch(
             judging = AgainstKey(options, key_of=given(key))
             record = grade_one(plan.submitted, options, ran(outcome), judging)
             result = record.result
-            gradebook.record(s, plan.assignment, record)
-            if batch.reports is not None:
-                shown = report_view(course, result, s, extended)
+            grading = gradebook.record(s, plan.assignment, record)
+            if batch.reports is not None:  # with the reviews of unchanged answers
+                shown = report_view(course, gradebook.result(grading) or result, s, extended)
                 write_reports_of(shown, s, plan.assignment, batch.reports)
             flags = staff_note(result.flags, result.copied_from)
             emit(

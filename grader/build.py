@@ -39,7 +39,7 @@ from .keymaker import answer_key, make_key, solution_notebook
 from .leaks import release_leaks
 from .options import GradeOptions, Progress
 from .render import render_assignment
-from .results import Judged
+from .results import AWAITING, Judged
 from .roster import (
     SECRET_FILE,
     Student,
@@ -134,7 +134,7 @@ def build(
             f"{a.id}/{e.id}: the reference solution scores {e.score:g}/{e.points:g}"
             f" ({e.message or e.status})"
             for e in sol_result.exercises
-            if e.score < e.points
+            if e.score < e.points and e.status != AWAITING  # manual: a person scores it
         ]
         problems += [
             f"{a.id}/{e.id}: the blank starter earns {e.score:g} points"

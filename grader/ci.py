@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .errors import GraderError
 from .report.formats import _write_atomic, junit_xml
-from .report.text import _points
+from .report.text import _points, _score_cell, awaiting_note
 from .results import GradeResult
 from .sanitize import one_line
 
@@ -63,7 +63,7 @@ def markdown_summary(result: GradeResult) -> str:
     lines = [
         f"### {_md(result.assignment)}: {_md(result.submission)}",
         "",
-        f"**{_points(result.score)} / {_points(result.max_score)} points**",
+        f"**{_points(result.score)} / {_points(result.max_score)} points{awaiting_note(result)}**",
         "",
         "| # | Exercise | Status | Points | Feedback |",
         "|---|---|---|---|---|",
@@ -71,8 +71,8 @@ def markdown_summary(result: GradeResult) -> str:
     for number, ex in enumerate(result.exercises, 1):
         feedback = ex.error.summary if ex.error else ex.message
         lines.append(
-            f"| {number} | {_md(ex.title)} | {ex.status} | {_points(ex.score)} / "
-            f"{_points(ex.points)} | {_md(feedback, 300)} |"
+            f"| {number} | {_md(ex.title)} | {ex.status} | {_score_cell(ex)} | "
+            f"{_md(feedback, 300)} |"
         )
     for notice in result.notices:
         lines.append(f"\n> {_md(notice)}")
@@ -84,7 +84,7 @@ def github_annotations(result: GradeResult, notebook: str) -> list[str]:
     exercise short of full marks, a notice with the total. Only their data is student text."""
     out = []
     for ex in result.exercises:
-        if ex.status == "passed":
+        if ex.status in ("passed", "awaiting review"):  # a person scores it: no warning
             continue
         level = "error" if ex.status in ("error", "missing") else "warning"
         detail = ex.error.summary if ex.error else ex.message or ex.status
@@ -93,7 +93,7 @@ def github_annotations(result: GradeResult, notebook: str) -> list[str]:
             f"::{level} file={_property(notebook)},title={_property(_unlinked(title))}::"
             f"{_data(_unlinked(detail))}"
         )
-    total = f"{_points(result.score)} / {_points(result.max_score)} points"
+    total = f"{_points(result.score)} / {_points(result.max_score)} points{awaiting_note(result)}"
     out.append(f"::notice title={_property(_unlinked(result.assignment))}::{_data(total)}")
     return out
 

@@ -20,6 +20,7 @@ import click
 from click.core import ParameterSource
 
 from .cli_class import COMMANDS
+from .cli_import import import_cmd
 from .cli_options import (
     Group,
     assignment_option,
@@ -33,6 +34,7 @@ from .cli_options import (
     progress,
     student_option,
 )
+from .cli_review import review_cmd
 from .distribution import VERSION
 from .errors import GraderError
 from .flags import needs_student
@@ -64,7 +66,7 @@ def main() -> None:
     """
 
 
-for _command in COMMANDS:
+for _command in (*COMMANDS, review_cmd, import_cmd):
     main.add_command(_command)
 
 

@@ -8,7 +8,9 @@ hash, so a file is graded once however often a batch sees it. A grading is writt
 transaction with its per-exercise results and the exported answers (plain data and
 weights), after it is complete: a crash never leaves a half-graded submission recorded as
 graded, and a regrade can judge again without running any notebook. WAL mode and a busy
-timeout make two ``grade`` processes on one gradebook safe.
+timeout make two ``grade`` processes on one gradebook safe. Reviews of manual answers and
+overrides of automatic scores are events of their own table (``grader.reviews``): what is
+read here (attempts, results) carries the latest review of each answer.
 """
 
 from __future__ import annotations
@@ -26,11 +28,22 @@ from .errors import GraderError, SubmissionError
 from .execute.records import Executed, ExportRecord, outcome_data, outcome_from
 from .frozen import thaw
 from .intake import Submission
-from .results import Attempt, GradeResult
+from .results import AWAITING, Attempt, GradeResult
+from .reviews import (
+    REVIEWS_SCHEMA,
+    Review,
+    add_review,
+    latest_reviews,
+    review_line,
+    text_answer,
+    with_reviews,
+)
 
-# 2: gradings.flags and gradings.copied_from (per-student variants); 3: gradings.draws
-SCHEMA_VERSION = "3"
-SCHEMA = """
+# 2: gradings.flags and gradings.copied_from (per-student variants); 3: gradings.draws;
+# 4: reviews (grader.reviews) and exercise_results.answer (a manual answer's digest)
+SCHEMA_VERSION = "4"
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS students (id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS submissions (
@@ -69,6 +82,7 @@ CREATE TABLE IF NOT EXISTS exercise_results (
     score REAL NOT NULL,
     points REAL NOT NULL,
     message TEXT NOT NULL,
+    answer TEXT NOT NULL DEFAULT '',   -- a manual answer's id (grader.reviews.text_answer)
     PRIMARY KEY (grading, exercise)
 );
 CREATE TABLE IF NOT EXISTS exports (
@@ -79,6 +93,8 @@ CREATE TABLE IF NOT EXISTS exports (
     PRIMARY KEY (grading, exercise)
 );
 """
+    + REVIEWS_SCHEMA
+)
 
 
 @dataclass(frozen=True)
@@ -108,7 +124,7 @@ class Gradebook:
                 found = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
                 if found is None:
                     self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-                elif found[0] in ("1", "2"):
+                elif found[0] in ("1", "2", "3"):
                     self._migrate()
                 elif found[0] != SCHEMA_VERSION:
                     raise GraderError(f"{self.path}: a gradebook of another version ({found[0]})")
@@ -116,7 +132,8 @@ class Gradebook:
             raise GraderError(f"{self.path}: not a usable gradebook ({e})") from None
 
     def _migrate(self) -> None:
-        """Version 1 had no flags, 2 no draws: add the columns (in the open transaction)."""
+        """Version 1 had no flags, 2 no draws, 3 no reviews (the table is made by the schema)
+        nor answers' digests: add the columns (in the open transaction)."""
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(gradings)")}
         added = {"flags": "'[]'", "copied_from": "''", "draws": "'{}'"}
         for column, default in added.items():
@@ -124,6 +141,11 @@ class Gradebook:
                 self.db.execute(
                     f"ALTER TABLE gradings ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}"
                 )
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(exercise_results)")}
+        if "answer" not in columns:
+            self.db.execute(
+                "ALTER TABLE exercise_results ADD COLUMN answer TEXT NOT NULL DEFAULT ''"
+            )
         self.db.execute("UPDATE meta SET value=? WHERE key='schema'", (SCHEMA_VERSION,))
 
     def __enter__(self) -> Gradebook:
@@ -174,8 +196,20 @@ class Gradebook:
             )
             grading = int(cursor.lastrowid or 0)
             self.db.executemany(
-                "INSERT INTO exercise_results VALUES (?, ?, ?, ?, ?, ?)",
-                [(grading, e.id, e.status, e.score, e.points, e.message) for e in result.exercises],
+                "INSERT INTO exercise_results (grading, exercise, status, score, points, message,"
+                " answer) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        grading,
+                        e.id,
+                        e.status,
+                        e.score,
+                        e.points,
+                        e.message,
+                        _answer_id(e.status, e.answer),
+                    )
+                    for e in result.exercises
+                ],
             )
             self.db.executemany(
                 "INSERT INTO exports VALUES (?, ?, ?, ?)",
@@ -245,10 +279,26 @@ class Gradebook:
             args,
         ).fetchall()
         scores: dict[int, dict[str, float]] = {}
-        for grading, exercise, score in self._rows_in(
-            "SELECT grading, exercise, score FROM exercise_results WHERE grading IN ({})",
+        awaiting: dict[int, list[str]] = {}
+        extra: dict[int, tuple[float, float]] = {}  # what reviews add to score and maximum
+        lines: dict[int, dict[str, str]] = {}
+        latest = latest_reviews(self.db, {(r[1], r[2]) for r in rows})
+        sha = {r[0]: (r[1], r[2], r[4]) for r in rows}
+        for grading, exercise, score, status, points, answer in self._rows_in(
+            "SELECT grading, exercise, score, status, points, answer FROM exercise_results"
+            " WHERE grading IN ({})",
             [r[0] for r in rows],
         ):
+            student, assignment, digest = sha[grading]
+            review = latest.get((student, assignment, exercise, answer or "file:" + digest))
+            if review is not None:
+                added, more = extra.get(grading, (0.0, 0.0))
+                more += points if status == AWAITING else 0.0
+                extra[grading] = (added + review.points - score, more)
+                lines.setdefault(grading, {})[exercise] = review_line(review, points)
+                score = review.points
+            elif status == AWAITING:
+                awaiting.setdefault(grading, []).append(exercise)
             scores.setdefault(grading, {})[exercise] = score
         return [
             Attempt(
@@ -260,22 +310,60 @@ class Gradebook:
                 submitted_at=dt.datetime.fromisoformat(r[5]) if r[5] else None,
                 status=r[6],
                 reason=r[7],
-                score=r[8],
-                max_score=r[9],
+                score=round(r[8] + extra.get(r[0], (0.0, 0.0))[0], 4),
+                max_score=round(r[9] + extra.get(r[0], (0.0, 0.0))[1], 4),
                 graded_at=r[10],
                 course_fingerprint=r[11],
                 run_fingerprint=r[12],
                 exercises=scores.get(r[0], {}),
                 flags=tuple(json.loads(r[13] or "[]")),
                 copied_from=r[14] or "",
+                awaiting=tuple(awaiting.get(r[0], ())),
+                reviews=lines.get(r[0], {}),
             )
             for r in rows
         ]
 
-    def result(self, grading: int) -> GradeResult | None:
-        """The full result of a grading (None for a refused file)."""
-        row = self.db.execute("SELECT result FROM gradings WHERE id=?", (grading,)).fetchone()
-        return GradeResult.from_dict(json.loads(row[0])) if row and row[0] else None
+    def result(self, grading: int, reviewed: bool = True) -> GradeResult | None:
+        """The full result of a grading (None for a refused file), with the latest reviews of
+        its answers (``reviewed``; else as the judge left it)."""
+        row = self.db.execute(
+            "SELECT g.result, s.student, s.assignment, s.sha256 FROM gradings g"
+            " JOIN submissions s ON g.submission = s.id WHERE g.id=?",
+            (grading,),
+        ).fetchone()
+        if not row or not row[0]:
+            return None
+        result = GradeResult.from_dict(json.loads(row[0]))
+        if not reviewed:
+            return result
+        return with_reviews(result, row[1], row[3], latest_reviews(self.db, [(row[1], row[2])]))
+
+    def review(
+        self,
+        grading: int,
+        exercise: str,
+        *,
+        points: float,
+        based_on: int,
+        reviewer: str,
+        items: tuple[str, ...] = (),
+        comment: str = "",
+        reason: str = "",
+    ) -> Review:
+        """Record a review of one exercise of a grading, in one transaction (see
+        ``grader.reviews.add_review``: a review based on a stale version is refused)."""
+        return add_review(
+            self.db,
+            grading,
+            exercise,
+            points=points,
+            based_on=based_on,
+            reviewer=reviewer,
+            items=items,
+            comment=comment,
+            reason=reason,
+        )
 
     def stored_results(self, gradings: Sequence[int]) -> dict[int, dict[str, Any]]:
         """The stored GradeResults of some gradings as plain data, by grading (refused ones have
@@ -350,6 +438,11 @@ def _now() -> str:
 
 def _iso(when: dt.datetime | None) -> str | None:
     return when.astimezone(dt.timezone.utc).isoformat(timespec="seconds") if when else None
+
+
+def _answer_id(status: str, answer: str) -> str:
+    """What a review of a manual answer is about: its text's digest ('' for other answers)."""
+    return text_answer(answer) if status == AWAITING else ""
 
 
 def _result_data(result: GradeResult) -> dict[str, Any]:

@@ -61,7 +61,11 @@ def export(
         raise GraderError(f"not exported: {'; '.join(found.warnings)}")
     chosen = [course.assignment(a) for a in found.assignments]
     if format == "csv":
-        text = grades_csv(found.rows, {a.id: list(a.exercises) for a in chosen})
+        manual = {
+            a.id: [e for e in a.exercises if course.exercises[e].answer.kind == "manual"]
+            for a in chosen
+        }
+        text = grades_csv(found.rows, {a.id: list(a.exercises) for a in chosen}, manual=manual)
         if out is not None and str(out) == STDOUT:
             return Exported(None, text, found.warnings)
         target = Path(out) if out is not None else DEFAULT_OUT[format]

@@ -27,7 +27,7 @@ from .judge.record import judged
 from .limits import Limits
 from .notebooks import read_notebook
 from .options import GradeOptions
-from .results import GradeResult, Judged
+from .results import AWAITING, GradeResult, Judged
 from .runners import fresh_kernel
 from .spec import Answer, Assignment, Course, Exercise, Topic
 
@@ -162,7 +162,9 @@ class PublicChecks:
         def judge(executed: Executed) -> Judged:
             expectations.warm(executed.exports)
             verdict = judged(s.course, s.assignment, s.name, s.assembled, executed, expectations)
-            checked = sum(e.points for e in verdict.exercises if e.status != "pending")
+            checked = sum(
+                e.points for e in verdict.exercises if e.status not in ("pending", AWAITING)
+            )
             return replace(verdict, checked=checked)
 
         return judge

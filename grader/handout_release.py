@@ -137,6 +137,9 @@ def _exercise(
         raise SpecError(f"public check {public['check']!r}: no checks/{ex.topic}.py", ex.path)
     if public.pop("shape", True) and reference is not None and kind.facts is not None:
         public.update(kind.facts(reference))  # else the shape is part of the question
+    for name in kind.shown:  # what the prompt shows anyway, as JSON data
+        value = ex.answer[name]
+        public[name] = list(value) if isinstance(value, tuple) else value
     answer: dict[str, Any] = {
         "kind": ex.answer.kind,
         "name": ex.answer.name,
@@ -193,6 +196,7 @@ def _public_calls(ex: Exercise, reference: Any) -> dict[str, Any]:
         "rtol": a["rtol"],
         "atol": a["atol"],
         "calls": list(a["calls"]),
+        "calls_points": a["calls_points"],
         "forbids": list(a["forbids"]),
         "call_timeout": a["call_timeout"],
     }

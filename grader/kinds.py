@@ -21,6 +21,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from . import kind_hooks as hooks
+from .kind_hooks import FIGURE_PARTS, FIGURE_TEXTS
+
 OptionType = Literal[
     "tolerance",  # a finite number >= 0
     "number",  # a finite number >= 0
@@ -37,8 +40,13 @@ OptionType = Literal[
     "names",  # a list of (dotted) Python names: functions a source must or must not call
     "generator",  # {function, count, points}: cases a solutions function draws per grading
     "properties",  # {args, kwargs, examples, points}: Hypothesis strategies (expressions)
+    "rubric",  # a list of {item, points, comment}: what a reviewer checks (manual answers)
+    "choices",  # a list of at least two texts, distinct once case and white space are normalised
+    "flag",  # true or false
+    "patterns",  # a mapping of names (the option's ``allowed``) to regular expressions
 ]
-Recipe = Literal["value", "model", "calls"]
+# "manual": nothing is run or exported; the answer cell's text is kept for a reviewer.
+Recipe = Literal["value", "model", "calls", "manual"]
 # How the hand-out's instant digest covers an answer: the whole value, or one digest a key.
 Digest = Literal["value", "keys"]
 
@@ -105,6 +113,11 @@ class Kind:
     # source(answer, text, export payload) -> list of CheckResult; a failed one scores the
     # exercise 0 (the payload is the kernel's word: it may only fail a check).
     source: str = ""
+    # Options the hand-out's public checks read (in its ``public`` data): what the prompt
+    # shows anyway, such as a choice's options.
+    shown: tuple[str, ...] = ()
+    # Text added to the prompt from the options, for one variant (its name seeds an order).
+    prompt: Callable[[Mapping[str, Any], str], str] | None = None
 
     def checker(self) -> Callable[..., Any]:
         """The check function (imported on first use)."""
@@ -166,6 +179,16 @@ _MODEL = (Option("reference", "reference"), Option("arguments", "arguments", ())
 # A model trained by the student's loop: the probe only orders its layers; its losses.
 _TRAINED = (*_MODEL, Option("probe", "shape", ()), Option("losses", "variable", "losses"))
 _NUMBERS = "numbers"  # the public checks of numbers: finite, and integer and range if declared
+
+
+# assert_frame_equal's options (and check_index, of assert_series_equal), with its defaults
+_FRAMES = (
+    Option("check_dtype", "flag", True),
+    Option("check_like", "flag", False),
+    Option("check_names", "flag", True),
+    Option("check_index", "flag", True),
+    *_TOLERANCES,
+)
 
 KINDS: dict[str, Kind] = {
     k.name: k
@@ -248,6 +271,68 @@ KINDS: dict[str, Kind] = {
             rule=_pattern_with_regex,
         ),
         Kind(
+            "choice",
+            (
+                Option("options", "choices"),
+                Option("multiple", "flag", False),
+                Option("shuffle", "flag", False),
+            ),
+            "value",
+            True,
+            "grader.judge.choice:check_choice",
+            "an option's text (or, with multiple: true, a list of them, in any order; a bool "
+            "is its text), equal to the reference's once case and white space are normalised",
+            public=("one_of_options",),
+            single=True,
+            exact=lambda o, ref: True,
+            exact_when="a choice",
+            canon=hooks.choice_canon,
+            shown=("options", "multiple"),
+            prompt=hooks.choice_prompt,
+        ),
+        Kind(
+            "dataframe",
+            _FRAMES,
+            "value",
+            True,
+            "grader.judge.frames:check_dataframe",
+            "a pandas DataFrame, as pandas.testing.assert_frame_equal compares: its columns, "
+            "its index, its dtypes and its values (numbers within tolerance), each a check; "
+            "the differing cells are named",
+            public=("a_dataframe", "the_columns"),
+            facts=hooks.frame_facts,
+            shown=("check_like",),
+        ),
+        Kind(
+            "series",
+            _FRAMES,
+            "value",
+            True,
+            "grader.judge.frames:check_series",
+            "a pandas Series, as pandas.testing.assert_series_equal compares: its name, its "
+            "index, its dtype and its values (numbers within tolerance), each a check",
+            public=("a_series",),
+            facts=hooks.series_facts,
+        ),
+        Kind(
+            "figure",
+            (
+                Option("compare", "names", FIGURE_PARTS, valid=hooks.figure_parts),
+                Option("match", "text", "normalised", allowed=("exact", "normalised", "regex")),
+                Option("patterns", "patterns", {}, allowed=FIGURE_TEXTS),
+                *_TOLERANCES,
+            ),
+            "value",
+            True,
+            "grader.judge.figures:check_figure",
+            "a matplotlib Figure or Axes, judged by its data: the number of axes, then each "
+            "part compared (lines, bars, scatter offsets within tolerance; title, axis labels "
+            "and legend by the text rule; scales), each a check; the report shows the PNGs",
+            public=("a_figure",),
+            facts=hooks.figure_facts,
+            rule=hooks.patterns_with_regex,
+        ),
+        Kind(
             "function",
             (
                 Option("cases", "cases"),
@@ -258,6 +343,9 @@ KINDS: dict[str, Kind] = {
                 Option("properties", "properties", None),
                 *_TOLERANCES,
                 Option("calls", "names", ()),
+                # > 0: `calls` is a check of these points (nbgrader's "uses squares" test), not
+                # a rule whose failure scores the exercise 0
+                Option("calls_points", "number", 0.0),
                 Option("forbids", "names", ()),
                 Option("call_timeout", "number", 1.0, valid=_positive),
             ),
@@ -312,8 +400,25 @@ KINDS: dict[str, Kind] = {
             public=("a_module", "forward", "losses"),
             plots=True,
         ),
+        Kind(
+            "manual",
+            (
+                Option("cell", "text", "markdown", allowed=("markdown", "code")),
+                Option("rubric", "rubric"),
+            ),
+            "manual",
+            False,
+            "grader.judge.manual:check_manual",
+            "reviewed by a person (`grade review`): the answer cell's text (never run) is "
+            "scored by the rubric's items; awaiting review until then, never counted as 0",
+        ),
     )
 }
+
+
+def is_manual(kind: str) -> bool:
+    """Whether answers of this kind are scored by a reviewer (never run, never exported)."""
+    return KINDS[kind].recipe == "manual"
 
 
 def exact_kinds() -> str:

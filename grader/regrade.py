@@ -101,7 +101,7 @@ def regrade(
                 copy.write_bytes(content)
                 rerun.setdefault(a.assignment, []).append(replace(submission, path=copy))
                 continue
-            stored = gradebook.result(a.grading)
+            stored = gradebook.result(a.grading, reviewed=False)
             judging = AgainstKey(options, key_of=given(keys[(a.assignment, mine.course.variant)]))
             record = grade_one(mine, options, ran(executed), judging)
             result = record.result
@@ -111,9 +111,10 @@ def regrade(
                 )
                 if _shown(result) == _shown(stored):  # the same result: graded when it was
                     result = replace(result, graded_at=stored.graded_at)
-            gradebook.record(submission, a.assignment, replace(record, result=result))
-            if batch.reports is not None:
-                view = report_view(course, result, submission, extended)
+            grading = gradebook.record(submission, a.assignment, replace(record, result=result))
+            if batch.reports is not None:  # with the reviews of its answers (grader.reviews)
+                shown = gradebook.result(grading) or result
+                view = report_view(course, shown, submission, extended)
                 reports += write_reports_of(view, submission, a.assignment, batch.reports, True)
             if on_event is not None:
                 on_event(

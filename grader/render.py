@@ -11,6 +11,7 @@ from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from .errors import RenderError
+from .kinds import KINDS
 from .spec import Assignment, Course, Exercise
 
 Flavor = Literal["student", "solution", "handout"]
@@ -109,10 +110,12 @@ def render_assignment(
             cells.append(_cell(new_markdown_cell(intro), topic.id, "intro"))
             if topic.setup.strip():
                 cells.append(_cell(new_code_cell(topic.setup.rstrip("\n")), topic.id, "setup"))
-        cells.append(_cell(new_markdown_cell(_prompt(ex, n)), eid, "prompt"))
+        cells.append(_cell(new_markdown_cell(_prompt(ex, n, course.variant)), eid, "prompt"))
         source = solutions[eid] if flavor == "solution" and solutions else ex.starter
-        cells.append(_cell(new_code_cell(source.rstrip("\n")), eid, "answer"))
-        if flavor == "handout":
+        markdown = ex.answer.kind == "manual" and ex.answer["cell"] == "markdown"
+        new_cell = new_markdown_cell if markdown else new_code_cell
+        cells.append(_cell(new_cell(source.rstrip("\n")), eid, "answer"))
+        if flavor == "handout" and ex.answer.kind != "manual":
             cells.append(_cell(new_code_cell(f"check({eid!r})"), eid, "check"))
     nb = new_notebook(cells=_unique_ids(cells))
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
@@ -161,9 +164,12 @@ def _cell(cell: NotebookNode, gid: str, role: str) -> NotebookNode:
     return cell
 
 
-def prompt_text(ex: Exercise) -> str:
-    """An exercise's prompt as its students read it (the template rendered)."""
-    return _render(
+def prompt_text(ex: Exercise, variant: str = "") -> str:
+    """An exercise's prompt as its students read it (the template rendered), with what its
+    kind adds (a choice's options, in the order of ``variant``)."""
+    kind = KINDS[ex.answer.kind]
+    extra = kind.prompt(ex.answer.options, variant) if kind.prompt is not None else ""
+    text = _render(
         ex.prompt,
         f"the prompt of {ex.id!r} ({ex.path}:{ex.line})",
         **ex.values,
@@ -172,10 +178,11 @@ def prompt_text(ex: Exercise) -> str:
         answer=ex.answer,
         title=ex.title,
     )
+    return f"{text.rstrip()}\n\n{extra}\n" if extra else text
 
 
-def _prompt(ex: Exercise, n: int) -> str:
-    body = prompt_text(ex)
+def _prompt(ex: Exercise, n: int, variant: str) -> str:
+    body = prompt_text(ex, variant)
     points = f"{ex.points:g} point" + ("" if ex.points == 1 else "s")
     return (
         f"### {n}. {ex.title} ({points})\n\n{body.strip()}\n\n*✏️ Your answer:* {_answer_line(ex)}"
@@ -183,6 +190,8 @@ def _prompt(ex: Exercise, n: int) -> str:
 
 
 def _answer_line(ex: Exercise) -> str:
+    if ex.answer.kind == "manual":
+        return "write it in the cell below: it is reviewed by a person (not run)."
     if ex.answer.kind == "function":
         return f"define `{ex.answer.name}` in the cell below."
     return f"assign it to `{ex.answer.name}` in the cell below."

@@ -14,8 +14,10 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-# "pending": checked with a hand-out, its score is decided only at official grading
-Status = Literal["passed", "partial", "failed", "error", "missing", "pending"]
+# "pending": checked with a hand-out, its score is decided only at official grading;
+# "awaiting review": a manual answer a person scores (`grade review`), never counted as 0
+Status = Literal["passed", "partial", "failed", "error", "missing", "pending", "awaiting review"]
+AWAITING: Status = "awaiting review"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,11 @@ class ExerciseResult:
     hints: tuple[str, ...] = ()
     error: StudentError | None = None
     mistake: str = ""  # the title of the known mistake the answer matches, if any
+    # A manual answer: the answer cell's text as handed in (never run), for its reviewer.
+    answer: str = ""
+    # The latest review of it (``grader.reviews``): items checked, points, comment, reviewer,
+    # when, and an override's reason; None when nobody reviewed it.
+    review: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,8 @@ class Judged:
     grader_version: str = ""
     # The kernel process's own stdout/stderr (sanitized, capped): for `--debug`, not reports.
     log: str = field(default="", repr=False)
+    # The points of manual answers awaiting review: in neither ``score`` nor ``max_score``.
+    awaiting: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data view (JSON-serialisable)."""
@@ -145,6 +154,8 @@ class GradeResult:
     copied_from: str = ""
     # The kernel process's own stdout/stderr (sanitized, capped): for `--debug`, not reports.
     log: str = field(default="", repr=False)
+    # The points of manual answers awaiting review: in neither ``score`` nor ``max_score``.
+    awaiting: float = 0.0
 
     @classmethod
     def of(
@@ -235,3 +246,5 @@ class Attempt:
     exercises: dict[str, float] = field(default_factory=dict)  # exercise id -> score
     flags: tuple[str, ...] = ()  # for the instructor (per-student variants)
     copied_from: str = ""  # whose numbers the answers match, when copying is suspected
+    awaiting: tuple[str, ...] = ()  # the exercises whose manual answers await a review
+    reviews: dict[str, str] = field(default_factory=dict)  # exercise id -> its review, a line

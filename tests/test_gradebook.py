@@ -178,4 +178,4 @@ def test_a_version_1_gradebook_gains_the_flags_and_keeps_its_gradings(tmp_path):
         found = {a.student: a for a in gb.attempts("ps1")}
         assert (found["carol"].flags, found["carol"].copied_from) == (("copying?",), "bob")
     with sqlite3.connect(old) as db:
-        assert db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("3",)
+        assert db.execute("SELECT value FROM meta WHERE key='schema'").fetchone() == ("4",)

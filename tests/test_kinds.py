@@ -9,7 +9,7 @@ from typing import get_args
 import pytest
 
 from grader.inkernel.public import CHECKS, MODEL_CHECKS
-from grader.inkernel.sealed import TRANSFORMS
+from grader.inkernel.sealed import TRANSFORM_NAMES
 from grader.kinds import KINDS, REQUIRED, UNKNOWN, OptionType, export_spec
 from grader.spec import Answer
 
@@ -25,7 +25,7 @@ def test_every_kind_is_complete(kind):
         "export",
         "context",
     ]
-    assert kind.recipe in ("value", "model", "calls") and kind.summary
+    assert kind.recipe in ("value", "model", "calls", "manual") and kind.summary
     assert {o.type for o in kind.options} <= OPTION_TYPES
     names = [o.name for o in kind.options]
     assert len(names) == len(set(names)) and not {"kind", "name"} & set(names)
@@ -37,7 +37,8 @@ def test_every_kind_is_complete(kind):
     defaults = {o.name: o.default for o in kind.options if o.default is not REQUIRED}
     if kind.exact is not None:  # instant feedback: said in words, and a digest a kind can make
         assert kind.exact_when and kind.keyed
-        assert set(kind.transforms(defaults)) <= set(TRANSFORMS)
+        assert set(kind.transforms(defaults)) <= set(TRANSFORM_NAMES)
+        assert set(kind.transforms({**defaults, "multiple": True})) <= set(TRANSFORM_NAMES)
     assert kind.digest in ("value", "keys")
     # the report plots losses the export carries
     assert not kind.plots or "losses" in {o.name for o in kind.options if o.type == "variable"}

@@ -41,6 +41,7 @@ STAGE_OF = {
     "grader.nofollow": "foundation",
     "grader.sanitize": "foundation",
     "grader.kinds": "foundation",
+    "grader.kind_hooks": "foundation",  # the newer kinds' rules, facts and prompt hooks
     "grader.results": "foundation",
     "grader.key": "foundation",
     "grader.datasets": "foundation",
@@ -83,6 +84,9 @@ STAGE_OF = {
     "grader.gradebook": "gradebook",
     "grader.finals": "gradebook",
     "grader.gradebook_exports": "gradebook",  # CSV, Gradescope, JUnit from the gradebook
+    "grader.reviews": "gradebook",  # reviews of manual answers, overrides (the gradebook's)
+    "grader.review_queue": "gradebook",  # the review page's answers, from the gradebook
+    "grader.review_app": "orchestration",  # grade review: the review page (Flask)
     "grader.dashboard_data": "gradebook",  # the dashboard's records from the gradebook
     "grader.report.dashboard": "gradebook",  # the class dashboard reads the gradebook
     # one grading path and its callers
@@ -96,12 +100,15 @@ STAGE_OF = {
     "grader.handout_release": "orchestration",  # the hand-out's data, written by the build
     "grader.wheel": "orchestration",
     "grader.gradescope": "orchestration",
-    "grader.locations": "orchestration",  # where the course, hand-out, gradebook are found
+    "grader.locations": "orchestration",
+    "grader.importers": "orchestration",  # nbgrader and otter courses -> a grade course  # where the course, hand-out, gradebook are found
     # the command line, and the package root (it exposes the public API)
     "grader.cli": "cli",
     "grader.cli_options": "cli",
     "grader.cli_class": "cli",
+    "grader.cli_review": "cli",
     "grader.cli_output": "cli",
+    "grader.cli_import": "cli",
     "grader.__main__": "cli",
     "grader": "cli",
 }

@@ -1,9 +1,11 @@
 """Plain data from an answer: what the kernel's export writes (``to_plain``).
 
 Runs INSIDE the student's kernel (``grader.inkernel.exporter``, ``grader.inkernel.calls``) and
-in the grader for reference values. Numbers, sequences, dicts, numpy arrays and tensors become
-JSON-ready data, read through the base types' own methods, so that a subclass cannot claim a
-value it does not hold. Imports stdlib only.
+in the grader for reference values. Numbers, sequences, dicts, numpy arrays and tensors (and
+pandas objects, ``grader.inkernel.frames``, and matplotlib figures,
+``grader.inkernel.figures``) become JSON-ready data, read through the base
+types' own methods, so that a subclass cannot claim a value it does not hold. Imports stdlib
+only.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ import math
 import sys
 from typing import Any
 
+from .export_error import ExportError
+
+__all__ = ["MAX_DEPTH", "MAX_ITEMS", "ExportError", "to_plain"]
+
 MAX_ITEMS = 1_000_000
 MAX_DEPTH = 32
-
-
-class ExportError(Exception):
-    """The answer cannot be exported as plain data; the message is shown to the student."""
 
 
 def to_plain(value: Any, _depth: int = 0, _count: list[int] | None = None) -> Any:
@@ -55,6 +57,16 @@ def to_plain(value: Any, _depth: int = 0, _count: list[int] | None = None) -> An
         if module == "torch" and getattr(value, "device", None) is not None:
             value = value.cpu()
         return to_plain(value.tolist(), _depth + 1, count)
+    pandas = sys.modules.get("pandas")  # a pandas object only while pandas is imported
+    if pandas is not None and isinstance(value, (pandas.DataFrame, pandas.Series)):
+        from .frames import pandas_data
+
+        return pandas_data(value)
+    figure, axes = sys.modules.get("matplotlib.figure"), sys.modules.get("matplotlib.axes")
+    if figure is not None and axes is not None and isinstance(value, (figure.Figure, axes.Axes)):
+        from .figures import figure_data
+
+        return figure_data(value)
     raise ExportError(f"cannot export a value of type {type(value).__name__}")
 
 

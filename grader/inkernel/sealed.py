@@ -27,13 +27,32 @@ def _spaces(text: str) -> str:
 
 
 TRANSFORMS: dict[str, Callable[[str], str]] = {"casefold": str.casefold, "spaces": _spaces}
+# Every name ``transform`` knows: those of a text, and two of other values (a choice's).
+TRANSFORM_NAMES = (*TRANSFORMS, "bools", "set")
 
 
 def transform(names: Any, value: Any) -> Any:
-    """``value`` after the named transforms (a value that is not text is left as it is)."""
+    """``value`` after the named transforms: a text's, or each text of a list (anything else
+    is left as it is); ``set`` makes a list of texts sorted, each once (the options chosen);
+    ``bools`` makes a bool (or each bool of a list) its text, ``True`` or ``False``."""
     for name in names or ():
-        if type(value) is str:
+        if name == "bools":
+            value = _bool_text(value)
+        elif name == "set":
+            if isinstance(value, (list, tuple)) and all(type(v) is str for v in value):
+                value = sorted(set(value))
+        elif type(value) is str:
             value = TRANSFORMS[name](value)
+        elif isinstance(value, (list, tuple)):
+            value = [TRANSFORMS[name](v) if type(v) is str else v for v in value]
+    return value
+
+
+def _bool_text(value: Any) -> Any:
+    if type(value) is bool:
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [str(v) if type(v) is bool else v for v in value]
     return value
 
 

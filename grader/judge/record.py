@@ -10,7 +10,7 @@ from ..assemble import Assembled
 from ..distribution import VERSION
 from ..execute.records import Executed
 from ..key import AnswerKey
-from ..results import Judged
+from ..results import AWAITING, Judged
 from ..spec import Course
 from .scoring import Expectations, judge
 
@@ -27,12 +27,14 @@ def judged(
     expectations (a hand-out's public context, ``grader.judge.public_context``)."""
     started = time.monotonic()
     exercises = judge(course, assembled, executed, key)
+    awaiting = round(sum(e.points for e in exercises if e.status == AWAITING), 4)
     return Judged(
         course=course.name,
         assignment=assignment_id,
         submission=name,
         score=round(sum(e.score for e in exercises), 4),
-        max_score=course.assignment(assignment_id).max_score(course),
+        max_score=round(course.assignment(assignment_id).max_score(course) - awaiting, 4),
+        awaiting=awaiting,
         execution_time=round(executed.duration + time.monotonic() - started, 3),
         exercises=exercises,
         notices=executed.warnings + assembled.notices,

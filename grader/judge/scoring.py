@@ -21,6 +21,7 @@ from ..kinds import KINDS
 from ..results import CheckResult, ExerciseResult, Status, StudentError
 from ..spec import Course, Exercise, Mistake
 from .context import JudgeContext
+from .manual import awaiting_review
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,16 @@ def judge(
                 )
             source = assembled.steps[i].source
             results.append(judge_export(ex, export, expectations, export_outcome, source))
+    for eid in assembled.order:  # manual answers: no steps; missing ones as unanswered
+        ex = course.exercises[eid]
+        if eid in assembled.manual:
+            results.append(awaiting_review(ex, assembled.manual[eid]))
+        elif eid in assembled.missing and not any(r.id == eid for r in results):
+            message = "no answer cell was found for this exercise"
+            results.append(_result(ex, [], status="missing", message=message))
+    if assembled.order:
+        place = {eid: n for n, eid in enumerate(assembled.order)}
+        results.sort(key=lambda r: place.get(r.id, len(place)))
     return tuple(results)
 
 
@@ -149,8 +160,8 @@ def judge_export(
     source_check = KINDS[ex.answer.kind].source_checker()
     if source is not None and source_check is not None:
         checks = tuple(source_check(ex.answer, source, export.payload))
-        if any(not c.passed for c in checks):
-            message = next(c.message for c in checks if not c.passed)
+        if any(not c.passed and c.weight == 0 for c in checks):  # a rule: the exercise is 0
+            message = next(c.message for c in checks if not c.passed and c.weight == 0)
             return _result(ex, [*checks, *verdict.checks], message=message, fraction=0.0)
         verdict = replace(verdict, checks=(*checks, *verdict.checks))
     failed = [c for c in verdict.checks if not c.passed and c.weight > 0]

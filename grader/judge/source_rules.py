@@ -89,12 +89,25 @@ def check_source(
         seen = forbidden_uses(tree, tuple(answer["forbids"]))
         called = _called_while_graded(payload, answer["forbids"])
         problems += seen + [p for p in called if p.rpartition(" (")[0] not in seen]
-    for name in answer["calls"]:
-        if not calls_in_reachable_code(tree, table, answer.name, name):
-            problems.append(f"{answer.name} must call {name}")
+    missing = [
+        f"{answer.name} must call {name}"
+        for name in answer["calls"]
+        if not calls_in_reachable_code(tree, table, answer.name, name)
+    ]
+    # (a hand-out written before calls_points has none: the rule, as then)
+    weighted = answer.options.get("calls_points", 0) > 0 and answer["calls"]
+    if not weighted:
+        problems += missing
     problems = list(dict.fromkeys(problems))[:3]  # the first few: enough to act on
     # Weight 0: a passed source check earns nothing by itself; a failed one scores 0.
-    return [CheckResult("source", not problems, weight=0, message="; ".join(problems))]
+    checks = [CheckResult("source", not problems, weight=0, message="; ".join(problems))]
+    if weighted:  # `calls` as a check of its own points (scoring.judge_export)
+        checks.append(
+            CheckResult(
+                "calls", not missing, weight=answer["calls_points"], message="; ".join(missing)
+            )
+        )
+    return checks
 
 
 # --- forbids ---------------------------------------------------------------------------------

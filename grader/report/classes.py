@@ -34,6 +34,10 @@ def finals_table(finals: Sequence[Final], console: Console, title: str = "") -> 
     flagged = []
     for f in finals:
         note = Text(one_line(f.note))
+        waiting = len(f.attempt.awaiting) if f.attempt is not None else 0
+        if waiting:  # manual answers: in neither the score nor yet the final's meaning
+            answers = "answer" if waiting == 1 else "answers"
+            note = Text(f"{waiting} {answers} awaiting review ", style="cyan") + note
         if f.attempt is not None and f.attempt.flags:
             flagged.append(f)
             note = Text("⚑ flagged ", style="bold red") + note

@@ -25,15 +25,27 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def grades_csv(
-    finals: Sequence[Final], exercises: Mapping[str, Sequence[str]], multi: bool | None = None
+    finals: Sequence[Final],
+    exercises: Mapping[str, Sequence[str]],
+    multi: bool | None = None,
+    manual: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """The grades table as CSV text; ``exercises``: assignment id -> its exercise ids, in
-    order. Column names carry the assignment (``ps1 corr1d-same``) when there are several."""
+    order. Column names carry the assignment (``ps1 corr1d-same``) when there are several.
+    An answer awaiting review says so; an assignment with manual exercises (``manual``: its
+    ids), or with reviews, has a ``reviews`` column: each review's points, rubric items,
+    comment, reviewer (and an override's reason)."""
     multi = len(exercises) > 1 if multi is None else multi
+    manual = manual or {}
+    reviewed = {
+        f.assignment for f in finals if f.attempt and (f.attempt.reviews or f.attempt.awaiting)
+    }
     header = ["student"]
     for assignment, ids in exercises.items():
         prefix = f"{assignment} " if multi else ""
         header += [f"{prefix}{e}" for e in ids]
+        if manual.get(assignment) or assignment in reviewed:
+            header.append(f"{prefix}reviews")
         header += [
             f"{prefix}score",
             f"{prefix}late hours",
@@ -48,8 +60,19 @@ def grades_csv(
         prefix = f"{f.assignment} " if multi else ""
         row = rows.setdefault(f.student, {"student": _cell(f.student)})
         scored = f.attempt.exercises if f.attempt else {}
+        awaiting = f.attempt.awaiting if f.attempt else ()
         for e in exercises[f.assignment]:
-            row[f"{prefix}{e}"] = _number(scored.get(e, 0.0))
+            row[f"{prefix}{e}"] = (
+                "awaiting review" if e in awaiting else _number(scored.get(e, 0.0))
+            )
+        if f"{prefix}reviews" in header and f.attempt and f.attempt.reviews:
+            row[f"{prefix}reviews"] = _cell(
+                "; ".join(
+                    f"{e}: {f.attempt.reviews[e]}"
+                    for e in exercises[f.assignment]
+                    if e in f.attempt.reviews
+                )
+            )
         row[f"{prefix}score"] = _number(f.raw)
         row[f"{prefix}late hours"] = _number(f.late_by.total_seconds() / 3600)
         row[f"{prefix}late penalty"] = _number(f.penalty)

@@ -34,6 +34,7 @@ from .text import (
     _round,
     _score_cell,
     _total_percent,
+    awaiting_note,
     checked_note,
     clean_text,
     one_line,
@@ -53,8 +54,10 @@ STATUS_STYLES = {
 
 
 def exercise_text(ex: ExerciseResult) -> str:
-    """Plain-text feedback for one exercise: message, error, failed checks, hints."""
+    """Plain-text feedback for one exercise: message, error, failed checks, hints, and a
+    reviewer's word (rubric items, comment)."""
     lines = [ex.message] if ex.message else []
+    lines += review_lines(ex)
     if ex.error:
         lines.append(f"Error: {_cut(ex.error.summary, 2000)}")
     for check in ex.checks:
@@ -79,6 +82,15 @@ def exercise_text(ex: ExerciseResult) -> str:
     return clean_text("\n".join(lines))
 
 
+def review_lines(ex: ExerciseResult) -> list[str]:
+    """A review's rubric items checked and its comment, as lines (none when unreviewed)."""
+    review = ex.review or {}
+    lines = [f"  [x] {item}" for item in review.get("items", ())]
+    if review.get("comment"):
+        lines.append(f"Comment: {review['comment']}")
+    return lines
+
+
 def summary_text(result: GradeResult) -> str:
     """One paragraph: total, exercise counts and the notices."""
     pct = _total_percent(result)
@@ -86,6 +98,7 @@ def summary_text(result: GradeResult) -> str:
     text = (
         f"{result.assignment} ({result.course}), {result.submission}: "
         f"{_points(result.score)} / {_points(result.max_score)} points"
+        + awaiting_note(result)
         + (f" ({pct}%)" if pct is not None else "")
         + (f" ({note})" if note else "")
         + f". {_counts(result)}."
@@ -123,6 +136,8 @@ def _check_flags(checks: Sequence[CheckResult]) -> dict[str, bool]:
 
 
 def _gradescope_status(ex: ExerciseResult) -> str:
+    if ex.status == "awaiting review":
+        return "passed"  # not failed: not scored yet (its output says so)
     full = _round(ex.score) >= _round(ex.points)
     return "passed" if full and ex.status == "passed" else "failed"
 
@@ -144,8 +159,9 @@ def results_json(result: GradeResult, staff: bool = False) -> dict[str, Any]:
         {
             "name": f"{ex.id}: {ex.title}",
             "number": str(number),
+            # awaiting review: counted neither as earned nor as possible (a person scores it)
             "score": _round(ex.score),
-            "max_score": _round(ex.points),
+            "max_score": 0 if ex.status == "awaiting review" else _round(ex.points),
             "status": _gradescope_status(ex),
             "output": exercise_text(ex),
             "extra_data": {"id": ex.id, "status": ex.status, "checks": _check_flags(ex.checks)},
@@ -171,6 +187,8 @@ def results_json(result: GradeResult, staff: bool = False) -> dict[str, Any]:
         "visibility": "visible",
         "tests": tests,
     }
+    if result.awaiting > 0:  # manual answers: in neither score nor max_score until reviewed
+        data["extra_data"] = {"awaiting_review": _round(result.awaiting)}
     safe: dict[str, Any] = _json_safe(data)
     return safe
 
@@ -221,6 +239,8 @@ def _testsuite(result: GradeResult) -> ET.Element:
             tag.text = text.strip()
         elif ex.status == "pending":
             ET.SubElement(case, "skipped", message="checked when the notebook is graded")
+        elif ex.status == "awaiting review":
+            ET.SubElement(case, "skipped", message="awaiting review by a person")
     if result.notices:
         ET.SubElement(suite, "system-out").text = clean_text("\n".join(result.notices))
     return suite

@@ -24,6 +24,7 @@ from .text import (
     _points,
     _score_cell,
     _total_percent,
+    awaiting_note,
     checked_note,
     clean_text,
     short_traceback,
@@ -40,6 +41,9 @@ class _Figure:
     caption: str
     svg: Markup | None  # None when it could not be drawn: ``note`` says so
     note: str = ""
+    # PNGs shown side by side (a figure answer's and the reference's): (alt text, base64 of
+    # PNG data that grader.judge.figures checked), display only
+    pngs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -86,10 +90,24 @@ def _check_view(check: CheckResult) -> _CheckView:
                 check.mismatches,
             )
         )
-    figures = [f for f in figures if f.svg is not None or f.note]
+    pngs = details.get("figures")
+    if isinstance(pngs, dict):
+        shown = [(alt, pngs[side]) for side, alt in _PNG_SIDES if _base64(pngs.get(side))]
+        if shown:
+            caption = " and ".join(alt for alt, _ in shown)
+            figures.append(_Figure(caption[0].upper() + caption[1:], None, pngs=tuple(shown)))
+    figures = [f for f in figures if f.svg is not None or f.note or f.pngs]
     summaries = details.get("summaries")
     summary = model_view(summaries) if isinstance(summaries, dict) else None
     return _CheckView(check, _diff(check), figures, summary)
+
+
+_PNG_SIDES = (("student", "your figure"), ("reference", "the reference's"))
+
+
+def _base64(value: Any) -> bool:
+    """Whether a value is base64 text (what an ``<img>``'s data URL may hold)."""
+    return isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", value) is not None
 
 
 def _figure(caption: str, name: str, *args: Any) -> _Figure:
@@ -185,6 +203,7 @@ def render_html(result: GradeResult) -> str:
         exercises=_exercise_views(result),
         score=_points(result.score),
         max_score=_points(result.max_score),
+        awaiting=awaiting_note(result),
         pct=pct,
         bar=max(0, min(100, pct or 0)),
         counts=_counts(result),

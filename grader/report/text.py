@@ -26,6 +26,7 @@ STATUS_ICONS = {
     "error": "!",
     "missing": "∅",
     "pending": "…",
+    "awaiting review": "⌛",
 }
 
 _TB_NOISE_RE = re.compile(r"^-{20,}$|^(?:\S+\s+)?Traceback \(most recent call last\):?$")
@@ -151,13 +152,21 @@ def _counts(result: GradeResult) -> str:
     n = {s: sum(ex.status == s for ex in result.exercises) for s in STATUS_ICONS}
     total = len(result.exercises)
     parts = [f"{n['passed']} of {total} exercise{'s' * (total != 1)} passed"]
-    parts += [f"{n[s]} {s}" for s in ("partial", "failed", "error", "missing", "pending") if n[s]]
+    kept = ("partial", "failed", "error", "missing", "pending", "awaiting review")
+    parts += [f"{n[s]} {s}" for s in kept if n[s]]
     return ", ".join(parts)
 
 
 def _score_cell(ex: ExerciseResult) -> str:
-    """``1.5 / 2``, or ``– / 2`` while the score is decided only at official grading."""
-    return f"{'–' if ex.status == 'pending' else _points(ex.score)} / {_points(ex.points)}"
+    """``1.5 / 2``, or ``– / 2`` while the score is decided only at official grading or by a
+    reviewer."""
+    undecided = ex.status in ("pending", "awaiting review")
+    return f"{'–' if undecided else _points(ex.score)} / {_points(ex.points)}"
+
+
+def awaiting_note(result: GradeResult) -> str:
+    """`` + 3 awaiting review`` while manual answers wait for a reviewer ('' otherwise)."""
+    return f" + {_points(result.awaiting)} awaiting review" if result.awaiting > 0 else ""
 
 
 def checked_note(result: GradeResult) -> str:
@@ -185,7 +194,7 @@ def total_line(result: GradeResult) -> str:
         return f"Checked here: {_points(result.score)} / {_points(result.checked)}"
     pct = _percent(result.score, result.max_score)
     total = f"Total: {_points(result.score)} / {_points(result.max_score)}"
-    return total + (f" ({pct}%)" if pct is not None else "")
+    return total + awaiting_note(result) + (f" ({pct}%)" if pct is not None else "")
 
 
 def _total_percent(result: GradeResult) -> int | None:

@@ -94,6 +94,8 @@ def _option(a: Fields, option: Option) -> Any:
     """Read and check one option of an answer spec: by its type, then by the kind's own
     ``allowed`` values and ``valid`` rule, if any (see grader.kinds)."""
     value = _typed(a, option)
+    if option.type == "patterns":
+        return value  # its allowed names are its keys: read by _patterns
     if option.allowed and value not in option.allowed:
         raise a.fail(option.name, f"{value!r} is not one of: {', '.join(option.allowed)}")
     problem = option.valid(value) if option.valid is not None else ""
@@ -137,12 +139,21 @@ def _typed(a: Fields, option: Option) -> Any:
                 key, "expected a list of Python names (such as torch.nn.functional.conv1d)"
             )
         return tuple(names)
+    if option.type == "flag":
+        flag: bool = a.get(key, bool, None if default is REQUIRED else default)
+        return flag
+    if option.type == "choices":
+        return _choices(a, key)
+    if option.type == "patterns":
+        return _patterns(a, option)
     if option.type == "cases":
         return _cases(a, key)
     if option.type == "generator":
         return _generator(a, key)
     if option.type == "properties":
         return _properties(a, key)
+    if option.type == "rubric":
+        return _rubric(a, key)
     text: str = a.get(key, str, None if default is REQUIRED else default)
     if option.type == "function" and default == "" and text == "":
         return text  # an optional function left out
@@ -155,6 +166,72 @@ def _typed(a: Fields, option: Option) -> Any:
         what = "function" if option.type == "function" else "Python variable"
         raise a.fail(key, f"{text!r} is not a {what} name")
     return text
+
+
+def _rubric(a: Fields, key: str) -> tuple[dict[str, Any], ...]:
+    """The ``rubric`` of a manual answer: what a reviewer checks, each item with its points
+    and an optional comment for the reviewer."""
+    items = a.get(key, list)
+    if not items:
+        raise a.fail(key, "expected a list of at least one rubric item")
+    rubric = []
+    for i, item in enumerate(items):
+        r = Fields(item, a.path, f"{a.prefix}{key}[{i}].", getattr(item, "line", a.line_of(key)))
+        r.check_keys(("item", "points", "comment"))
+        text = r.get("item", str).strip()
+        if not text:
+            raise r.fail("item", "expected the text of the rubric item")
+        points = r.number("points", None, positive=True)
+        rubric.append({"item": text, "points": points, "comment": r.get("comment", str, "")})
+    return tuple(rubric)
+
+
+def rubric_points(answer: Answer) -> float | None:
+    """The points of a manual answer's rubric (None for other kinds)."""
+    rubric = answer.options.get("rubric") if answer.kind == "manual" else None
+    return round(sum(r["points"] for r in rubric), 4) if rubric else None
+
+
+def _choices(a: Fields, key: str) -> tuple[str, ...]:
+    """A choice's options: at least two texts, distinct once case and white space are
+    normalised (as answers are compared)."""
+    items = a.get(key, list)
+    if len(items) < 2:
+        raise a.fail(key, "expected a list of at least two options")
+    seen: dict[str, str] = {}
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise a.fail(
+                key,
+                f"option {i + 1} is {item!r} (a YAML {type(item).__name__}), not a text: "
+                "quote it ('True', 'yes', '3')",
+            )
+        norm = " ".join(item.split()).casefold()
+        if not norm:
+            raise a.fail(key, f"option {i + 1} is empty")
+        if norm in seen:
+            raise a.fail(key, f"{item!r} and {seen[norm]!r} are the same option")
+        seen[norm] = item
+    return tuple(items)
+
+
+def _patterns(a: Fields, option: Option) -> dict[str, str]:
+    """Regular expressions by name (``patterns: {title: "Loss.*"}``): names among the
+    option's ``allowed``, each a regular expression."""
+    items = a.get(option.name, dict, dict(option.default))
+    out = {}
+    for name, pattern in items.items():
+        if name not in option.allowed:
+            raise a.fail(option.name, f"{name!r} is not one of: {', '.join(option.allowed)}")
+        if not isinstance(pattern, str):
+            raise a.fail(option.name, f"the pattern of {name} is not a text")
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            problem = f"the pattern of {name} is not a regular expression: {e}"
+            raise a.fail(option.name, problem) from None
+        out[str(name)] = pattern
+    return out
 
 
 _CASE_KEYS = ("args", "kwargs", "public", "points", "raises")

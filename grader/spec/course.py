@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..limits import LIMIT_FIELDS, Limits
-from .answer_spec import read_answer, read_instant, read_mistakes, read_public
+from .answer_spec import read_answer, read_instant, read_mistakes, read_public, rubric_points
 from .model import CIFAR10_ENV, Assignment, Course, Exercise, Param, Topic
 from .params import read_constraints, read_params
 from .policies import read_policies
@@ -255,10 +255,14 @@ def _exercise(e: Fields, topic: str, topic_params: tuple[Param, ...]) -> Exercis
         if not isinstance(h, str):
             raise e.fail("hints", "every hint must be text")
     starter = e.get("starter", str, f"{answer.name} = ...\n")
+    points = e.number("points", None, positive=True)
+    rubric = rubric_points(answer)
+    if rubric is not None and abs(rubric - points) > 1e-9:
+        raise e.fail("points", f"{points:g} points, but the rubric's items give {rubric:g}")
     return Exercise(
         id=eid,
         title=e.get("title", str),
-        points=e.number("points", None, positive=True),
+        points=points,
         prompt=e.get("prompt", str),
         starter=starter,
         answer=answer,

@@ -1,0 +1,203 @@
+"""A matplotlib Figure or Axes as plain data: what the kernel exports for it (``to_plain``).
+
+Runs INSIDE the student's kernel (and in the grader for the reference), called only for a
+matplotlib object while matplotlib is already imported (``grader.inkernel.plain``); it takes
+matplotlib's classes from ``sys.modules`` and imports nothing else of it. A figure is judged
+by its data, not its pixels: for each axes, its lines' x/y data, its bars (the rectangles of
+its bar containers: centre, or category, width and height; of ``barh`` bars too), its
+scatter offsets, its title, axis labels,
+scales and legend texts, read through matplotlib's base methods (``Figure.get_axes(fig)``,
+``Line2D.get_xdata(line)``...), so that a subclass's overrides are never called. A PNG of
+the figure is rendered for the report only (never judged), at most ``MAX_PNG`` bytes::
+
+    {"matplotlib": "Figure", "axes": [AXES, ...], "png": "<base64>" | None}
+    AXES = {"title": str, "xlabel": str, "ylabel": str, "xscale": "linear", "yscale": "log",
+            "legend": [str, ...], "lines": [{"label": str, "x": [...], "y": [...]}, ...],
+            "bars": [{"label": str, "x": [...], "width": [...], "height": [...]}, ...],
+            "scatter": [{"label": str, "offsets": [[x, y], ...]}, ...]}
+
+where a value is a finite float, ``None`` (NaN, masked), ``{"float": "inf"}`` or a text (a
+categorical axis).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import sys
+from typing import Any
+
+from .export_error import ExportError
+
+MAX_POINTS = 200_000  # values of one figure, in all
+MAX_AXES = 50
+MAX_TEXT = 1_000  # characters of a title, label or legend text
+MAX_PNG = 200_000  # bytes of the rendered PNG
+DPI = (72, 48, 30)  # tried in turn until the PNG fits
+
+
+def figure_data(value: Any) -> dict[str, Any]:
+    """A Figure or an Axes (only that axes, with its figure's PNG) as plain data."""
+    figure_mod = sys.modules["matplotlib.figure"]
+    axes_mod = sys.modules["matplotlib.axes"]
+    Figure, Axes = figure_mod.Figure, axes_mod.Axes
+    if isinstance(value, Figure):
+        fig, axes = value, list(Figure.get_axes(value))
+    elif isinstance(value, Axes):
+        fig, axes = Axes.get_figure(value), [value]
+    else:
+        raise ExportError(f"cannot export a value of type {type(value).__name__}")
+    if len(axes) > MAX_AXES:
+        raise ExportError(f"the figure has {len(axes)} axes: at most {MAX_AXES} are exported")
+    count = [0]
+    try:
+        data = [_axes(ax, count) for ax in axes]
+    except ExportError:
+        raise
+    except Exception as e:
+        raise ExportError(f"cannot read the figure ({type(e).__name__}: {e})") from None
+    return {"matplotlib": "Figure", "axes": data, "png": _png(fig, Figure)}
+
+
+def _axes(ax: Any, count: list[int]) -> dict[str, Any]:
+    mpl = sys.modules
+    Axes = mpl["matplotlib.axes"].Axes
+    Line2D = mpl["matplotlib.lines"].Line2D
+    Rectangle = mpl["matplotlib.patches"].Rectangle
+    PathCollection = mpl["matplotlib.collections"].PathCollection
+    BarContainer = mpl["matplotlib.container"].BarContainer
+    Artist = mpl["matplotlib.artist"].Artist
+    if not isinstance(ax, Axes):
+        raise ExportError(f"the figure holds a {type(ax).__name__} among its axes")
+    lines = []
+    for line in Axes.get_lines(ax):
+        if not isinstance(line, Line2D):
+            continue
+        lines.append(
+            {
+                "label": _label(Artist.get_label(line)),
+                "x": _values(Line2D.get_xdata(line, orig=True), count),
+                "y": _values(Line2D.get_ydata(line, orig=True), count),
+            }
+        )
+    bars = []
+    for container in list(ax.__dict__.get("containers", [])):
+        if not isinstance(container, BarContainer):
+            continue
+        patches = [p for p in tuple.__iter__(container) if isinstance(p, Rectangle)]
+        x, w = [Rectangle.get_x(p) for p in patches], [Rectangle.get_width(p) for p in patches]
+        y, h = [Rectangle.get_y(p) for p in patches], [Rectangle.get_height(p) for p in patches]
+        horizontal = container.__dict__.get("orientation") == "horizontal"
+        at, size, value = (y, h, w) if horizontal else (x, w, h)
+        axis = ax.__dict__.get("yaxis" if horizontal else "xaxis")
+        centres = [a + s / 2 for a, s in zip(at, size, strict=True)]
+        bars.append(
+            {
+                "label": _label(container.__dict__.get("_label")),
+                "x": _categories(axis, _values(centres, count)),
+                "width": _values(size, count),
+                "height": _values(value, count),
+            }
+        )
+    scatter = []
+    for collection in list(ax.__dict__.get("_children", [])):
+        if not isinstance(collection, PathCollection):
+            continue
+        offsets = PathCollection.get_offsets(collection)
+        scatter.append(
+            {
+                "label": _label(Artist.get_label(collection)),
+                "offsets": [_values(row, count) for row in _rows(offsets)],
+            }
+        )
+    legend = Axes.get_legend(ax)
+    texts = []
+    if legend is not None:
+        Legend = mpl["matplotlib.legend"].Legend
+        Text = mpl["matplotlib.text"].Text
+        texts = [_text(Text.get_text(t)) for t in Legend.get_texts(legend)]
+    return {
+        "title": _text(Axes.get_title(ax)),
+        "xlabel": _text(Axes.get_xlabel(ax)),
+        "ylabel": _text(Axes.get_ylabel(ax)),
+        "xscale": _text(Axes.get_xscale(ax)),
+        "yscale": _text(Axes.get_yscale(ax)),
+        "legend": texts,
+        "lines": lines,
+        "bars": bars,
+        "scatter": scatter,
+    }
+
+
+def _categories(axis: Any, positions: list[Any]) -> list[Any]:
+    """Bar positions on a categorical axis as their categories' names (``bar(["a", "b"],
+    ...)``: "a" and "b", not 0 and 1); other positions as they are."""
+    units = axis.__dict__.get("units") if axis is not None else None
+    category = sys.modules.get("matplotlib.category")
+    if category is None or type(units) is not category.UnitData:
+        return positions
+    names = {}
+    for name, where in dict.items(units.__dict__.get("_mapping") or {}):
+        if type(name) is str and isinstance(where, (int, float)):
+            names[round(float(where), 6)] = _text(name)  # a bar's centre: x + width / 2
+    return [names.get(round(p, 6), p) if isinstance(p, float) else p for p in positions]
+
+
+def _rows(offsets: Any) -> list[Any]:
+    np = sys.modules["numpy"]
+    array = np.ma.getdata(offsets)
+    return [] if array.size == 0 else list(np.ndarray.tolist(np.asarray(array, dtype=float)))
+
+
+def _values(data: Any, count: list[int]) -> list[Any]:
+    """A sequence of numbers (or of texts: a categorical axis) as plain values."""
+    np = sys.modules["numpy"]
+    mask = np.ma.getmaskarray(data) if isinstance(data, np.ma.MaskedArray) else None
+    array = np.asarray(np.ma.getdata(data) if mask is not None else data)
+    if array.ndim != 1:
+        array = array.reshape(-1)
+    count[0] += int(array.size)
+    if count[0] > MAX_POINTS:
+        raise ExportError(
+            f"the figure has more than {MAX_POINTS:,} values: at most that many are exported"
+        )
+    items = np.ndarray.tolist(array)
+    out: list[Any] = []
+    for i, v in enumerate(items):
+        if mask is not None and mask[i]:
+            out.append(None)
+        elif type(v) is str:
+            out.append(_text(v))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            x = float(v)
+            out.append(None if math.isnan(x) else x if math.isfinite(x) else {"float": repr(x)})
+        else:
+            raise ExportError(f"the figure's data holds a {type(v).__name__}: not exported")
+    return out
+
+
+def _label(label: Any) -> str:
+    if type(label) is not str or label.startswith("_"):  # "_child0", "_nolegend_": no label
+        return ""
+    return _text(label)
+
+
+def _text(text: Any) -> str:
+    if type(text) is not str:
+        return ""
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT]
+
+
+def _png(fig: Any, Figure: Any) -> str | None:
+    """The figure as a PNG of at most MAX_PNG bytes, base64 (None when it cannot be drawn)."""
+    for dpi in DPI:
+        buffer = io.BytesIO()
+        try:
+            Figure.savefig(fig, buffer, format="png", dpi=dpi)
+        except Exception:
+            return None
+        data = buffer.getvalue()
+        if len(data) <= MAX_PNG:
+            return base64.b64encode(data).decode("ascii")
+    return None

@@ -1,0 +1,156 @@
+"""A pandas DataFrame or Series as plain data: what the kernel exports for them (``to_plain``).
+
+Runs INSIDE the student's kernel (and in the grader for reference values), called only for
+an object of a pandas type while pandas is already imported (``grader.inkernel.plain``), so
+this module imports nothing beyond the stdlib itself: it gets pandas from ``sys.modules``.
+A subclass cannot claim what it does not hold: the object's data are read from its block
+manager (the instance's own ``_mgr``), rebuilt as a plain ``pandas.DataFrame`` or
+``Series``, and only that is read, through pandas' base methods; a lying ``values``,
+``to_dict``, ``__array__`` or ``columns`` of the subclass is never called. Never pickle.
+
+The data (every list as long as the frame's rows; ``None`` is a missing value: NaN, NaT,
+``pd.NA``, ``None``)::
+
+    {"pandas": "DataFrame", "shape": [rows, columns], "index": INDEX, "columns": INDEX,
+     "dtypes": ["int64", ...], "data": [[cell, ...] per column]}
+    {"pandas": "Series", "shape": [rows], "index": INDEX, "name": label, "dtype": "float64",
+     "data": [cell, ...]}
+    INDEX = {"names": [label, ...], "dtype": "object", "labels": [label, ...]}
+
+where a MultiIndex's labels are lists (one item a level) and a cell or label is a bool, an
+int, a finite float, a str, ``{"float": "inf"}`` (or ``"-inf"``), or, for a time, its ISO text.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import sys
+from typing import Any
+
+from .export_error import ExportError
+
+MAX_CELLS = 200_000  # cells and labels of one answer, in all
+MAX_CHARS = 2_000_000  # characters of its texts, in all
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.cells = 0
+        self.chars = 0
+
+    def take(self, cells: int) -> None:
+        self.cells += cells
+        if self.cells > MAX_CELLS:
+            raise ExportError(
+                f"the answer has more than {MAX_CELLS:,} cells and labels: at most that many "
+                "are exported (answer with a smaller frame, e.g. df.head(100))"
+            )
+
+
+def pandas_data(value: Any) -> dict[str, Any]:
+    """A DataFrame or Series (or a subclass) as plain data (see the module's docstring)."""
+    pd = sys.modules["pandas"]
+    budget = _Budget()
+    if isinstance(value, pd.DataFrame):
+        frame = _rebuilt(pd, value, pd.DataFrame)
+        rows, cols = (int(n) for n in frame.shape)
+        budget.take(rows * max(cols, 1))
+        columns = [frame.iloc[:, j] for j in range(cols)]
+        return {
+            "pandas": "DataFrame",
+            "shape": [rows, cols],
+            "index": _index(pd, frame.index, budget),
+            "columns": _index(pd, frame.columns, budget),
+            "dtypes": [str(c.dtype) for c in columns],
+            "data": [_cells(pd, c, budget) for c in columns],
+        }
+    if isinstance(value, pd.Series):
+        series = _rebuilt(pd, value, pd.Series)
+        budget.take(len(series))
+        return {
+            "pandas": "Series",
+            "shape": [len(series)],
+            "index": _index(pd, series.index, budget),
+            "name": _label(pd, series.name, budget),
+            "dtype": str(series.dtype),
+            "data": _cells(pd, series, budget),
+        }
+    raise ExportError(f"cannot export a value of type {type(value).__name__}")
+
+
+def _rebuilt(pd: Any, value: Any, base: Any) -> Any:
+    """A plain ``base`` object on the data ``value`` holds (its block manager)."""
+    try:
+        state = object.__getattribute__(value, "__dict__")
+        mgr = state["_mgr"]
+        managers = sys.modules["pandas.core.internals.managers"]
+        wanted = managers.BlockManager if base is pd.DataFrame else managers.SingleBlockManager
+        if type(mgr) is not wanted:
+            raise TypeError(f"its data is a {type(mgr).__name__}")
+        plain = base._from_mgr(mgr, axes=mgr.axes)
+        if base is pd.Series:
+            plain.name = state.get("_name")
+    except Exception as e:
+        what = type(value).__name__
+        raise ExportError(f"cannot read the {what}'s data ({type(e).__name__}: {e})") from None
+    if type(plain) is not base:
+        raise ExportError(f"cannot read the {type(value).__name__}'s data")
+    return plain
+
+
+def _index(pd: Any, index: Any, budget: _Budget) -> dict[str, Any]:
+    budget.take(len(index))
+    multi = isinstance(index, pd.MultiIndex)
+    if multi:
+        levels = [index.get_level_values(i) for i in range(index.nlevels)]
+        columns = [_cells(pd, pd.Series(level, dtype=level.dtype), budget) for level in levels]
+        labels: list[Any] = [list(row) for row in zip(*columns, strict=True)]
+        dtype: Any = [str(level.dtype) for level in levels]
+    else:
+        labels = _cells(pd, pd.Series(index, dtype=index.dtype), budget)
+        dtype = str(index.dtype)
+    names = [_label(pd, n, budget) for n in index.names]
+    return {"names": names, "dtype": dtype, "labels": labels}
+
+
+def _label(pd: Any, label: Any, budget: _Budget) -> Any:
+    if isinstance(label, tuple):
+        return [_cell(pd, v, budget) for v in tuple.__iter__(label)]
+    return _cell(pd, label, budget)
+
+
+def _cells(pd: Any, series: Any, budget: _Budget) -> list[Any]:
+    """The cells of a plain Series, as Python objects (pandas' own ``astype(object)``)."""
+    values = pd.Series.tolist(pd.Series.astype(series, object))
+    return [_cell(pd, v, budget) for v in values]
+
+
+def _cell(pd: Any, value: Any, budget: _Budget) -> Any:
+    if value is None or type(value) is bool:
+        return value
+    if type(value) is str:
+        budget.chars += len(value)
+        if budget.chars > MAX_CHARS:
+            raise ExportError(f"the answer's texts have more than {MAX_CHARS:,} characters")
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int.__int__(value)
+    if isinstance(value, float):
+        x = float.__float__(value)
+        if math.isnan(x):
+            return None
+        return x if math.isfinite(x) else {"float": repr(x)}
+    try:
+        if pd.isna(value) is True:
+            return None
+    except (TypeError, ValueError):
+        pass
+    if type(value) in (pd.Timestamp, pd.Timedelta, pd.Period, pd.Interval):
+        return str(value)
+    if type(value) in (datetime.datetime, datetime.date, datetime.time, datetime.timedelta):
+        return str(value)
+    module = type(value).__module__.split(".")[0]
+    if module == "numpy" and hasattr(value, "item") and type(value).__name__ != "ndarray":
+        return _cell(pd, value.item(), budget)
+    raise ExportError(f"a cell or label holds a value of type {type(value).__name__}: not exported")

@@ -1,0 +1,206 @@
+"""`grade import otter`: otter-grader's tutorial master notebook (tests/data/otter, copied
+from ucbds-infra/otter-grader) read into a grade course: questions, otter's solution
+removal, tests with # HIDDEN and otter's points, manual questions, and broken notebooks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from grader.errors import GraderError
+from grader.importers.draft import write
+from grader.importers.otter import import_otter, strip_solution
+from grader.spec import load_course
+
+DEMO = Path(__file__).parent / "data" / "otter" / "demo.ipynb"
+
+
+@pytest.fixture(scope="module")
+def draft():
+    return import_otter(DEMO)
+
+
+def test_the_tutorial_becomes_a_course(draft, tmp_path):
+    (topic,) = draft.topics.values()
+    ex = {e["id"]: e for e in topic.exercises}
+    assert list(ex) == ["q1", "q2", "q3", "q4", "q5"]
+    q1 = ex["q1"]
+    assert (q1["title"], q1["points"], q1["starter"]) == (
+        "Question 1",
+        1,
+        "def square(x):\n    ...\n",
+    )
+    # three test cells, no points given: the question's 1 point shared; the third is # HIDDEN
+    assert q1["answer"] == {
+        "kind": "function", "name": "square",
+        "cases": [{"args": [1], "public": True, "points": 1 / 3},
+                  {"args": [0], "public": True, "points": 1 / 3},
+                  {"args": [2.5], "public": False, "points": 1 / 3}],
+    }  # fmt: skip
+    assert topic.solutions["q1"] == "def square(x):\n    return x**2"
+    assert topic.setup == "import pandas as pd\nimport numpy as np\n"  # %matplotlib left out
+    assert ex["q3"]["starter"] == "data = ...\nprice_by_flavor = ...\nprice_by_flavor\n"
+    assert [ex[q]["answer"]["kind"] for q in ex] == ["function", *["manual"] * 4]
+    assert ex["q5"]["answer"]["cell"] == "markdown" and ex["q4"]["answer"]["cell"] == "code"
+    write(draft, tmp_path / "course", manual=False)
+    assert load_course(tmp_path / "course" / "course.yaml").assignment("demo").exercises == ("q1",)
+
+
+def test_what_is_kept_as_manual_is_listed(draft):
+    assert (
+        draft.notes[0] == "demo.ipynb cell 3: IPython magics (% and ! lines) left out of the setup"
+    )
+    assert draft.notes[1] == (
+        "demo.ipynb cell 21 (question q2): kept as manual: line 1 (f = fiberator()) is not a "
+        "pattern grade reads"
+    )
+    assert draft.notes[-2:] == [
+        "demo.ipynb cell 41 (question q4): kept as manual: a manual question",
+        "demo.ipynb cell 47 (question q5): kept as manual: a manual question",
+    ]
+    assert len([n for n in draft.notes if "(question q3)" in n]) == 8  # one per test cell
+
+
+def test_a_manual_question_s_rubric_holds_the_tests_or_the_reference(draft, tmp_path):
+    write(draft, tmp_path / "course")
+    topic = yaml.safe_load((tmp_path / "course" / "exercises" / "demo.yaml").read_text())
+    ex = {e["id"]: e for e in topic["exercises"]}
+    q2 = ex["q2"]["answer"]["rubric"]
+    assert [i["points"] for i in q2] == [0.5, 0.5]
+    assert (
+        q2[0]["item"]
+        == "passes otter's test 1:\nf = fiberator()\nassert next(f) == 0\nassert next(f) == 1\n"
+    )
+    assert ex["q4"]["answer"]["rubric"] == [
+        {"item": "Question 4", "points": 1,
+         "comment": "otter's reference answer:\nprice_by_flavor.plot.bar();\n"}
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "source,starter,solution",
+    [
+        ("def square(x):\n    y = x * x # SOLUTION NO PROMPT\n    return y # SOLUTION\n\n"
+         "nine = square(3) # SOLUTION",
+         "def square(x):\n    ...\n\nnine = ...\n",
+         "def square(x):\n    y = x * x\n    return y\n\nnine = square(3)"),
+        ("pi = 3.14\nif True:\n    # BEGIN SOLUTION\n    radius = 3\n    # END SOLUTION\n"
+         "    print(radius)\n\ndef c(r):\n    # BEGIN SOLUTION NO PROMPT\n    return 2 * pi * r\n"
+         "    # END SOLUTION\n    \"\"\" # BEGIN PROMPT\n    pass\n    \"\"\"; # END PROMPT",
+         "pi = 3.14\nif True:\n    ...\n    print(radius)\n\ndef c(r):\n    pass\n",
+         "pi = 3.14\nif True:\n    radius = 3\n    print(radius)\n\ndef c(r):\n    return 2 * pi * r"),
+        ("rng = seed(42) # SEED\nx = rng() # SOLUTION", "x = ...\n", "rng = seed(42)\nx = rng()"),
+    ],
+)  # fmt: skip
+def test_otter_s_solution_removal(source, starter, solution):
+    assert strip_solution(source) == (starter, solution)
+
+
+def _master(tmp_path, cells):
+    nb = nbformat.v4.new_notebook()
+    for kind, source in cells:
+        maker = {"raw": nbformat.v4.new_raw_cell, "code": nbformat.v4.new_code_cell,
+                 "markdown": nbformat.v4.new_markdown_cell}[kind]  # fmt: skip
+        nb.cells.append(maker(source))
+    path = tmp_path / "hw.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_points_and_a_value_answer(tmp_path):
+    path = _master(tmp_path, [
+        ("raw", "# BEGIN QUESTION\nname: q1\npoints: 4"), ("markdown", "## Total\nSet `total`."),
+        ("raw", "# BEGIN SOLUTION"), ("code", "total = 7 # SOLUTION"), ("raw", "# END SOLUTION"),
+        ("raw", "# BEGIN TESTS"),
+        ("code", '""" # BEGIN TEST CONFIG\npoints: 3\nhidden: true\n""" # END TEST CONFIG\n'
+                 "assert total == 7"),
+        ("code", "total == 7"),
+        ("raw", "# END TESTS"), ("raw", "# END QUESTION"),
+    ])  # fmt: skip
+    (topic,) = import_otter(path).topics.values()
+    (ex,) = topic.exercises
+    assert (ex["title"], ex["points"], ex["starter"]) == ("Total", 4, "total = ...\n")
+    assert ex["answer"] == {"kind": "number", "name": "total"}
+
+
+@pytest.mark.parametrize(
+    "cells,message",
+    [
+        ([("markdown", "no questions")], "no # BEGIN QUESTION cell"),
+        ([("raw", "# BEGIN QUESTION\nname: q1")], "question q1 has no # END QUESTION"),
+        ([("raw", "# BEGIN QUESTION\npoints: 1"), ("raw", "# END QUESTION")], "has no name"),
+        ([("raw", "# BEGIN QUESTION\nname: [q"), ("raw", "# END QUESTION")], "not YAML"),
+    ],
+)
+def test_a_broken_master_notebook_is_one_clear_error(tmp_path, cells, message):
+    with pytest.raises(GraderError, match=message) as err:
+        import_otter(_master(tmp_path, cells))
+    assert "hw.ipynb" in str(err.value)
+
+
+def test_a_file_that_is_not_a_notebook(tmp_path):
+    path = tmp_path / "x.ipynb"
+    path.write_text(json.dumps({"nbformat": 4}))
+    with pytest.raises(GraderError, match=r"x\.ipynb: not a notebook of nbformat 4"):
+        import_otter(path)
+
+
+def test_the_command(tmp_path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    out = tmp_path / "course"
+    result = CliRunner().invoke(main, ["import", "otter", str(DEMO), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == f"wrote {out}: 5 exercises, 4 of them manual"
+    assert "demo.ipynb cell 41 (question q4): kept as manual: a manual question" in result.output
+
+
+# --- the example, built and graded ---------------------------------------------------------
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "otter-tutorial"
+
+
+def test_the_example_is_what_the_command_makes_of_the_saved_notebook(draft, tmp_path):
+    write(draft, tmp_path / "course")
+    made = sorted(p.relative_to(tmp_path / "course") for p in (tmp_path / "course").rglob("*.*"))
+    shipped = sorted(p.relative_to(EXAMPLE) for p in EXAMPLE.rglob("*.*") if p.name != "README.md")
+    assert made == shipped
+    for name in made:
+        assert (tmp_path / "course" / name).read_text() == (EXAMPLE / name).read_text(), name
+
+
+# Otter's scores by its rules: each of q1's three tests (1 point, none given, so 1/3 each) is
+# passed iff the cell's output equals the solution's (True); the hidden square(2.5) counts.
+OTTER_SCORES = {
+    "right": ("def square(x):\n    return x ** 2\n", 1),
+    "wrong": ("def square(x):\n    return x * 2\n", 1 / 3),  # only square(0) == 0
+    # the public tests' outputs hard-coded: the hidden square(2.5) == 6.25 fails
+    "tampering": ("def square(x):\n    return {1: 1, 0: 0}.get(x, 0)\n", 2 / 3),
+    "blank": ("def square(x):\n    ...\n", 0),
+}
+
+
+@pytest.mark.kernel
+def test_the_tutorial_s_autograded_question_scores_as_otter_does(draft, tmp_path):
+    from shipped import with_answers
+
+    from grader.build import build
+    from grader.options import GradeOptions
+    from grader.pipeline import grade
+
+    # Only the autograded part (q1): the `manual` kind is not in this grader yet.
+    write(draft, tmp_path / "course", manual=False)
+    course = load_course(tmp_path / "course" / "course.yaml")
+    options = GradeOptions(sandbox="optional", release=tmp_path / "release")
+    build(course, tmp_path / "release", options)
+    student = tmp_path / "release" / "student" / "demo.ipynb"
+    for name, (answer, score) in OTTER_SCORES.items():
+        path = with_answers(student, {"q1": answer}, tmp_path / f"{name}.ipynb")
+        (q1,) = grade(path, course, options=options).exercises
+        assert q1.score == pytest.approx(score, abs=1e-4), name
