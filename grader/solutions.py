@@ -149,10 +149,19 @@ def reference_function(course: Course, exercise: Exercise) -> Any:
     return course.memo.get("namespace", cache_key, lambda: _reference_function(course, exercise))
 
 
-def _reference_function(course: Course, exercise: Exercise) -> Any:
+def _named_reference(course: Course, exercise: Exercise) -> Any:
+    """The function a function answer's ``reference:`` names (its expected results come
+    from it), from the topic's solutions preamble; None when it names none."""
     named = exercise.answer.options.get("reference")
-    if named:  # the answer names the function its expected results come from
-        return preamble_function(course, exercise.topic, named, "reference function")
+    if not named:
+        return None
+    return preamble_function(course, exercise.topic, named, "reference function")
+
+
+def _reference_function(course: Course, exercise: Exercise) -> Any:
+    named = _named_reference(course, exercise)
+    if named is not None:
+        return named
     topic = course.topics[exercise.topic]
     sol = load_solutions(course, topic.id)
     ns: dict[str, Any] = {"__name__": "grader_reference"}
@@ -216,12 +225,8 @@ def _reference(course: Course, assignment_id: str, topics: set[str]) -> dict[str
         try:
             if kind.recipe == "calls":
                 spec = export_spec(ex.answer.kind, name, ex.answer.options)
-                named = ex.answer.options.get("reference")
-                fn = (
-                    preamble_function(course, ex.topic, named, "reference function")
-                    if named
-                    else ns[name]
-                )
+                named = _named_reference(course, ex)
+                fn = ns[name] if named is None else named
                 values[ex.id] = call_all(fn, spec["cases"], spec["timeout"])
                 _no_failed_call(ex, values[ex.id], spec, sol.path)
             else:

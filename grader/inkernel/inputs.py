@@ -155,7 +155,7 @@ def call_text(name: str, case: Mapping[str, Any]) -> str:
     """A call as the student would write it: ``squares(0)``, ``corr1d(tensor([1.0]), ...)``."""
     args = [shown(a) for a in case.get("args", ())]
     args += [f"{k}={shown(v)}" for k, v in case.get("kwargs", {}).items()]
-    return _cut(f"{name}({', '.join(args)})")
+    return cut(f"{name}({', '.join(args)})")
 
 
 def shown(value: Any) -> str:
@@ -163,7 +163,7 @@ def shown(value: Any) -> str:
     if isinstance(value, Mapping) and TAG in value:
         tag = value[TAG]
         if tag in ("tensor", "ndarray"):
-            inner = _cut(repr(_thawed(value.get("data"))))
+            inner = cut(repr(_thawed(value.get("data"))))
             return f"tensor({inner})" if tag == "tensor" else f"array({inner})"
         if tag == "tuple":
             items = [shown(v) for v in value.get("items", ())]
@@ -182,5 +182,6 @@ def _thawed(value: Any) -> Any:
     return value
 
 
-def _cut(text: str) -> str:
+def cut(text: str) -> str:
+    """``text``, cut to what a message shows."""
     return text if len(text) <= SHOWN else text[:SHOWN] + "…"

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CompareError
 from ..inkernel.case_match import case_right
-from ..inkernel.inputs import call_text, shown
+from ..inkernel.inputs import call_text, cut, shown
 from ..results import CheckResult
 from ..spec import Answer, Exercise
 from .shrunk import shrunk_failure
@@ -27,8 +27,6 @@ from .shrunk import shrunk_failure
 if TYPE_CHECKING:
     from ..execute.records import ExportRecord
     from .context import JudgeContext
-
-SHOWN = 120  # characters of a value or a call a message shows
 
 
 def check_function(
@@ -95,7 +93,7 @@ def property_check(
     """One check over every property example: right only if each is; its message names the
     first failing example (``names``: the reference's parameters, to say ``n = 0``)."""
     for case, exp, out in zip(examples, expected, got, strict=True):
-        exp = _expected(answer, case, exp)
+        exp = _expected(call_text(answer.name, case), exp)
         if not case_right(exp, _result(out), answer["rtol"], answer["atol"]):
             message = f"fails for {named(answer.name, case, names)}: {_versus(exp, _result(out))}"
             return CheckResult(
@@ -113,16 +111,16 @@ def _drawn(
     points: float,
 ) -> CheckResult:
     """A case drawn for this grading: its inputs are fresh, so they are shown."""
-    exp, got = _expected(answer, case, exp), _result(got)
+    exp, got = _expected(call_text(answer.name, case), exp), _result(got)
     ok = case_right(exp, got, answer["rtol"], answer["atol"])
     message = "" if ok else f"fails for {call_text(answer.name, case)}: {_versus(exp, got)}"
     return CheckResult(name, ok, weight=points, message=message)
 
 
-def _expected(answer: Answer, case: dict[str, Any], exp: Any) -> dict[str, Any]:
+def _expected(call: str, exp: Any) -> dict[str, Any]:
+    """The reference's result on a case, or a course error naming the case's ``call``."""
     if not isinstance(exp, dict) or not ("value" in exp or "raised" in exp):
         why = _outcome(exp)
-        call = call_text(answer.name, case)
         raise CompareError(f"the reference fails for {call}: {why}; check the solution")
     return exp
 
@@ -141,7 +139,7 @@ def named(name: str, case: Mapping[str, Any], names: list[str]) -> str:
     if len(args) > len(names):
         return call_text(name, case)
     pairs = [*zip(names, args, strict=False), *case.get("kwargs", {}).items()]
-    return _cut(", ".join(f"{k} = {shown(v)}" for k, v in pairs)) or f"{name}()"
+    return cut(", ".join(f"{k} = {shown(v)}" for k, v in pairs)) or f"{name}()"
 
 
 def parameter_names(fn: Any) -> list[str]:
@@ -163,15 +161,10 @@ def _case(
     call = call_text(answer.name, case) if public else "a hidden case"
     if reveal and not case["public"]:
         call = f"the hidden case {call}"
-    if case["raises"]:
-        exp = {"raised": case["raises"]}
-    if not isinstance(exp, dict) or not ("value" in exp or "raised" in exp):
-        why = _outcome(exp)
-        raise CompareError(f"the reference fails for {call}: {why}; check the solution")
-    if not isinstance(got, dict):
-        got = {"error": "no result was exported"}
+    exp = _expected(call, {"raised": case["raises"]} if case["raises"] else exp)
+    got = _result(got)
     ok = case_right(exp, got, answer["rtol"], answer["atol"])
-    message = "" if ok else f"fails for {call}: expected {_outcome(exp)}, got {_outcome(got)}"
+    message = "" if ok else f"fails for {call}: {_versus(exp, got)}"
     return CheckResult(
         f"case {i + 1}",
         ok,
@@ -187,13 +180,9 @@ def _outcome(result: Any) -> str:
         return "nothing"
     if "raised" in result:
         message = result.get("message")
-        return f"{result['raised']}" + (f" ({_cut(str(message))})" if message else "")
+        return f"{result['raised']}" + (f" ({cut(str(message))})" if message else "")
     if "value" in result:
-        return _cut(repr(result["value"]))
+        return cut(repr(result["value"]))
     if "timeout" in result:
         return f"no result within {result['timeout']} s"
-    return _cut(str(result.get("error", "nothing")))
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+    return cut(str(result.get("error", "nothing")))
