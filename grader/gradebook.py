@@ -280,6 +280,7 @@ class Gradebook:
         ).fetchall()
         scores: dict[int, dict[str, float]] = {}
         awaiting: dict[int, list[str]] = {}
+        waiting: dict[int, float] = {}  # the points of those answers
         extra: dict[int, tuple[float, float]] = {}  # what reviews add to score and maximum
         lines: dict[int, dict[str, str]] = {}
         latest = latest_reviews(self.db, {(r[1], r[2]) for r in rows})
@@ -299,6 +300,7 @@ class Gradebook:
                 score = review.points
             elif status == AWAITING:
                 awaiting.setdefault(grading, []).append(exercise)
+                waiting[grading] = waiting.get(grading, 0.0) + points
             scores.setdefault(grading, {})[exercise] = score
         return [
             Attempt(
@@ -319,6 +321,7 @@ class Gradebook:
                 flags=tuple(json.loads(r[13] or "[]")),
                 copied_from=r[14] or "",
                 awaiting=tuple(awaiting.get(r[0], ())),
+                awaiting_points=round(waiting.get(r[0], 0.0), 4),
                 reviews=lines.get(r[0], {}),
             )
             for r in rows

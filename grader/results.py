@@ -247,4 +247,5 @@ class Attempt:
     flags: tuple[str, ...] = ()  # for the instructor (per-student variants)
     copied_from: str = ""  # whose numbers the answers match, when copying is suspected
     awaiting: tuple[str, ...] = ()  # the exercises whose manual answers await a review
+    awaiting_points: float = 0.0  # their points: in neither score nor max_score
     reviews: dict[str, str] = field(default_factory=dict)  # exercise id -> its review, a line

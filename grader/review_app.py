@@ -31,7 +31,7 @@ from .review_queue import (
     review_queue,
     submissions,
 )
-from .reviews import StaleReview, grading_token, pseudonym_key
+from .reviews import StaleReview
 from .spec import Course
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -79,7 +79,13 @@ def create_app(
 
     app = Flask(__name__)
     app.secret_key = secrets.token_bytes(32)  # sessions (the CSRF token) last one run
-    app.config.update(SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_HTTPONLY=True)
+    app.config.update(
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_HTTPONLY=True,
+        # cookies do not tell ports apart: two review pages at once (or one restarted) each
+        # keep their own session, so neither one's CSRF token overwrites the other's
+        SESSION_COOKIE_NAME=f"grade-review-{secrets.token_hex(4)}",
+    )
     script = (TEMPLATES_DIR / "review.js").read_text(encoding="utf-8")
 
     def book() -> Gradebook:
@@ -227,11 +233,10 @@ def create_app(
                 return answer_page(at_grading, exercise, str(e), status, kept)
         return redirect(f"/review/{item.key}?saved=1", 303)
 
-    def submission_page(number: int, message: str = "", status: int = 200) -> Any:
+    def submission_page(token: str, number: int, message: str = "", status: int = 200) -> Any:
         with book() as gb:
             student, assignment, scored = automatic_scores(gb, number)
             queue = review_queue(course, gb, assignments, names)
-            token = grading_token(pseudonym_key(gb.db), number)
         if not student or assignment not in assignments:
             abort(404)
         mine = [it for it in queue.items if it.grading == number]
@@ -251,7 +256,7 @@ def create_app(
     @app.get("/submission/<token>")
     def submission(token: str) -> Any:
         saved = request.args.get("saved") == "1"
-        return submission_page(grading(token), "Saved." if saved else "")
+        return submission_page(token, grading(token), "Saved." if saved else "")
 
     @app.post("/override/<token>/<exercise>")
     def override(token: str, exercise: str) -> Any:
@@ -271,9 +276,9 @@ def create_app(
                     reason=request.form.get("reason", ""),
                 )
             except StaleReview as e:
-                return submission_page(number, str(e), 409)
+                return submission_page(token, number, str(e), 409)
             except GraderError as e:
-                return submission_page(number, str(e), 400)
+                return submission_page(token, number, str(e), 400)
         return redirect(f"/submission/{token}?saved=1", 303)
 
     return app

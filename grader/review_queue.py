@@ -14,11 +14,11 @@ from .results import AWAITING, ExerciseResult
 from .reviews import (
     Review,
     answer_of,
-    grading_token,
     history,
     latest_reviews,
     pseudonym,
     pseudonym_key,
+    submission_token,
 )
 from .spec import Course
 
@@ -28,7 +28,7 @@ class Item:
     """One manual answer to review."""
 
     grading: int
-    token: str  # the grading's address on the page (``grader.reviews.grading_token``)
+    token: str  # the grading's address on the page (``grader.reviews.submission_token``)
     student: str
     name: str  # what the page calls the student: a pseudonym, or the id with --names
     assignment: str
@@ -112,7 +112,7 @@ def review_queue(
                 found.append(
                     Item(
                         a.grading,
-                        grading_token(key, a.grading),
+                        submission_token(key, a.student, aid, a.sha256),
                         a.student,
                         shown,
                         aid,
@@ -137,7 +137,11 @@ def submissions(
     student's pseudonym or id, the grading's token), by assignment and name."""
     key = pseudonym_key(gb.db)
     rows = [
-        (aid, a.student if names else pseudonym(key, a.student), grading_token(key, a.grading))
+        (
+            aid,
+            a.student if names else pseudonym(key, a.student),
+            submission_token(key, a.student, aid, a.sha256),
+        )
         for aid in assignments
         for a in gb.attempts(aid)
         if a.status == "graded"
@@ -146,11 +150,12 @@ def submissions(
 
 
 def grading_of(gb: Gradebook, assignments: Sequence[str], token: str) -> int | None:
-    """The current grading (of ``assignments``) a page's token is the address of, if any."""
+    """The current grading (of ``assignments``) of the submission a page's token is the
+    address of, if any: after a regrade, the new one."""
     key = pseudonym_key(gb.db)
     for aid in assignments:
         for a in gb.attempts(aid):
-            if a.status == "graded" and grading_token(key, a.grading) == token:
+            if a.status == "graded" and submission_token(key, a.student, aid, a.sha256) == token:
                 return a.grading
     return None
 

@@ -115,10 +115,12 @@ def pseudonym(key: bytes, student: str) -> str:
     return "student-" + hmac.new(key, student.encode(), hashlib.sha256).hexdigest()[:6]
 
 
-def grading_token(key: bytes, grading: int) -> str:
-    """A grading's address on the review page: not its id, whose order (graded in the order
-    of the students' names) would say whose it is."""
-    return hmac.new(key, f"grading:{grading}".encode(), hashlib.sha256).hexdigest()[:16]
+def submission_token(key: bytes, student: str, assignment: str, sha256: str) -> str:
+    """A submission's address on the review page: not its grading's id, whose order (graded in
+    the order of the students' names) would say whose it is, and the same after a regrade
+    (which makes new gradings of the same file), so a page open meanwhile still saves."""
+    text = f"submission:{student}\0{assignment}\0{sha256}"
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def text_answer(text: str) -> str:

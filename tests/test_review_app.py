@@ -45,11 +45,16 @@ def app_of(klass, names=False, reviewer="ta1"):
 
 
 def at(klass, grading, exercise=""):
-    """The page address of a grading (and an exercise): its token, not its id."""
-    from grader.reviews import grading_token, pseudonym_key
+    """The page address of a grading's submission (and an exercise): a token, not its id."""
+    from grader.reviews import pseudonym_key, submission_token
 
     with Gradebook(klass[1]) as gb:
-        token = grading_token(pseudonym_key(gb.db), grading)
+        student, assignment, sha = gb.db.execute(
+            "SELECT s.student, s.assignment, s.sha256 FROM gradings g JOIN submissions s"
+            " ON g.submission = s.id WHERE g.id=?",
+            (grading,),
+        ).fetchone()
+        token = submission_token(pseudonym_key(gb.db), student, assignment, sha)
     return f"{token}/{exercise}" if exercise else token
 
 
@@ -173,13 +178,22 @@ def test_an_override_needs_a_reason(klass):
     assert result.exercises[0].message == "score set by ta1: typo" and result.score == 0.5
 
 
-def test_a_page_from_before_a_regrade_says_it_is_gone(klass, tmp_path):
+def test_a_page_from_before_a_regrade_still_saves_and_an_unknown_one_is_gone(klass, tmp_path):
     client = app_of(klass).test_client()
     old = at(klass, 1, "p-derive")
+    page = client.get(f"/review/{old}").get_data(as_text=True)
     with Gradebook(klass[1]) as gb:  # a regrade: a new grading of the same file
         run = Graded(gb.result(1, reviewed=False), Executed((StepOutcome("ok"),)), "c", "r")
-        gb.record(submission(tmp_path, "alice", b"alice"), "p1", run)
-    gone = client.get(f"/review/{old}")
+        regraded = gb.record(submission(tmp_path, "alice", b"alice"), "p1", run)
+    assert at(klass, regraded, "p-derive") == old  # the address is the submission's
+    saved = client.post(
+        f"/review/{old}", data={"csrf": token(page), "based_on": "0", "item": ["0"]}
+    )
+    assert saved.status_code == 303
+    with Gradebook(klass[1]) as gb:  # the review is of the answer: the new grading has it
+        (alice,) = [a for a in gb.attempts("p1") if a.student == "alice"]
+    assert alice.grading == regraded and alice.reviews["p-derive"].startswith("1 / 3 by ta1")
+    gone = client.get("/review/0123456789abcdef/p-derive")  # no submission's (any more)
     assert gone.status_code == 404 and "no longer current" in gone.get_data(as_text=True)
     assert client.get("/").status_code == 302
 

@@ -246,6 +246,9 @@ def test_the_csv_says_awaiting_review_and_the_reviews(reviewed_class):
     assert alice["reviews"].startswith("p-word: 0.5 / 1 by ta1 (override: typo)")
     assert '[States the recurrence T(n) = 2T(n/2) + n] "=SUM(A1) not solved"' in alice["reviews"]
     assert bob["reviews"] == ""
+    # points awaiting review are out of max as out of score, and said in a column of their own
+    assert (alice["max"], alice["awaiting review"]) == ("4", "2")
+    assert (bob["max"], bob["awaiting review"]) == ("1", "5")
 
 
 def test_gradescope_and_the_report_show_scores_items_and_comments(reviewed_class, tmp_path):

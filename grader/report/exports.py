@@ -34,7 +34,8 @@ def grades_csv(
     order. Column names carry the assignment (``ps1 corr1d-same``) when there are several.
     An answer awaiting review says so; an assignment with manual exercises (``manual``: its
     ids), or with reviews, has a ``reviews`` column: each review's points, rubric items,
-    comment, reviewer (and an override's reason)."""
+    comment, reviewer (and an override's reason), and an ``awaiting review`` column: the
+    points not yet reviewed, which ``max`` leaves out as ``score`` does (as results.json)."""
     multi = len(exercises) > 1 if multi is None else multi
     manual = manual or {}
     reviewed = {
@@ -44,7 +45,8 @@ def grades_csv(
     for assignment, ids in exercises.items():
         prefix = f"{assignment} " if multi else ""
         header += [f"{prefix}{e}" for e in ids]
-        if manual.get(assignment) or assignment in reviewed:
+        reviews = bool(manual.get(assignment)) or assignment in reviewed
+        if reviews:
             header.append(f"{prefix}reviews")
         header += [
             f"{prefix}score",
@@ -53,6 +55,8 @@ def grades_csv(
             f"{prefix}final",
             f"{prefix}max",
         ]
+        if reviews:
+            header.append(f"{prefix}awaiting review")
     rows: dict[str, dict[str, object]] = {}
     for f in finals:
         if f.assignment not in exercises:
@@ -77,7 +81,10 @@ def grades_csv(
         row[f"{prefix}late hours"] = _number(f.late_by.total_seconds() / 3600)
         row[f"{prefix}late penalty"] = _number(f.penalty)
         row[f"{prefix}final"] = _number(f.score)
-        row[f"{prefix}max"] = _number(f.max_score)
+        waiting = f.attempt.awaiting_points if f.attempt else 0.0
+        row[f"{prefix}max"] = _number(max(0.0, f.max_score - waiting))
+        if f"{prefix}awaiting review" in header:
+            row[f"{prefix}awaiting review"] = _number(waiting)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
     writer.writeheader()
