@@ -184,7 +184,7 @@ def finals(
         if policies.attempts == "best":
             chosen = max(scored, key=lambda x: x[2])
         else:
-            chosen = max(scored, key=lambda x: (x[0].submitted_at or _EPOCH, x[0].grading))
+            chosen = max(scored, key=lambda x: attempt_order(x[0]))
         a, late, score, note = chosen
         out.append(
             Final(
@@ -240,6 +240,12 @@ def _line_error(ext: Extension, message: str) -> SpecError:
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def attempt_order(a: Attempt) -> tuple[dt.datetime, int]:
+    """The order of a student's attempts: the latest (under the `latest` policy, the one that
+    counts) last."""
+    return (a.submitted_at or _EPOCH, a.grading)
 
 
 def _duration(delta: dt.timedelta) -> str:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .gradebook import Gradebook
-from .results import AWAITING, ExerciseResult
+from .policies import attempt_order
+from .results import AWAITING, Attempt, ExerciseResult
 from .reviews import (
     Review,
     answer_of,
@@ -95,7 +96,7 @@ def review_queue(
         ]
         if not manual:
             continue
-        attempts = [a for a in gb.attempts(aid) if a.status == "graded"]
+        attempts = counted_attempts(course, gb.attempts(aid))
         results = {a.grading: gb.result(a.grading, reviewed=False) for a in attempts}
         for eid in manual:
             ex = course.exercises[eid]
@@ -128,6 +129,21 @@ def review_queue(
                 )
             items += sorted(found, key=lambda it: (it.name, it.grading))
     return Queue(tuple(items))
+
+
+def counted_attempts(course: Course, attempts: Sequence[Attempt]) -> list[Attempt]:
+    """The graded attempts whose manual answers can count: with the course's ``attempts:
+    best`` policy every one, else each student's latest (as ``grader.policies.finals``
+    chooses it), so a resubmitted answer is not reviewed twice."""
+    graded = [a for a in attempts if a.status == "graded"]
+    if course.policies.attempts == "best":
+        return graded
+    latest: dict[str, Attempt] = {}
+    for a in graded:
+        known = latest.get(a.student)
+        if known is None or attempt_order(a) >= attempt_order(known):
+            latest[a.student] = a
+    return [a for a in graded if latest[a.student] is a]
 
 
 def submissions(

@@ -342,3 +342,23 @@ def test_without_manual_answers_the_page_lists_submissions_to_override(
     links = re.findall(r'<a href="(/submission/[0-9a-f]{16})">p1: student-[0-9a-f]{6}</a>', page)
     assert len(links) == 3
     assert all("A word" in client.get(link).get_data(as_text=True) for link in links)
+
+
+def test_a_resubmitted_answer_is_reviewed_once_unless_the_best_attempt_counts(klass, tmp_path):
+    from dataclasses import replace
+
+    from grader.review_queue import review_queue
+
+    course, path = klass
+    with Gradebook(path) as gb:
+        _, result = _graded(course, _submission(course, derive="a second proof", use="pass"))
+        run = Graded(result, Executed((StepOutcome("ok"),)), course.fingerprint, "run")
+        again = gb.record(submission(tmp_path, "alice", b"alice, again"), "p1", run)
+        queue = review_queue(course, gb, ["p1"], names=True)
+        best = review_queue(
+            replace(course, policies=replace(course.policies, attempts="best")), gb, ["p1"], True
+        )
+    alice = [it for it in queue.items if it.student == "alice"]
+    assert {(it.grading, it.exercise) for it in alice} == {(again, "p-derive"), (again, "p-use")}
+    assert len(queue.items) == 6 and len(best.items) == 8
+    assert {it.answer for it in alice if it.exercise == "p-derive"} == {"a second proof"}
