@@ -106,14 +106,14 @@ def test_synthetic_is_learnable_on_held_out_seed(one_thread):
     torch.manual_seed(0)
     model = CIFAR10Model()
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
-    for _ in range(2):
+    for _ in range(1):  # one epoch: ~2 s on one thread
         perm = torch.randperm(len(x))
         for start in range(0, len(x), 64):
             idx = perm[start : start + 64]
             opt.zero_grad()
             nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
             opt.step()
-    assert accuracy(model, x_test, y_test) > 0.4  # chance is 0.1; measured ~0.75
+    assert accuracy(model, x_test, y_test) > 0.4  # chance is 0.1; measured 0.51
 
 
 # --- load_cifar10 --------------------------------------------------------------------------
