@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import faulthandler
 import hashlib
+import inspect
 import json
 import os
 import shlex
@@ -24,9 +25,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from hostile.cases import CANARY_PY, CASES, Case
-from shipped import with_answers
+from shipped import copy_course, with_answers
 
+from grader import load_course
+from grader.build import build
 from grader.errors import SubmissionError
 from grader.options import GradeOptions
 from grader.pipeline import grade
@@ -130,6 +134,48 @@ def _submission(case: Case, course, ctx: dict, path: Path) -> None:
         path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
 
 
+# The corpus attacks the pipeline (files, cells, exports, the kernel, the sandbox), graded on
+# ps1 unless a case says otherwise. ps1's tensor exercises (the function kind: its own hostile
+# tests are tests/test_function_hostile.py) make every ps1 kernel import torch, a second of the
+# ~1.5 s a grading takes: a case that neither answers them nor uses torch is graded on the same
+# course without them (ps1's exercises by hand, and ps2), whose setup imports nothing.
+TENSOR_EXERCISES = frozenset({"corr1d-function", "conv1d-function", "corr2d-function"})
+SETUP_IMPORT = "import torch  # for the function exercises (their inputs are tensors)\n"
+
+
+def _needs_tensors(case: Case) -> bool:
+    named = {*case.answers, *case.max_points_for, *case.message, *case.keep_full}
+    texts = [a if isinstance(a, str) else inspect.getsource(a) for a in case.answers.values()]
+    for fn in (case.notebook_fn, case.write):
+        if fn is not None:
+            texts.append(inspect.getsource(fn))
+    return (
+        case.assignment not in ("ps1", "ps2")
+        or bool(named & TENSOR_EXERCISES)
+        or any("torch" in text for text in texts)
+        or (case.raw is not None and b"torch" in case.raw)
+    )
+
+
+@pytest.fixture(scope="session")
+def by_hand_course(tmp_path_factory):
+    """The shipped course with ps1's exercises by hand and ps2 only, built once."""
+    root = tmp_path_factory.mktemp("by-hand")
+    copy_course(root)
+    spec = yaml.safe_load((root / "course.yaml").read_text())
+    by_id = {a["id"]: a for a in spec["assignments"]}
+    by_id["ps1"]["exercises"] = [e for e in by_id["ps1"]["exercises"] if e not in TENSOR_EXERCISES]
+    spec["assignments"] = [by_id["ps1"], by_id["ps2"]]
+    (root / "course.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    topic = root / "exercises" / "correlation.yaml"
+    text = topic.read_text()
+    assert SETUP_IMPORT in text, "the correlation setup's torch import moved: update this test"
+    topic.write_text(text.replace(SETUP_IMPORT, ""))
+    mine = load_course(root / "course.yaml")
+    build(mine, root / "release")
+    return mine
+
+
 def _text(ex) -> str:
     parts = [ex.message]
     if ex.error is not None:
@@ -139,10 +185,13 @@ def _text(ex) -> str:
 
 @pytest.mark.filterwarnings("ignore::nbformat.warnings.DuplicateCellId")
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_hostile_submission(case: Case, built_course, tmp_path, monkeypatch):
+def test_hostile_submission(case: Case, request, tmp_path, monkeypatch):
     if case.sandbox and not SANDBOX:
         pytest.skip("needs bubblewrap (bwrap) for the sandbox")
-    course, _ = built_course
+    if _needs_tensors(case):
+        course, _ = request.getfixturevalue("built_course")
+    else:
+        course = request.getfixturevalue("by_hand_course")
     token = uuid.uuid4().hex[:16]
     # Kernels of this case run under this folder: their command lines name it.
     work_tmp = tmp_path / "grading"
