@@ -172,14 +172,19 @@ def _is_task(cell: Any) -> bool:
 
 def _task_answer(cells: Sequence[Any], index: int) -> str:
     """An nbgrader task's answer: nbgrader gives a task no answer cell, a student writes it in
-    cells of their own after the task's, up to the next cell nbgrader (or grade) made."""
+    cells of their own after the task's, up to the next cell nbgrader (or grade) made. It is
+    markdown for its reviewer: a code cell's text is a fenced block."""
     texts: list[str] = []
     for cell in cells[index + 1 :]:
         meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
         if not isinstance(meta, dict) or "nbgrader" in meta or "grader" in meta:
             break
-        if _source(cell).strip():
-            texts.append(_source(cell).strip())
+        text = _source(cell).strip()
+        if text and cell.get("cell_type") == "code":
+            fence = "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", text))])
+            text = f"{fence}python\n{text}\n{fence}"
+        if text:
+            texts.append(text)
     return "\n\n".join(texts)
 
 

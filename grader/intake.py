@@ -394,7 +394,7 @@ def _mark_duplicates(found: list[Submission]) -> list[Submission]:
                 listed = ", ".join(others) + (f" and {more} more" if more else "")
                 note = (
                     f"{len(graded)} files for {student} in this batch (also {listed}): "
-                    "each is graded as an attempt"
+                    "each is graded as an attempt of the assignment it answers"
                 )
                 s = replace(s, notices=(*s.notices, note))
             out.append(s)

@@ -296,6 +296,15 @@ def test_an_nbgrader_task_s_answer_is_what_the_student_wrote_after_it():
     assert (hacker.missing, hacker.notices) == (frozenset(), ())
     blank = assemble(course, "ps1-problem1", nbformat.read(str(RELEASE_NB), as_version=4))
     assert blank.manual["cell-938593c4a215c6cc"] == "" and not blank.missing
+    # code after the task is shown as code; a cell nbgrader made ends the answer
+    nb = nbformat.read(str(HACKER), as_version=4)
+    nb.cells += [
+        nbformat.v4.new_code_cell("print('``` <b>')"),
+        nbformat.v4.new_markdown_cell("not it", metadata={"nbgrader": {"locked": True}}),
+        nbformat.v4.new_markdown_cell("nor this"),
+    ]
+    answer = assemble(course, "ps1-problem1", nb).manual["cell-938593c4a215c6cc"]
+    assert answer == "$\\sum x^i = \\frac{1}{1-x}$\n\n````python\nprint('``` <b>')\n````"
 
 
 # --- the command ----------------------------------------------------------------------------
@@ -539,6 +548,9 @@ def test_a_folder_of_several_notebooks_is_an_assignment_a_notebook(tmp_path):
     assert [(a.id, a.title, a.exercises) for a in course.assignments] == [
         ("hw1", "hw1", ("f",)), ("hw2-part-a", "hw2, Part A", ("g",)), ("hw2-b", "hw2, b", ("h",))
     ]  # fmt: skip
+    _notebook(tmp_path, cells("k"), name="x.ipynb", folder="hw2-b")  # a second 'hw2-b'
+    with pytest.raises(GraderError, match="two assignments would be 'hw2-b'"):
+        import_nbgrader(source)
 
 
 def test_no_code_of_the_source_runs(tmp_path):

@@ -15,7 +15,15 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
-from test_import_nbgrader import HACKER, NBGRADER_SCORES, PROBLEM1_MANUAL, RELEASE_NB, SOURCE
+from test_import_nbgrader import (
+    DATA,
+    HACKER,
+    NBGRADER_SCORES,
+    PROBLEM1_MANUAL,
+    RELEASE_NB,
+    SOURCE,
+    _nbgrader_notebook,
+)
 
 from grader.cli import main
 from grader.gradebook import Gradebook
@@ -26,13 +34,14 @@ pytestmark = pytest.mark.kernel
 
 BITDIDDLE = HACKER.parent.parent / "bitdiddle" / "problem1.ipynb"
 CLASS = {"hacker": HACKER, "bitdiddle": BITDIDDLE, "blank": RELEASE_NB}
-# The reviewer's verdicts: whether each manual answer earns its one rubric item. Parts C
-# (1 point), D (2) and E, the task (4).
+# The reviewer's verdicts: the manual answers that earn their one rubric item. Parts C
+# (1 point), D (2) and E, the task (4); hacker's problem2 too (part-a, 1 point, of 3).
 GIVEN = {
     "hacker": {"sum_of_squares_equation", "sum_of_squares_application", "cell-938593c4a215c6cc"},
     "bitdiddle": {"sum_of_squares_equation", "cell-938593c4a215c6cc"},  # no Part D
     "blank": set(),
 }
+HACKER_PROBLEM2 = {"part-a"}
 MANUAL_POINTS = {
     "sum_of_squares_equation": 1,
     "sum_of_squares_application": 2,
@@ -55,26 +64,38 @@ def test_an_nbgrader_course_imported_built_graded_reviewed_and_exported(tmp_path
     for student, notebook in CLASS.items():
         (submitted / student / "ps1").mkdir(parents=True)
         shutil.copy(notebook, submitted / student / "ps1" / "problem1.ipynb")
+    problem2 = DATA / "release" / "ps1" / "problem2.ipynb"
+    answers = {"part-a": "A sum of squares", "part-b": "$n^2$"}
+    _nbgrader_notebook(problem2, submitted / "hacker" / "ps1" / "problem2.ipynb", answers)
     out = grade("batch", submitted, "--course", course_yaml, "--workers", "2")
-    assert "3 graded" in out, out
+    assert "4 graded, 0 refused" in out, out
 
     # Each file is graded as ps1-problem1 (by its answer cells), its autograded parts as
     # nbgrader scores them, its manual parts awaiting review (never counted as 0).
     db = course_dir / "gradebook.db"
+    notice = (
+        "the notebook does not say which assignment it is; graded as {} (from its answer cells)"
+    )
     with Gradebook(db) as gb:
         attempts = {a.student: a for a in gb.attempts("ps1-problem1")}
+        notices = {a.student: gb.result(a.grading).notices for a in attempts.values()}
     assert sorted(attempts) == sorted(CLASS)
     for student, attempt in attempts.items():
+        assert notice.format("ps1-problem1") in notices[student], notices[student]
         auto = {e: s for e, s in attempt.exercises.items() if e not in PROBLEM1_MANUAL}
         assert auto == NBGRADER_SCORES[student], student
         assert set(attempt.awaiting) == PROBLEM1_MANUAL, student
+    with Gradebook(db) as gb:  # hacker's problem2.ipynb: ps1-problem2, all of it manual
+        (second,) = gb.attempts("ps1-problem2")
+        assert notice.format("ps1-problem2") in gb.result(second.grading).notices
+    assert (second.student, set(second.awaiting)) == ("hacker", {"part-a", "part-b"})
 
-    # The reviewer scores the nine manual answers in the review page, next ungraded first.
+    # The reviewer scores the 11 manual answers in the review page, next ungraded first.
     course = load_course(course_yaml)
-    app = create_app(course, db, ["ps1-problem1"], "ta1", True)
+    app = create_app(course, db, ["ps1-problem1", "ps1-problem2"], "ta1", True)
     app.testing = True
     client = app.test_client()
-    for _ in range(9):
+    for _ in range(11):
         at = client.get("/").location
         page = client.get(at).get_data(as_text=True)
         student = re.search(r'id="student">([^<]+)<', page).group(1)
@@ -82,11 +103,11 @@ def test_an_nbgrader_course_imported_built_graded_reviewed_and_exported(tmp_path
         form = {
             "csrf": re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1),
             "based_on": re.search(r'name="based_on" value="(\d+)"', page).group(1),
-            "item": ["0"] if exercise in GIVEN[student] else [],
+            "item": ["0"] if exercise in GIVEN[student] | HACKER_PROBLEM2 else [],
             "comment": f"reviewed {exercise}",
         }
         assert client.post(at, data=form).status_code == 303, (student, exercise)
-    assert "9 / 9 reviewed" in client.get(client.get("/").location).get_data(as_text=True)
+    assert "11 / 11 reviewed" in client.get(client.get("/").location).get_data(as_text=True)
 
     expected = {
         s: sum(NBGRADER_SCORES[s].values()) + sum(MANUAL_POINTS[e] for e in GIVEN[s]) for s in CLASS
@@ -112,3 +133,5 @@ def test_an_nbgrader_course_imported_built_graded_reviewed_and_exported(tmp_path
         assert "awaiting_review" not in data.get("extra_data", {}), student
         scores = {t["extra_data"]["id"]: t["score"] for t in data["tests"]}
         assert {e: scores[e] for e in NBGRADER_SCORES[student]} == NBGRADER_SCORES[student]
+    data = json.loads((folder / "ps1-problem2" / "hacker.results.json").read_text())
+    assert (data["score"], data["max_score"]) == (1, 3)

@@ -85,6 +85,13 @@ def import_nbgrader(source: Path) -> Draft:
                 draft.assignments.append((slug(f"{aid}-{path.stem}"), title, [topic_id]))
     if not draft.assignments:
         raise GraderError(f"{source} holds no notebook (.ipynb) in it or its folders")
+    ids = [aid for aid, _, _ in draft.assignments]
+    twice = next((aid for aid in ids if ids.count(aid) > 1), None)
+    if twice is not None:
+        raise GraderError(
+            f"{source}: two assignments would be {twice!r} (a folder's and another folder's "
+            "notebook's): rename one of the two"
+        )
     return draft
 
 
