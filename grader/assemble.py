@@ -3,7 +3,9 @@
 Only answer cells come from the submission (matched by ``metadata.grader``); setup code and
 everything else is taken from the release. Missing, duplicated or re-tagged answer cells are
 reported as notices, never trusted and never fatal. A manual answer (``grader.kinds``, kind
-``manual``) is never run: its cell's text (markdown or code) is kept for a reviewer.
+``manual``) is never run: its cell's text (markdown or code) is kept for a reviewer. In a
+notebook made by nbgrader, answer cells are found by grade_id, and a task's answer is the
+cells the student wrote after it.
 """
 
 from __future__ import annotations
@@ -121,7 +123,8 @@ def _answer_cells(
     found: dict[str, str] = {}
     counts: dict[str, int] = {}
     notices: list[str] = []
-    for index, cell in enumerate(nb.get("cells", [])):
+    cells = nb.get("cells", [])
+    for index, cell in enumerate(cells):
         eid = _answer_id(cell)
         if eid is None:
             continue
@@ -138,13 +141,51 @@ def _answer_cells(
                 f"{cell.get('cell_type')} cell; it was ignored"
             )
             continue
-        source = cell.get("source", "")
-        found[eid] = "".join(source) if isinstance(source, list) else str(source)
+        found[eid] = _task_answer(cells, index) if _is_task(cell) else _source(cell)
         counts[eid] = counts.get(eid, 0) + 1
     for eid, n in counts.items():
         if n > 1:
             notices.append(f"{n} cells answer {eid!r}; the last one was graded")
     return found, notices
+
+
+def answered(nb: NotebookNode) -> set[str]:
+    """The exercise ids a notebook's answer cells name, found as assembling finds them."""
+    return {eid for cell in nb.get("cells", []) if (eid := _answer_id(cell)) is not None}
+
+
+def _source(cell: Any) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def _nbgrader(cell: Any) -> dict[str, Any] | None:
+    meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return nbgrader if isinstance(nbgrader, dict) else None
+
+
+def _is_task(cell: Any) -> bool:
+    nbgrader = _nbgrader(cell)
+    return nbgrader is not None and nbgrader.get("task") is True
+
+
+def _task_answer(cells: Sequence[Any], index: int) -> str:
+    """An nbgrader task's answer: nbgrader gives a task no answer cell, a student writes it in
+    cells of their own after the task's, up to the next cell nbgrader (or grade) made. It is
+    markdown for its reviewer: a code cell's text is a fenced block."""
+    texts: list[str] = []
+    for cell in cells[index + 1 :]:
+        meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+        if not isinstance(meta, dict) or "nbgrader" in meta or "grader" in meta:
+            break
+        text = _source(cell).strip()
+        if text and cell.get("cell_type") == "code":
+            fence = "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", text))])
+            text = f"{fence}python\n{text}\n{fence}"
+        if text:
+            texts.append(text)
+    return "\n\n".join(texts)
 
 
 def _answer_id(cell: Any) -> str | None:
@@ -155,9 +196,10 @@ def _answer_id(cell: Any) -> str | None:
     cell_id = cell.get("id") if isinstance(cell, dict) else None
     if isinstance(cell_id, str) and cell_id.startswith("answer-"):
         return cell_id[len("answer-") :]
-    # A notebook made by nbgrader: its answer cells by grade_id, as `grade import` named them.
-    nbgrader = meta.get("nbgrader") if isinstance(meta, dict) else None
-    if isinstance(nbgrader, dict) and nbgrader.get("solution") is True:
+    # A notebook made by nbgrader: its answer cells (and tasks) by grade_id, as `grade import`
+    # named them.
+    nbgrader = _nbgrader(cell)
+    if nbgrader is not None and (nbgrader.get("solution") is True or nbgrader.get("task") is True):
         return nbgrader_exercise_id(nbgrader.get("grade_id"))
     return None
 

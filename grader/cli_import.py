@@ -31,7 +31,7 @@ _force = click.option(
 _no_manual = click.option(
     "--no-manual",
     is_flag=True,
-    help="Leave out what would be manual exercises (for a grader without the manual kind).",
+    help="Leave out what would be manual exercises (to build the autograded part alone).",
 )
 
 
@@ -55,7 +55,8 @@ def import_cmd() -> None:
 @click.option("--name", help="The course's name (default: SOURCE's folder name).")
 @debug_option
 def nbgrader_cmd(source: Path, out: Path, force: bool, no_manual: bool, name: str | None) -> None:
-    """Import nbgrader's source folder: one assignment a folder, one topic a notebook.
+    """Import nbgrader's source folder: one topic and one assignment a notebook (one a folder
+    when it holds one notebook).
 
     Example:
 

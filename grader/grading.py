@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from .assemble import Assembled, assemble
+from .assemble import Assembled, answered, assemble
 from .copying import attributed, class_references
 from .distribution import VERSION
 from .draws import Draws
@@ -189,8 +189,9 @@ def submitted(
 def which_assignment(
     course: Course, nb: NotebookNode, path: Path, assignment: str | None
 ) -> tuple[str, list[str]]:
-    """The assignment a notebook answers (given, declared in its metadata, or from its file
-    name), and notices about how that was decided."""
+    """The assignment a notebook answers (given, declared in its metadata, from its file name,
+    or else the one whose exercises its answer cells answer most of), and notices about how
+    that was decided."""
     meta = nb.metadata.get("grader", {})
     meta = meta if isinstance(meta, dict) else {}
     notices = []
@@ -205,6 +206,9 @@ def which_assignment(
     chosen = assignment or declared
     if chosen is None:
         stems = [a.id for a in course.assignments if path.stem.startswith(a.id)]
+        how = "from its file name"
+        if not stems:  # a notebook nbgrader made (problem1.ipynb): what its cells answer
+            stems, how = _by_answer_cells(course, nb), "from its answer cells"
         if len(stems) != 1:
             known = ", ".join(a.id for a in course.assignments)
             raise SubmissionError(
@@ -213,8 +217,7 @@ def which_assignment(
             )
         chosen = stems[0]
         notices.append(
-            f"the notebook does not say which assignment it is; graded as {chosen} "
-            "(from its file name)"
+            f"the notebook does not say which assignment it is; graded as {chosen} ({how})"
         )
     course.assignment(chosen)  # unknown id -> one clear error
     if meta.get("version") not in (None, course.fingerprint):
@@ -223,6 +226,16 @@ def which_assignment(
             "it was graded against the current one"
         )
     return chosen, notices
+
+
+def _by_answer_cells(course: Course, nb: NotebookNode) -> list[str]:
+    """The assignment whose exercises the notebook's answer cells answer most of, as a list of
+    one; none (no cell answers any) or several (a tie) when that does not decide."""
+    ids = answered(nb)
+    overlap = {a.id: len(ids.intersection(a.exercises)) for a in course.assignments}
+    best = max(overlap.values(), default=0)
+    tied = [aid for aid, n in overlap.items() if n == best]
+    return tied if best > 0 and len(tied) == 1 else []
 
 
 def run_fingerprint(

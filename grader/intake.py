@@ -11,14 +11,16 @@ nothing, and a folder's files are read once each, by descriptor, never through a
 
 Who is who, one rule:
 
-- The top-level name decides. A file in a folder (``alice/ps1.ipynb``) is the folder's
+- The top-level name decides. A file in a folder (``alice/ps1.ipynb``), or in a folder of
+  it (``alice/ps1/problem1.ipynb``, nbgrader's ``submitted/`` layout), is the folder's
   student; a file at the top level is its LMS name's (Canvas's
   ``name[_LATE]_userid_submissionid_file``: the user id, or the name, as ``--roster`` maps
   them) or, for any other name, its stem's (``alice.ipynb``). ``--roster`` maps any such
   top-level name (a folder, an LMS name or id, a file name) to a student id.
 - A name inside a student's folder never re-attributes the file: ``bob/alice.ipynb`` is
   bob's, flagged when the file name names another student (by the roster, or a student of
-  this batch); ``mallory/extra/alice.ipynb`` is mallory's, refused as too deep.
+  this batch), and so is ``mallory/alice/ps1.ipynb``; ``mallory/a/b/alice.ipynb`` is
+  mallory's, refused as too deep.
 - Names and ids compare as ``grader.students`` says (case-insensitively, after NFKC): with a
   class list (the build's roster) a student is recorded as it spells them (``Alice/`` is
   ``alice``), else in the normalised form (``Alice/`` and ``alice/`` are one student). A
@@ -250,8 +252,9 @@ def _whose(entry: _Entry, names: _Names) -> _Entry:
     canvas = CANVAS_RE.match(file_name)
     lms = (canvas["user"], canvas["name"]) if canvas else ()
     inner = (PurePosixPath(canvas["file"]).stem, canvas["file"]) if canvas else ()
-    if len(parts) > 1:  # the top-level folder decides; the file's names are only looked at
-        deciding, fallback, others = (parts[0],), parts[0], (*lms, *inner, file_name, stem)
+    if len(parts) > 1:  # the top-level folder decides; the names inside are only looked at
+        inside = (*parts[1:-1], *lms, *inner, file_name, stem)
+        deciding, fallback, others = (parts[0],), parts[0], inside
     else:
         deciding, fallback, others = (*lms, file_name, stem), lms[0] if lms else stem, inner
     student = names.mapped(*deciding) or names.student(fallback)
@@ -261,8 +264,10 @@ def _whose(entry: _Entry, names: _Names) -> _Entry:
         problem = f"cannot tell the student from the name {where!r} (use --roster)"
     elif problem:
         pass
-    elif len(parts) > 2:
-        problem = "too deep: expected student.ipynb or student/file.ipynb"
+    elif len(parts) > 3:
+        problem = (
+            "too deep: expected student.ipynb, student/file.ipynb or student/folder/file.ipynb"
+        )
     elif PurePosixPath(file_name).suffix.lower() != ".ipynb":
         problem = f"not a notebook ({PurePosixPath(file_name).suffix or 'no extension'})"
     return replace(entry, student=student, problem=problem, others=others)
@@ -389,7 +394,7 @@ def _mark_duplicates(found: list[Submission]) -> list[Submission]:
                 listed = ", ".join(others) + (f" and {more} more" if more else "")
                 note = (
                     f"{len(graded)} files for {student} in this batch (also {listed}): "
-                    "each is graded as an attempt"
+                    "each is graded as an attempt of the assignment it answers"
                 )
                 s = replace(s, notices=(*s.notices, note))
             out.append(s)

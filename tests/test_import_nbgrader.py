@@ -11,8 +11,9 @@ import nbformat
 import pytest
 import yaml
 
-from grader.assemble import _answer_cells, nbgrader_exercise_id
+from grader.assemble import _answer_cells, assemble, nbgrader_exercise_id
 from grader.errors import GraderError
+from grader.grading import which_assignment
 from grader.importers.draft import write
 from grader.importers.nbgrader import import_nbgrader, strip_solution
 from grader.importers.notebook_cells import Cell
@@ -21,6 +22,10 @@ from grader.spec import load_course
 
 DATA = Path(__file__).parent / "data" / "nbgrader"
 SOURCE = DATA / "source"
+SUBMITTED = DATA / "submitted"
+HACKER = SUBMITTED / "hacker" / "problem1.ipynb"
+RELEASE_NB = DATA / "release" / "ps1" / "problem1.ipynb"
+EXAMPLE = Path(__file__).parent.parent / "examples" / "nbgrader-ps1"
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +55,11 @@ def test_ps1_becomes_the_course_written_by_hand_in_test_function_kind(draft, tmp
     # correct_sum_of_squares (0.5: four cases) and sum_of_squares_uses_squares (0.5: calls)
     assert ([c["points"] for c in sos["cases"]], sos["calls_points"]) == ([0.125] * 4, 0.5)
     assert (ex["squares"]["points"], ex["sum_of_squares"]["points"]) == (2, 1)
-    write(draft, tmp_path / "course", manual=False)  # the kind `manual` may not exist yet
+    write(draft, tmp_path / "course", manual=False)  # problem2, all manual, is left out whole
     course = load_course(tmp_path / "course" / "course.yaml")
-    assert course.assignment("ps1").exercises == ("squares", "sum_of_squares")
+    assert [(a.id, a.exercises) for a in course.assignments] == [
+        ("ps1-problem1", ("squares", "sum_of_squares"))
+    ]
     solutions = (tmp_path / "course" / "solutions" / "problem1.py").read_text()
     assert "### BEGIN SOLUTION" not in solutions and "return sum(squares(n))" in solutions
 
@@ -257,7 +264,47 @@ def test_an_nbgrader_made_notebook_s_answer_cells_are_found_by_grade_id():
         "exercise of this assignment; it was ignored",
         "cell 20 is tagged as the answer to 'sum_of_squares_application', which is not an "
         "exercise of this assignment; it was ignored",
+        "cell 21 is tagged as the answer to 'cell-938593c4a215c6cc', which is not an "
+        "exercise of this assignment; it was ignored",
     ]
+
+
+def test_an_nbgrader_made_notebook_is_graded_as_the_assignment_its_answer_cells_answer():
+    course = load_course(EXAMPLE / "course.yaml")
+    for path, chosen in [
+        (SUBMITTED / "hacker" / "problem1.ipynb", "ps1-problem1"),
+        (DATA / "release" / "ps1" / "problem2.ipynb", "ps1-problem2"),
+    ]:
+        nb = nbformat.read(str(path), as_version=4)
+        assert which_assignment(course, nb, path, None) == (
+            chosen,
+            [
+                f"the notebook does not say which assignment it is; graded as {chosen} "
+                "(from its answer cells)"
+            ],
+        )
+
+
+def test_an_nbgrader_task_s_answer_is_what_the_student_wrote_after_it():
+    """nbgrader gives a task (Part E) no answer cell: the cells after it are its answer, for a
+    reviewer; none is an empty answer awaiting review, never a missing one."""
+    course = load_course(EXAMPLE / "course.yaml")
+    hacker = assemble(course, "ps1-problem1", nbformat.read(str(HACKER), as_version=4))
+    assert hacker.manual["cell-938593c4a215c6cc"] == "$\\sum x^i = \\frac{1}{1-x}$"
+    assert hacker.manual["sum_of_squares_equation"] == "$\\sum_{i=1}^n i^2$"
+    assert hacker.manual["sum_of_squares_application"].startswith("import math\n\ndef hypotenuse")
+    assert (hacker.missing, hacker.notices) == (frozenset(), ())
+    blank = assemble(course, "ps1-problem1", nbformat.read(str(RELEASE_NB), as_version=4))
+    assert blank.manual["cell-938593c4a215c6cc"] == "" and not blank.missing
+    # code after the task is shown as code; a cell nbgrader made ends the answer
+    nb = nbformat.read(str(HACKER), as_version=4)
+    nb.cells += [
+        nbformat.v4.new_code_cell("print('``` <b>')"),
+        nbformat.v4.new_markdown_cell("not it", metadata={"nbgrader": {"locked": True}}),
+        nbformat.v4.new_markdown_cell("nor this"),
+    ]
+    answer = assemble(course, "ps1-problem1", nb).manual["cell-938593c4a215c6cc"]
+    assert answer == "$\\sum x^i = \\frac{1}{1-x}$\n\n````python\nprint('``` <b>')\n````"
 
 
 # --- the command ----------------------------------------------------------------------------
@@ -288,7 +335,7 @@ def test_the_command_writes_the_course_and_lists_what_is_manual(tmp_path):
     assert result.output.splitlines()[-1] == (
         f"wrote {out}: 7 exercises, 5 of them manual (left out)"
     )
-    assert load_course(out / "course.yaml").assignment("ps1").exercises == (
+    assert load_course(out / "course.yaml").assignment("ps1-problem1").exercises == (
         "squares", "sum_of_squares"
     )  # fmt: skip
 
@@ -322,7 +369,7 @@ def test_calls_points_make_the_uses_squares_test_a_check_of_its_own(tmp_path):
 
     write(import_nbgrader(SOURCE), tmp_path / "c", manual=False)
     course = load_course(tmp_path / "c" / "course.yaml")
-    key = AnswerKey("ps1", course.fingerprint, reference_calls(course, "ps1"))
+    key = AnswerKey("ps1-problem1", course.fingerprint, reference_calls(course, "ps1-problem1"))
     sos, expect = course.exercises["sum_of_squares"], KeyExpectations(course, key)
     right = ExportRecord({"ok": True, "calls": [{"value": v} for v in (1, 5, 385, 506)]})
     wrong = ExportRecord({"ok": True, "calls": [{"value": v} for v in (0, 1, 285, 385)]})
@@ -336,8 +383,6 @@ def test_calls_points_make_the_uses_squares_test_a_check_of_its_own(tmp_path):
 
 
 # --- the example, built and graded ---------------------------------------------------------
-
-EXAMPLE = Path(__file__).parent.parent / "examples" / "nbgrader-ps1"
 
 
 def test_the_example_is_what_the_command_makes_of_the_saved_source(tmp_path):
@@ -364,9 +409,6 @@ def _nbgrader_notebook(source, out, answers=None, tests=None):
     nbformat.write(nb, str(out))
     return out
 
-
-SUBMITTED = DATA / "submitted"
-RELEASE_NB = DATA / "release" / "ps1" / "problem1.ipynb"
 
 # What nbgrader's autograde gives, by its rule: a test cell's points are earned iff the cell
 # runs without an error (its tests restored from the source first, whatever the student did
@@ -395,6 +437,7 @@ WRONG = {
     "squares": "def squares(n):\n    return [i * i for i in range(1, n + 1)]\n",
     "sum_of_squares": "def sum_of_squares(n):\n    return n * (n + 1) * (2 * n + 1) // 6\n",
 }
+PROBLEM1_MANUAL = {"sum_of_squares_equation", "sum_of_squares_application", "cell-938593c4a215c6cc"}
 LIAR = {  # an int that equals anything: nbgrader's `assert sum_of_squares(1) == 1` passes
     "sum_of_squares": "class Big(int):\n    def __eq__(self, other):\n        return True\n"
     "    __hash__ = int.__hash__\n\ndef sum_of_squares(n):\n    squares(n)\n    return Big(0)\n"
@@ -407,30 +450,36 @@ def test_nbgrader_made_notebooks_score_as_nbgrader_s_autograde(tmp_path):
     from grader.options import GradeOptions
     from grader.pipeline import grade
 
-    # Only the autograded part: the `manual` kind is not in this grader yet.
-    write(import_nbgrader(SOURCE), tmp_path / "course", manual=False)
+    write(import_nbgrader(SOURCE), tmp_path / "course")  # with the manual exercises
     course = load_course(tmp_path / "course" / "course.yaml")
     options = GradeOptions(sandbox="optional", release=tmp_path / "release")
     build(course, tmp_path / "release", options)  # the solution full marks, the starter 0
     bitdiddle = SUBMITTED / "bitdiddle" / "problem1.ipynb"
     edited = {"correct_squares": "pass", "correct_sum_of_squares": "pass"}
     notebooks = {
-        "hacker": SUBMITTED / "hacker" / "problem1.ipynb",
+        "hacker": HACKER,
         "bitdiddle": bitdiddle,
         "bitdiddle-edited-tests": _nbgrader_notebook(bitdiddle, tmp_path / "e.ipynb", tests=edited),
         "blank": RELEASE_NB,
         "wrong": _nbgrader_notebook(RELEASE_NB, tmp_path / "w.ipynb", answers=WRONG),
     }
     for name, path in notebooks.items():
-        result = grade(path, course, "ps1", options)
-        assert {e.id: e.score for e in result.exercises} == NBGRADER_SCORES[name], name
+        result = grade(path, course, "ps1-problem1", options)
+        by_id = {e.id: e for e in result.exercises}
+        auto = {i: e.score for i, e in by_id.items() if i not in PROBLEM1_MANUAL}
+        assert auto == NBGRADER_SCORES[name], name
+        # Parts C, D and E (the task) await a reviewer: counted neither earned nor possible
+        assert {i: by_id[i].status for i in PROBLEM1_MANUAL} == dict.fromkeys(
+            PROBLEM1_MANUAL, "awaiting review"
+        ), name
+        assert (result.score, result.max_score, result.awaiting) == (sum(auto.values()), 3, 7)
         assert not any("no answer cell" in n for n in result.notices), name
 
     # Where grade and nbgrader differ, on purpose: an answer that lies about equality passes
     # nbgrader's assert (0.5 + 0.5 for calling squares: 1); grade exports Big(0) as 0, so only
     # the calls check's half is earned.
     liar = _nbgrader_notebook(notebooks["hacker"], tmp_path / "l.ipynb", answers=LIAR)
-    by_id = {e.id: e for e in grade(liar, course, "ps1", options).exercises}
+    by_id = {e.id: e for e in grade(liar, course, "ps1-problem1", options).exercises}
     assert (by_id["squares"].score, by_id["sum_of_squares"].score) == (2, 0.5)
 
 
@@ -463,12 +512,45 @@ def test_code_given_to_students_is_the_setup_and_scratch_code_is_shown(tmp_path)
     assert topic.exercises[1]["prompt"] == "```python\nf(9)\n```\n"
 
 
+PS1 = [
+    ("ps1-problem1", "ps1, problem1", ["problem1"]),
+    ("ps1-problem2", "ps1, problem2", ["problem2"]),
+]
+
+
 def test_the_course_root_or_one_assignment_s_folder_will_do(tmp_path):
     shutil.copytree(SOURCE, tmp_path / "course" / "source")
     root = import_nbgrader(tmp_path / "course")
-    assert (root.name, root.assignments) == ("course", [("ps1", ["problem1", "problem2"])])
+    assert (root.name, root.assignments) == ("course", PS1)
     single = import_nbgrader(SOURCE / "ps1")
-    assert single.assignments == [("ps1", ["problem1", "problem2"])] and single.name == "ps1"
+    assert single.assignments == PS1 and single.name == "ps1"
+
+
+def test_a_folder_of_several_notebooks_is_an_assignment_a_notebook(tmp_path):
+    """A student hands in one notebook a file: each notebook of a folder is an assignment of its
+    own, so that problem1.ipynb is not missing problem2's parts; a folder of one keeps its id."""
+
+    def cells(name):
+        return [
+            ("code", f"def {name}(x):\n    return x", _answer(name)),
+            ("code", f"assert {name}(1) == 1", _test(f"t-{name}", 1)),
+        ]
+
+    _notebook(tmp_path, cells("f"), name="only.ipynb", folder="hw1")
+    _notebook(tmp_path, cells("g"), name="Part A.ipynb", folder="hw2")
+    source = _notebook(tmp_path, cells("h"), name="b.ipynb", folder="hw2")
+    draft = import_nbgrader(source)
+    assert draft.assignments == [
+        ("hw1", "hw1", ["only"]), ("hw2-part-a", "hw2, Part A", ["part-a"]), ("hw2-b", "hw2, b", ["b"])
+    ]  # fmt: skip
+    write(draft, tmp_path / "course")
+    course = load_course(tmp_path / "course" / "course.yaml")
+    assert [(a.id, a.title, a.exercises) for a in course.assignments] == [
+        ("hw1", "hw1", ("f",)), ("hw2-part-a", "hw2, Part A", ("g",)), ("hw2-b", "hw2, b", ("h",))
+    ]  # fmt: skip
+    _notebook(tmp_path, cells("k"), name="x.ipynb", folder="hw2-b")  # a second 'hw2-b'
+    with pytest.raises(GraderError, match="two assignments would be 'hw2-b'"):
+        import_nbgrader(source)
 
 
 def test_no_code_of_the_source_runs(tmp_path):

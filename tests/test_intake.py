@@ -148,7 +148,9 @@ def test_a_name_inside_a_students_folder_never_reattributes_it(tmp_path, kind):
         {
             "bob/Alice Smith.ipynb": NB,  # bob's attempt, whose file name is alice's roster name
             "bob/doejane_123_456_ps1.ipynb": NB + b" ",  # an LMS name of jane's, in bob's folder
-            "mallory/extra/alice.ipynb": NB + b"  ",  # too deep: mallory's, never alice's
+            "mallory/extra/alice.ipynb": NB + b"  ",  # in a folder of hers: mallory's
+            "mallory/alice/ps1.ipynb": NB + b"     ",  # so is this one
+            "mallory/a/b/alice.ipynb": NB + b"      ",  # too deep: mallory's, never alice's
             "Mallory/ps1.ipynb": NB + b"   ",
             "alice/ps1.ipynb": NB + b"    ",
         },
@@ -157,8 +159,10 @@ def test_a_name_inside_a_students_folder_never_reattributes_it(tmp_path, kind):
     got = students(found)
     assert got[f"{at}bob/Alice Smith.ipynb"] == ("bob", "")
     assert got[f"{at}bob/doejane_123_456_ps1.ipynb"] == ("bob", "")
-    assert got[f"{at}mallory/extra/alice.ipynb"][0] == "mallory"
-    assert "too deep" in got[f"{at}mallory/extra/alice.ipynb"][1]
+    assert got[f"{at}mallory/extra/alice.ipynb"] == ("mallory", "")
+    assert got[f"{at}mallory/alice/ps1.ipynb"] == ("mallory", "")
+    assert got[f"{at}mallory/a/b/alice.ipynb"][0] == "mallory"
+    assert "too deep" in got[f"{at}mallory/a/b/alice.ipynb"][1]
     assert [s.source for s in found if s.student == "alice"] == [f"{at}alice/ps1.ipynb"]
     flags = {s.source: s.flags for s in found}
     assert flags[f"{at}bob/Alice Smith.ipynb"] == (
@@ -166,6 +170,8 @@ def test_a_name_inside_a_students_folder_never_reattributes_it(tmp_path, kind):
         "name it has",
     )
     assert "(jane)" in flags[f"{at}bob/doejane_123_456_ps1.ipynb"][0]
+    assert "(alice)" in flags[f"{at}mallory/extra/alice.ipynb"][0]
+    assert "(alice)" in flags[f"{at}mallory/alice/ps1.ipynb"][0]
     assert flags[f"{at}alice/ps1.ipynb"] == () and flags[f"{at}Mallory/ps1.ipynb"] == ()
 
 

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from nbformat.v4 import new_notebook
+from conftest import COURSE_YAML, TOPIC_YAML
+from nbformat.v4 import new_code_cell, new_notebook
 
 from grader import keymaker as keymaker_module
 from grader import load_course
@@ -61,6 +62,78 @@ def test_which_assignment(small_course):
         which_assignment(small_course, notebook(course="Other"), path, None)
     with pytest.raises(SubmissionError, match="pass --assignment"):
         which_assignment(small_course, notebook(), path, None)
+
+
+def answering(*cells):
+    """A notebook whose answer cells are tagged as grade's, render's or nbgrader's are."""
+    nb = new_notebook()
+    for how, eid in cells:
+        if how == "grader":
+            nb.cells.append(
+                new_code_cell("x = 1", metadata={"grader": {"id": eid, "role": "answer"}})
+            )
+        elif how == "id":
+            nb.cells.append(new_code_cell("x = 1", id=f"answer-{eid}"))
+        else:  # nbgrader's grade_id, as `grade import nbgrader` names its exercise
+            grade_id = eid.replace("-", " ").title()
+            nb.cells.append(
+                new_code_cell(
+                    "x = 1", metadata={"nbgrader": {"solution": True, "grade_id": grade_id}}
+                )
+            )
+    return nb
+
+
+TWO_ASSIGNMENTS = COURSE_YAML.replace(
+    "[t-num, t-arr]", "[t-num, t-arr]\n  - id: a2\n    title: Second\n    exercises: [t-more]"
+)
+MORE = """\
+  - id: t-more
+    title: More
+    points: 1
+    prompt: More.
+    starter: y = ...
+    answer:
+      kind: number
+      name: y
+"""
+
+
+@pytest.mark.parametrize(
+    "cells,chosen",
+    [
+        ([("grader", "t-more")], "a2"),
+        ([("id", "t-arr"), ("grader", "t-num"), ("grader", "t-more")], "a1"),  # a1 2, a2 1
+        ([("nbgrader", "t-num"), ("nbgrader", "t-arr")], "a1"),
+        ([("id", "t-arr"), ("nbgrader", "t-more")], None),  # one of each: a tie
+        ([("grader", "nope")], None),  # answers nothing of the course
+        ([], None),
+    ],
+)
+def test_a_notebook_that_says_nothing_is_the_assignment_its_answer_cells_answer(
+    write_course, tmp_path, cells, chosen
+):
+    course = load_course(
+        write_course(tmp_path, course=TWO_ASSIGNMENTS, exercises={"t": TOPIC_YAML + MORE})
+    )
+    nb = answering(*cells)
+    if chosen is None:
+        with pytest.raises(
+            SubmissionError,
+            match=r"^hw\.ipynb does not say which assignment it "
+            r"is: pass --assignment \(one of: a1, a2\)$",
+        ):
+            which_assignment(course, nb, Path("hw.ipynb"), None)
+        return
+    assert which_assignment(course, nb, Path("hw.ipynb"), None) == (
+        chosen,
+        [
+            f"the notebook does not say which assignment it is; graded as {chosen} "
+            "(from its answer cells)"
+        ],
+    )
+    # a file name that names an assignment decides first
+    assert which_assignment(course, nb, Path("a2-mine.ipynb"), None)[0] == "a2"
 
 
 def test_a_stored_key_of_this_course_version_is_used_as_is(small_course, tmp_path, monkeypatch):

@@ -33,7 +33,8 @@ class Draft:
     """A whole imported course, and what the import says about it."""
 
     name: str
-    assignments: list[tuple[str, list[str]]] = field(default_factory=list)  # id, topic ids
+    # id, title, topic ids
+    assignments: list[tuple[str, str, list[str]]] = field(default_factory=list)
     topics: dict[str, Topic] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # "<file> cell N (...): kept as manual: why"
 
@@ -79,7 +80,7 @@ def write(draft: Draft, out: Path, force: bool = False, manual: bool = True) -> 
     """Write the course under ``out``: refused when ``out`` holds anything, unless ``force``
     (then its exercises/*.yaml and solutions/*.py are replaced by the import's).
 
-    With ``manual=False`` the manual exercises are left out (for a grader without the kind).
+    With ``manual=False`` the manual exercises are left out (the autograded part alone).
     """
     if out.exists() and not out.is_dir():
         raise GraderError(f"{out} is not a folder")
@@ -95,10 +96,10 @@ def write(draft: Draft, out: Path, force: bool = False, manual: bool = True) -> 
         for t in draft.topics.values()
     }
     assignments = []
-    for aid, topics in draft.assignments:
+    for aid, title, topics in draft.assignments:
         ids = [e["id"] for t in topics for e in kept[t]]
         if ids:
-            assignments.append({"id": aid, "title": aid, "exercises": ids})
+            assignments.append({"id": aid, "title": title, "exercises": ids})
     course = {"name": draft.name, "assignments": assignments}
     (out / "course.yaml").write_text(dump(course), encoding="utf-8")
     for topic in draft.topics.values():

@@ -1,10 +1,12 @@
 """nbgrader source notebooks -> a grade course.
 
 A folder of assignments (nbgrader's ``source/``), each a folder of ``.ipynb`` files (or one
-assignment's folder itself): each notebook is a topic. An answer cell (``solution: true``)
-with the autograded test cells after it (``grade: true``, ``solution: false``) is one
-exercise, of the kind its tests translate to (``grader.importers.translate``), worth the
-tests' points; tests in ``### BEGIN HIDDEN TESTS`` regions make hidden cases. A manually
+assignment's folder itself): each notebook is a topic, and an assignment of its own
+(``<folder>-<notebook>``) when its folder holds several, as students hand in one notebook a
+file; a folder of one notebook is one assignment of the folder's id. An answer cell
+(``solution: true``) with the autograded test cells after it (``grade: true``, ``solution:
+false``) is one exercise, of the kind its tests translate to (``grader.importers.translate``),
+worth the tests' points; tests in ``### BEGIN HIDDEN TESTS`` regions make hidden cases. A manually
 graded answer (``solution`` and ``grade``), a task, and an answer whose tests cannot be
 translated become ``manual`` exercises, each said in ``Draft.notes``. Starters are what
 nbgrader hands out: a solution region becomes ``# YOUR CODE HERE`` / ``raise
@@ -72,9 +74,24 @@ def import_nbgrader(source: Path) -> Draft:
                 f"{folder.name}/{other}: not carried over (put it beside the notebooks you "
                 "hand out if a prompt shows it)"
             )
-        draft.assignments.append((slug(folder.name), topics))
+        # A student hands in one notebook a file: a folder of several makes one assignment a
+        # notebook (``ps1-problem1``), so that a file is graded against its own parts only.
+        aid = slug(folder.name)
+        if len(topics) == 1:
+            draft.assignments.append((aid, aid, topics))
+        else:
+            for path, topic_id in zip(notebooks, topics, strict=True):
+                title = f"{folder.name}, {path.stem}"
+                draft.assignments.append((slug(f"{aid}-{path.stem}"), title, [topic_id]))
     if not draft.assignments:
         raise GraderError(f"{source} holds no notebook (.ipynb) in it or its folders")
+    ids = [aid for aid, _, _ in draft.assignments]
+    twice = next((aid for aid in ids if ids.count(aid) > 1), None)
+    if twice is not None:
+        raise GraderError(
+            f"{source}: two assignments would be {twice!r} (a folder's and another folder's "
+            "notebook's): rename one of the two"
+        )
     return draft
 
 

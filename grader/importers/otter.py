@@ -33,7 +33,7 @@ def import_otter(path: Path) -> Draft:
     """Read one master notebook into a draft course: one assignment, one topic."""
     cells = read_cells(path)
     aid = slug(path.stem)
-    draft = Draft(name=path.stem, assignments=[(aid, [aid])])
+    draft = Draft(name=path.stem, assignments=[(aid, aid, [aid])])
     topic = Topic(aid, path.stem)
     draft.topics[aid] = topic
     pending: list[str] = []
