@@ -1,9 +1,11 @@
 """Submission + trusted release notebook -> the steps to execute.
 
-Only answer cells come from the submission (matched by ``metadata.grader``); setup code and
-everything else is taken from the release. Missing, duplicated or re-tagged answer cells are
-reported as notices, never trusted and never fatal. A manual answer (``grader.kinds``, kind
-``manual``) is never run: its cell's text (markdown or code) is kept for a reviewer.
+Only answer cells come from the submission (matched by ``metadata.grader``; in notebooks
+nbgrader made by their ``grade_id``, in those otter made by otter's cells,
+``grader.otter_cells``); setup code and everything else is taken from the release. Missing,
+duplicated or re-tagged answer cells are reported as notices, never trusted and never fatal.
+A manual answer (``grader.kinds``, kind ``manual``) is never run: its cell's text (markdown or
+code) is kept for a reviewer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .draws import Draws, draw
 from .kinds import is_manual
+from .otter_cells import is_otter_notebook, otter_claims
 from .spec import Course
 
 if TYPE_CHECKING:
@@ -23,6 +26,13 @@ if TYPE_CHECKING:
 # The hand-out notebook's check(...) cells are never run here, but a student may call check()
 # in an answer cell too: it is defined (and, with no hand-out beside the kernel, only says so).
 CHECK_IMPORT = "from grader.inkernel.public import check"
+# An otter-made notebook's answers may call grader.check("q1") or import otter (not installed):
+# both are inert (grader.inkernel.otter_client); otter's own cells are never run.
+OTTER_CLIENT = (
+    "from grader.inkernel.otter_client import install as _otter_install\n"
+    "grader = _otter_install()\n"
+    "del _otter_install"
+)
 
 
 @dataclass(frozen=True)
@@ -58,8 +68,10 @@ def assemble(
     assignment = course.assignment(assignment_id)
     draws = draw(course, assignment_id) if draws is None else draws
     manual_ids = {e for e in assignment.exercises if is_manual(course.exercises[e].answer.kind)}
-    found, notices = _answer_cells(submission, set(assignment.exercises), manual_ids)
+    found, notices = _answer_cells(submission, assignment.exercises, manual_ids)
     steps: list[Step] = [Step("setup", assignment.id, CHECK_IMPORT)]
+    if is_otter_notebook(submission):  # answers written for otter may call its client
+        steps.append(Step("setup", assignment.id, OTTER_CLIENT))
     missing: set[str] = set()
     manual: dict[str, str] = {}
     seen_topics: set[str] = set()
@@ -114,37 +126,54 @@ def warm_steps(course: Course, steps: Sequence[Step]) -> int:
 
 
 def _answer_cells(
-    nb: NotebookNode, expected: set[str], manual: set[str]
+    nb: NotebookNode, order: Sequence[str], manual: set[str]
 ) -> tuple[dict[str, str], list[str]]:
-    """Exercise id -> source of its answer cell; the last of duplicates wins, with a notice.
-    A manual answer's cell may be markdown or code (a person reads it); others are code."""
-    found: dict[str, str] = {}
-    counts: dict[str, int] = {}
+    """Exercise id -> source of its answer cell(s); the last of duplicates wins, with a
+    notice. A manual answer's cells may be markdown or code (a person reads them); others are
+    code. A cell with grade's or nbgrader's id answers that exercise; in a notebook otter
+    made, the other cells answer as otter's cells delimit them (``grader.otter_cells``)."""
+    cells = nb.get("cells", [])
+    claims: list[tuple[int, str, tuple[int, ...]]] = []
     notices: list[str] = []
-    for index, cell in enumerate(nb.get("cells", [])):
+    for index, cell in enumerate(cells):
         eid = _answer_id(cell)
         if eid is None:
             continue
-        if eid not in expected:
+        if eid not in order:
             notices.append(
                 f"cell {index + 1} is tagged as the answer to {eid!r}, "
                 "which is not an exercise of this assignment; it was ignored"
             )
+        claims.append((index, eid, (index,)))
+    if is_otter_notebook(nb):
+        tagged = frozenset(i for i, _, _ in claims)
+        found_otter, said = otter_claims(cells, order, tagged)
+        claims += [(c.position, c.exercise, c.cells) for c in found_otter]
+        notices += said
+    found: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for _, eid, members in sorted(claims):
+        if eid not in order:
             continue
         kinds = ("code", "markdown") if eid in manual else ("code",)
-        if cell.get("cell_type") not in kinds:
+        chosen = [cells[i] for i in members if cells[i].get("cell_type") in kinds]
+        if not chosen:
+            other = cells[members[-1]].get("cell_type")
             notices.append(
-                f"the answer cell for {eid!r} was turned into a "
-                f"{cell.get('cell_type')} cell; it was ignored"
+                f"the answer cell for {eid!r} was turned into a {other} cell; it was ignored"
             )
             continue
-        source = cell.get("source", "")
-        found[eid] = "".join(source) if isinstance(source, list) else str(source)
+        found[eid] = ("\n\n" if eid in manual else "\n").join(_text(c) for c in chosen)
         counts[eid] = counts.get(eid, 0) + 1
     for eid, n in counts.items():
         if n > 1:
             notices.append(f"{n} cells answer {eid!r}; the last one was graded")
     return found, notices
+
+
+def _text(cell: Any) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
 
 
 def _answer_id(cell: Any) -> str | None:
