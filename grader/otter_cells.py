@@ -44,6 +44,11 @@ class Claim:
     cells: tuple[int, ...]
 
 
+def otter_exercise_id(name: str) -> str:
+    """The exercise id ``grade import otter`` gives the question of this name."""
+    return re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")[:56] or "topic"
+
+
 def is_otter_notebook(nb: Mapping[str, Any]) -> bool:
     """Whether otter made this notebook: its metadata, an answer tag or one of its cells."""
     meta = nb.get("metadata")
@@ -158,7 +163,9 @@ def _match(
 
 def _source(cell: Mapping[str, Any]) -> str:
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    if isinstance(source, list):
+        return "".join(s for s in source if isinstance(s, str))
+    return source if isinstance(source, str) else ""
 
 
 def _tags(cell: Any) -> list[str]:
@@ -168,8 +175,8 @@ def _tags(cell: Any) -> list[str]:
 
 
 def _checks(text: str) -> list[str]:
-    """The questions a cell's ``grader.check("...")`` lines name, in order."""
-    return [m.group(2) for line in text.split("\n") if (m := _CHECK.match(line))]
+    """The exercise ids of the questions a cell's ``grader.check("...")`` lines name."""
+    return [otter_exercise_id(m.group(2)) for line in text.split("\n") if (m := _CHECK.match(line))]
 
 
 def _otter_only(cell: Any) -> list[str] | None:
@@ -189,4 +196,5 @@ def _metadata_tests(cell: Mapping[str, Any]) -> list[str]:
     meta = cell.get("metadata")
     otter = meta.get("otter") if isinstance(meta, dict) else None
     tests = otter.get("tests") if isinstance(otter, dict) else None
-    return [t for t in tests if isinstance(t, str)] if isinstance(tests, list) else []
+    names = tests if isinstance(tests, list) else []
+    return [otter_exercise_id(t) for t in names if isinstance(t, str)]

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from grader.assemble import OTTER_CLIENT, assemble
-from grader.otter_cells import ANSWER_TAG, is_otter_notebook, otter_claims
+from grader.otter_cells import ANSWER_TAG, is_otter_notebook, otter_claims, otter_exercise_id
 from grader.spec import load_course
 
 DATA = Path(__file__).parent / "data" / "otter"
@@ -179,3 +179,24 @@ def test_a_check_call_inside_the_answer_and_otter_s_test_metadata():
         ("q5", (13,)),
     ]
     assert notices == []
+
+
+def test_a_question_name_is_the_exercise_id_the_importer_gives(tmp_path):
+    from grader.importers.otter import import_otter
+
+    master = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_raw_cell("# BEGIN QUESTION\nname: Part 1.a"),
+        nbformat.v4.new_raw_cell("# BEGIN SOLUTION"), nbformat.v4.new_code_cell("x = 2 # SOLUTION"),
+        nbformat.v4.new_raw_cell("# END SOLUTION"), nbformat.v4.new_raw_cell("# BEGIN TESTS"),
+        nbformat.v4.new_code_cell("x == 2"), nbformat.v4.new_raw_cell("# END TESTS"),
+        nbformat.v4.new_raw_cell("# END QUESTION"),
+    ])  # fmt: skip
+    nbformat.write(master, str(tmp_path / "hw.ipynb"))
+    (topic,) = import_otter(tmp_path / "hw.ipynb").topics.values()
+    assert [e["id"] for e in topic.exercises] == [otter_exercise_id("Part 1.a")] == ["part-1-a"]
+    student = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 2", metadata={"tags": [ANSWER_TAG]}),
+        nbformat.v4.new_code_cell('grader.check("Part 1.a")'),
+    ])  # fmt: skip
+    claims, _ = otter_claims(student.cells, ["part-1-a"])
+    assert [(c.exercise, c.cells) for c in claims] == [("part-1-a", (0,))]

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from ..errors import GraderError
+from ..otter_cells import otter_exercise_id
 from .draft import Draft, Topic, identifier, slug
 from .notebook_cells import Cell, heading, read_cells
 from .translate import Checks, defined_names, merge, translate
@@ -190,7 +191,7 @@ def _number(x: float) -> float | int:
 
 
 def _question(q: dict[str, Any], topic: Topic, draft: Draft, file: str) -> None:
-    eid = slug(q["name"])
+    eid = otter_exercise_id(q["name"])
     code = [c for c in q["solution"] if c.type == "code"]
     text = [c for c in q["solution"] if c.type == "markdown"]
     if len(code) > 1:
