@@ -34,6 +34,8 @@ _OTTER_LINE = re.compile(
     r"""|grader\.export\(.*\)|%pip\s+install\s.*otter-grader.*)\s*;?\s*(#.*)?$"""
 )
 
+_NOTEBOOK = re.compile(r"""otter\.Notebook\(\s*(['"])([^'"\\]+\.ipynb)\1""")
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -58,6 +60,19 @@ def is_otter_notebook(nb: Mapping[str, Any]) -> bool:
     return isinstance(cells, list) and any(
         ANSWER_TAG in _tags(c) or _otter_only(c) is not None for c in cells
     )
+
+
+def otter_assignment(nb: Mapping[str, Any]) -> str | None:
+    """The assignment id ``grade import otter`` gives the master notebook that otter's init
+    cell names (``otter.Notebook("demo.ipynb")``: demo), if a cell of otter's names one."""
+    cells = nb.get("cells")
+    for cell in cells if isinstance(cells, list) else ():
+        if _otter_only(cell) is not None:
+            found = _NOTEBOOK.search(_source(cell))
+            if found:
+                stem = found.group(2).rsplit("/", 1)[-1].removesuffix(".ipynb")
+                return otter_exercise_id(stem)
+    return None
 
 
 def otter_claims(

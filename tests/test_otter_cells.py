@@ -12,7 +12,14 @@ import nbformat
 import pytest
 
 from grader.assemble import OTTER_CLIENT, assemble
-from grader.otter_cells import ANSWER_TAG, is_otter_notebook, otter_claims, otter_exercise_id
+from grader.errors import SubmissionError
+from grader.otter_cells import (
+    ANSWER_TAG,
+    is_otter_notebook,
+    otter_assignment,
+    otter_claims,
+    otter_exercise_id,
+)
 from grader.spec import load_course
 
 DATA = Path(__file__).parent / "data" / "otter"
@@ -200,3 +207,16 @@ def test_a_question_name_is_the_exercise_id_the_importer_gives(tmp_path):
     ])  # fmt: skip
     claims, _ = otter_claims(student.cells, ["part-1-a"])
     assert [(c.exercise, c.cells) for c in claims] == [("part-1-a", (0,))]
+
+
+def test_the_assignment_is_the_one_otter_s_init_cell_names(otter_nb, course):
+    from grader.grading import which_assignment
+
+    assert otter_assignment(otter_nb) == "demo"  # otter.Notebook("demo.ipynb")
+    assert which_assignment(course, otter_nb, Path("alice.ipynb"), None) == (
+        "demo", ["graded as demo, the assignment otter's init cell names"])  # fmt: skip
+    assert which_assignment(course, otter_nb, Path("alice.ipynb"), "demo") == ("demo", [])
+    other = _edited(otter_nb, [(0, 'import otter\ngrader = otter.Notebook("hw9.ipynb")')])
+    assert otter_assignment(other) == "hw9"
+    with pytest.raises(SubmissionError, match="does not say which assignment it is"):
+        which_assignment(course, other, Path("alice.ipynb"), None)
