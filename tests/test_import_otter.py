@@ -62,7 +62,12 @@ def test_what_is_kept_as_manual_is_listed(draft):
         "demo.ipynb cell 41 (question q4): kept as manual: a manual question",
         "demo.ipynb cell 47 (question q5): kept as manual: a manual question",
     ]
-    assert len([n for n in draft.notes if "(question q3)" in n]) == 8  # one per test cell
+    q3 = [n for n in draft.notes if "(question q3)" in n]
+    assert len(q3) == 9  # why it is no series exercise, then one note per test cell
+    assert q3[0] == (
+        "demo.ipynb cell 25 (question q3): not a series exercise: its tests read data and "
+        "price_by_flavor, and a grade exercise judges one answer"
+    )
 
 
 def test_a_manual_question_s_rubric_holds_the_tests_or_the_reference(draft, tmp_path):
@@ -125,6 +130,29 @@ def test_points_and_a_value_answer(tmp_path):
     (ex,) = topic.exercises
     assert (ex["title"], ex["points"], ex["starter"]) == ("Total", 4, "total = ...\n")
     assert ex["answer"] == {"kind": "number", "name": "total"}
+
+
+def _without_tests_of_data(tmp_path):
+    """The tutorial's q3 alone, less its two tests of ``data``: all its tests read the
+    Series price_by_flavor, label by label."""
+    nb = nbformat.read(str(DEMO), as_version=4)
+    nb.cells = nb.cells[:3] + [
+        c for i, c in enumerate(nb.cells) if 24 <= i <= 39 and i not in (30, 31)
+    ]
+    path = tmp_path / "prices.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_tests_of_one_series_label_by_label_are_a_series_exercise(tmp_path):
+    (topic,) = import_otter(_without_tests_of_data(tmp_path)).topics.values()
+    (q3,) = topic.exercises
+    assert (
+        q3["points"] == 1
+        and q3["starter"] == "data = ...\nprice_by_flavor = ...\nprice_by_flavor\n"
+    )
+    assert q3["answer"] == {"kind": "series", "name": "price_by_flavor", "check_like": True,
+                            "check_names": False, "check_dtype": False}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -276,3 +304,36 @@ def test_otter_made_notebooks_score_as_otter_does(tmp_path):
         "2 cells answer 'q3'; the last one was graded",
         "no answer cell for 'q2' was found; it was graded as unanswered",
     ]
+
+
+PRICES = {  # q3 answers -> the series exercise's score (its name, index and values checks)
+    "right": 'data = pd.DataFrame({"flavor": ["mint", "mint", "vanilla", "chocolate", '
+    '"strawberry"], "price": [4, 5, 1.75, 10 / 3, 3]})\n'
+    'price_by_flavor = data.groupby("flavor")["price"].mean()\n',
+    # another order, no names, ints: otter's label-by-label tests pass, and so does grade
+    "by hand": 'price_by_flavor = pd.Series({"vanilla": 1.75, "mint": 4.5, "chocolate": 10 / 3, '
+    '"strawberry": 3})\n',
+    "rounded": 'price_by_flavor = pd.Series({"chocolate": 3, "mint": 4, "strawberry": 3, '
+    '"vanilla": 2})\n',
+    "a frame": 'price_by_flavor = pd.DataFrame({"price": [1.0]})\n',
+}
+PRICE_SCORES = {"right": 1, "by hand": 1, "rounded": 0.5, "a frame": 0}
+
+
+@pytest.mark.kernel
+def test_a_translated_series_question_builds_and_grades(tmp_path):
+    from shipped import with_answers
+
+    from grader.build import build
+    from grader.options import GradeOptions
+    from grader.pipeline import grade
+
+    write(import_otter(_without_tests_of_data(tmp_path)), tmp_path / "course")
+    course = load_course(tmp_path / "course" / "course.yaml")
+    options = GradeOptions(sandbox="optional", release=tmp_path / "release")
+    build(course, tmp_path / "release", options)  # the reference full marks, the starter 0
+    student = tmp_path / "release" / "student" / "prices.ipynb"
+    for name, answer in PRICES.items():
+        path = with_answers(student, {"q3": answer}, tmp_path / f"{name}.ipynb")
+        (q3,) = grade(path, course, options=options).exercises
+        assert q3.score == pytest.approx(PRICE_SCORES[name]), name
