@@ -95,7 +95,7 @@ def otter_claims(
             slots.append((position, names[0], tuple(pending)))
         pending.clear()
 
-    def flush(position: int) -> None:
+    def flush() -> None:
         """A boundary: what is pending answers a question without a name, when otter tagged
         it so or it lies in a BEGIN/END QUESTION pair; otherwise it is no answer."""
         if pending and (in_pair or any(ANSWER_TAG in _tags(cells[i]) for i in pending)):
@@ -108,10 +108,10 @@ def otter_claims(
         kind, text = cell.get("cell_type"), _source(cell)
         if kind == "markdown" and (BEGIN in text or END in text):
             if END in text:
-                flush(index)
+                flush()
                 in_pair = False
             if BEGIN in text:
-                flush(index)
+                flush()
                 in_pair = True
             continue
         otter = _otter_only(cell)
@@ -119,14 +119,14 @@ def otter_claims(
             if otter:
                 close(index, otter)
             else:
-                flush(index)
+                flush()
                 in_pair = False
             continue
         meta = cell.get("metadata")
         locked = isinstance(meta, dict) and meta.get("editable") is False
         if locked and ANSWER_TAG not in _tags(cell):
             if not in_pair:  # a question's prompt: what came before it is not its answer
-                flush(index)
+                flush()
             continue
         if kind not in ("code", "markdown"):
             continue
@@ -134,7 +134,7 @@ def otter_claims(
         named = _metadata_tests(cell) or (_checks(text) if kind == "code" else [])
         if named:  # a check call inside an answer, or otter's tests noted on the last cell
             close(index, named)
-    flush(len(cells))
+    flush()
     return _match(slots, order, notices)
 
 
