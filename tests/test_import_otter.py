@@ -224,7 +224,7 @@ def test_the_tutorial_s_autograded_question_scores_as_otter_does(draft, tmp_path
     from grader.options import GradeOptions
     from grader.pipeline import grade
 
-    # Only the autograded part (q1): the `manual` kind is not in this grader yet.
+    # Only the autograded part (q1), as `--no-manual` imports it.
     write(draft, tmp_path / "course", manual=False)
     course = load_course(tmp_path / "course" / "course.yaml")
     options = GradeOptions(sandbox="optional", release=tmp_path / "release")
