@@ -1,11 +1,12 @@
 """Submission + trusted release notebook -> the steps to execute.
 
-Only answer cells come from the submission (matched by ``metadata.grader``); setup code and
-everything else is taken from the release. Missing, duplicated or re-tagged answer cells are
-reported as notices, never trusted and never fatal. A manual answer (``grader.kinds``, kind
-``manual``) is never run: its cell's text (markdown or code) is kept for a reviewer. In a
-notebook made by nbgrader, answer cells are found by grade_id, and a task's answer is the
-cells the student wrote after it.
+Only answer cells come from the submission (matched by ``metadata.grader``; in notebooks
+nbgrader made by their ``grade_id``, in those otter made by otter's cells,
+``grader.otter_cells``); setup code and everything else is taken from the release. Missing,
+duplicated or re-tagged answer cells are reported as notices, never trusted and never fatal.
+A manual answer (``grader.kinds``, kind ``manual``) is never run: its cell's text (markdown or
+code) is kept for a reviewer. In a notebook made by nbgrader, a task's answer is the cells the
+student wrote after it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .draws import Draws, draw
 from .kinds import is_manual
+from .otter_cells import is_otter_notebook, otter_claims
 from .spec import Course
 
 if TYPE_CHECKING:
@@ -25,6 +27,13 @@ if TYPE_CHECKING:
 # The hand-out notebook's check(...) cells are never run here, but a student may call check()
 # in an answer cell too: it is defined (and, with no hand-out beside the kernel, only says so).
 CHECK_IMPORT = "from grader.inkernel.public import check"
+# An otter-made notebook's answers may call grader.check("q1") or import otter (not installed):
+# both are inert (grader.inkernel.otter_client); otter's own cells are never run.
+OTTER_CLIENT = (
+    "from grader.inkernel.otter_client import install as _otter_install\n"
+    "grader = _otter_install()\n"
+    "del _otter_install"
+)
 
 
 @dataclass(frozen=True)
@@ -60,8 +69,10 @@ def assemble(
     assignment = course.assignment(assignment_id)
     draws = draw(course, assignment_id) if draws is None else draws
     manual_ids = {e for e in assignment.exercises if is_manual(course.exercises[e].answer.kind)}
-    found, notices = _answer_cells(submission, set(assignment.exercises), manual_ids)
+    found, notices = _answer_cells(submission, assignment.exercises, manual_ids)
     steps: list[Step] = [Step("setup", assignment.id, CHECK_IMPORT)]
+    if is_otter_notebook(submission):  # answers written for otter may call its client
+        steps.append(Step("setup", assignment.id, OTTER_CLIENT))
     missing: set[str] = set()
     manual: dict[str, str] = {}
     seen_topics: set[str] = set()
@@ -116,32 +127,47 @@ def warm_steps(course: Course, steps: Sequence[Step]) -> int:
 
 
 def _answer_cells(
-    nb: NotebookNode, expected: set[str], manual: set[str]
+    nb: NotebookNode, order: Sequence[str], manual: set[str]
 ) -> tuple[dict[str, str], list[str]]:
-    """Exercise id -> source of its answer cell; the last of duplicates wins, with a notice.
-    A manual answer's cell may be markdown or code (a person reads it); others are code."""
-    found: dict[str, str] = {}
-    counts: dict[str, int] = {}
-    notices: list[str] = []
+    """Exercise id -> source of its answer cell(s); the last of duplicates wins, with a
+    notice. A manual answer's cells may be markdown or code (a person reads them); others are
+    code. A cell with grade's or nbgrader's id answers that exercise; in a notebook otter
+    made, the other cells answer as otter's cells delimit them (``grader.otter_cells``)."""
     cells = nb.get("cells", [])
+    claims: list[tuple[int, str, tuple[int, ...]]] = []
+    notices: list[str] = []
     for index, cell in enumerate(cells):
         eid = _answer_id(cell)
         if eid is None:
             continue
-        if eid not in expected:
+        if eid not in order:
             notices.append(
                 f"cell {index + 1} is tagged as the answer to {eid!r}, "
                 "which is not an exercise of this assignment; it was ignored"
             )
+        claims.append((index, eid, (index,)))
+    if is_otter_notebook(nb):
+        tagged = frozenset(i for i, _, _ in claims)
+        found_otter, said = otter_claims(cells, order, tagged)
+        claims += [(c.position, c.exercise, c.cells) for c in found_otter]
+        notices += said
+    found: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for _, eid, members in sorted(claims):
+        if eid not in order:
             continue
         kinds = ("code", "markdown") if eid in manual else ("code",)
-        if cell.get("cell_type") not in kinds:
+        chosen = [cells[i] for i in members if cells[i].get("cell_type") in kinds]
+        if not chosen:
+            other = cells[members[-1]].get("cell_type")
             notices.append(
-                f"the answer cell for {eid!r} was turned into a "
-                f"{cell.get('cell_type')} cell; it was ignored"
+                f"the answer cell for {eid!r} was turned into a {other} cell; it was ignored"
             )
             continue
-        found[eid] = _task_answer(cells, index) if _is_task(cell) else _source(cell)
+        if len(members) == 1 and _is_task(cells[members[0]]):
+            found[eid] = _task_answer(cells, members[0])
+        else:
+            found[eid] = ("\n\n" if eid in manual else "\n").join(_text(c) for c in chosen)
         counts[eid] = counts.get(eid, 0) + 1
     for eid, n in counts.items():
         if n > 1:
@@ -154,7 +180,7 @@ def answered(nb: NotebookNode) -> set[str]:
     return {eid for cell in nb.get("cells", []) if (eid := _answer_id(cell)) is not None}
 
 
-def _source(cell: Any) -> str:
+def _text(cell: Any) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
 
@@ -179,7 +205,7 @@ def _task_answer(cells: Sequence[Any], index: int) -> str:
         meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
         if not isinstance(meta, dict) or "nbgrader" in meta or "grader" in meta:
             break
-        text = _source(cell).strip()
+        text = _text(cell).strip()
         if text and cell.get("cell_type") == "code":
             fence = "`" * max([3, *(len(run) + 1 for run in re.findall(r"`+", text))])
             text = f"{fence}python\n{text}\n{fence}"

@@ -34,6 +34,7 @@ from .key import AnswerKey
 from .keymaker import answer_key, variant_keys
 from .kinds import KINDS
 from .options import GradeOptions, Progress
+from .otter_cells import otter_assignment
 from .results import GradeResult, Judged
 from .runners import Runner
 from .spec import Course, Exercise
@@ -189,9 +190,9 @@ def submitted(
 def which_assignment(
     course: Course, nb: NotebookNode, path: Path, assignment: str | None
 ) -> tuple[str, list[str]]:
-    """The assignment a notebook answers (given, declared in its metadata, from its file name,
-    or else the one whose exercises its answer cells answer most of), and notices about how
-    that was decided."""
+    """The assignment a notebook answers (given, declared in its metadata, named by otter's
+    init cell, from its file name, or else the one whose exercises its answer cells answer
+    most of), and notices about how that was decided."""
     meta = nb.metadata.get("grader", {})
     meta = meta if isinstance(meta, dict) else {}
     notices = []
@@ -204,6 +205,10 @@ def which_assignment(
     if assignment and declared and declared != assignment:
         raise SubmissionError(f"{path.name} is assignment {declared!r}, not {assignment!r}")
     chosen = assignment or declared
+    otter = otter_assignment(nb) if chosen is None else None
+    if otter is not None and otter in {a.id for a in course.assignments}:
+        chosen = otter
+        notices.append(f"graded as {chosen}, the assignment otter's init cell names")
     if chosen is None:
         stems = [a.id for a in course.assignments if path.stem.startswith(a.id)]
         how = "from its file name"

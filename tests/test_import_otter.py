@@ -62,7 +62,12 @@ def test_what_is_kept_as_manual_is_listed(draft):
         "demo.ipynb cell 41 (question q4): kept as manual: a manual question",
         "demo.ipynb cell 47 (question q5): kept as manual: a manual question",
     ]
-    assert len([n for n in draft.notes if "(question q3)" in n]) == 8  # one per test cell
+    q3 = [n for n in draft.notes if "(question q3)" in n]
+    assert len(q3) == 9  # why it is no series exercise, then one note per test cell
+    assert q3[0] == (
+        "demo.ipynb cell 25 (question q3): not a series exercise: its tests read data and "
+        "price_by_flavor, and a grade exercise judges one answer"
+    )
 
 
 def test_a_manual_question_s_rubric_holds_the_tests_or_the_reference(draft, tmp_path):
@@ -127,6 +132,29 @@ def test_points_and_a_value_answer(tmp_path):
     assert ex["answer"] == {"kind": "number", "name": "total"}
 
 
+def _without_tests_of_data(tmp_path):
+    """The tutorial's q3 alone, less its two tests of ``data``: all its tests read the
+    Series price_by_flavor, label by label."""
+    nb = nbformat.read(str(DEMO), as_version=4)
+    nb.cells = nb.cells[:3] + [
+        c for i, c in enumerate(nb.cells) if 24 <= i <= 39 and i not in (30, 31)
+    ]
+    path = tmp_path / "prices.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_tests_of_one_series_label_by_label_are_a_series_exercise(tmp_path):
+    (topic,) = import_otter(_without_tests_of_data(tmp_path)).topics.values()
+    (q3,) = topic.exercises
+    assert (
+        q3["points"] == 1
+        and q3["starter"] == "data = ...\nprice_by_flavor = ...\nprice_by_flavor\n"
+    )
+    assert q3["answer"] == {"kind": "series", "name": "price_by_flavor", "check_like": True,
+                            "check_names": False, "check_dtype": False}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "cells,message",
     [
@@ -177,6 +205,8 @@ def test_the_example_is_what_the_command_makes_of_the_saved_notebook(draft, tmp_
 
 # Otter's scores by its rules: each of q1's three tests (1 point, none given, so 1/3 each) is
 # passed iff the cell's output equals the solution's (True); the hidden square(2.5) counts.
+# otter-grader 7.0.0's `otter run` (with otter assign's autograder zip of demo.ipynb) gave these
+# q1 scores on the otter-made notebooks below (_otter_made), the tampered one included (2/3).
 OTTER_SCORES = {
     "right": ("def square(x):\n    return x ** 2\n", 1),
     "wrong": ("def square(x):\n    return x * 2\n", 1 / 3),  # only square(0) == 0
@@ -194,7 +224,7 @@ def test_the_tutorial_s_autograded_question_scores_as_otter_does(draft, tmp_path
     from grader.options import GradeOptions
     from grader.pipeline import grade
 
-    # Only the autograded part (q1): the `manual` kind is not in this grader yet.
+    # Only the autograded part (q1), as `--no-manual` imports it.
     write(draft, tmp_path / "course", manual=False)
     course = load_course(tmp_path / "course" / "course.yaml")
     options = GradeOptions(sandbox="optional", release=tmp_path / "release")
@@ -204,3 +234,106 @@ def test_the_tutorial_s_autograded_question_scores_as_otter_does(draft, tmp_path
         path = with_answers(student, {"q1": answer}, tmp_path / f"{name}.ipynb")
         (q1,) = grade(path, course, options=options).exercises
         assert q1.score == pytest.approx(score, abs=1e-4), name
+
+
+# --- notebooks otter made, graded as they are ----------------------------------------------
+
+OTTER_MADE = Path(__file__).parent / "data" / "otter" / "demo-student.ipynb"  # otter assign's
+RIGHT = {
+    "q2": "def fiberator():\n    x, y = 0, 1\n    while True:\n        yield x\n"
+    "        x, y = y, x + y\n",
+    "q3": 'data = pd.DataFrame({"flavor": ["mint"], "scoops": [1], "price": [4]})\n'
+    'price_by_flavor = data.groupby("flavor")["price"].mean()\nprice_by_flavor\n',
+    "q4": "price_by_flavor.plot.bar();",
+    "q5": "Mint is the <b>dearest</b>.",
+}
+
+
+def _otter_made(out, q1, edit=None):
+    """otter-grader's own student notebook of the tutorial with answers written in its
+    answer cells (tagged otter_answer_cell, one a question, q1 to q5), then ``edit``."""
+    nb = nbformat.read(str(OTTER_MADE), as_version=4)
+    tagged = [c for c in nb.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
+    for qid, cell in zip(["q1", "q2", "q3", "q4", "q5"], tagged, strict=True):
+        cell.source = {**RIGHT, "q1": q1}[qid]
+    if edit is not None:
+        edit(nb)
+    nbformat.write(nb, str(out))
+    return out
+
+
+def _tamper(nb):
+    # otter's init cell defines the right square (never run: not an answer); q1's answer
+    # imports otter and calls grader.check (otter is not in the kernel: an inert client is);
+    # q2's locked check cell renamed to q3: q3 has two answers, its own (the last) graded
+    nb.cells[0].source += "\ndef square(x):\n    return x ** 2\n"
+    nb.cells[4].source = "import otter\n" + nb.cells[4].source + '\ngrader.check("q1")\n'
+    assert nb.cells[8].source == 'grader.check("q2")'
+    nb.cells[8].source = 'grader.check("q3")'
+
+
+@pytest.mark.kernel
+def test_otter_made_notebooks_score_as_otter_does(tmp_path):
+    from grader.build import build
+    from grader.options import GradeOptions
+    from grader.pipeline import grade
+
+    course = load_course(EXAMPLE / "course.yaml")  # the shipped example, manual parts too
+    options = GradeOptions(sandbox="optional", release=tmp_path / "release")
+    build(course, tmp_path / "release", options)
+    blank = grade(OTTER_MADE, course, "demo", options)  # as otter hands it out
+    q1 = blank.exercises[0]
+    assert (q1.id, q1.status, q1.score) == ("q1", "failed", 0)
+    assert not any("no answer cell" in n for n in blank.notices), blank.notices
+    for name, (answer, score) in OTTER_SCORES.items():
+        path = _otter_made(tmp_path / f"{name}.ipynb", answer)
+        result = grade(path, course, "demo", options)
+        by_id = {e.id: e for e in result.exercises}
+        assert by_id["q1"].score == pytest.approx(score, abs=1e-4), name
+        assert list(result.notices) == [], (name, result.notices)
+        assert [by_id[q].status for q in RIGHT] == ["awaiting review"] * 4, name
+        assert by_id["q5"].answer == RIGHT["q5"] and by_id["q4"].answer == RIGHT["q4"]
+        assert (result.max_score, result.awaiting) == (1, 4), name
+
+    path = _otter_made(tmp_path / "tampered.ipynb", OTTER_SCORES["tampering"][0], _tamper)
+    result = grade(path, course, "demo", options)
+    by_id = {e.id: e for e in result.exercises}
+    assert by_id["q1"].score == pytest.approx(2 / 3, abs=1e-4)  # the hard-coded answer's
+    assert (by_id["q2"].status, by_id["q3"].answer) == ("missing", RIGHT["q3"])
+    assert list(result.notices) == [
+        "2 cells answer 'q3'; the last one was graded",
+        "no answer cell for 'q2' was found; it was graded as unanswered",
+    ]
+
+
+PRICES = {  # q3 answers -> the series exercise's score (its name, index and values checks)
+    "right": 'data = pd.DataFrame({"flavor": ["mint", "mint", "vanilla", "chocolate", '
+    '"strawberry"], "price": [4, 5, 1.75, 10 / 3, 3]})\n'
+    'price_by_flavor = data.groupby("flavor")["price"].mean()\n',
+    # another order, no names, ints: otter's label-by-label tests pass, and so does grade
+    "by hand": 'price_by_flavor = pd.Series({"vanilla": 1.75, "mint": 4.5, "chocolate": 10 / 3, '
+    '"strawberry": 3})\n',
+    "rounded": 'price_by_flavor = pd.Series({"chocolate": 3, "mint": 4, "strawberry": 3, '
+    '"vanilla": 2})\n',
+    "a frame": 'price_by_flavor = pd.DataFrame({"price": [1.0]})\n',
+}
+PRICE_SCORES = {"right": 1, "by hand": 1, "rounded": 0.5, "a frame": 0}
+
+
+@pytest.mark.kernel
+def test_a_translated_series_question_builds_and_grades(tmp_path):
+    from shipped import with_answers
+
+    from grader.build import build
+    from grader.options import GradeOptions
+    from grader.pipeline import grade
+
+    write(import_otter(_without_tests_of_data(tmp_path)), tmp_path / "course")
+    course = load_course(tmp_path / "course" / "course.yaml")
+    options = GradeOptions(sandbox="optional", release=tmp_path / "release")
+    build(course, tmp_path / "release", options)  # the reference full marks, the starter 0
+    student = tmp_path / "release" / "student" / "prices.ipynb"
+    for name, answer in PRICES.items():
+        path = with_answers(student, {"q3": answer}, tmp_path / f"{name}.ipynb")
+        (q3,) = grade(path, course, options=options).exercises
+        assert q3.score == pytest.approx(PRICE_SCORES[name]), name

@@ -61,6 +61,7 @@ STAGE_OF = {
     # a submission: read, attributed, assembled into steps
     "grader.notebooks": "assemble/intake",
     "grader.assemble": "assemble/intake",
+    "grader.otter_cells": "assemble/intake",  # the answers of a notebook otter made
     "grader.draws": "assemble/intake",  # what each grading draws afresh (seeds, cases)
     "grader.intake": "assemble/intake",
     "grader.identity": "assemble/intake",

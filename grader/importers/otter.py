@@ -22,10 +22,13 @@ from typing import Any
 import yaml
 
 from ..errors import GraderError
+from ..otter_cells import otter_exercise_id
 from .draft import Draft, Topic, identifier, slug
+from .frame_tests import series_answer
 from .notebook_cells import Cell, heading, read_cells
 from .translate import Checks, defined_names, merge, translate
 
+_PANDAS = re.compile(r"\b(pd|pandas)\.(Series|DataFrame)\b")
 _ASSIGN = re.compile(r"^(\s*)([^=#]+?)\s*=(?!=)\s*(.+?)\s*# SOLUTION\s*$")
 
 
@@ -190,7 +193,7 @@ def _number(x: float) -> float | int:
 
 
 def _question(q: dict[str, Any], topic: Topic, draft: Draft, file: str) -> None:
-    eid = slug(q["name"])
+    eid = otter_exercise_id(q["name"])
     code = [c for c in q["solution"] if c.type == "code"]
     text = [c for c in q["solution"] if c.type == "markdown"]
     if len(code) > 1:
@@ -228,7 +231,13 @@ def _question(q: dict[str, Any], topic: Topic, draft: Draft, file: str) -> None:
         parts = [(translate(src, not hidden, functions, variables, bare_last=True), p)
                  for (_, src, hidden, _), p in zip(tests, points, strict=True)]  # fmt: skip
         merged = merge(parts)
-        if merged.why or any(p <= 0 for c, p in parts if c.cases):
+        series, why = series_answer([src for _, src, _, _ in tests], variables)
+        if series is not None:  # (the tests of a Series are none the above translates)
+            ex["points"] = _number(round(sum(points), 9))
+            ex["answer"] = series
+        elif merged.why or any(p <= 0 for c, p in parts if c.cases):
+            if _PANDAS.search(solution + "".join(src for _, src, _, _ in tests)):
+                draft.notes.append(f"{where}: not a series exercise: {why}")
             for (cell, *_), (checks, _) in zip(tests, parts, strict=True):
                 if checks.why or not merged.why:
                     draft.notes.append(
@@ -239,7 +248,7 @@ def _question(q: dict[str, Any], topic: Topic, draft: Draft, file: str) -> None:
                 {"item": f"passes otter's test {i}:\n{src.strip()}\n", "points": _number(p)}
                 for i, ((_, src, _, _), p) in enumerate(zip(tests, points, strict=True), 1)
             ]
-            ex["points"] = _number(sum(points))
+            ex["points"] = _number(round(sum(points), 9))
             ex["answer"] = _manual(eid, "code", rubric)
         else:
             ex["answer"] = _translated(merged)
