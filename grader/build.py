@@ -72,6 +72,7 @@ class BuiltAssignment:
     problems: tuple[str, ...] = field(default=())
     students: int = 0  # notebooks made for the students of a roster
     variants_checked: int = 0  # variants whose solution and blank notebook were run
+    manual: float = 0.0  # the points of its manual exercises, which a reviewer scores
 
 
 def build(
@@ -160,6 +161,7 @@ def build(
                 tuple(problems),
                 students,
                 checked,
+                sol_result.awaiting,
             )
         )
     wheel = write_wheel(out / "handout")  # what students install the grader from

@@ -32,8 +32,9 @@ def build_lines(built: Sequence[BuiltAssignment], out: Path) -> list[str]:
     total."""
     lines = []
     for b in built:
+        manual = f" (+{b.manual:g} for review)" if b.manual else ""
         lines.append(
-            f"{b.id}: solution {b.solution_score:g}/{b.max_score:g}, "
+            f"{b.id}: solution {b.solution_score:g}/{b.max_score:g}{manual}, "
             f"starter {b.starter_score:g} -> {b.student}, {b.solution}"
         )
         if b.students:

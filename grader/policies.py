@@ -111,6 +111,17 @@ class Final:
     max_score: float
     note: str = ""
 
+    @property
+    def awaiting(self) -> float:
+        """The points of the attempt's manual answers that await a review."""
+        return self.attempt.awaiting_points if self.attempt is not None else 0.0
+
+    @property
+    def judged_max(self) -> float:
+        """The maximum of what is scored so far: without the points awaiting a review, which
+        the score leaves out too (never counted as 0)."""
+        return max(0.0, self.max_score - self.awaiting)
+
 
 def late_by(submitted_at: dt.datetime | None, due: dt.datetime | None) -> dt.timedelta:
     """How late a submission was (zero when on time, without a due date or a time)."""

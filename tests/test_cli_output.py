@@ -35,12 +35,14 @@ def test_build_lines_say_each_self_check_then_the_total():
     built = [
         BuiltAssignment("ps1", out / "student/ps1.ipynb", out / "solution/ps1.ipynb", 5, 5, 0),
         BuiltAssignment("ps2", Path("s.ipynb"), Path("k.ipynb"), 3, 3, 0, (), 12, 2),
+        BuiltAssignment("p2", Path("m.ipynb"), Path("n.ipynb"), 0, 0, 0, manual=3),
     ]
     assert build_lines(built, out) == [
         "ps1: solution 5/5, starter 0 -> release/student/ps1.ipynb, release/solution/ps1.ipynb",
         "ps2: solution 3/3, starter 0 -> s.ipynb, k.ipynb",
         "ps2: 12 students' notebooks -> release/student/ps2; 2 variants self-checked",
-        "Built 2 assignments in release (hand-outs and grader in release/handout)",
+        "p2: solution 0/0 (+3 for review), starter 0 -> m.ipynb, n.ipynb",
+        "Built 3 assignments in release (hand-outs and grader in release/handout)",
     ]
 
 

@@ -47,7 +47,8 @@ def finals_table(finals: Sequence[Final], console: Console, title: str = "") -> 
             str(f.attempts),
             _points(f.raw),
             f"-{_points(f.penalty)}" if f.penalty else "",
-            f"{_points(f.score)} / {_points(f.max_score)}",
+            f"{_points(f.score)} / {_points(f.judged_max)}"
+            + (f" + {_points(f.awaiting)} awaiting" if f.awaiting else ""),
             note,
         )
     console.print(table)

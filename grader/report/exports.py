@@ -81,10 +81,9 @@ def grades_csv(
         row[f"{prefix}late hours"] = _number(f.late_by.total_seconds() / 3600)
         row[f"{prefix}late penalty"] = _number(f.penalty)
         row[f"{prefix}final"] = _number(f.score)
-        waiting = f.attempt.awaiting_points if f.attempt else 0.0
-        row[f"{prefix}max"] = _number(max(0.0, f.max_score - waiting))
+        row[f"{prefix}max"] = _number(f.judged_max)
         if f"{prefix}awaiting review" in header:
-            row[f"{prefix}awaiting review"] = _number(waiting)
+            row[f"{prefix}awaiting review"] = _number(f.awaiting)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
     writer.writeheader()
