@@ -43,7 +43,8 @@ def build_lines(built: Sequence[BuiltAssignment], out: Path) -> list[str]:
                 f"{b.id}: {b.students} students' notebooks -> {out / 'student' / b.id}{checked}"
             )
     handouts = out / "handout"
-    lines.append(f"Built {len(built)} assignments in {out} (hand-outs and grader in {handouts})")
+    what = "assignment" if len(built) == 1 else "assignments"
+    lines.append(f"Built {len(built)} {what} in {out} (hand-outs and grader in {handouts})")
     return lines
 
 
