@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .draws import Draws, draw
+from .ids import slug
 from .kinds import is_manual
 from .otter_cells import is_otter_notebook, otter_claims
 from .spec import Course
@@ -234,5 +235,5 @@ def nbgrader_exercise_id(grade_id: Any) -> str | None:
     """The exercise id `grade import nbgrader` gives the answer cell of this grade_id."""
     if not isinstance(grade_id, str):
         return None
-    eid = re.sub(r"[^a-z0-9_-]+", "-", grade_id.strip().lower()).strip("-_")[:56]
+    eid = slug(grade_id)
     return eid or None

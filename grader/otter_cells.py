@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .ids import slug
+
 ANSWER_TAG = "otter_answer_cell"
 BEGIN, END = "<!-- BEGIN QUESTION -->", "<!-- END QUESTION -->"
 
@@ -48,7 +50,7 @@ class Claim:
 
 def otter_exercise_id(name: str) -> str:
     """The exercise id ``grade import otter`` gives the question of this name."""
-    return re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")[:56] or "topic"
+    return slug(name) or "topic"
 
 
 def is_otter_notebook(nb: Mapping[str, Any]) -> bool:

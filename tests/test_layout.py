@@ -38,6 +38,7 @@ STAGE_OF = {
     "grader.distribution": "foundation",
     "grader.flags": "foundation",
     "grader.students": "foundation",
+    "grader.ids": "foundation",  # ids made from other graders' names
     "grader.nofollow": "foundation",
     "grader.sanitize": "foundation",
     "grader.kinds": "foundation",

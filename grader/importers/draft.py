@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from ..errors import GraderError
+from ..ids import slug as slug_of
 
 
 @dataclass
@@ -47,7 +48,7 @@ def identifier(text: str) -> str:
 
 def slug(text: str) -> str:
     """An assignment or topic id made from a file or folder name."""
-    out = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")[:56]
+    out = slug_of(text)
     return out if out else "topic"
 
 
