@@ -52,7 +52,22 @@ def debug(ctx: click.Context) -> bool:
 
 
 class Group(click.Group):
-    """A group where ``grade FILE.ipynb`` means ``grade submit FILE.ipynb``."""
+    """A group where ``grade FILE.ipynb`` means ``grade submit FILE.ipynb``, and so does
+    ``grade --out DIR FILE.ipynb``: the default command's options go anywhere."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        default = self.commands.get("submit")
+        if default is not None:
+            mine = {o for p in self.params for o in (*p.opts, *p.secondary_opts)}
+            theirs = {o for p in default.params for o in (*p.opts, *p.secondary_opts)}
+            for i, arg in enumerate(args):
+                name = arg.split("=", 1)[0]
+                if name in mine and name not in ("-h", "--help"):
+                    continue  # the group's own (--debug): either place will do
+                if name in theirs - mine:
+                    args = [*args[:i], "submit", *args[i:]]
+                break
+        return super().parse_args(ctx, args)
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
         if args and args[0] not in self.commands and not args[0].startswith("-"):

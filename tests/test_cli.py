@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
+from pathlib import Path
 
 import click
 import pytest
@@ -91,6 +93,52 @@ def test_unreadable_submission_is_one_line_and_exit_1(tmp_path, monkeypatch, con
     assert result.exit_code == 1
     assert result.output == f"Error: bad.ipynb: {message}\n"
     assert sub.read_bytes() == content
+
+
+def _an_argument(option, tmp_path):
+    """What a user would give the option: nothing for a flag, else a value of its type."""
+    if option.is_flag:
+        return []
+    kind = option.type
+    if isinstance(kind, click.Choice):
+        value = kind.choices[-1]
+    elif isinstance(kind, (click.IntRange, click.FloatRange)):
+        value = str(max(5, kind.min or 0))
+    elif isinstance(kind, click.Path):
+        value = str(tmp_path / option.name)
+    else:
+        value = "x"
+    return [value] * (option.nargs if option.nargs > 1 else 1)
+
+
+def _parsed(args):
+    """The command ``grade ARGS`` runs and the values its parameters get (parsed, not run)."""
+    with main.make_context("grade", list(map(str, args))) as ctx:
+        with warnings.catch_warnings():  # click 8.2 deprecates the name, 9 folds it into args
+            warnings.simplefilter("ignore", DeprecationWarning)
+            unparsed = [*ctx.protected_args, *ctx.args]
+        name, command, rest = main.resolve_command(ctx, unparsed)
+        with command.make_context(name, rest, parent=ctx) as sub:
+            return name, sub.params
+
+
+def test_every_option_of_the_default_command_goes_before_the_file_too(tmp_path):
+    options = [p for p in main.commands["submit"].params if isinstance(p, click.Option)]
+    assert {"--out", "--assignment", "--course", "--cell-timeout"} <= {
+        o for p in options for o in p.opts
+    }
+    for option in options:
+        if option.name == "help":
+            continue
+        given = [option.opts[-1], *_an_argument(option, tmp_path)]
+        after = _parsed(["a.ipynb", *given, "b.ipynb"])
+        assert after[0] == "submit" and after[1]["notebooks"] == (Path("a.ipynb"), Path("b.ipynb"))
+        assert _parsed([*given, "a.ipynb", "b.ipynb"]) == after, given
+        assert _parsed(["--debug", *given, "a.ipynb", "b.ipynb"])[0] == "submit"
+    # and the group's own options, and its commands, keep their meaning
+    assert run("--version").output.startswith("grade, version")
+    assert "No such option '--bogus'" in run("--bogus", "a.ipynb").output
+    assert _parsed(["--debug", "gradebook"])[0] == "gradebook"
 
 
 @pytest.mark.kernel
