@@ -44,6 +44,7 @@ from .locations import (
     find_course,
     release_folder,
     report_files,
+    write_gitignore,
 )
 from .sanitize import clean_text, one_line
 
@@ -127,6 +128,9 @@ def build_cmd(
     built = build(spec, out_dir, options, progress, students, check_variants)
     for line in build_lines(built, out_dir):
         click.echo(line)
+    ignore = write_gitignore(spec.root, out_dir)
+    if ignore is not None:
+        click.echo(f"wrote {ignore}: the course secret, answer keys, gradebook and reports")
 
 
 @main.command("submit")

@@ -105,3 +105,34 @@ def autograder_zip(given: Path | None, course: Course, assignment: str) -> Path:
     """The Gradescope autograder's zip: the given file, else autograder-<assignment>.zip
     (a SpecError for an unknown assignment)."""
     return given or Path(f"autograder-{course.assignment(assignment).id}.zip")
+
+
+GITIGNORE = """\
+# Written by `grade build`: what must not go into the course's repository.
+# The course secret and the answer keys: with them anyone can read every answer.
+.grade-secret
+release/key/
+# The class's grades and reports, and what `grade batch` and `grade ci` copy and write.
+gradebook.db
+gradebook.db-*
+reports/
+submissions/
+grade-results/
+"""
+
+
+def write_gitignore(root: Path, release: Path) -> Path | None:
+    """Write ``root/.gitignore`` (the course secret, the answer keys, the gradebook, reports)
+    unless the course has one; the path written, or None."""
+    path = root / ".gitignore"
+    if path.exists() or path.is_symlink():
+        return None
+    text = GITIGNORE
+    try:
+        key = (release / "key").resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:  # a release outside the course: its keys are not in this repository
+        key = ""
+    if key != "release/key":
+        text = text.replace("release/key/\n", f"{key}/\n" if key else "")
+    path.write_text(text, encoding="utf-8")
+    return path
