@@ -108,12 +108,49 @@ def write_junit(result: GradeResult, out: Path) -> Path:
 def append_step_summary(result: GradeResult, environ: Mapping[str, str] = os.environ) -> bool:
     """Append the Markdown summary to ``$GITHUB_STEP_SUMMARY`` when the job sets it; returns
     whether it did."""
+    return _append(markdown_summary(result), environ)
+
+
+def _append(text: str, environ: Mapping[str, str]) -> bool:
     summary = environ.get("GITHUB_STEP_SUMMARY")
     if not summary:
         return False
     with open(summary, "a", encoding="utf-8") as handle:
-        handle.write(markdown_summary(result))
+        handle.write(text)
     return True
+
+
+CI_FILES = ("report.html", "results.json", "junit.xml")  # what ``grade ci`` writes in OUT
+
+
+def clear_previous(out: Path) -> None:
+    """Remove what an earlier ``grade ci`` wrote in ``out`` (only its own files; a link is
+    removed, never followed), so a run that grades nothing leaves no old score behind."""
+    for name in CI_FILES:
+        path = out / name
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+
+
+def refusal_summary(notebook: str, reason: str) -> str:
+    """The step summary of a notebook that could not be graded: which, and why."""
+    return f"### {_md(notebook)}: not graded\n\n**0 points: {_md(reason, 600)}**\n\n"
+
+
+def refusal_annotations(
+    notebook: str, reason: str, environ: Mapping[str, str] = os.environ
+) -> list[str]:
+    """The annotation of a notebook that could not be graded (on GitHub Actions; else none)."""
+    if environ.get("GITHUB_ACTIONS") != "true":
+        return []
+    return [
+        f"::error file={_property(notebook)},title=not graded::{_data(_unlinked(one_line(reason)))}"
+    ]
+
+
+def append_refusal(notebook: str, reason: str, environ: Mapping[str, str] = os.environ) -> bool:
+    """Append the refusal's summary to ``$GITHUB_STEP_SUMMARY`` when the job sets it."""
+    return _append(refusal_summary(notebook, reason), environ)
 
 
 def job_annotations(

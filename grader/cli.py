@@ -311,10 +311,19 @@ def ci_cmd(
 
         grade ci submission.ipynb --fail-under 80%
     """
-    from .ci import append_step_summary, below_threshold, job_annotations, write_junit
+    from .ci import (
+        append_refusal,
+        append_step_summary,
+        below_threshold,
+        clear_previous,
+        job_annotations,
+        refusal_annotations,
+        write_junit,
+    )
     from .gradescope import grade_submission, write_gradescope_results, write_refused_results
 
     options = replace(grade_options(sandbox, limits), release=release, student=student or "")
+    clear_previous(out)
     try:
         spec = find_course(course, notebook, as_written=True)
         notebook, result = grade_submission(
@@ -323,6 +332,9 @@ def ci_cmd(
     except GraderError as e:
         if results is not None:  # the student still gets a results.json that says why
             write_refused_results(results, str(e))
+        append_refusal(str(notebook), str(e))  # the job's summary and log say why too
+        for line in refusal_annotations(str(notebook), str(e)):
+            click.echo(line)
         raise
     _show(ctx, result, notebook, out / "report.html", out / "results.json")
     write_junit(result, out)

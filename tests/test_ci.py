@@ -24,7 +24,16 @@ from click.testing import CliRunner
 from shipped import with_answers
 from studentrepos import NOTEBOOK, SECRET, commit, hostile_once, student
 
-from grader.ci import below_threshold, github_annotations, markdown_summary, workflow
+from grader.ci import (
+    CI_FILES,
+    below_threshold,
+    clear_previous,
+    github_annotations,
+    markdown_summary,
+    refusal_annotations,
+    refusal_summary,
+    workflow,
+)
 from grader.cli import main
 from grader.intake import collect
 from grader.results import ExerciseResult, GradeResult, StudentError
@@ -379,6 +388,21 @@ def test_grade_ci_in_a_github_job(built_course, tmp_path):
     assert strict.returncode == 1
     assert strict.stderr.strip().endswith("is under the required 100%")
 
+    # a broken notebook next: the job fails saying why, and no old score is left in out/
+    broken = tmp_path / "broken" / "ps1.ipynb"
+    broken.parent.mkdir()
+    broken.write_text('{"cells": [')
+    command[4] = str(broken)
+    refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and "not a notebook" in refused.stderr
+    (annotation,) = [ln for ln in refused.stdout.splitlines() if ln.startswith("::")]
+    assert annotation.startswith("::error file=") and "title=not graded::" in annotation
+    assert "not a notebook" in annotation
+    last = summary.read_text().rsplit("### ", 1)[1]
+    assert ": not graded\n\n**0 points: " in last and "ps1.ipynb" in last
+    assert "not a notebook" in last
+    assert not any((tmp_path / "out" / name).exists() for name in CI_FILES)
+
 
 @pytest.mark.kernel
 def test_the_gradescope_autograder_runs_on_gradescopes_layout(built_course, tmp_path):
@@ -503,3 +527,29 @@ def test_the_clone_step_sends_the_token_as_a_header_only(kind, user, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_refusal_s_summary_and_annotation_are_one_inert_line_each(tmp_path):
+    reason = "x.ipynb: not a notebook\n::error::owned [link](http://evil) @team <b>"
+    summary = refusal_summary("x.ipynb", reason)
+    assert summary.startswith("### x.ipynb: not graded\n\n**0 points: x.ipynb: not a notebook")
+    assert "[link](http" not in summary and "<b>" not in summary
+    assert refusal_annotations("x.ipynb", reason, {}) == []  # not on GitHub: no noise
+    (line,) = refusal_annotations("x.ipynb", reason, {"GITHUB_ACTIONS": "true"})
+    assert line.startswith("::error file=x.ipynb,title=not graded::")
+    assert "\n" not in line and line.count("::") == 2
+
+
+def test_clearing_removes_only_grade_ci_s_own_files(tmp_path):
+    elsewhere = tmp_path / "precious.json"
+    elsewhere.write_text("keep")
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in CI_FILES[:2]:
+        (out / name).write_text("old")
+    (out / CI_FILES[2]).symlink_to(elsewhere)
+    (out / "notes.txt").write_text("mine")
+    clear_previous(out)
+    clear_previous(tmp_path / "missing")
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    assert elsewhere.read_text() == "keep"
