@@ -106,6 +106,7 @@ def batch_cmd(
         spec.assignment(assignment)
     if scheduler is None:  # on a cluster, the workers' machines run the kernels
         check_sandbox(sandbox)
+        _clean_leftovers()
     when = iso_time("--submitted-at", submitted_at)
     reports = reports_folder(out, spec)
     options = BatchOptions(  # checks the scheduler before anything is read or written
@@ -131,6 +132,17 @@ def batch_cmd(
     failure = batch_failure(summary)
     if failure:
         raise GraderError(failure)
+
+
+def _clean_leftovers() -> None:
+    """Remove what a killed run left in the temporary folder (its folders and mounts), saying
+    so in one line."""
+    from .execute.scratch import clean_leftovers
+
+    removed = clean_leftovers()
+    if removed:
+        where = removed[0].parent
+        click.echo(f"removed {len(removed)} folders a killed run left in {where}", err=True)
 
 
 def _print_finals(course: Course, db: Path, assignments: Sequence[str]) -> None:
@@ -211,6 +223,7 @@ def regrade_cmd(
     path = existing_gradebook(db, spec)
     if scheduler is None:
         check_sandbox(sandbox)
+        _clean_leftovers()
     batch = BatchOptions(
         workers=workers or default_workers(),
         scheduler=scheduler,

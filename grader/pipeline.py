@@ -9,12 +9,12 @@ kernel's own work.
 
 from __future__ import annotations
 
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .execute import start_kernel
+from .execute.scratch import scratch
 from .options import GradeOptions, Progress
 
 if TYPE_CHECKING:
@@ -30,8 +30,8 @@ def grade(
     progress: Progress | None = None,
 ) -> GradeResult:
     """Grade one submission file. The file is only read, never modified."""
-    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
-        kernel = start_kernel(options.exec_options(course), Path(tmp))
+    with scratch() as tmp:
+        kernel = start_kernel(options.exec_options(course), tmp)
         try:  # the kernel boots meanwhile: the grading path is imported now, not before
             from .grading import AgainstKey, grade_one, read_submission
             from .notebooks import read_notebook

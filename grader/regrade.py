@@ -15,7 +15,6 @@ again to the same result keeps the time it was graded at.
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .batch import BatchOptions, Event, grade_batch, report_view, write_reports_of
+from .execute.scratch import scratch
 from .extensions import class_extensions
 from .gradebook import Gradebook
 from .grading import AgainstKey, given, grade_one, run_fingerprint, submitted
@@ -80,7 +80,7 @@ def regrade(
     failed = reports = 0
     handed_in = [(a.student, a.source) for a in gradebook.attempts()]
     extended = class_extensions(course, options.release_dir(course), handed_in).dates
-    with tempfile.TemporaryDirectory(prefix="grade-regrade-") as tmp:
+    with scratch("grade-regrade-") as tmp:
         for a in before.values():
             content, executed = gradebook.stored_run(a.grading)
             nb = parse_notebook(content, Path(a.source).name)

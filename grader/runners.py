@@ -11,16 +11,14 @@ fails first, it abandons the run (a kernel is stopped).
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from .assemble import Step
 from .execute import ExecOptions, Executed, FollowUp, Kernel, run, start_kernel
+from .execute.scratch import remove_scratch, scratch_dir
 
 
 class Running(Protocol):
@@ -110,10 +108,10 @@ def fresh_kernel(options: ExecOptions) -> Runner:
     there when the runner returns)."""
 
     def runner(steps: Sequence[Step], follow_up: FollowUp | None = None) -> Running:
-        root = Path(tempfile.mkdtemp(prefix="grade-"))
+        root = scratch_dir()
         try:
             return Ran(run(start_kernel(options, root), steps, None, follow_up))
         finally:
-            shutil.rmtree(root, ignore_errors=True)
+            remove_scratch(root)
 
     return runner

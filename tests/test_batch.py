@@ -11,6 +11,7 @@ import sys
 import time
 import zipfile
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from shipped import with_answers
@@ -112,7 +113,10 @@ def test_the_command_resumes_after_being_killed(built_course, tmp_path):
         "--cell-timeout",
         "5",
     ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    scratch = tmp_path / "tmp"  # the runs' temporary folder: what the killed one leaves
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # kill it once it has recorded a few gradings
         time.sleep(0.2)
@@ -135,8 +139,13 @@ def test_the_command_resumes_after_being_killed(built_course, tmp_path):
         )
         == 0
     )
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    left = sorted(scratch.glob("grade-*"))
+    assert left, "a kill -9 leaves the run's folders (and, as root, their tmpfs mounts)"
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr
+    assert f"removed {len(left)} folders a killed run left in {scratch}" in done.stderr
+    assert not list(scratch.glob("grade-*"))
+    assert str(scratch) not in Path("/proc/self/mounts").read_text()
     assert f"{first} skipped" in done.stdout
     assert _count(db, "SELECT count(*) FROM gradings") == 9  # 8 notebooks and the bad entry
     assert _count(db, "SELECT count(*) FROM gradings WHERE current=1") == 9

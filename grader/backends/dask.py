@@ -21,7 +21,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -30,6 +29,7 @@ from ..errors import ExecutionError, GraderError
 from ..execute.capture import OutputLog
 from ..execute.environment import python_environment
 from ..execute.sandbox import GRADER_PACKAGE, SandboxMode, bwrap, bwrap_argv
+from ..execute.scratch import scratch_dir
 from ..sanitize import one_line
 from . import Job, JobResult
 from .cluster import Cluster
@@ -62,7 +62,7 @@ class DaskBackend:
         self.broken = ""  # why the courier can no longer be used, once it cannot
         self._tickets = itertools.count()
         sandboxed = _sandboxed(sandbox)
-        self._root = Path(tempfile.mkdtemp(prefix="grade-courier-"))
+        self._root = scratch_dir("grade-courier-")
         home = self._root / "home"  # the courier's cwd and home: empty, its own
         home.mkdir()
         command = [sys.executable, "-m", "grader.backends.courier", _config(cluster)]
@@ -240,7 +240,7 @@ def courier_sandbox_works() -> bool:
     """Whether bubblewrap can start the courier's sandbox here (tried once per process)."""
     if bwrap() is None:
         return False
-    root = Path(tempfile.mkdtemp(prefix="grade-probe-"))
+    root = scratch_dir("grade-probe-")
     try:
         (root / "home").mkdir()
         argv = bwrap_argv(root / "home", root, 1, (), True)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import queue
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from ..errors import ExecutionError
 from ..execute import Executed, Kernel, StepRunner, run, start_kernel
+from ..execute.scratch import scratch_dir
 from . import Job, JobResult
 
 JOIN_SECONDS = 20.0  # the longest a batch's end waits for its threads (they are daemons)
@@ -168,7 +168,7 @@ class LocalBackend:
         """A kernel for ``job`` in a fresh folder, connected, with the job's warm steps run;
         None if that fails (the job then starts a kernel of its own, and reports if that
         fails too) or the batch was aborted."""
-        root = Path(tempfile.mkdtemp(prefix="grade-"))
+        root = scratch_dir()
         try:
             kernel = start_kernel(job.options, root)
         except ExecutionError:
@@ -191,7 +191,7 @@ class LocalBackend:
     def _run(self, batch: _Batch, job: Job, warm: _Warm | None) -> Executed | ExecutionError:
         """Run the job (in its warm kernel, else in one started now); ``run`` stops the
         kernel."""
-        root = warm.root if warm is not None else Path(tempfile.mkdtemp(prefix="grade-"))
+        root = warm.root if warm is not None else scratch_dir()
         kernel: Kernel | None = None
         try:
             if warm is not None:

@@ -3,20 +3,27 @@ machine, returned as the bytes of ``wire.encode_result`` (never as objects to un
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
+import functools
 
 from ..errors import ExecutionError
 from ..execute import execute
+from ..execute.scratch import clean_leftovers, scratch
 from . import Job
 from .wire import encode_result
 
 
+@functools.cache
+def _clean_once() -> None:
+    """Once per worker process: remove the scratch folders of dead workers on this machine."""
+    clean_leftovers()
+
+
 def run_job(job: Job, nonce: str) -> bytes:
     """Run one job on this worker (the task: sent to workers by reference, by the courier)."""
-    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+    _clean_once()  # what a worker killed before this one left on this machine
+    with scratch() as tmp:
         try:
-            outcome = execute(job.steps, job.options, Path(tmp))
+            outcome = execute(job.steps, job.options, tmp)
         except ExecutionError as e:
             return encode_result(e, nonce)
         except Exception as e:  # a bug on the worker: this job's failure, reported as such

@@ -8,6 +8,7 @@
     capture.py      the kernel process's own stdout/stderr, kept for --debug
     environment.py  the kernel's allow-listed environment
     workdir.py      the kernel's size-limited work dir
+    scratch.py      the grader's grade-* folders, and what a dead run left of them
     sandbox.py      the bubblewrap command line;  cgroup.py  memory and process limits
     launch.py       the launcher that joins the cgroup and sets rlimits, then execs
 
