@@ -132,6 +132,53 @@ def test_points_and_a_value_answer(tmp_path):
     assert ex["answer"] == {"kind": "number", "name": "total"}
 
 
+def _square_question(points, configs=("", "", "")):
+    """q1 of otter's tutorial with ``points`` in its config and a test config on each test."""
+    tests = ["square(1) == 1", "square(0) == 0", "# HIDDEN\nsquare(2.5) == 6.25"]
+    return [
+        ("raw", f"# BEGIN QUESTION\nname: q1\npoints: {points}"), ("markdown", "Square it."),
+        ("raw", "# BEGIN SOLUTION"), ("code", "def square(x):\n    return x**2 # SOLUTION"),
+        ("raw", "# END SOLUTION"), ("raw", "# BEGIN TESTS"),
+        *[("code", f'""" # BEGIN TEST CONFIG\n{c}\n""" # END TEST CONFIG\n{t}' if c else t)
+          for c, t in zip(configs, tests, strict=True)],
+        ("raw", "# END TESTS"), ("raw", "# END QUESTION"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "points,configs,total,each",
+    [
+        # otter's {each: N}: the question worth N a test (its test generate-otter.ipynb's q1,
+        # `each: .75` over 5 tests, is written as `points: 3.75`), shared as a total is
+        ("{each: 0.75}", ("", "", ""), 2.25, [0.75, 0.75, 0.75]),
+        ("{each: 2}", ("points: 1", "", ""), 6, [1, 2.5, 2.5]),
+        ("{}", ("", "", ""), 3, [1, 1, 1]),  # each defaults to 1
+        ("[1, 2, 0.5]", ("", "", ""), 3.5, [1, 2, 0.5]),
+    ],
+)
+def test_otter_s_forms_of_points(tmp_path, points, configs, total, each):
+    (topic,) = import_otter(_master(tmp_path, _square_question(points, configs))).topics.values()
+    (q1,) = topic.exercises
+    assert q1["points"] == total
+    assert [c["points"] for c in q1["answer"]["cases"]] == each
+    assert [c["public"] for c in q1["answer"]["cases"]] == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    "points,configs,message",
+    [
+        ("{each: 1, total: 4}", ("", "", ""), r"as a mapping must be \{each: <number>\}"),
+        ("{each: lots}", ("", "", ""), r"as a mapping must be \{each: <number>\}"),
+        ("[1, two, 3]", ("", "", ""), "must be a number, a list or"),
+        ("[1, 2]", ("", "", ""), "2 points for 3 tests"),
+        ("{each: 1}", ("points: 4", "", ""), r"the tests' points \(4\) exceed the question's \(3\)"),
+    ],
+)  # fmt: skip
+def test_points_otter_refuses_are_one_clear_error(tmp_path, points, configs, message):
+    with pytest.raises(GraderError, match=message):
+        import_otter(_master(tmp_path, _square_question(points, configs)))
+
+
 def _without_tests_of_data(tmp_path):
     """The tutorial's q3 alone, less its two tests of ``data``: all its tests read the
     Series price_by_flavor, label by label."""

@@ -1,9 +1,10 @@
 """An otter-grader master notebook (Otter Assign format v1) -> a grade course.
 
 A question is the cells between a raw ``# BEGIN QUESTION`` cell (its YAML: ``name``,
-``points``, ``manual``) and ``# END QUESTION``: its prompt cells, an optional ``# BEGIN
-PROMPT`` block, its ``# BEGIN SOLUTION`` block and its ``# BEGIN TESTS`` block (one test a
-cell, ``# HIDDEN`` on the first line for a hidden one, points shared as otter resolves them).
+``points``: a number, a list of one a test or ``{each: N}``, N a test; ``manual``) and ``# END
+QUESTION``: its prompt cells, an optional ``# BEGIN PROMPT`` block, its ``# BEGIN SOLUTION``
+block and its ``# BEGIN TESTS`` block (one test a cell, ``# HIDDEN`` on the first line for a
+hidden one, points shared as otter resolves them).
 Autograded questions whose tests translate (``grader.importers.translate``, with otter's rule
 that a cell's last expression is compared with its output) become function or value
 exercises; manual questions and the rest become ``manual`` exercises, each said in
@@ -87,8 +88,13 @@ def _config(cell: Cell, where: str) -> dict[str, Any]:
     if not isinstance(config, dict) or not isinstance(config.get("name"), (str, int)):
         raise GraderError(f"{where}: the question's config has no name")
     points = config.get("points")
-    if points is not None and not isinstance(points, (int, float, list)):
-        raise GraderError(f"{where}: points must be a number or a list of numbers")
+    if isinstance(points, dict):  # otter's {each: N}: N points a test (1 if N is not given)
+        if set(points) - {"each"} or not _is_number(points.get("each", 1)):
+            raise GraderError(f"{where}: points as a mapping must be {{each: <number>}}")
+    elif points is not None and not (
+        _is_number(points) or (isinstance(points, list) and all(map(_is_number, points)))
+    ):
+        raise GraderError(f"{where}: points must be a number, a list or {{each: <number>}}")
     return {
         "name": str(config["name"]),
         "points": points,
@@ -157,6 +163,8 @@ def strip_solution(source: str) -> tuple[str, str]:
 def _test_points(question: dict[str, Any], tests: list[tuple[Cell, str, bool, Any]]) -> list[float]:
     """Each test's points, as otter resolves them (question points default to 1)."""
     given = question["points"]
+    if isinstance(given, dict):  # otter: the question is worth N times its tests, shared
+        given = float(given.get("each", 1)) * len(tests)
     if isinstance(given, list):
         if len(given) != len(tests):
             raise GraderError(f"{question['where']}: {len(given)} points for {len(tests)} tests")
@@ -168,6 +176,11 @@ def _test_points(question: dict[str, Any], tests: list[tuple[Cell, str, bool, An
         if free and (fixed == 0):
             return [float(p) if p is not None else 1.0 / free for p in own]
         return [float(p) if p is not None else 0.0 for p in own]
+    if fixed > float(given):  # otter refuses so too
+        raise GraderError(
+            f"{question['where']}: the tests' points ({fixed:g}) exceed the question's "
+            f"({float(given):g})"
+        )
     share = (float(given) - fixed) / free if free else 0.0
     return [float(p) if p is not None else share for p in own]
 
@@ -186,6 +199,10 @@ def _test_cell(cell: Cell) -> tuple[Cell, str, bool, Any]:
     if lines and lines[0].strip() == "# HIDDEN":
         hidden, lines = True, lines[1:]
     return cell, "\n".join(lines), hidden, points
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 def _number(x: float) -> float | int:
