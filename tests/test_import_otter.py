@@ -172,6 +172,8 @@ def test_otter_s_forms_of_points(tmp_path, points, configs, total, each):
         ("[1, two, 3]", ("", "", ""), "must be a number, a list or"),
         ("[1, 2]", ("", "", ""), "2 points for 3 tests"),
         ("{each: 1}", ("points: 4", "", ""), r"the tests' points \(4\) exceed the question's \(3\)"),
+        ("1", ("points: half", "", ""), r"hw\.ipynb cell 7: a test's points must be a number"),
+        ("1", ("points: [1", "", ""), r"hw\.ipynb cell 7: the test's config is not YAML"),
     ],
 )  # fmt: skip
 def test_points_otter_refuses_are_one_clear_error(tmp_path, points, configs, message):

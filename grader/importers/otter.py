@@ -185,15 +185,21 @@ def _test_points(question: dict[str, Any], tests: list[tuple[Cell, str, bool, An
     return [float(p) if p is not None else share for p in own]
 
 
-def _test_cell(cell: Cell) -> tuple[Cell, str, bool, Any]:
+def _test_cell(cell: Cell, file: str) -> tuple[Cell, str, bool, Any]:
     """(cell, code, hidden, points or None) of a test cell, its config read and removed."""
     source, hidden, points = cell.source, False, None
     match = re.match(r'\s*("""|\'\'\')\s*# BEGIN TEST CONFIG\n(.*?)\n\s*\1;?\s*# END TEST CONFIG',
                      source, re.S)  # fmt: skip
     if match:
-        config = yaml.safe_load(match.group(2)) or {}
+        try:
+            config = yaml.safe_load(match.group(2)) or {}
+        except yaml.YAMLError as e:
+            where = f"{file} cell {cell.index}"
+            raise GraderError(f"{where}: the test's config is not YAML ({e})") from None
         if isinstance(config, dict):
             hidden, points = bool(config.get("hidden", False)), config.get("points")
+        if points is not None and not _is_number(points):
+            raise GraderError(f"{file} cell {cell.index}: a test's points must be a number")
         source = source[match.end() :]
     lines = source.strip("\n").split("\n")
     if lines and lines[0].strip() == "# HIDDEN":
@@ -224,7 +230,7 @@ def _question(q: dict[str, Any], topic: Topic, draft: Draft, file: str) -> None:
         starter = starter.rstrip() + "\n"
     if q["prompt_cells"] and code:
         starter = "\n".join(c.source for c in q["prompt_cells"]).rstrip() + "\n"
-    tests = [_test_cell(c) for c in q["tests"] if c.type == "code"]
+    tests = [_test_cell(c, file) for c in q["tests"] if c.type == "code"]
     points = _test_points(q, tests) if tests else []
     total = float(q["points"]) if isinstance(q["points"], (int, float)) else sum(points) or 1.0
     ex: dict[str, Any] = {
