@@ -233,6 +233,9 @@ def _question(q: dict[str, Any], topic: Topic, draft: Draft, file: str) -> None:
     tests = [_test_cell(c, file) for c in q["tests"] if c.type == "code"]
     points = _test_points(q, tests) if tests else []
     total = float(q["points"]) if isinstance(q["points"], (int, float)) else sum(points) or 1.0
+    unscored = "" if tests else _unscored(q["points"], q["manual"])
+    if unscored:  # a grade exercise needs points: 1, otter's own default for a question
+        total = 1.0
     ex: dict[str, Any] = {
         "id": eid,
         "title": _title(q),
@@ -245,6 +248,11 @@ def _question(q: dict[str, Any], topic: Topic, draft: Draft, file: str) -> None:
     if q["manual"] or not tests or not code:
         why = "a manual question" if q["manual"] else "no test to translate"
         draft.notes.append(f"{where}: kept as manual: {why}")
+        if unscored:
+            draft.notes.append(
+                f"{where}: worth 1 point here, 0 in otter ({unscored}): set its points and "
+                f"its rubric item's in exercises/{topic.id}.yaml"
+            )
         item: dict[str, Any] = {"item": ex["title"], "points": ex["points"]}
         if solution.strip():
             item["comment"] = f"otter's reference answer:\n{solution.strip()}\n"
@@ -279,6 +287,18 @@ def _question(q: dict[str, Any], topic: Topic, draft: Draft, file: str) -> None:
         solution = "\n".join(f"# {line}".rstrip() for line in solution.split("\n"))
     topic.solutions[eid] = solution
     topic.exercises.append(ex)
+
+
+def _unscored(points: Any, manual: bool) -> str:
+    """Why otter gives a question without tests 0 points, or "" when it gives it points (its
+    own, else 1). Otter 7's ``determine_question_point_value``: a manual question is worth its
+    ``points or 0`` (otter leaves its score to whoever grades its PDF, e.g. on Gradescope),
+    another its points, 1 if none, and ``{each: N}`` N times its tests."""
+    if points is None and manual:
+        return "a manual question without points, scored where its PDF is graded"
+    if points == 0:
+        return "points: 0"
+    return "{each: N} points a test, and no test" if isinstance(points, dict) else ""
 
 
 def _translated(merged: Checks) -> dict[str, Any]:
