@@ -58,9 +58,17 @@ def test_what_is_kept_as_manual_is_listed(draft):
         "demo.ipynb cell 21 (question q2): kept as manual: line 1 (f = fiberator()) is not a "
         "pattern grade reads"
     )
-    assert draft.notes[-2:] == [
+    # q4 and q5 have no points: 0 in otter (otter 7's determine_question_point_value gives a
+    # manual question its `points or 0`), which a grade exercise cannot be
+    unscored = (
+        "worth 1 point here, 0 in otter (a manual question without points, scored where its "
+        "PDF is graded): set its points and its rubric item's in exercises/demo.yaml"
+    )
+    assert draft.notes[-4:] == [
         "demo.ipynb cell 41 (question q4): kept as manual: a manual question",
+        f"demo.ipynb cell 41 (question q4): {unscored}",
         "demo.ipynb cell 47 (question q5): kept as manual: a manual question",
+        f"demo.ipynb cell 47 (question q5): {unscored}",
     ]
     q3 = [n for n in draft.notes if "(question q3)" in n]
     assert len(q3) == 9  # why it is no series exercise, then one note per test cell
@@ -130,6 +138,80 @@ def test_points_and_a_value_answer(tmp_path):
     (ex,) = topic.exercises
     assert (ex["title"], ex["points"], ex["starter"]) == ("Total", 4, "total = ...\n")
     assert ex["answer"] == {"kind": "number", "name": "total"}
+
+
+def _square_question(points, configs=("", "", "")):
+    """q1 of otter's tutorial with ``points`` in its config and a test config on each test."""
+    tests = ["square(1) == 1", "square(0) == 0", "# HIDDEN\nsquare(2.5) == 6.25"]
+    return [
+        ("raw", f"# BEGIN QUESTION\nname: q1\npoints: {points}"), ("markdown", "Square it."),
+        ("raw", "# BEGIN SOLUTION"), ("code", "def square(x):\n    return x**2 # SOLUTION"),
+        ("raw", "# END SOLUTION"), ("raw", "# BEGIN TESTS"),
+        *[("code", f'""" # BEGIN TEST CONFIG\n{c}\n""" # END TEST CONFIG\n{t}' if c else t)
+          for c, t in zip(configs, tests, strict=True)],
+        ("raw", "# END TESTS"), ("raw", "# END QUESTION"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "points,configs,total,each",
+    [
+        # otter's {each: N}: the question worth N a test (its test generate-otter.ipynb's q1,
+        # `each: .75` over 5 tests, is written as `points: 3.75`), shared as a total is
+        ("{each: 0.75}", ("", "", ""), 2.25, [0.75, 0.75, 0.75]),
+        ("{each: 2}", ("points: 1", "", ""), 6, [1, 2.5, 2.5]),
+        ("{}", ("", "", ""), 3, [1, 1, 1]),  # each defaults to 1
+        ("[1, 2, 0.5]", ("", "", ""), 3.5, [1, 2, 0.5]),
+    ],
+)
+def test_otter_s_forms_of_points(tmp_path, points, configs, total, each):
+    (topic,) = import_otter(_master(tmp_path, _square_question(points, configs))).topics.values()
+    (q1,) = topic.exercises
+    assert q1["points"] == total
+    assert [c["points"] for c in q1["answer"]["cases"]] == each
+    assert [c["public"] for c in q1["answer"]["cases"]] == [True, True, False]
+
+
+@pytest.mark.parametrize(
+    "points,configs,message",
+    [
+        ("{each: 1, total: 4}", ("", "", ""), r"as a mapping must be \{each: <number>\}"),
+        ("{each: lots}", ("", "", ""), r"as a mapping must be \{each: <number>\}"),
+        ("[1, two, 3]", ("", "", ""), "must be a number, a list or"),
+        ("[1, 2]", ("", "", ""), "2 points for 3 tests"),
+        ("{each: 1}", ("points: 4", "", ""), r"the tests' points \(4\) exceed the question's \(3\)"),
+        ("1", ("points: half", "", ""), r"hw\.ipynb cell 7: a test's points must be a number"),
+        ("1", ("points: [1", "", ""), r"hw\.ipynb cell 7: the test's config is not YAML"),
+    ],
+)  # fmt: skip
+def test_points_otter_refuses_are_one_clear_error(tmp_path, points, configs, message):
+    with pytest.raises(GraderError, match=message):
+        import_otter(_master(tmp_path, _square_question(points, configs)))
+
+
+@pytest.mark.parametrize(
+    "config,points,note",
+    [
+        ("manual: true", 1, "0 in otter (a manual question without points, scored where"),
+        ("manual: true\npoints: 0", 1, "0 in otter (points: 0)"),
+        ("manual: true\npoints: {each: 2}", 1, "0 in otter ({each: N} points a test, and no"),
+        ("manual: true\npoints: 2.5", 2.5, None),
+        ("manual: false", 1, None),  # no tests: otter's default, 1
+    ],
+)
+def test_points_of_a_question_without_tests(tmp_path, config, points, note):
+    path = _master(tmp_path, [
+        ("raw", f"# BEGIN QUESTION\nname: essay\n{config}"), ("markdown", "Why?"),
+        ("raw", "# BEGIN SOLUTION"), ("markdown", "Because."), ("raw", "# END SOLUTION"),
+        ("raw", "# END QUESTION"),
+    ])  # fmt: skip
+    draft = import_otter(path)
+    (ex,) = draft.topics["hw"].exercises
+    assert (ex["points"], [r["points"] for r in ex["answer"]["rubric"]]) == (points, [points])
+    said = [n for n in draft.notes if " in otter " in n]  # one note, when otter gives 0
+    assert [note in n for n in said] == ([] if note is None else [True]), said
+    write(draft, tmp_path / "course")  # a course grade reads: its points are positive
+    assert load_course(tmp_path / "course" / "course.yaml").exercises["essay"].points == points
 
 
 def _without_tests_of_data(tmp_path):

@@ -1,9 +1,10 @@
 """An otter-grader master notebook (Otter Assign format v1) -> a grade course.
 
 A question is the cells between a raw ``# BEGIN QUESTION`` cell (its YAML: ``name``,
-``points``, ``manual``) and ``# END QUESTION``: its prompt cells, an optional ``# BEGIN
-PROMPT`` block, its ``# BEGIN SOLUTION`` block and its ``# BEGIN TESTS`` block (one test a
-cell, ``# HIDDEN`` on the first line for a hidden one, points shared as otter resolves them).
+``points``: a number, a list of one a test or ``{each: N}``, N a test; ``manual``) and ``# END
+QUESTION``: its prompt cells, an optional ``# BEGIN PROMPT`` block, its ``# BEGIN SOLUTION``
+block and its ``# BEGIN TESTS`` block (one test a cell, ``# HIDDEN`` on the first line for a
+hidden one, points shared as otter resolves them).
 Autograded questions whose tests translate (``grader.importers.translate``, with otter's rule
 that a cell's last expression is compared with its output) become function or value
 exercises; manual questions and the rest become ``manual`` exercises, each said in
@@ -87,8 +88,13 @@ def _config(cell: Cell, where: str) -> dict[str, Any]:
     if not isinstance(config, dict) or not isinstance(config.get("name"), (str, int)):
         raise GraderError(f"{where}: the question's config has no name")
     points = config.get("points")
-    if points is not None and not isinstance(points, (int, float, list)):
-        raise GraderError(f"{where}: points must be a number or a list of numbers")
+    if isinstance(points, dict):  # otter's {each: N}: N points a test (1 if N is not given)
+        if set(points) - {"each"} or not _is_number(points.get("each", 1)):
+            raise GraderError(f"{where}: points as a mapping must be {{each: <number>}}")
+    elif points is not None and not (
+        _is_number(points) or (isinstance(points, list) and all(map(_is_number, points)))
+    ):
+        raise GraderError(f"{where}: points must be a number, a list or {{each: <number>}}")
     return {
         "name": str(config["name"]),
         "points": points,
@@ -157,6 +163,8 @@ def strip_solution(source: str) -> tuple[str, str]:
 def _test_points(question: dict[str, Any], tests: list[tuple[Cell, str, bool, Any]]) -> list[float]:
     """Each test's points, as otter resolves them (question points default to 1)."""
     given = question["points"]
+    if isinstance(given, dict):  # otter: the question is worth N times its tests, shared
+        given = float(given.get("each", 1)) * len(tests)
     if isinstance(given, list):
         if len(given) != len(tests):
             raise GraderError(f"{question['where']}: {len(given)} points for {len(tests)} tests")
@@ -168,24 +176,39 @@ def _test_points(question: dict[str, Any], tests: list[tuple[Cell, str, bool, An
         if free and (fixed == 0):
             return [float(p) if p is not None else 1.0 / free for p in own]
         return [float(p) if p is not None else 0.0 for p in own]
+    if fixed > float(given):  # otter refuses so too
+        raise GraderError(
+            f"{question['where']}: the tests' points ({fixed:g}) exceed the question's "
+            f"({float(given):g})"
+        )
     share = (float(given) - fixed) / free if free else 0.0
     return [float(p) if p is not None else share for p in own]
 
 
-def _test_cell(cell: Cell) -> tuple[Cell, str, bool, Any]:
+def _test_cell(cell: Cell, file: str) -> tuple[Cell, str, bool, Any]:
     """(cell, code, hidden, points or None) of a test cell, its config read and removed."""
     source, hidden, points = cell.source, False, None
     match = re.match(r'\s*("""|\'\'\')\s*# BEGIN TEST CONFIG\n(.*?)\n\s*\1;?\s*# END TEST CONFIG',
                      source, re.S)  # fmt: skip
     if match:
-        config = yaml.safe_load(match.group(2)) or {}
+        try:
+            config = yaml.safe_load(match.group(2)) or {}
+        except yaml.YAMLError as e:
+            where = f"{file} cell {cell.index}"
+            raise GraderError(f"{where}: the test's config is not YAML ({e})") from None
         if isinstance(config, dict):
             hidden, points = bool(config.get("hidden", False)), config.get("points")
+        if points is not None and not _is_number(points):
+            raise GraderError(f"{file} cell {cell.index}: a test's points must be a number")
         source = source[match.end() :]
     lines = source.strip("\n").split("\n")
     if lines and lines[0].strip() == "# HIDDEN":
         hidden, lines = True, lines[1:]
     return cell, "\n".join(lines), hidden, points
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 def _number(x: float) -> float | int:
@@ -207,9 +230,12 @@ def _question(q: dict[str, Any], topic: Topic, draft: Draft, file: str) -> None:
         starter = starter.rstrip() + "\n"
     if q["prompt_cells"] and code:
         starter = "\n".join(c.source for c in q["prompt_cells"]).rstrip() + "\n"
-    tests = [_test_cell(c) for c in q["tests"] if c.type == "code"]
+    tests = [_test_cell(c, file) for c in q["tests"] if c.type == "code"]
     points = _test_points(q, tests) if tests else []
     total = float(q["points"]) if isinstance(q["points"], (int, float)) else sum(points) or 1.0
+    unscored = "" if tests else _unscored(q["points"], q["manual"])
+    if unscored:  # a grade exercise needs points: 1, otter's own default for a question
+        total = 1.0
     ex: dict[str, Any] = {
         "id": eid,
         "title": _title(q),
@@ -222,6 +248,11 @@ def _question(q: dict[str, Any], topic: Topic, draft: Draft, file: str) -> None:
     if q["manual"] or not tests or not code:
         why = "a manual question" if q["manual"] else "no test to translate"
         draft.notes.append(f"{where}: kept as manual: {why}")
+        if unscored:
+            draft.notes.append(
+                f"{where}: worth 1 point here, 0 in otter ({unscored}): set its points and "
+                f"its rubric item's in exercises/{topic.id}.yaml"
+            )
         item: dict[str, Any] = {"item": ex["title"], "points": ex["points"]}
         if solution.strip():
             item["comment"] = f"otter's reference answer:\n{solution.strip()}\n"
@@ -256,6 +287,18 @@ def _question(q: dict[str, Any], topic: Topic, draft: Draft, file: str) -> None:
         solution = "\n".join(f"# {line}".rstrip() for line in solution.split("\n"))
     topic.solutions[eid] = solution
     topic.exercises.append(ex)
+
+
+def _unscored(points: Any, manual: bool) -> str:
+    """Why otter gives a question without tests 0 points, or "" when it gives it points (its
+    own, else 1). Otter 7's ``determine_question_point_value``: a manual question is worth its
+    ``points or 0`` (otter leaves its score to whoever grades its PDF, e.g. on Gradescope),
+    another its points, 1 if none, and ``{each: N}`` N times its tests."""
+    if points is None and manual:
+        return "a manual question without points, scored where its PDF is graded"
+    if points == 0:
+        return "points: 0"
+    return "{each: N} points a test, and no test" if isinstance(points, dict) else ""
 
 
 def _translated(merged: Checks) -> dict[str, Any]:
