@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import GraderError
@@ -90,6 +90,7 @@ def export(
     )
     if strict and found.warnings:
         raise GraderError(f"not exported: {'; '.join(found.warnings)}")
+    found = with_unplaced(found, gradebook)
     chosen = [course.assignment(a) for a in found.assignments]
     # several assignments asked for (or the course's, by default): each named, whatever the
     # date left out, so a file's layout does not change as due dates pass
@@ -142,6 +143,29 @@ def due_assignments(
         f"left out, not due yet and nothing handed in: {', '.join(left)} "
         "(--assignment exports one all the same)",
     )
+
+
+def with_unplaced(found: ClassFinals, gradebook: Gradebook) -> ClassFinals:
+    """The finals with each refused file whose assignment could not be told (a batch without
+    ``--assignment``: a corrupt notebook names none) said where its student has nothing
+    else: that row is ``refused``, not ``not submitted``."""
+    unplaced: dict[str, list[str]] = {}
+    for a in sorted(gradebook.attempts(""), key=attempt_order):
+        if a.status == "refused":
+            unplaced.setdefault(a.student, []).append(a.reason)
+    if not unplaced:
+        return found
+    rows = [
+        replace(
+            f,
+            attempts=len(unplaced[f.student]),
+            note=f"{unplaced[f.student][-1]}; which assignment it was for could not be told",
+        )
+        if f.attempts == 0 and f.student in unplaced
+        else f
+        for f in found.rows
+    ]
+    return replace(found, rows=rows)
 
 
 def class_people(found: ClassFinals, roster: Roster | None) -> dict[str, Person]:

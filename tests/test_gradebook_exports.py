@@ -138,6 +138,8 @@ def klass(write_course, tmp_path, monkeypatch):
     reason = "not a notebook (the file is not valid JSON)"
     gb.record(Submission("carol", "carol.ipynb", submitted_at=DUE), "a1", reason)
     awaiting(gb, course, "erin")
+    # fay, not on the roster, handed in a corrupt file of no assignment that could be told
+    gb.record(Submission("fay", "fay.ipynb", submitted_at=DUE), "", "not a notebook (empty)")
     yield course, gb
     gb.close()
 
@@ -157,6 +159,7 @@ def test_the_csv_reads_back_with_names_emails_and_statuses(klass):
         "carol": "refused: not a notebook (the file is not valid JSON)",
         "dave": "not submitted",  # on the roster only
         "erin": "awaiting review",
+        "fay": "refused: not a notebook (empty); which assignment it was for could not be told",
     }
     assert [rows["bob"][k] for k in ("name", "email", "t-num", "late hours", "final")] == [
         "Bob B", "bob@example.org", "1", "30", "0.8",
@@ -178,7 +181,9 @@ def test_the_csv_reads_back_with_names_emails_and_statuses(klass):
     assert later.notes == () and "a2 status" in later.text.splitlines()[0]
     asked = export(course, gb, "csv", ["a2"], out="-", now=BEFORE_A2)
     assert asked.notes == () and asked.text.startswith("student,name,email,status,t-arr,")
-    assert {r["status"] for r in csv.DictReader(io.StringIO(asked.text))} == {"not submitted"}
+    a2 = {r["student"]: r["status"] for r in csv.DictReader(io.StringIO(asked.text))}
+    assert a2.pop("fay").startswith("refused: not a notebook (empty); which assignment")
+    assert set(a2.values()) == {"not submitted"}
 
 
 def test_the_canvas_file_has_canvas_columns_points_possible_and_only_numbers(klass):
@@ -192,7 +197,8 @@ def test_the_canvas_file_has_canvas_columns_points_possible_and_only_numbers(kla
         ["Bob B", "", "bob", "bob@example.org", "", "0.8"],
         ["Carol C", "", "carol", "carol@example.org", "", "0"],
         ["Dave D", "", "dave", "dave@example.org", "", "0"],
-        ["Erin E", "", "erin", "erin@example.org", "", ""],  # awaiting review: left as it is
+        ["Erin E", "", "erin", "erin@example.org", "", ""],  # awaiting review: left empty
+        ["fay", "", "fay", "", "", "0"],
     ]
     for row in rows[2:]:
         assert row[5] == "" or float(row[5]) >= 0
@@ -200,8 +206,8 @@ def test_the_canvas_file_has_canvas_columns_points_possible_and_only_numbers(kla
     assert done.notes[1].startswith("Canvas: 1 grade left empty, awaiting review")
     assert done.notes[1].endswith(": erin (a1)")
     assert done.notes[2] == (
-        "Canvas: 0 for 1 student whose every file was refused (the grades CSV's status says "
-        "why): carol (a1)"
+        "Canvas: 0 for 2 students whose every file was refused (the grades CSV's status says "
+        "why): carol (a1), fay (a1)"
     )
     later = export(course, gb, "canvas", out="-", now=AFTER_A2)
     rows = list(csv.reader(io.StringIO(later.text)))
