@@ -179,8 +179,8 @@ def canvas_csv(
 
 
 def canvas_titles(course: Course, assignments: Sequence[str]) -> dict[str, tuple[str, float]]:
-    """Each assignment's Canvas column: its title (its id when it has none, or when two
-    share the title) and its points."""
+    """Each assignment's Canvas column: its title (its id when it has none; ``title [id]``
+    when two share it) and its points."""
     chosen = [course.assignment(a) for a in assignments]
     titles = [a.title.strip() or a.id for a in chosen]
     return {
