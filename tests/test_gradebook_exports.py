@@ -202,6 +202,7 @@ def test_the_canvas_file_has_canvas_columns_points_possible_and_only_numbers(kla
     ]
     for row in rows[2:]:
         assert row[5] == "" or float(row[5]) >= 0
+    assert not any(c.startswith(FORMULA_START) for row in rows for c in row)
     assert done.notes[0].startswith("left out, not due yet and nothing handed in: a2 (due")
     assert done.notes[1].startswith("Canvas: 1 grade left empty, awaiting review")
     assert done.notes[1].endswith(": erin (a1)")
