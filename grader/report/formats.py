@@ -212,6 +212,7 @@ def _testsuite(result: GradeResult) -> ET.Element:
     for name, value in (
         ("course", result.course),
         ("assignment", result.assignment),
+        *((("student", result.student),) if result.student else ()),  # where it is known
         ("score", _points(result.score)),
         ("max_score", _points(result.max_score)),
     ):
