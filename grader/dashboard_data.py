@@ -100,8 +100,8 @@ def _assignment_view(
         if counted is not None and is_late:
             late.append(Flagged(f.student, counted.source, _cut(f.note, NOTE_CHARS)))
         if counted is not None and errors:
-            what = f"error in {', '.join(e['id'] for e in errors)}: {errors[0].get('message', '')}"
-            errored.append(Flagged(f.student, counted.source, _cut(what, NOTE_CHARS)))
+            what = _errors_line(errors)
+            errored.append(Flagged(f.student, counted.source, _cut(what, 2 * NOTE_CHARS)))
         if counted is not None and counted.flags:
             note = staff_note(counted.flags, counted.copied_from)
             flagged.append(Flagged(f.student, counted.source, _cut(note, 400)))
@@ -184,6 +184,17 @@ def _exercise_stats(
             )
         )
     return tuple(stats)
+
+
+def _errors_line(errors: list[dict[str, Any]]) -> str:
+    """The errored exercises, each with its own cell's error: those that raised the same
+    one grouped (``error in a, b: NameError: ...; c: AttributeError: ...``)."""
+    by_message: dict[str, list[str]] = {}
+    for e in errors:
+        message = _cut(str(e.get("message", "")), NOTE_CHARS // 2)  # each one shown
+        by_message.setdefault(message, []).append(str(e["id"]))
+    parts = [f"{', '.join(ids)}: {message}" for message, ids in by_message.items()]
+    return "error in " + "; ".join(parts)
 
 
 def _mistake(titles: Counter[str]) -> str:
