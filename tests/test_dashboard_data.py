@@ -125,3 +125,21 @@ def test_each_errored_exercise_is_told_its_own_cells_error(small_course, tmp_pat
         "error in t-num: your cell raised AttributeError: 'int' object has no attribute 'x'; "
         "t-arr: your cell raised NameError: name 'x' is not defined"
     )
+
+
+def test_wrong_2d_answers_cut_short_alike_read_differently(course, tmp_path):
+    """Two different 12 × 12 wrong answers, the same in their first rows: the list of wrong
+    answers gives each its shape and where they differ, so the two rows read differently."""
+    first = [[i * j for j in range(12)] for i in range(12)]
+    second = [row[:] for row in first]
+    second[9][7] = -1
+    with Gradebook(tmp_path / "gb.db") as gb:
+        record(gb, course, "alice", 0.0, value=first)
+        record(gb, course, "bob", 0.0, value=first)
+        record(gb, course, "carol", 0.0, value=second)
+        board = class_dashboard(course, gb, None, tmp_path, tmp_path / "class.html")
+    [stats] = board.assignments[0].exercises
+    [(most, two), (other, one)] = [(w.value, w.count) for w in stats.wrong]
+    assert (two, one) == (2, 1) and most != other
+    assert most.startswith("(12 × 12) [[0, 0, 0") and most.endswith("; at [9, 7]: 63")
+    assert other.startswith("(12 × 12) [[0, 0, 0") and other.endswith("; at [9, 7]: -1")

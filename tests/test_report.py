@@ -472,3 +472,26 @@ def test_terminal_table_narrow_and_not_a_tty(width, tmp_path):
 
 def test_clean_text():
     assert clean_text("\x1b[1;31mred\x1b[0m\x00 a\r\nb\x07") == "red a\nb"
+
+
+def test_two_different_2d_answers_cut_short_never_read_alike():
+    """Wrong 2-D answers whose one-line renderings are cut at the same place say their
+    shape and where they differ (text report), and the HTML grids mark where they differ
+    even when the comparator gave no mismatches."""
+    expected = [[float(i * 30 + j) for j in range(30)] for i in range(30)]
+    fewer = expected[:29]  # the same first rows, one row short
+    check = CheckResult("values", False, message="wrong shape", expected=expected, got=fewer)
+    [test] = results_json(make_result(ex("big", "failed", 0, checks=(check,))))["tests"]
+    lines = test["output"].splitlines()
+    [want] = [ln for ln in lines if ln.startswith("    expected: ")]
+    [gave] = [ln for ln in lines if ln.startswith("    got: ")]
+    assert want.startswith("    expected: (30 × 30) [[0.0, 1.0")
+    assert gave.startswith("    got:      (29 × 30) [[0.0, 1.0")
+    assert want.endswith("; at [29]: [870.0, 871.0, 872.0, 873.0, 874.0, 875…")
+    assert gave.endswith("; at [29]: nothing")
+    got = [row[:] for row in expected]
+    got[25][28] = -1.0
+    same_shape = CheckResult("values", False, expected=expected, got=got)  # no mismatches
+    html = render_html(make_result(ex("big", "failed", 0, checks=(same_shape,))))
+    assert parse(html).marked == ["25,28", "25,28"]
+    assert "They first differ at [25, 28]" in html

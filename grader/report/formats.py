@@ -37,6 +37,7 @@ from .text import (
     awaiting_note,
     checked_note,
     clean_text,
+    distinct_texts,
     one_line,
     short_traceback,
     total_line,
@@ -73,8 +74,9 @@ def exercise_text(ex: ExerciseResult) -> str:
             if len(marks) > 5:
                 lines.append(f"    ... {len(marks) - 5} more of {math.prod(shape)} values differ")
         elif not (check.expected is None and check.got is None):
-            lines.append(f"    expected: {_compact(check.expected)}")
-            lines.append(f"    got:      {_compact(check.got)}")
+            expected, got = distinct_texts([check.expected, check.got])
+            lines.append(f"    expected: {expected}")
+            lines.append(f"    got:      {got}")
     if ex.hints and ex.status in HINT_STATUSES:
         lines += ["Hints:", *(f"  - {hint}" for hint in ex.hints)]
     if not lines:
