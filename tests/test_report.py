@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -495,3 +496,21 @@ def test_two_different_2d_answers_cut_short_never_read_alike():
     html = render_html(make_result(ex("big", "failed", 0, checks=(same_shape,))))
     assert parse(html).marked == ["25,28", "25,28"]
     assert "They first differ at [25, 28]" in html
+
+
+def test_a_late_reports_headline_is_the_final_score_with_the_raw_score_beside_it():
+    result = make_result(
+        ex("a", "passed", 2.0),
+        ex("b", "partial", 2.0, points=3.0),
+        late="late by 1 d 6 h: -20% (2 days)",
+        final_score=3.2,
+    )
+    html = render_html(result)
+    headline = html.split('<p class="points">')[1].split("</p>")[0]
+    assert "<strong>3.2</strong> / 5" in headline and "Final score" in headline
+    beside = html.split('<p class="final">')[1].split("</p>")[0]
+    assert beside == "Final, after the late penalty; raw score <strong>4</strong> / 5"
+    assert '<p class="pct">64%</p>' in html and "<title>ps1 · alice.ipynb · 3.2 / 5</title>" in html
+    assert "final after the late penalty: 3.2" in results_json(result)["output"]
+    on_time = render_html(replace(result, late="", final_score=4.0))
+    assert '<p class="final">' not in on_time and "<strong>4</strong> / 5" in on_time

@@ -102,6 +102,11 @@ def summary_text(result: GradeResult) -> str:
         f"{_points(result.score)} / {_points(result.max_score)} points"
         + awaiting_note(result)
         + (f" ({pct}%)" if pct is not None else "")
+        + (
+            f", final after the late penalty: {_points(result.final_score)}"
+            if result.final_score not in (None, result.score)
+            else ""
+        )
         + (f" ({note})" if note else "")
         + f". {_counts(result)}."
     )
