@@ -514,3 +514,14 @@ def test_a_late_reports_headline_is_the_final_score_with_the_raw_score_beside_it
     assert "final after the late penalty: 3.2" in results_json(result)["output"]
     on_time = render_html(replace(result, late="", final_score=4.0))
     assert '<p class="final">' not in on_time and "<strong>4</strong> / 5" in on_time
+
+
+def test_a_hand_out_check_that_decided_nothing_has_no_score_in_its_headline():
+    result = make_result(
+        ex("a", "pending", 0.0, message="a number: OK; right answer: checked at grading"),
+        checked=0.0,
+    )
+    html = render_html(result)
+    assert "<strong>–</strong> / 2</p>" in html
+    assert "none of the 2 points is checked here" in html
+    assert results_json(result)["output"].startswith("ps1 (CNN course), alice.ipynb: – / 2 points")

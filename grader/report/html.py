@@ -28,6 +28,7 @@ from .text import (
     awaiting_note,
     checked_note,
     clean_text,
+    headline,
     short_traceback,
 )
 from .views import _Diff, _diff
@@ -200,6 +201,7 @@ def render_html(result: GradeResult) -> str:
     # late: the headline is the final score, after the penalty, with the raw score beside it
     final = result.final_score if result.final_score not in (None, result.score) else None
     pct = _total_percent(result) if final is None else _percent(final, result.max_score)
+    shown_score, out_of = headline(result)  # a hand-out's: "9.2 / 17 checked here"
     return template.render(
         r=result,
         final=_points(final) if final is not None else None,
@@ -207,6 +209,8 @@ def render_html(result: GradeResult) -> str:
         exercises=_exercise_views(result),
         score=_points(result.score),
         max_score=_points(result.max_score),
+        shown_score=shown_score,
+        out_of=out_of,
         awaiting=awaiting_note(result),
         pct=pct,
         raw_pct=_total_percent(result),  # the exercises' sum, as the summary table adds up

@@ -244,6 +244,17 @@ def checked_note(result: GradeResult) -> str:
     )
 
 
+def headline(result: GradeResult) -> tuple[str, str]:
+    """The score and what it is out of, as a report's headline gives them: ``("17", "21")``;
+    for a hand-out check that leaves points to official grading, out of the points it
+    checked, ``("9.2", "17 checked here")``, or ``("–", "21")`` when it checked none."""
+    if result.checked is None or result.checked >= result.max_score:
+        return _points(result.score), _points(result.max_score)
+    if result.checked <= 0:
+        return "–", _points(result.max_score)
+    return _points(result.score), f"{_points(result.checked)} checked here"
+
+
 def total_line(result: GradeResult) -> str:
     """``Total: 17 / 21 (81%)``; for a hand-out check, the points it decided:
     ``Checked here: 10 / 12``."""
