@@ -8,6 +8,7 @@ table cell a rich ``Text`` (no markup read).
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from .batch import BatchSummary, Event, Status
     from .build import BuiltAssignment
-    from .regrade import RegradeSummary
+    from .regrade import Change, RegradeSummary
 
 PROGRESS_CHARS = 300  # a plain progress line, cut
 COUNTED: tuple[Status, ...] = ("graded", "refused", "skipped", "failed")
@@ -145,13 +146,15 @@ def regrade_table(summary: RegradeSummary) -> Table | None:
     from rich.text import Text
 
     table = Table(title="Scores that changed")
-    for name in ("Student", "Assignment", "Exercise", "Before", "After"):
+    for name in ("Student", "Assignment", "Attempt", "Counts", "Exercise", "Before", "After"):
         table.add_column(name)
     for change in summary.changes:
         for exercise, old, new in change.exercises or (("(total)", change.before, change.after),):
             table.add_row(
                 Text(one_line(change.student)),
                 change.assignment,
+                Text(one_line(attempt_text(change))),
+                change.counts,
                 exercise,
                 "-" if old is None else f"{old:g}",
                 "-" if new is None else f"{new:g}",
@@ -159,10 +162,20 @@ def regrade_table(summary: RegradeSummary) -> Table | None:
     return table
 
 
+def attempt_text(change: Change) -> str:
+    """Which attempt moved: ``2 of 3: alice_v2.ipynb, 2030-01-31 10:00 UTC``."""
+    when = change.submitted_at
+    shown = f", {when.astimezone(dt.timezone.utc):%Y-%m-%d %H:%M} UTC" if when else ""
+    return f"{change.attempt} of {change.attempts}: {change.source}{shown}"
+
+
 def regrade_line(summary: RegradeSummary, reports: Path | None) -> str:
     """What a regrade did, in one line."""
+    superseded = sum(c.superseded for c in summary.changes)
     return (
-        f"{len(summary.changes)} submissions changed; {summary.rejudged} judged again from "
+        f"{len(summary.changes)} submissions changed"
+        + (f" ({superseded} of them superseded: another attempt counts)" if superseded else "")
+        + f"; {summary.rejudged} judged again from "
         f"their stored runs, {summary.rerun} run again, in {summary.seconds:.1f} s; "
         f"{summary.reports} reports written again ({reports})"
     )

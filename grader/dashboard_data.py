@@ -33,7 +33,7 @@ from .report.dashboard import (
     histogram,
 )
 from .report.formats import report_paths
-from .report.text import _compact, _cut
+from .report.text import _cut, distinct_texts
 from .results import Attempt
 from .spec import Assignment, Course
 from .spec.varying import varying_exercises
@@ -100,8 +100,8 @@ def _assignment_view(
         if counted is not None and is_late:
             late.append(Flagged(f.student, counted.source, _cut(f.note, NOTE_CHARS)))
         if counted is not None and errors:
-            what = f"error in {', '.join(e['id'] for e in errors)}: {errors[0].get('message', '')}"
-            errored.append(Flagged(f.student, counted.source, _cut(what, NOTE_CHARS)))
+            what = _errors_line(errors)
+            errored.append(Flagged(f.student, counted.source, _cut(what, 2 * NOTE_CHARS)))
         if counted is not None and counted.flags:
             note = staff_note(counted.flags, counted.copied_from)
             flagged.append(Flagged(f.student, counted.source, _cut(note, 400)))
@@ -151,7 +151,7 @@ def _exercise_stats(
     }
     answers = gradebook.answers(short.keys())
     wrong: dict[str, Counter[str]] = {}
-    shown: dict[str, str] = {}  # canonical JSON -> the value on one line
+    raw: dict[str, Any] = {}  # canonical JSON -> the value
     mistakes: dict[tuple[str, str], Counter[str]] = {}
     for (grading, eid), payload in answers.items():
         if not (isinstance(payload, dict) and payload.get("ok") is True and "value" in payload):
@@ -159,16 +159,17 @@ def _exercise_stats(
         mistake = short[grading, eid].get("mistake") or ""  # absent in older gradebooks
         if eid in varying:  # every student has their own numbers: group by misconception
             canonical = "mistake:" + mistake
-            shown.setdefault(canonical, PER_STUDENT)
         else:
             canonical = json.dumps(payload["value"], sort_keys=True, separators=(",", ":"))
-            shown.setdefault(canonical, _compact(payload["value"], ANSWER_CHARS))
+            raw.setdefault(canonical, payload["value"])
         wrong.setdefault(eid, Counter())[canonical] += 1
         mistakes.setdefault((eid, canonical), Counter())[mistake] += 1
     stats = []
     for eid in assignment.exercises:
         mine = [m[eid] for m in outcomes.values() if eid in m]
         top = wrong.get(eid, Counter()).most_common(TOP_WRONG)
+        # answers cut short alike say their shape and where they differ
+        texts = distinct_texts([raw.get(value) for value, _ in top], ANSWER_CHARS)
         stats.append(
             ExerciseStats(
                 id=eid,
@@ -178,12 +179,27 @@ def _exercise_stats(
                 full=sum(e.get("score", 0) >= e.get("points", 0) for e in mine),
                 partial=sum(0 < e.get("score", 0) < e.get("points", 0) for e in mine),
                 wrong=tuple(
-                    WrongAnswer(shown[value], count, _mistake(mistakes[eid, value]))
-                    for value, count in top
+                    WrongAnswer(
+                        PER_STUDENT if eid in varying else text,
+                        count,
+                        _mistake(mistakes[eid, value]),
+                    )
+                    for (value, count), text in zip(top, texts, strict=True)
                 ),
             )
         )
     return tuple(stats)
+
+
+def _errors_line(errors: list[dict[str, Any]]) -> str:
+    """The errored exercises, each with its own cell's error: those that raised the same
+    one grouped (``error in a, b: NameError: ...; c: AttributeError: ...``)."""
+    by_message: dict[str, list[str]] = {}
+    for e in errors:
+        message = _cut(str(e.get("message", "")), NOTE_CHARS // 2)  # each one shown
+        by_message.setdefault(message, []).append(str(e["id"]))
+    parts = [f"{', '.join(ids)}: {message}" for message, ids in by_message.items()]
+    return "error in " + "; ".join(parts)
 
 
 def _mistake(titles: Counter[str]) -> str:

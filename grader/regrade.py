@@ -4,16 +4,19 @@ A change that does not touch how a submission runs (points, tolerances, hints, a
 value, a check) is applied by judging the run the gradebook stored again: no notebook runs,
 a class takes seconds. A change that does (a topic's setup, the starter of an exercise the
 submission left out, an export recipe, the limits) runs that submission again, through the
-same batch machinery. Every score that moved is listed.
+same batch machinery. Every score that moved is listed, with its attempt and whether that
+attempt counts for the student's final score (or is superseded by another).
 
 The reports ``grade batch`` wrote follow: each submission's report is rewritten where it
 would now say something else (a score, a check, a message, a flag, the late penalty or the
 final score after an edited extension), and left as it is otherwise. A submission judged
-again to the same result keeps the time it was graded at.
+again to the same result keeps its grading (and the time it was graded at): a regrade that
+changes nothing writes nothing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
@@ -24,6 +27,7 @@ from typing import Any
 from .batch import BatchOptions, Event, grade_batch, report_view, write_reports_of
 from .execute.scratch import scratch
 from .extensions import class_extensions
+from .finals import class_finals
 from .gradebook import Gradebook
 from .grading import AgainstKey, given, grade_one, run_fingerprint, submitted
 from .intake import Submission
@@ -36,10 +40,20 @@ from .runners import ran
 from .spec import Course
 from .workers import kernel_threads
 
+# Whether a moved attempt is the one that counts for its student's final score (the
+# course's policies: the last or the best attempt), before and after the regrade.
+COUNTS = {
+    (True, True): "counts",
+    (False, True): "now counts",
+    (True, False): "no longer counts",
+    (False, False): "superseded",
+}
+
 
 @dataclass(frozen=True)
 class Change:
-    """A submission whose score moved: in all, and exercise by exercise."""
+    """A submission whose score moved: in all, and exercise by exercise; which attempt of
+    its student it is, and whether it is the one that counts."""
 
     student: str
     assignment: str
@@ -47,6 +61,16 @@ class Change:
     before: float
     after: float
     exercises: tuple[tuple[str, float | None, float | None], ...]  # (id, before, after)
+    sha256: str = ""
+    submitted_at: dt.datetime | None = None
+    attempt: int = 1  # its number among the student's attempts at the assignment, by time
+    attempts: int = 1
+    counts: str = "counts"  # a value of COUNTS
+
+    @property
+    def superseded(self) -> bool:
+        """Whether another attempt counts for the student's final score."""
+        return self.counts in ("superseded", "no longer counts")
 
 
 @dataclass(frozen=True)
@@ -75,6 +99,7 @@ def regrade(
         options = replace(options, threads=kernel_threads(batch.workers))
     exec_options = options.exec_options(course)
     before = {_key(a): a for a in gradebook.attempts(assignment) if a.status == "graded"}
+    counted_before = _counted(course, gradebook, assignment, options)
     keys: dict[tuple[str, str], AnswerKey] = {}
     rerun: dict[str, list[Submission]] = {}
     failed = reports = 0
@@ -105,13 +130,20 @@ def regrade(
             judging = AgainstKey(options, key_of=given(keys[(a.assignment, mine.course.variant)]))
             record = grade_one(mine, options, ran(executed), judging)
             result = record.result
+            same = False
             if stored is not None:  # judged again: what the run noticed, how long it took
                 result = replace(
                     result, notices=stored.notices, execution_time=stored.execution_time
                 )
-                if _shown(result) == _shown(stored):  # the same result: graded when it was
+                same = _shown(result) == _shown(stored)
+                if same:  # the same result: graded when it was
                     result = replace(result, graded_at=stored.graded_at)
-            grading = gradebook.record(submission, a.assignment, replace(record, result=result))
+            if not same:
+                grading = gradebook.record(submission, a.assignment, replace(record, result=result))
+            else:  # nothing to write: at most the version of the course it was judged against
+                grading = a.grading
+                if record.course_fingerprint != a.course_fingerprint:
+                    gradebook.judged_against(grading, record.course_fingerprint)
             if batch.reports is not None:  # with the reviews of its answers (grader.reviews)
                 shown = gradebook.result(grading) or result
                 view = report_view(course, shown, submission, extended)
@@ -134,9 +166,19 @@ def regrade(
             failed += summary.count("failed")
             if batch.reports is not None:  # the batch wrote the report of each new run
                 reports += summary.count("graded")
-    after = {_key(a): a for a in gradebook.attempts(assignment) if a.status == "graded"}
+    every = gradebook.attempts(assignment)
+    after = {_key(a): a for a in every if a.status == "graded"}
+    counted_after = _counted(course, gradebook, assignment, options)
+    numbers = _numbers(every)
     changes = tuple(
-        change for k, old in sorted(before.items()) if (change := _change(old, after.get(k)))
+        replace(
+            change,
+            attempt=numbers[k][0],
+            attempts=numbers[k][1],
+            counts=COUNTS[k in counted_before, k in counted_after],
+        )
+        for k, old in sorted(before.items())
+        if (change := _change(old, after.get(k)))
     )
     rerun_count = sum(len(s) for s in rerun.values())
     return RegradeSummary(
@@ -163,6 +205,25 @@ def _key(a: Attempt) -> tuple[str, str, str]:
     return (a.student, a.assignment, a.sha256)
 
 
+def _counted(
+    course: Course, gradebook: Gradebook, assignment: str | None, options: GradeOptions
+) -> set[tuple[str, str, str]]:
+    """The attempts that count for their students' final scores, after the policies."""
+    found = class_finals(
+        course, gradebook, None if assignment is None else [assignment], options.release_dir(course)
+    )
+    return {_key(f.attempt) for f in found.rows if f.attempt is not None}
+
+
+def _numbers(attempts: list[Attempt]) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """Each attempt's number among its student's attempts at its assignment (refused files
+    too), by hand-in time, and how many there are."""
+    mine: dict[tuple[str, str], list[Attempt]] = {}
+    for a in attempts:  # the gradebook's order: by student, then hand-in time
+        mine.setdefault((a.student, a.assignment), []).append(a)
+    return {_key(a): (n, len(group)) for group in mine.values() for n, a in enumerate(group, 1)}
+
+
 def _change(old: Attempt, new: Attempt | None) -> Change | None:
     if new is None:
         return None
@@ -174,4 +235,13 @@ def _change(old: Attempt, new: Attempt | None) -> Change | None:
     )
     if not moved and old.score == new.score:
         return None
-    return Change(old.student, old.assignment, old.source, old.score, new.score, moved)
+    return Change(
+        old.student,
+        old.assignment,
+        old.source,
+        old.score,
+        new.score,
+        moved,
+        old.sha256,
+        old.submitted_at,
+    )

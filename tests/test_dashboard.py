@@ -323,6 +323,32 @@ def test_the_table_sorts_by_a_column_and_filters_by_text(klass, browser):
         assert problems == []
 
 
+WIDTHS = """() => {
+  const table = document.querySelector("#a-ps1 table.students");
+  const box = table.parentElement;
+  return {table: table.getBoundingClientRect().width, box: box.clientWidth,
+          inside: box.scrollWidth, page: document.documentElement.scrollWidth};
+}"""
+
+
+@pytest.mark.kernel
+def test_the_students_table_fits_1400_px_and_scrolls_in_its_box_when_narrower(klass, browser):
+    """Every column of ps1 (13 exercises, late notes, long student ids) is seen in a window
+    1400 px wide; in a narrower one the table scrolls inside its own box, not the page."""
+    page_path = klass[2]
+    with open_page(browser, page_path, width=1400) as (page, problems):
+        seen(page, page.locator("#a-ps1 table.students"))
+        wide = page.evaluate(WIDTHS)
+        assert wide["table"] <= wide["box"] and wide["inside"] <= wide["box"], wide
+        assert wide["page"] <= 1400, wide
+        assert problems == []
+    with open_page(browser, page_path, width=800) as (page, problems):
+        seen(page, page.locator("#a-ps1 table.students"))
+        narrow = page.evaluate(WIDTHS)
+        assert narrow["inside"] > narrow["box"] and narrow["page"] <= 800, narrow
+        assert problems == []
+
+
 @pytest.mark.kernel
 def test_each_student_links_to_the_report_batch_wrote(klass, browser):
     _, _, page_path, plans = klass

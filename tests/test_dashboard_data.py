@@ -17,7 +17,7 @@ from grader.gradebook import Gradebook, Graded
 from grader.intake import Submission
 from grader.report.dashboard import histogram, render_dashboard
 from grader.report.formats import report_paths
-from grader.results import ExerciseResult, GradeResult
+from grader.results import ExerciseResult, GradeResult, StudentError
 
 
 def record(gb, course, student, score, when=DUE, value=None, status=None):
@@ -91,3 +91,55 @@ def test_the_histogram_has_ten_bars_and_a_full_score_in_the_last():
     assert bars[0].label == "0–10%" and bars[-1].height == 100
     assert (bars[5].low, bars[5].high) == (5.0, 6.0)
     assert [b.count for b in histogram([3, 1], 0)] == [2] + [0] * 9  # no points: the first
+
+
+def test_each_errored_exercise_is_told_its_own_cells_error(small_course, tmp_path):
+    """A cell that raised NameError after another raised AttributeError is listed with its
+    NameError, not with the first exercise's error."""
+    raised = {
+        "t-num": StudentError("AttributeError", "'int' object has no attribute 'x'"),
+        "t-arr": StudentError("NameError", "name 'x' is not defined"),
+    }
+    exercises = tuple(
+        ExerciseResult(
+            eid,
+            eid,
+            small_course.exercises[eid].points,
+            0.0,
+            "error",
+            message=f"your cell raised {err.summary}",
+            error=err,
+        )
+        for eid, err in raised.items()
+    )
+    result = GradeResult(small_course.name, "a1", "dave.ipynb", 0.0, 5.0, 0.1, exercises)
+    executed = Executed((StepOutcome("error"), StepOutcome("error")), {})
+    submission = Submission("dave", "dave.ipynb", None, "d" * 64, 10, DUE)
+    with Gradebook(tmp_path / "gb.db") as gb:
+        gb.record(submission, "a1", Graded(result, executed, small_course.fingerprint, "run"))
+        board = class_dashboard(small_course, gb, None, tmp_path, tmp_path / "class.html")
+    [view] = board.assignments
+    [(student, what)] = [(f.student, f.what) for f in view.errored]
+    assert student == "dave"
+    assert what == (
+        "error in t-num: your cell raised AttributeError: 'int' object has no attribute 'x'; "
+        "t-arr: your cell raised NameError: name 'x' is not defined"
+    )
+
+
+def test_wrong_2d_answers_cut_short_alike_read_differently(course, tmp_path):
+    """Two different 12 × 12 wrong answers, the same in their first rows: the list of wrong
+    answers gives each its shape and where they differ, so the two rows read differently."""
+    first = [[i * j for j in range(12)] for i in range(12)]
+    second = [row[:] for row in first]
+    second[9][7] = -1
+    with Gradebook(tmp_path / "gb.db") as gb:
+        record(gb, course, "alice", 0.0, value=first)
+        record(gb, course, "bob", 0.0, value=first)
+        record(gb, course, "carol", 0.0, value=second)
+        board = class_dashboard(course, gb, None, tmp_path, tmp_path / "class.html")
+    [stats] = board.assignments[0].exercises
+    [(most, two), (other, one)] = [(w.value, w.count) for w in stats.wrong]
+    assert (two, one) == (2, 1) and most != other
+    assert most.startswith("(12 × 12) [[0, 0, 0") and most.endswith("; at [9, 7]: 63")
+    assert other.startswith("(12 × 12) [[0, 0, 0") and other.endswith("; at [9, 7]: -1")

@@ -709,6 +709,58 @@ def test_grading_with_the_hand_out_is_the_official_judge_s_result(
     assert arr.status == "error" and "could not be exported" in arr.message
 
 
+FAILURE_WORDS = re.compile(r"fail|wrong|expected|must|missing|not |right answer: no")
+
+
+def test_a_hand_out_report_is_out_of_the_points_checked_there(write_course, tmp_path, monkeypatch):
+    """The headline of a hand-out's report and results.json is the points checked there (1 of
+    2 here: the count has instant feedback, the array is decided at grading); the pending
+    exercise is neither failed nor counted as possible; passing checks say nothing wrong."""
+    import grader.handout as handout
+    from grader.execute.records import Executed, StepOutcome
+    from grader.handout_release import write_handout
+    from grader.key import AnswerKey
+    from grader.report import render_html, results_json
+    from grader.runners import ran
+
+    topic = TOPIC.replace("range: [0, 10]}", "range: [0, 10]}\n    instant: true")
+    course = load_course(
+        write_course(tmp_path, exercises={"t": topic}, solutions={"t": SOLUTION}, course=COURSE)
+    )
+    key = AnswerKey("a1", course.fingerprint, {"t-count": 4, "t-arr": [1.0, 2.0]})
+    folder = write_handout(course, "a1", key, tmp_path / "release")
+
+    def fake_kernel(options):  # the right count, an array only official grading decides
+        def runner(steps, follow_up=None):
+            exports = {
+                "t-count": ExportRecord({"ok": True, "value": 4}),
+                "t-arr": ExportRecord({"ok": True, "value": [1.0, 2.5]}),
+            }
+            return ran(Executed((StepOutcome("ok"),) * len(steps), exports, 0.5))(steps)
+
+        return runner
+
+    monkeypatch.setattr(handout, "fresh_kernel", fake_kernel)
+    result = handout.grade_with_handout(folder / "a1.ipynb", folder / HANDOUT)
+    assert [e.status for e in result.exercises] == ["passed", "pending"]
+    assert (result.score, result.checked, result.max_score) == (1.0, 1.0, 2.0)
+    html = render_html(result)
+    assert "<strong>1</strong> / 1 checked here</p>" in html
+    assert "<title>a1 · a1.ipynb · 1 / 1 checked here</title>" in html
+    assert "/ 2</p>" not in html and "/ 2</td>" not in html  # never "1 / 2"
+    data = results_json(result)
+    assert (data["score"], data["max_score"]) == (1.0, 1.0)
+    assert data["extra_data"] == {"checked_here": 1.0, "assignment_max_score": 2.0}
+    assert data["output"].startswith("a1 (C), a1.ipynb: 1 / 1 points checked here (of 2 points")
+    count, arr = data["tests"]
+    assert count["status"] == "passed"
+    assert "status" not in arr and arr["max_score"] == 0  # not failed: decided at grading
+    assert arr["extra_data"]["status"] == "pending" and arr["extra_data"]["points"] == 1.0
+    passing = [c for e in result.exercises for c in e.checks if c.passed]
+    assert len(passing) >= 5
+    assert not [c for c in passing if FAILURE_WORDS.search(c.message)]
+
+
 def test_no_thread_pool_is_made_at_import():
     """The digests' pool is made where the digests are made, not at import (it was a module
     global of handout.py)."""

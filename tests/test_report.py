@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -472,3 +473,55 @@ def test_terminal_table_narrow_and_not_a_tty(width, tmp_path):
 
 def test_clean_text():
     assert clean_text("\x1b[1;31mred\x1b[0m\x00 a\r\nb\x07") == "red a\nb"
+
+
+def test_two_different_2d_answers_cut_short_never_read_alike():
+    """Wrong 2-D answers whose one-line renderings are cut at the same place say their
+    shape and where they differ (text report), and the HTML grids mark where they differ
+    even when the comparator gave no mismatches."""
+    expected = [[float(i * 30 + j) for j in range(30)] for i in range(30)]
+    fewer = expected[:29]  # the same first rows, one row short
+    check = CheckResult("values", False, message="wrong shape", expected=expected, got=fewer)
+    [test] = results_json(make_result(ex("big", "failed", 0, checks=(check,))))["tests"]
+    lines = test["output"].splitlines()
+    [want] = [ln for ln in lines if ln.startswith("    expected: ")]
+    [gave] = [ln for ln in lines if ln.startswith("    got: ")]
+    assert want.startswith("    expected: (30 × 30) [[0.0, 1.0")
+    assert gave.startswith("    got:      (29 × 30) [[0.0, 1.0")
+    assert want.endswith("; at [29]: [870.0, 871.0, 872.0, 873.0, 874.0, 875…")
+    assert gave.endswith("; at [29]: nothing")
+    got = [row[:] for row in expected]
+    got[25][28] = -1.0
+    same_shape = CheckResult("values", False, expected=expected, got=got)  # no mismatches
+    html = render_html(make_result(ex("big", "failed", 0, checks=(same_shape,))))
+    assert parse(html).marked == ["25,28", "25,28"]
+    assert "They first differ at [25, 28]" in html
+
+
+def test_a_late_reports_headline_is_the_final_score_with_the_raw_score_beside_it():
+    result = make_result(
+        ex("a", "passed", 2.0),
+        ex("b", "partial", 2.0, points=3.0),
+        late="late by 1 d 6 h: -20% (2 days)",
+        final_score=3.2,
+    )
+    html = render_html(result)
+    headline = html.split('<p class="points">')[1].split("</p>")[0]
+    assert "<strong>3.2</strong> / 5" in headline and "Final score" in headline
+    beside = html.split('<p class="final">')[1].split("</p>")[0]
+    assert beside == "Final, after the late penalty; raw score <strong>4</strong> / 5"
+    assert '<p class="pct">64%</p>' in html and "<title>ps1 · alice.ipynb · 3.2 / 5</title>" in html
+    assert "final after the late penalty: 3.2" in results_json(result)["output"]
+    on_time = render_html(replace(result, late="", final_score=4.0))
+    assert '<p class="final">' not in on_time and "<strong>4</strong> / 5" in on_time
+
+
+def test_a_hand_out_check_that_decided_nothing_has_no_score_in_its_headline():
+    result = make_result(
+        ex("a", "pending", 0.0, message="a number: OK; right answer: checked at grading"),
+        checked=0.0,
+    )
+    html = render_html(result)
+    assert "<strong>–</strong> / 2</p>" in html
+    assert "none of the 2 points is checked here" in html
+    assert results_json(result)["output"].startswith("ps1 (CNN course), alice.ipynb: – / 2 points")

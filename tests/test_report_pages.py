@@ -168,8 +168,11 @@ def test_a_batch_report_says_whose_it_is_and_what_lateness_cost(browser, write_c
     with open_page(browser, page) as (view, problems):
         meta = view.inner_text(".meta")
         assert HOSTILE in meta and "late by 1 d 6 h: -20% (2 days)" in meta
+        assert " ".join(view.inner_text(".points").split()) == (  # the headline
+            "Final score, after the late penalty: 3.2 / 5"
+        )
         assert " ".join(view.inner_text(".final").split()) == (
-            "Final, after the late penalty: 3.2 / 5"
+            "Final, after the late penalty; raw score 4 / 5"
         )
         assert problems == []
     on_time = report_view(course, result, Submission("bob", "bob.ipynb", submitted_at=due), {})

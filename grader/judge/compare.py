@@ -203,7 +203,8 @@ def compare_custom(fn: Callable[..., Any], name: str, expected: Any, got: Any) -
     if fraction in (0.0, 1.0):
         return [CheckResult("custom", fraction == 1.0, 1.0, message, expected, got)]
     return [
-        CheckResult("custom (partial)", True, weight=fraction, message=message),
+        # the points earned: a passing check, so without the author's word on what is wrong
+        CheckResult("custom (partial)", True, weight=fraction),
         CheckResult("custom", False, 1.0 - fraction, message, expected, got),
     ]
 

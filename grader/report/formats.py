@@ -37,6 +37,8 @@ from .text import (
     awaiting_note,
     checked_note,
     clean_text,
+    distinct_texts,
+    headline,
     one_line,
     short_traceback,
     total_line,
@@ -73,8 +75,9 @@ def exercise_text(ex: ExerciseResult) -> str:
             if len(marks) > 5:
                 lines.append(f"    ... {len(marks) - 5} more of {math.prod(shape)} values differ")
         elif not (check.expected is None and check.got is None):
-            lines.append(f"    expected: {_compact(check.expected)}")
-            lines.append(f"    got:      {_compact(check.got)}")
+            expected, got = distinct_texts([check.expected, check.got])
+            lines.append(f"    expected: {expected}")
+            lines.append(f"    got:      {got}")
     if ex.hints and ex.status in HINT_STATUSES:
         lines += ["Hints:", *(f"  - {hint}" for hint in ex.hints)]
     if not lines:
@@ -95,11 +98,22 @@ def summary_text(result: GradeResult) -> str:
     """One paragraph: total, exercise counts and the notices."""
     pct = _total_percent(result)
     note = checked_note(result)
+    score, out_of = headline(result)
+    if result.checked is not None and 0 < result.checked < result.max_score:
+        rest = "the rest is checked when your notebook is graded"
+        note = f"of {_points(result.max_score)} points; {rest}"
+        out_of = f"{_points(result.checked)} points checked here"
+    else:
+        out_of += " points"
     text = (
-        f"{result.assignment} ({result.course}), {result.submission}: "
-        f"{_points(result.score)} / {_points(result.max_score)} points"
+        f"{result.assignment} ({result.course}), {result.submission}: {score} / {out_of}"
         + awaiting_note(result)
         + (f" ({pct}%)" if pct is not None else "")
+        + (
+            f", final after the late penalty: {_points(result.final_score)}"
+            if result.final_score not in (None, result.score)
+            else ""
+        )
         + (f" ({note})" if note else "")
         + f". {_counts(result)}."
     )
@@ -142,6 +156,26 @@ def _gradescope_status(ex: ExerciseResult) -> str:
     return "passed" if full and ex.status == "passed" else "failed"
 
 
+def _test(number: int, ex: ExerciseResult) -> dict[str, Any]:
+    """One exercise as a Gradescope test. Awaiting review (a person scores it) and pending
+    (decided at official grading): counted neither as earned nor as possible, and pending
+    has no status (it is neither passed nor failed yet)."""
+    undecided = ex.status in ("awaiting review", "pending")
+    test: dict[str, Any] = {
+        "name": f"{ex.id}: {ex.title}",
+        "number": str(number),
+        "score": _round(ex.score),
+        "max_score": 0 if undecided else _round(ex.points),
+        "status": _gradescope_status(ex),
+        "output": exercise_text(ex),
+        "extra_data": {"id": ex.id, "status": ex.status, "checks": _check_flags(ex.checks)},
+    }
+    if ex.status == "pending":
+        del test["status"]
+        test["extra_data"]["points"] = _round(ex.points)
+    return test
+
+
 def flag_lines(result: GradeResult, staff: bool = False) -> tuple[str, ...]:
     """The result's flags as a view shows them: for the staff with whose numbers the answers
     are (one line), else in the student's words, which name nobody."""
@@ -155,19 +189,7 @@ def results_json(result: GradeResult, staff: bool = False) -> dict[str, Any]:
 
     Its flags are a hidden test: with ``staff`` (written for Gradescope, which shows hidden
     tests to the staff only) in the staff's words, else in the student's."""
-    tests = [
-        {
-            "name": f"{ex.id}: {ex.title}",
-            "number": str(number),
-            # awaiting review: counted neither as earned nor as possible (a person scores it)
-            "score": _round(ex.score),
-            "max_score": 0 if ex.status == "awaiting review" else _round(ex.points),
-            "status": _gradescope_status(ex),
-            "output": exercise_text(ex),
-            "extra_data": {"id": ex.id, "status": ex.status, "checks": _check_flags(ex.checks)},
-        }
-        for number, ex in enumerate(result.exercises, 1)
-    ]
+    tests = [_test(number, ex) for number, ex in enumerate(result.exercises, 1)]
     if result.flags:  # a test only the staff see on Gradescope
         tests.append(
             {
@@ -179,16 +201,25 @@ def results_json(result: GradeResult, staff: bool = False) -> dict[str, Any]:
                 "output": "\n".join(flag_lines(result, staff)),
             }
         )
+    # a hand-out check: out of the points it checked (as its report's headline), the rest
+    # decided at official grading
+    here = result.checked is not None and result.checked < result.max_score
     data = {
         "score": _round(result.score),
-        "max_score": _round(result.max_score),
+        "max_score": _round(result.checked if here and result.checked else result.max_score),
         "execution_time": _round(result.execution_time),
         "output": summary_text(result),
         "visibility": "visible",
         "tests": tests,
     }
+    extra: dict[str, float] = {}
     if result.awaiting > 0:  # manual answers: in neither score nor max_score until reviewed
-        data["extra_data"] = {"awaiting_review": _round(result.awaiting)}
+        extra["awaiting_review"] = _round(result.awaiting)
+    if here:
+        extra["checked_here"] = _round(result.checked or 0)
+        extra["assignment_max_score"] = _round(result.max_score)
+    if extra:
+        data["extra_data"] = extra
     safe: dict[str, Any] = _json_safe(data)
     return safe
 

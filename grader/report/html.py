@@ -21,12 +21,14 @@ from .text import (
     STATUS_ICONS,
     _counts,
     _cut,
+    _percent,
     _points,
     _score_cell,
     _total_percent,
     awaiting_note,
     checked_note,
     clean_text,
+    headline,
     short_traceback,
 )
 from .views import _Diff, _diff
@@ -196,15 +198,22 @@ def render_html(result: GradeResult) -> str:
         template = _environment().get_template(TEMPLATE)
     except jinja2.TemplateError as exc:
         raise ReportError(f"report template {TEMPLATE} cannot be loaded: {exc}") from exc
-    pct = _total_percent(result)
+    # late: the headline is the final score, after the penalty, with the raw score beside it
+    final = result.final_score if result.final_score not in (None, result.score) else None
+    pct = _total_percent(result) if final is None else _percent(final, result.max_score)
+    shown_score, out_of = headline(result)  # a hand-out's: "9.2 / 17 checked here"
     return template.render(
         r=result,
+        final=_points(final) if final is not None else None,
         flags=for_student(result.flags),
         exercises=_exercise_views(result),
         score=_points(result.score),
         max_score=_points(result.max_score),
+        shown_score=shown_score,
+        out_of=out_of,
         awaiting=awaiting_note(result),
         pct=pct,
+        raw_pct=_total_percent(result),  # the exercises' sum, as the summary table adds up
         bar=max(0, min(100, pct or 0)),
         counts=_counts(result),
         graded=_when(result.graded_at) if result.graded_at else "",

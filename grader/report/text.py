@@ -139,6 +139,63 @@ def _compact(value: Any, limit: int = COMPACT_CHARS) -> str:
     return _cut("".join(out), limit)
 
 
+_ABSENT = object()  # an index past the end of one of two values
+
+
+def _dims(value: Any) -> tuple[int, ...]:
+    """The lengths of nested lists along their first items (``(5, 5)`` for a 5 × 5 array)."""
+    dims: list[int] = []
+    while isinstance(value, (list, tuple)) and len(dims) <= 16:
+        dims.append(len(value))
+        value = value[0] if value else None
+    return tuple(dims)
+
+
+def first_difference(a: Any, b: Any, depth: int = 0) -> tuple[tuple[int, ...], Any, Any] | None:
+    """Where two values first differ, in reading order (row by row), and what each holds
+    there (``_ABSENT`` past the end of one); None when they are equal."""
+    sequences = (list, tuple)
+    if isinstance(a, sequences) and isinstance(b, sequences) and depth <= 16:
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            found = first_difference(x, y, depth + 1)
+            if found is not None:
+                return ((i, *found[0]), found[1], found[2])
+        if len(a) == len(b):
+            return None
+        n = min(len(a), len(b))
+        return ((n,), a[n] if n < len(a) else _ABSENT, b[n] if n < len(b) else _ABSENT)
+    both_nan = all(isinstance(v, float) and math.isnan(v) for v in (a, b))
+    return None if both_nan or (type(a) is type(b) and a == b) else ((), a, b)
+
+
+def _at(value: Any) -> str:
+    return "nothing" if value is _ABSENT else _compact(value, 40)
+
+
+def distinct_texts(values: Sequence[Any], limit: int = COMPACT_CHARS) -> list[str]:
+    """Each value on one line, as ``_compact`` writes it; a 2-D (or more) value cut short
+    also says its shape (``(5 × 5) [[...``), and values whose lines would read alike say
+    where they first differ (``…; at [3, 4]: 7``), so two different answers never read the
+    same."""
+    texts = [_compact(v, limit) for v in values]
+    alike: dict[str, list[int]] = {}
+    for i, text in enumerate(texts):
+        alike.setdefault(text, []).append(i)
+    out = list(texts)
+    for i, v in enumerate(values):
+        dims = _dims(v)
+        if len(texts[i]) >= limit and texts[i].endswith("…") and len(dims) > 1:
+            out[i] = f"({' × '.join(map(str, dims))}) {texts[i]}"
+    for group in alike.values():
+        if len(group) < 2:
+            continue
+        for k, i in enumerate(group):  # the first against the second, the others the first
+            found = first_difference(values[i], values[group[1] if k == 0 else group[0]])
+            if found is not None:
+                out[i] += f"; at {_index(found[0])}: {_at(found[1])}"
+    return out
+
+
 def _index(index: Sequence[int]) -> str:
     return "[" + ", ".join(map(str, index)) + "]"
 
@@ -185,6 +242,17 @@ def checked_note(result: GradeResult) -> str:
         f"{checked} of {total} points checked here; "
         "the rest is checked when your notebook is graded"
     )
+
+
+def headline(result: GradeResult) -> tuple[str, str]:
+    """The score and what it is out of, as a report's headline gives them: ``("17", "21")``;
+    for a hand-out check that leaves points to official grading, out of the points it
+    checked, ``("9.2", "17 checked here")``, or ``("–", "21")`` when it checked none."""
+    if result.checked is None or result.checked >= result.max_score:
+        return _points(result.score), _points(result.max_score)
+    if result.checked <= 0:
+        return "–", _points(result.max_score)
+    return _points(result.score), f"{_points(result.checked)} checked here"
 
 
 def total_line(result: GradeResult) -> str:

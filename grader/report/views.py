@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..results import CheckResult
-from .text import _compact, _index, _kind, _scalar
+from .text import _compact, _index, _kind, _scalar, distinct_texts, first_difference
 
 MAX_CELLS = 400  # arrays with more values are drawn as a window around the first mismatch
 WINDOW = 12  # rows and columns of such a window
@@ -201,10 +201,15 @@ def _array_diff(
             e, g = _get(expected, index), _get(got, index)
             return f"{_index(index)}: expected {_scalar(e, True)}, got {_scalar(g, True)}"
 
-        window = _window(es, marks)
-        if marks:
+        found = None if marks else first_difference(expected, got)
+        if found is not None and _in_shape(found[0], es):  # no mismatches given: the first
+            marks = [found[0]]
+            marked = {found[0]}
+            notes.append(f"They first differ at {_index(found[0])}; ✗ marks it.")
+        elif marks:
             where = f" (first at {_index(marks[0])})"
             notes.append(f"{len(marks)} of {math.prod(es)} values differ{where}; ✗ marks them.")
+        window = _window(es, marks)
         if window.note:
             notes.append(window.note)
         shape = _shape_text(es)
@@ -267,5 +272,5 @@ def _diff(check: CheckResult) -> _Diff | None:
     es, gs = _shape(check.expected), _shape(check.got)
     if (es and math.prod(es)) or (gs and math.prod(gs)):
         return _array_diff(check, es, gs)
-    sides = (_Side([], _compact(check.expected), ""), _Side([], _compact(check.got), ""))
-    return _Diff("values", *sides, [], [])
+    expected, got = distinct_texts([check.expected, check.got])
+    return _Diff("values", _Side([], expected, ""), _Side([], got, ""), [], [])
