@@ -168,7 +168,7 @@ def test_regrade_rewrites_the_reports_that_changed_and_gradebook_says_when_it_is
     table = runner.invoke(main, ["gradebook", *args])
     assert table.exit_code == 0 and f"Warning: {stale}\n" in table.stderr
     out = runner.invoke(main, ["export", *args, "--out", "-"])
-    assert out.exit_code == 0 and out.stderr == f"Warning: {stale}\n"
+    assert out.exit_code == 0 and f"Warning: {stale}\n" in out.stderr
     strict = runner.invoke(main, ["export", *args, "--out", "-", "--strict"])
     assert strict.exit_code == 1 and strict.output == f"Error: not exported: {stale}\n"
 
