@@ -92,11 +92,12 @@ class Running:
 
 @dataclass(frozen=True)
 class Lost:
-    """A cluster's worker was lost with these submissions (student, assignment); the scheduler
-    runs them again elsewhere."""
+    """A cluster's worker was lost with these runs (begun or waiting there); the scheduler
+    runs them again elsewhere. ``left``: the workers the cluster has still (None: unknown)."""
 
     worker: str
-    submissions: tuple[tuple[str, str], ...] = ()
+    runs: tuple[Running, ...] = ()
+    left: int | None = None
 
 
 @dataclass(frozen=True)
@@ -200,9 +201,11 @@ def grade_batch(
             on_progress(Running(s.student, s.source, plan.assignment, heard.worker, heard.again))
         else:
             plans = [planned[j.key] for j in heard.jobs]
-            on_progress(
-                Lost(heard.worker, tuple((p.submission.student, p.assignment) for p in plans))
+            runs = (
+                Running(p.submission.student, p.submission.source, p.assignment, heard.worker)
+                for p in plans
             )
+            on_progress(Lost(heard.worker, tuple(runs), heard.left))
 
     backend = _backend(batch, exec_options)
     if on_progress is not None:

@@ -15,7 +15,7 @@ import statistics
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -65,6 +65,12 @@ class BatchWatch:
             self._running[(run.student, run.source)] = (run, now)
             if self._first_start is None:
                 self._first_start = now
+
+    def lost(self, runs: Iterable[Running]) -> None:
+        """Runs whose worker was lost: they no longer run (until they begin again)."""
+        with self._lock:
+            for run in runs:
+                self._running.pop((run.student, run.source), None)
 
     def ended(self, event: Event) -> None:
         """A submission ended so (a run, or a skip or refusal that never ran)."""

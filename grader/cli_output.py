@@ -95,8 +95,10 @@ def duration_text(seconds: float) -> str:
 
 
 def counts_text(watch: BatchWatch) -> str:
-    """How many submissions ended how, so far: refused files are refused, not failed."""
-    return ", ".join(f"{watch.count(s)} {s}" for s in COUNTED)
+    """How many submissions ended how, so far (graded, then the others that some did):
+    refused files are refused, not failed."""
+    counts = [(watch.count(s), s) for s in COUNTED]
+    return ", ".join(f"{n} {s}" for n, s in counts if n or s == "graded")
 
 
 def pace_text(watch: BatchWatch) -> str:
@@ -129,13 +131,14 @@ def progress_note(heard: Progress) -> str:
     if isinstance(heard, Notice):
         return one_line(heard.text)
     if isinstance(heard, Lost):
-        names = ", ".join(f"{_name(s)} ({a or '?'})" for s, a in heard.submissions)
-        count = len(heard.submissions)
-        line = (
-            f"worker {heard.worker} was lost with {count} submission"
-            f"{'s' if count != 1 else ''}; the scheduler runs them again elsewhere: {names}"
-        )
-        return one_line(line)[:PROGRESS_CHARS]
+        names = ", ".join(f"{_name(r.student)} ({r.assignment or '?'})" for r in heard.runs)
+        count = len(heard.runs)
+        line = f"worker {heard.worker} was lost with {count} submission{'s' * (count != 1)}"
+        if heard.left == 0:
+            line += ", and no worker is left: they wait for one (Ctrl-C stops the batch)"
+        else:
+            line += "; the scheduler runs them again elsewhere"
+        return one_line(f"{line}: {names}")[:PROGRESS_CHARS]
     if heard.again:
         where = f" on {heard.worker}" if heard.worker else ""
         line = f"{_name(heard.student)} {heard.assignment or '?'} runs again{where}"
@@ -199,10 +202,12 @@ class BatchProgress:
 
     def progress(self, heard: Progress) -> None:
         """Something happened meanwhile: a run began, a worker was lost, a notice."""
-        from .batch import Running
+        from .batch import Lost, Running
 
         if isinstance(heard, Running):
             self.watch.started(heard)
+        elif isinstance(heard, Lost):
+            self.watch.lost(heard.runs)
         line = progress_note(heard)
         if not line:
             return
@@ -259,7 +264,7 @@ def _live_bar(watch: BatchWatch) -> Any:
             self.say = say
 
         def render(self, task: Task) -> Text:
-            return Text(self.say())
+            return Text(self.say(), no_wrap=True, overflow="ellipsis")
 
     class Bar(Progress):
         def get_renderables(self) -> Iterable[RenderableType]:

@@ -81,7 +81,8 @@ def test_plain_progress_is_a_clean_line_a_submission():
         "[3/3] carol ps1 failed: kernel died badly",
     ]
     assert shown.failed == 1  # carol; the refused file is refused, not failed
-    assert counts_text(shown.watch) == "1 graded, 1 refused, 0 skipped, 1 failed"
+    assert counts_text(shown.watch) == "1 graded, 1 refused, 1 failed"
+    assert counts_text(BatchWatch(3)) == "0 graded"
 
 
 def test_the_running_line_names_the_longest_first_and_marks_them():
@@ -107,10 +108,15 @@ def test_the_running_line_names_the_longest_first_and_marks_them():
 
 
 def test_a_lost_worker_a_run_again_and_a_notice_are_a_line_each():
-    lost = Lost("tcp://10.0.0.7:8789", (("alice", "ps1"), ("bob\x1b]8;;x", "ps2")))
+    runs = (Running("alice", "alice.ipynb", "ps1"), Running("bob\x1b]8;;x", "b.ipynb", "ps2"))
+    lost = Lost("tcp://10.0.0.7:8789", runs, left=3)
     assert progress_note(lost) == (
         "worker tcp://10.0.0.7:8789 was lost with 2 submissions; the scheduler runs them "
         "again elsewhere: alice (ps1), bob8;;x (ps2)"
+    )
+    assert progress_note(Lost("tcp://w", runs[:1], left=0)) == (
+        "worker tcp://w was lost with 1 submission, and no worker is left: they wait for one "
+        "(Ctrl-C stops the batch): alice (ps1)"
     )
     again = Running("alice", "alice.ipynb", "ps1", "tcp://10.0.0.8:8789", again=True)
     assert progress_note(again) == (
@@ -121,8 +127,11 @@ def test_a_lost_worker_a_run_again_and_a_notice_are_a_line_each():
     lines = []
     with BatchProgress(2, lines.append, every=0, terminal=False) as shown:
         shown.progress(Running("alice", "alice.ipynb", "ps1"))
+        shown.progress(Running("carol", "carol.ipynb", "ps1"))
         shown.progress(lost)
+        assert [r.student for r in shown.watch.running()] == ["carol"]  # alice waits
         shown.progress(again)
+        assert {r.student for r in shown.watch.running()} == {"alice", "carol"}
     assert lines == [progress_note(lost), progress_note(again)]
 
 

@@ -342,7 +342,7 @@ def test_a_broken_stream_is_a_wire_error(data, says):
 def test_what_the_courier_hears_of_the_cluster_round_trips_as_one_line():
     assert decode_started(encode_started("tcp://10.0.0.7:8789")) == "tcp://10.0.0.7:8789"
     assert decode_started(json.dumps({"worker": "w\x1b[2J\nx"}).encode()) == "w x"
-    assert decode_lost(encode_lost("tcp://w", ["3", "7"])) == ("tcp://w", ("3", "7"))
+    assert decode_lost(encode_lost("tcp://w", ["3", "7"], 1)) == ("tcp://w", ("3", "7"), 1)
 
 
 BROKEN_REPORTS = [
@@ -351,9 +351,12 @@ BROKEN_REPORTS = [
     (decode_started, b'{"worker": "w", "score": 5}', "not the keys of one"),
     (decode_started, b'{"worker": 5}', "not a string"),
     (decode_started, json.dumps({"worker": "w" * 201}).encode(), "at most 200"),
-    (decode_lost, b'{"worker": "w", "tickets": "3"}', "not the keys of one"),
-    (decode_lost, b'{"worker": "w", "tickets": [3]}', "ticket: not a string"),
-    (decode_lost, json.dumps({"worker": "w", "tickets": ["k" * 65]}).encode(), "at most 64"),
+    (decode_lost, b'{"worker": "w", "tickets": "3", "left": 1}', "not the keys of one"),
+    (decode_lost, b'{"worker": "w", "tickets": ["3"]}', "not the keys of one"),
+    (decode_lost, b'{"worker": "w", "tickets": [3], "left": 1}', "ticket: not a string"),
+    (decode_lost, b'{"worker": "w", "tickets": [], "left": -1}', "not a count of workers"),
+    (decode_lost, b'{"worker": "w", "tickets": [], "left": true}', "not a count of workers"),
+    (decode_lost, encode_lost("w", ["k" * 65], 1), "at most 64"),
 ]
 
 

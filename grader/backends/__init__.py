@@ -57,10 +57,12 @@ class Started:
 
 @dataclass(frozen=True)
 class WorkerLost:
-    """A cluster's worker left while it had these jobs; the scheduler runs them again."""
+    """A cluster's worker left while it had these jobs; the scheduler runs them again. ``left``:
+    the workers the cluster has still (None when not known)."""
 
     worker: str
     jobs: tuple[Job, ...] = ()
+    left: int | None = None
 
 
 RunEvent = Started | WorkerLost

@@ -75,9 +75,9 @@ def main(argv: list[str]) -> int:
             client.wait_for_workers(1, timeout=WORKERS_WAIT)
         except TimeoutError:
             pass  # a hello of 0 threads: the coordinator says so and stops
-        threads = sum(client.nthreads().values())
-        send(HELLO, "", json.dumps({"threads": threads}).encode())
-        _serve(client, sys.stdin.buffer, send)
+        workers = client.nthreads()
+        send(HELLO, "", json.dumps({"threads": sum(workers.values())}).encode())
+        _serve(client, sys.stdin.buffer, send, set(workers))
     except BrokenPipeError:  # the coordinator is gone
         return 1
     finally:
@@ -100,8 +100,9 @@ def _connect(config: dict[str, Any]) -> Any:
     return Client(config["address"], security=security, timeout=CONNECT_TIMEOUT)
 
 
-def _serve(client: Any, jobs: IO[bytes], send: Any) -> None:
-    """Hear the batch's starts and lost workers, and answer every job read from ``jobs``."""
+def _serve(client: Any, jobs: IO[bytes], send: Any, workers: set[str]) -> None:
+    """Hear the batch's starts and lost workers (``workers``: those the cluster has), and
+    answer every job read from ``jobs``."""
     tickets: dict[str, tuple[str, Any]] = {}  # task key -> (ticket, job)
     batch = uuid.uuid4().hex[:12]  # task keys of this run only
     topic = f"{TASK_PREFIX}{batch}"
@@ -113,14 +114,19 @@ def _serve(client: Any, jobs: IO[bytes], send: Any) -> None:
             if ticket is not None:
                 send(STARTED, ticket[0], encode_started(msg["worker"]))
 
-    def removed(event: Any) -> None:  # the scheduler's log of every event: a removed worker
+    def removed(event: Any) -> None:  # the scheduler's log of every event: workers come, go
         msg = event[1] if isinstance(event, tuple) and len(event) == 2 else None
-        if not isinstance(msg, dict) or msg.get("action") != "remove-worker":
+        if not isinstance(msg, dict) or not isinstance(msg.get("worker"), str):
             return
+        if msg.get("action") == "add-worker":
+            workers.add(msg["worker"])
+        if msg.get("action") != "remove-worker":
+            return
+        workers.discard(msg["worker"])
         keys = msg.get("processing-tasks") or ()
         had = sorted(tickets[k][0] for k in keys if isinstance(k, str) and k in tickets)
         if had:
-            send(LOST, "", encode_lost(str(msg.get("worker", "?")), had))
+            send(LOST, "", encode_lost(msg["worker"], had, len(workers)))
 
     client.subscribe_topic(topic, started)
     client.subscribe_topic("all", removed)

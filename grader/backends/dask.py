@@ -174,9 +174,9 @@ class DaskBackend:
                 )
                 began.add(frame.key)
             else:
-                worker, tickets = decode_lost(frame.payload)
+                worker, tickets, left = decode_lost(frame.payload)
                 jobs = tuple(running[t][0] for t in dict.fromkeys(tickets) if t in running)
-                event = WorkerLost(worker, jobs)
+                event = WorkerLost(worker, jobs, left)
         except WireError:
             return
         if watch is not None:

@@ -68,6 +68,7 @@ MAX_KEY_BYTES = 64
 MAX_LINE_BYTES = 4096  # an error or fatal frame: one line
 MAX_LOST_BYTES = 256 * 1024  # a lost worker's tickets
 MAX_WORKER_CHARS = 200  # a worker's address, as shown
+MAX_WORKERS = 100_000
 TASK_PREFIX = "grade-"  # a batch's task keys: grade-<batch>-<ticket>; its topic grade-<batch>
 
 
@@ -288,19 +289,26 @@ def decode_started(payload: bytes) -> str:
     return one_line(_text(found["worker"], MAX_WORKER_CHARS, "a start's worker"))
 
 
-def encode_lost(worker: str, tickets: list[str]) -> bytes:
-    """A LOST frame's payload: the worker, and the tickets of the jobs it had."""
-    return json.dumps({"worker": worker[:MAX_WORKER_CHARS], "tickets": tickets}).encode()
+def encode_lost(worker: str, tickets: list[str], left: int) -> bytes:
+    """A LOST frame's payload: the worker, the tickets of the jobs it had, and how many
+    workers the cluster has left."""
+    return json.dumps(
+        {"worker": worker[:MAX_WORKER_CHARS], "tickets": tickets, "left": left}
+    ).encode()
 
 
-def decode_lost(payload: bytes) -> tuple[str, tuple[str, ...]]:
-    """The worker (one line) and tickets of a LOST frame; WireError if it is not one."""
+def decode_lost(payload: bytes) -> tuple[str, tuple[str, ...], int]:
+    """The worker (one line), tickets and workers left of a LOST frame; WireError if it is
+    not one."""
     found = _json_object(payload, "a lost worker")
-    if set(found) != {"worker", "tickets"} or type(found["tickets"]) is not list:
+    if set(found) != {"worker", "tickets", "left"} or type(found["tickets"]) is not list:
         raise WireError("a lost worker: not the keys of one")
     worker = one_line(_text(found["worker"], MAX_WORKER_CHARS, "a lost worker's address"))
     tickets = tuple(_text(t, MAX_KEY_BYTES, "a lost worker's ticket") for t in found["tickets"])
-    return worker, tickets
+    left = found["left"]
+    if type(left) is not int or not 0 <= left <= MAX_WORKERS:
+        raise WireError("a lost worker: not a count of workers left")
+    return worker, tickets, left
 
 
 def write_frame(stream: IO[bytes], kind: bytes, key: str, payload: bytes) -> None:
