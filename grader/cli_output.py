@@ -220,13 +220,14 @@ class BatchProgress:
             self.echo(line)
 
     def running_now(self) -> str:
-        """The plain line of what runs now ("" when nothing does)."""
-        line = running_line(self.watch.running())
-        if not line:
+        """The plain line of what runs now ("" when nothing does); unlike a submission's
+        line it does not start with ``[``, so a log's submissions are its ``[`` lines."""
+        runs = self.watch.running()
+        if not runs:
             return ""
-        return one_line(f"[{self.watch.seen}/{self.total}] {line}; {pace_text(self.watch)}")[
-            :PROGRESS_CHARS
-        ]
+        done = f"{self.watch.seen}/{self.total} done, {pace_text(self.watch)}"
+        shown = running_line(runs)[: PROGRESS_CHARS - len(done) - 2]
+        return one_line(f"{shown}; {done}")
 
     def _tick(self) -> None:
         while not self._stop.wait(self.every):
