@@ -195,12 +195,14 @@ def grade_batch(
     def watch(heard: RunEvent) -> None:
         if on_progress is None:
             return
-        if isinstance(heard, Started):
-            plan = planned[heard.job.key]
-            s = plan.submission
-            on_progress(Running(s.student, s.source, plan.assignment, heard.worker, heard.again))
+        if isinstance(heard, Started):  # a job not yet back (the backends tell no other)
+            plan = planned.get(heard.job.key)
+            if plan is not None:
+                s = plan.submission
+                again = heard.again
+                on_progress(Running(s.student, s.source, plan.assignment, heard.worker, again))
         else:
-            plans = [planned[j.key] for j in heard.jobs]
+            plans = [planned[j.key] for j in heard.jobs if j.key in planned]
             runs = (
                 Running(p.submission.student, p.submission.source, p.assignment, heard.worker)
                 for p in plans
