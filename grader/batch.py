@@ -6,6 +6,10 @@ ahead (``backends.local``) or elsewhere (``backends.dask``). This process plans 
 at a time, judges each run as it comes back and records it at once, in one transaction:
 an interrupted batch loses nothing already graded, and a re-run grades only what is new or
 changed (a submission is its student, assignment and content hash).
+
+What happens meanwhile can be watched (``on_progress``): each submission as its run begins
+(where, and whether it runs again after its worker was lost), each lost worker, and the
+backend's notices; the command line shows them (``cli_output.BatchProgress``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pathlib import Path
 from typing import Literal
 
 from .assemble import Assembled, warm_steps
-from .backends import Backend, Job
+from .backends import Backend, Job, RunEvent, Started
 from .backends.cluster import Cluster, cluster
 from .errors import ExecutionError, SubmissionError
 from .execute import ExecOptions
@@ -75,6 +79,38 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Running:
+    """A submission whose run began (on ``worker``, "" here); ``again``: it began before, on
+    a worker since lost."""
+
+    student: str
+    source: str
+    assignment: str
+    worker: str = ""
+    again: bool = False
+
+
+@dataclass(frozen=True)
+class Lost:
+    """A cluster's worker was lost with these runs (begun or waiting there); the scheduler
+    runs them again elsewhere. ``left``: the workers the cluster has still (None: unknown)."""
+
+    worker: str
+    runs: tuple[Running, ...] = ()
+    left: int | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A line for the operator from the backend (e.g. the sandbox it could not use)."""
+
+    text: str
+
+
+Progress = Running | Lost | Notice
+
+
+@dataclass(frozen=True)
 class BatchSummary:
     """Every submission's event, and the batch's wall time."""
 
@@ -118,8 +154,10 @@ def grade_batch(
     options: GradeOptions = GradeOptions(),
     batch: BatchOptions = BatchOptions(),
     on_event: Callable[[Event], None] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> BatchSummary:
-    """Grade every submission into the gradebook; returns what became of each."""
+    """Grade every submission into the gradebook; returns what became of each. ``on_event``
+    hears of each submission as it ends, ``on_progress`` of what happens meanwhile."""
     started = time.monotonic()
     if not options.threads and batch.scheduler is None:  # the kernels share this machine
         options = replace(options, threads=kernel_threads(batch.workers))
@@ -154,9 +192,29 @@ def grade_batch(
             follow = AgainstKey(options).follow_up(plan.submitted) if local else None
             yield Job(key, steps, exec_options, warm_steps(plan.course, steps), follow)
 
+    def watch(heard: RunEvent) -> None:
+        if on_progress is None:
+            return
+        if isinstance(heard, Started):  # a job not yet back (the backends tell no other)
+            plan = planned.get(heard.job.key)
+            if plan is not None:
+                s = plan.submission
+                again = heard.again
+                on_progress(Running(s.student, s.source, plan.assignment, heard.worker, again))
+        else:
+            plans = [planned[j.key] for j in heard.jobs if j.key in planned]
+            runs = (
+                Running(p.submission.student, p.submission.source, p.assignment, heard.worker)
+                for p in plans
+            )
+            on_progress(Lost(heard.worker, tuple(runs), heard.left))
+
     backend = _backend(batch, exec_options)
+    if on_progress is not None:
+        for notice in backend.notices:
+            on_progress(Notice(notice))
     try:
-        for job, outcome in backend.run(jobs()):
+        for job, outcome in backend.run(jobs(), watch):
             plan = planned.pop(job.key)
             s = plan.submission
             if isinstance(outcome, ExecutionError):

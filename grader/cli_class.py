@@ -124,8 +124,10 @@ def batch_cmd(
     ids = class_ids(grading.release_dir(spec))
     found = collect(submissions, reports / "submissions", rosters, when, ids, max_files_per_student)
     path = gradebook_path(db, spec)
-    with Gradebook(path) as gradebook, BatchProgress(len(found), click.echo) as shown:
-        summary = grade_batch(spec, found, gradebook, grading, options, shown.event)
+    cell_limit = grading.exec_options(spec).limits.cell_timeout
+    shown = BatchProgress(len(found), click.echo, cell_limit)
+    with Gradebook(path) as gradebook, shown:
+        summary = grade_batch(spec, found, gradebook, grading, options, shown.event, shown.progress)
     click.echo(batch_line(summary))
     _print_finals(spec, path, batch_assignments(summary))
     click.echo(f"Gradebook: {path}")

@@ -10,21 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import time
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .batch_watch import BatchWatch, Run
 from .sanitize import one_line
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from .batch import BatchSummary, Event, Status
+    from .batch import BatchSummary, Event, Progress, Status
     from .build import BuiltAssignment
     from .regrade import Change, RegradeSummary
 
 PROGRESS_CHARS = 300  # a plain progress line, cut
+RUNNING_SHOWN = 6  # the longest-running submissions named on the running line
+NAME_CHARS = 24  # a student id on that line, cut
+PLAIN_EVERY = 30.0  # seconds between the running lines of a plain (CI) progress
 COUNTED: tuple[Status, ...] = ("graded", "refused", "skipped", "failed")
 
 
@@ -83,59 +87,205 @@ def batch_failure(summary: BatchSummary) -> str:
     )
 
 
-class BatchProgress:
-    """A live progress bar on a terminal; one plain line per submission otherwise (CI),
-    through ``echo``."""
+def duration_text(seconds: float) -> str:
+    """``35 s``, ``2 min 05 s``, ``1 h 02 min``."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
-    def __init__(self, total: int, echo: Callable[[str], None]) -> None:
+
+def counts_text(watch: BatchWatch) -> str:
+    """How many submissions ended how, so far (graded, then the others that some did):
+    refused files are refused, not failed."""
+    counts = [(watch.count(s), s) for s in COUNTED]
+    return ", ".join(f"{n} {s}" for n, s in counts if n or s == "graded")
+
+
+def pace_text(watch: BatchWatch) -> str:
+    """The runs' real rate and the time left at that rate (``?`` until a run has ended)."""
+    rate, eta = watch.rate(), watch.eta()
+    if rate is None or eta is None:
+        return "ETA ?"
+    left = "?" if eta == float("inf") else duration_text(eta)
+    return f"{rate:.2f}/s, ETA {left}"
+
+
+def running_line(runs: Sequence[Run], shown: int = RUNNING_SHOWN) -> str:
+    """Which submissions are running and for how long, the longest first: ``running: carol
+    41 s (over the cell limit?), alice 3 s`` ("" when none)."""
+    if not runs:
+        return ""
+    said = []
+    for run in runs[:shown]:
+        mark = f" ({run.mark})" if run.mark else ""
+        said.append(f"{_name(run.student)} {duration_text(run.seconds)}{mark}")
+    more = f", +{len(runs) - shown} more" if len(runs) > shown else ""
+    return one_line("running: " + ", ".join(said) + more)[:PROGRESS_CHARS]
+
+
+def progress_note(heard: Progress) -> str:
+    """The line a batch's progress prints for what happened meanwhile ("" for a run that
+    simply began): a lost worker, a run begun again, the backend's notices."""
+    from .batch import Lost, Notice
+
+    if isinstance(heard, Notice):
+        return one_line(heard.text)
+    if isinstance(heard, Lost):
+        names = ", ".join(f"{_name(r.student)} ({r.assignment or '?'})" for r in heard.runs)
+        count = len(heard.runs)
+        line = f"worker {heard.worker} was lost with {count} submission{'s' * (count != 1)}"
+        if heard.left == 0:
+            line += ", and no worker is left: they wait for one (Ctrl-C stops the batch)"
+        else:
+            line += "; the scheduler runs them again elsewhere"
+        return one_line(f"{line}: {names}")[:PROGRESS_CHARS]
+    if heard.again:
+        where = f" on {heard.worker}" if heard.worker else ""
+        line = f"{_name(heard.student)} {heard.assignment or '?'} runs again{where}"
+        line += " (its worker was lost)"
+        return one_line(line)[:PROGRESS_CHARS]
+    return ""
+
+
+def _name(student: str) -> str:
+    return one_line(student or "?")[:NAME_CHARS]
+
+
+class BatchProgress:
+    """A batch as it runs. On a terminal, a live bar (refused, skipped and failed counted
+    apart, the real rate and ETA) and below it the submissions running and for how long;
+    otherwise (a CI log) one plain line per submission, and every ``every`` seconds one of
+    those running. Lost workers, re-runs and the backend's notices are a line each. Lines
+    go through ``echo``; ``cell_limit`` marks a run longer than one cell may take."""
+
+    def __init__(
+        self,
+        total: int,
+        echo: Callable[[str], None],
+        cell_limit: float | None = None,
+        every: float = PLAIN_EVERY,
+        terminal: bool | None = None,
+    ) -> None:
         self.total = total
         self.echo = echo
-        self.seen = 0
-        self.failed = 0
-        self.started = 0.0
+        self.watch = BatchWatch(total, cell_limit)
+        self.every = every
+        self.terminal = sys.stdout.isatty() if terminal is None else terminal
         self.bar: Any = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+
+    @property
+    def failed(self) -> int:
+        """Submissions that could not be run (refused files are not failures)."""
+        return self.watch.count("failed")
 
     def __enter__(self) -> BatchProgress:
-        self.started = time.monotonic()
-        if sys.stdout.isatty():
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.bar = Progress(
-                TextColumn("grading"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[counts]}"),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-            )
+        if self.terminal:
+            self.bar = _live_bar(self.watch)
             self.bar.start()
-            self.task = self.bar.add_task("grading", total=self.total, counts="")
+            self.task = self.bar.add_task("grading", total=self.total)
+        elif self.every > 0:
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
         return self
 
     def event(self, event: Event) -> None:
-        """One submission done."""
-        self.seen += 1
-        self.failed += event.status in ("failed", "refused")
+        """One submission ended."""
+        self.watch.ended(event)
         if self.bar is not None:
-            elapsed = time.monotonic() - self.started
-            rate = self.seen / elapsed if elapsed else 0.0
-            left = self.total - self.seen
-            counts = f"{self.failed} failed, {left} left, {rate:.2f}/s"
-            self.bar.update(self.task, completed=self.seen, counts=counts)
+            self.bar.update(self.task, completed=self.watch.seen)
             return
-        self.echo(progress_line(self.seen, self.total, event))
+        with self._lock:
+            self.echo(progress_line(self.watch.seen, self.total, event))
+
+    def progress(self, heard: Progress) -> None:
+        """Something happened meanwhile: a run began, a worker was lost, a notice."""
+        from .batch import Lost, Running
+
+        if isinstance(heard, Running):
+            self.watch.started(heard)
+        elif isinstance(heard, Lost):
+            self.watch.lost(heard.runs)
+        line = progress_note(heard)
+        if not line:
+            return
+        if self.bar is not None:
+            from rich.text import Text
+
+            self.bar.console.print(Text(line))
+            return
+        with self._lock:
+            self.echo(line)
+
+    def running_now(self) -> str:
+        """The plain line of what runs now ("" when nothing does); unlike a submission's
+        line it does not start with ``[``, so a log's submissions are its ``[`` lines."""
+        runs = self.watch.running()
+        if not runs:
+            return ""
+        done = f"{self.watch.seen}/{self.total} done, {pace_text(self.watch)}"
+        shown = running_line(runs)[: PROGRESS_CHARS - len(done) - 2]
+        return one_line(f"{shown}; {done}")
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.every):
+            line = self.running_now()
+            if line:
+                with self._lock:
+                    self.echo(line)
 
     def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
         if self.bar is not None:
             self.bar.stop()
+
+
+def _live_bar(watch: BatchWatch) -> Any:
+    """A rich Progress whose counts, rate and ETA are read from ``watch`` at each refresh,
+    with the running submissions on a line below the bar."""
+    from rich.console import RenderableType
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+    from rich.text import Text
+
+    class Said(ProgressColumn):
+        def __init__(self, say: Callable[[], str]) -> None:
+            super().__init__()
+            self.say = say
+
+        def render(self, task: Task) -> Text:
+            return Text(self.say(), no_wrap=True, overflow="ellipsis")
+
+    class Bar(Progress):
+        def get_renderables(self) -> Iterable[RenderableType]:
+            yield self.make_tasks_table(self.tasks)
+            line = running_line(watch.running())
+            if line:
+                yield Text(line, no_wrap=True, overflow="ellipsis")
+
+    return Bar(
+        TextColumn("grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        Said(lambda: counts_text(watch)),
+        TimeElapsedColumn(),
+        Said(lambda: pace_text(watch)),
+        refresh_per_second=4,
+    )
 
 
 def regrade_table(summary: RegradeSummary) -> Table | None:

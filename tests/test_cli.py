@@ -349,7 +349,7 @@ def test_batch_and_regrade_share_the_cores_among_their_kernels(tmp_path, monkeyp
     monkeypatch.setattr("grader.workers.os.cpu_count", lambda: 8)
     seen = []
 
-    def fake_batch(course, found, gradebook, options, batch, on_event=None):
+    def fake_batch(course, found, gradebook, options, batch, on_event=None, on_progress=None):
         seen.append((options.threads, batch.workers))
         return BatchSummary((), 0.0)
 

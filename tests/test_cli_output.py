@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from rich.console import Console
 
-from grader.batch import BatchSummary, Event
+from grader.batch import BatchSummary, Event, Lost, Notice, Running
+from grader.batch_watch import BatchWatch, Run
 from grader.build import BuiltAssignment
 from grader.cli_output import (
     BatchProgress,
@@ -15,10 +17,15 @@ from grader.cli_output import (
     batch_failure,
     batch_line,
     build_lines,
+    counts_text,
+    duration_text,
+    pace_text,
     progress_line,
+    progress_note,
     regrade_failure,
     regrade_line,
     regrade_table,
+    running_line,
 )
 from grader.regrade import Change, RegradeSummary
 
@@ -67,11 +74,89 @@ def test_plain_progress_is_a_clean_line_a_submission():
     long = Event("a" * 400, "x", "ps1", "graded", 1, 1)
     assert len(progress_line(1, 1, long)) == 300
     lines = []
-    with BatchProgress(2, lines.append) as shown:  # not a terminal: no bar
+    with BatchProgress(3, lines.append, terminal=False) as shown:  # no bar
         shown.event(EVENTS[0])
+        shown.event(EVENTS[2])
         shown.event(EVENTS[3])
-    assert lines == ["[1/2] alice ps1 graded 4.5/5", "[2/2] carol ps1 failed: kernel died badly"]
-    assert shown.failed == 1
+    assert lines == [
+        "[1/3] alice ps1 graded 4.5/5",
+        "[2/3] ? ? refused: not a notebook at all",
+        "[3/3] carol ps1 failed: kernel died badly",
+    ]
+    assert shown.failed == 1  # carol; the refused file is refused, not failed
+    assert counts_text(shown.watch) == "1 graded, 1 refused, 1 failed"
+    assert counts_text(BatchWatch(3)) == "0 graded"
+
+
+def test_the_running_line_names_the_longest_first_and_marks_them():
+    runs = [
+        Run("carol", "ps1", 41.2, "over the cell limit?"),
+        Run("dave\x1b[2J\nx", "ps1", 12, "slow"),
+        Run("alice", "ps1", 3.4),
+    ]
+    assert running_line(runs) == (
+        "running: carol 41 s (over the cell limit?), dave x 12 s (slow), alice 3 s"
+    )
+    many = [Run(f"s{i}", "ps1", 10.0 - i) for i in range(9)]
+    assert running_line(many, shown=2) == "running: s0 10 s, s1 9 s, +7 more"
+    assert running_line([]) == ""
+    assert len(running_line([Run("x" * 500, "ps1", 1)] * 20)) <= 300
+    assert [duration_text(s) for s in (0.4, 59.4, 125, 3725)] == [
+        "0 s",
+        "59 s",
+        "2 min 05 s",
+        "1 h 02 min",
+    ]
+    assert pace_text(BatchWatch(3)) == "ETA ?"  # no run has ended: no guess
+
+
+def test_a_lost_worker_a_run_again_and_a_notice_are_a_line_each():
+    runs = (Running("alice", "alice.ipynb", "ps1"), Running("bob\x1b]8;;x", "b.ipynb", "ps2"))
+    lost = Lost("tcp://10.0.0.7:8789", runs, left=3)
+    assert progress_note(lost) == (
+        "worker tcp://10.0.0.7:8789 was lost with 2 submissions; the scheduler runs them "
+        "again elsewhere: alice (ps1), bob8;;x (ps2)"
+    )
+    assert progress_note(Lost("tcp://w", runs[:1], left=0)) == (
+        "worker tcp://w was lost with 1 submission, and no worker is left: they wait for one "
+        "(Ctrl-C stops the batch): alice (ps1)"
+    )
+    again = Running("alice", "alice.ipynb", "ps1", "tcp://10.0.0.8:8789", again=True)
+    assert progress_note(again) == (
+        "alice ps1 runs again on tcp://10.0.0.8:8789 (its worker was lost)"
+    )
+    assert progress_note(Running("alice", "alice.ipynb", "ps1")) == ""  # a start: no line
+    assert progress_note(Notice("WARNING: no sandbox\n")) == "WARNING: no sandbox"
+    lines = []
+    with BatchProgress(2, lines.append, every=0, terminal=False) as shown:
+        shown.progress(Running("alice", "alice.ipynb", "ps1"))
+        shown.progress(Running("carol", "carol.ipynb", "ps1"))
+        shown.progress(lost)
+        assert [r.student for r in shown.watch.running()] == ["carol"]  # alice waits
+        shown.progress(again)
+        assert {r.student for r in shown.watch.running()} == {"alice", "carol"}
+    assert lines == [progress_note(lost), progress_note(again)]
+
+
+def test_without_a_terminal_a_plain_line_says_who_runs_every_few_seconds():
+    import threading
+
+    lines = []
+    said = threading.Event()
+
+    def echo(line):
+        lines.append(line)
+        if line.startswith("running:"):
+            said.set()
+
+    with BatchProgress(3, echo, every=0.02, terminal=False) as shown:
+        shown.progress(Running("alice", "alice.ipynb", "ps1"))
+        shown.progress(Running("bob", "bob.ipynb", "ps1"))
+        shown.event(Event("bob", "bob.ipynb", "ps1", "graded", 1, 1))
+        assert said.wait(2)
+    assert lines[0] == "[1/3] bob ps1 graded 1/1"
+    assert re.fullmatch(r"running: alice 0 s; 1/3 done, [\d.]+/s, ETA \d+ s", lines[1])
+    assert len(shown.running_now()) < 300  # never cut where it says how far the batch is
 
 
 def test_regrade_table_and_lines():

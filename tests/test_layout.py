@@ -96,6 +96,7 @@ STAGE_OF = {
     "grader.keymaker": "orchestration",
     "grader.pipeline": "orchestration",
     "grader.batch": "orchestration",
+    "grader.batch_watch": "orchestration",  # a running batch's state: who runs, the rate
     "grader.regrade": "orchestration",
     "grader.build": "orchestration",
     "grader.handout": "orchestration",  # grading in the hand-out folder

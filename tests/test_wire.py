@@ -17,8 +17,12 @@ from grader.backends.wire import (
     MAGIC,
     RESULT,
     WireError,
+    decode_lost,
     decode_result,
+    decode_started,
+    encode_lost,
     encode_result,
+    encode_started,
     read_frame,
     result_cap,
     write_frame,
@@ -333,3 +337,30 @@ BROKEN_STREAMS = [
 def test_a_broken_stream_is_a_wire_error(data, says):
     with pytest.raises(WireError, match=says):
         read_frame(io.BytesIO(data), lambda kind, key: 10)
+
+
+def test_what_the_courier_hears_of_the_cluster_round_trips_as_one_line():
+    assert decode_started(encode_started("tcp://10.0.0.7:8789")) == "tcp://10.0.0.7:8789"
+    assert decode_started(json.dumps({"worker": "w\x1b[2J\nx"}).encode()) == "w x"
+    assert decode_lost(encode_lost("tcp://w", ["3", "7"], 1)) == ("tcp://w", ("3", "7"), 1)
+
+
+BROKEN_REPORTS = [
+    (decode_started, b"not json", "a start is not JSON"),
+    (decode_started, b"[1]", "not a JSON object"),
+    (decode_started, b'{"worker": "w", "score": 5}', "not the keys of one"),
+    (decode_started, b'{"worker": 5}', "not a string"),
+    (decode_started, json.dumps({"worker": "w" * 201}).encode(), "at most 200"),
+    (decode_lost, b'{"worker": "w", "tickets": "3", "left": 1}', "not the keys of one"),
+    (decode_lost, b'{"worker": "w", "tickets": ["3"]}', "not the keys of one"),
+    (decode_lost, b'{"worker": "w", "tickets": [3], "left": 1}', "ticket: not a string"),
+    (decode_lost, b'{"worker": "w", "tickets": [], "left": -1}', "not a count of workers"),
+    (decode_lost, b'{"worker": "w", "tickets": [], "left": true}', "not a count of workers"),
+    (decode_lost, encode_lost("w", ["k" * 65], 1), "at most 64"),
+]
+
+
+@pytest.mark.parametrize(("decode", "data", "says"), BROKEN_REPORTS)
+def test_a_malformed_report_of_the_cluster_is_a_wire_error(decode, data, says):
+    with pytest.raises(WireError, match=says):
+        decode(data)

@@ -13,7 +13,7 @@ coordinating process judges them and writes the one gradebook.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -21,7 +21,7 @@ from ..assemble import Step
 from ..errors import ExecutionError
 from ..execute import ExecOptions, Executed, FollowUp
 
-__all__ = ["Backend", "Job", "JobResult"]
+__all__ = ["Backend", "Job", "JobResult", "RunEvent", "Started", "Watch", "WorkerLost"]
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,38 @@ class Job:
 JobResult = tuple[Job, "Executed | ExecutionError"]
 
 
+@dataclass(frozen=True)
+class Started:
+    """A job began to run: its own steps, in a kernel of ``worker`` (a cluster's worker's
+    address; "" on this machine). ``again``: it had begun before, on a worker since lost."""
+
+    job: Job
+    worker: str = ""
+    again: bool = False
+
+
+@dataclass(frozen=True)
+class WorkerLost:
+    """A cluster's worker left while it had these jobs; the scheduler runs them again. ``left``:
+    the workers the cluster has still (None when not known)."""
+
+    worker: str
+    jobs: tuple[Job, ...] = ()
+    left: int | None = None
+
+
+RunEvent = Started | WorkerLost
+Watch = Callable[[RunEvent], None]  # called in the thread that consumes ``run``'s results
+
+
 class Backend(Protocol):
     """Runs jobs, as many at once as it has workers, and yields each as it finishes."""
 
     notices: tuple[str, ...]  # for the operator, once per batch (e.g. a missing sandbox)
 
-    def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]:
-        """Results in the order they finish; every job yields exactly once."""
+    def run(self, jobs: Iterable[Job], watch: Watch | None = None) -> Iterator[JobResult]:
+        """Results in the order they finish; every job yields exactly once. ``watch`` hears
+        of each job as it begins to run, and of lost workers, between results."""
         ...
 
     def close(self) -> None:

@@ -10,8 +10,11 @@ the network but shows nothing of the course, its keys, the course secret or the 
 The coordinator sends jobs on stdin (pickled: the courier trusts the coordinator). The
 courier submits each to the cluster and sends back, on stdout, only frames of bytes
 (``wire.write_frame``): a job's ticket and the bytes its worker returned, or a one-line
-error; first a hello with the cluster's thread count, or one fatal line. What it forwards is
-checked again, by the coordinator, as untrusted.
+error; first a hello with the cluster's thread count (after waiting ``WORKERS_WAIT`` seconds
+for a first worker: none is a thread count of 0), or one fatal line. It also forwards what
+the scheduler's event log says of the batch: each job's start, as its task logs it on the
+batch's topic (``task``), and each worker the scheduler removes while it had jobs of the
+batch. What it forwards is checked again, by the coordinator, as untrusted.
 """
 
 from __future__ import annotations
@@ -26,11 +29,26 @@ import uuid
 from typing import IO, Any
 
 from ..sanitize import one_line
-from .wire import ERROR, FATAL, HELLO, MAX_LINE_BYTES, RESULT, read_frame, result_cap, write_frame
+from .wire import (
+    ERROR,
+    FATAL,
+    HELLO,
+    LOST,
+    MAX_LINE_BYTES,
+    RESULT,
+    STARTED,
+    TASK_PREFIX,
+    encode_lost,
+    encode_started,
+    read_frame,
+    result_cap,
+    write_frame,
+)
 
 JOB = b"J"  # coordinator -> courier: a ticket and a pickled (Job, nonce)
 MAX_JOB_BYTES = 1 << 30
 CONNECT_TIMEOUT = "30s"
+WORKERS_WAIT = 5.0  # seconds for a first worker to join, else the cluster has none
 
 
 def main(argv: list[str]) -> int:
@@ -53,9 +71,13 @@ def main(argv: list[str]) -> int:
         send(FATAL, "", _line(f"{type(e).__name__}: {e}"))
         return 1
     try:
-        threads = sum(client.nthreads().values())
-        send(HELLO, "", json.dumps({"threads": threads}).encode())
-        _serve(client, sys.stdin.buffer, send)
+        try:
+            client.wait_for_workers(1, timeout=WORKERS_WAIT)
+        except TimeoutError:
+            pass  # a hello of 0 threads: the coordinator says so and stops
+        workers = client.nthreads()
+        send(HELLO, "", json.dumps({"threads": sum(workers.values())}).encode())
+        _serve(client, sys.stdin.buffer, send, set(workers))
     except BrokenPipeError:  # the coordinator is gone
         return 1
     finally:
@@ -78,21 +100,58 @@ def _connect(config: dict[str, Any]) -> Any:
     return Client(config["address"], security=security, timeout=CONNECT_TIMEOUT)
 
 
-def _serve(client: Any, jobs: IO[bytes], send: Any) -> None:
-    """Submit every job read from ``jobs``; send each result as it finishes, until ``jobs``
-    ends and every submitted job has been answered."""
+def _serve(client: Any, jobs: IO[bytes], send: Any, workers: set[str]) -> None:
+    """Hear the batch's starts and lost workers (``workers``: those the cluster has), and
+    answer every job read from ``jobs``."""
+    tickets: dict[str, tuple[str, Any]] = {}  # task key -> (ticket, job)
+    batch = uuid.uuid4().hex[:12]  # task keys of this run only
+    topic = f"{TASK_PREFIX}{batch}"
+
+    def started(event: Any) -> None:  # (time, {"key", "worker"}) from a task, on the topic
+        msg = event[1] if isinstance(event, tuple) and len(event) == 2 else None
+        if isinstance(msg, dict) and isinstance(msg.get("worker"), str):
+            ticket = tickets.get(str(msg.get("key")))
+            if ticket is not None:
+                send(STARTED, ticket[0], encode_started(msg["worker"]))
+
+    def removed(event: Any) -> None:  # the scheduler's log of every event: workers come, go
+        msg = event[1] if isinstance(event, tuple) and len(event) == 2 else None
+        if not isinstance(msg, dict) or not isinstance(msg.get("worker"), str):
+            return
+        if msg.get("action") == "add-worker":
+            workers.add(msg["worker"])
+        if msg.get("action") != "remove-worker":
+            return
+        workers.discard(msg["worker"])
+        keys = msg.get("processing-tasks") or ()
+        had = sorted(tickets[k][0] for k in keys if isinstance(k, str) and k in tickets)
+        if had:
+            send(LOST, "", encode_lost(msg["worker"], had, len(workers)))
+
+    client.subscribe_topic(topic, started)
+    client.subscribe_topic("all", removed)
+    try:
+        _answer_all(client, jobs, send, topic, tickets)
+    finally:  # before the client closes, so that the scheduler sends it no more events
+        client.unsubscribe_topic(topic)
+        client.unsubscribe_topic("all")
+
+
+def _answer_all(
+    client: Any, jobs: IO[bytes], send: Any, topic: str, tickets: dict[str, tuple[str, Any]]
+) -> None:
+    """Submit every job read from ``jobs`` as a task of ``topic``; send each result as it
+    finishes, until ``jobs`` ends and every submitted job has been answered."""
     from .task import run_job
 
     done: queue.Queue[Any] = queue.Queue()
-    tickets: dict[str, tuple[str, Any]] = {}  # task key -> (ticket, job)
-    batch = uuid.uuid4().hex[:12]  # task keys of this run only
 
     def submit() -> None:
         count = 0
         try:
             while frame := read_frame(jobs, lambda kind, key: MAX_JOB_BYTES):
                 job, nonce = pickle.loads(frame.payload)  # from the coordinator: trusted
-                key = f"grade-{batch}-{frame.key}"
+                key = f"{topic}-{frame.key}"
                 tickets[key] = (frame.key, job)
                 future = client.submit(run_job, job, nonce, key=key, pure=False)
                 future.add_done_callback(done.put)

@@ -7,7 +7,9 @@ coordinating process. That process never holds a Dask Client (one unpickles what
 cluster sends): a child process, the courier (``courier.py``), does, with nothing secret in
 reach, and passes back only length-prefixed frames, decoded here with caps. When a worker is
 lost mid-batch, the scheduler runs its tasks again elsewhere; each job is still recorded
-once. When the courier itself is lost, the jobs not yet back fail (a re-run retries them).
+once, and the watch hears of the loss and of each job's new start. When the courier itself
+is lost, the jobs not yet back fail (a re-run retries them). A cluster with no worker (none
+joined within the courier's ``WORKERS_WAIT``) is refused at once, in one line.
 """
 
 from __future__ import annotations
@@ -31,18 +33,23 @@ from ..execute.environment import python_environment
 from ..execute.sandbox import GRADER_PACKAGE, SandboxMode, bwrap, bwrap_argv
 from ..execute.scratch import scratch_dir
 from ..sanitize import one_line
-from . import Job, JobResult
+from . import Job, JobResult, Started, Watch, WorkerLost
 from .cluster import Cluster
-from .courier import JOB
+from .courier import JOB, WORKERS_WAIT
 from .wire import (
     ERROR,
     FATAL,
     HELLO,
+    LOST,
     MAX_LINE_BYTES,
+    MAX_LOST_BYTES,
     RESULT,
+    STARTED,
     Frame,
     WireError,
+    decode_lost,
     decode_result,
+    decode_started,
     read_frame,
     result_cap,
     write_frame,
@@ -88,11 +95,20 @@ class DaskBackend:
         assert self.process.stderr is not None
         self.log.drain(self.process.stderr)
         self.threads = self._hello()
+        if not self.threads:
+            self.close()
+            raise GraderError(
+                f"the Dask scheduler at {cluster.address} has no workers (none joined in "
+                f"{WORKERS_WAIT:g} s): start some (dask worker {cluster.address} ...), then "
+                "run the batch again"
+            )
 
-    def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]:
-        """Results as tasks finish, a bounded number of them submitted at once."""
+    def run(self, jobs: Iterable[Job], watch: Watch | None = None) -> Iterator[JobResult]:
+        """Results as tasks finish, a bounded number of them submitted at once; ``watch``
+        hears of each job's start on a worker and of workers lost with jobs."""
         source = iter(jobs)
         running: dict[str, tuple[Job, str]] = {}  # ticket -> the job and its nonce
+        began: set[str] = set()  # the tickets that started on some worker
         window = 2 * max(1, self.threads)
         while not self.broken:
             while len(running) < window and not self.broken:
@@ -107,7 +123,11 @@ class DaskBackend:
             frame = self._receive(running)
             if frame is None:
                 break
+            if frame.kind in (STARTED, LOST):
+                self._heard(frame, running, began, watch)
+                continue
             job, nonce = running.pop(frame.key)
+            began.discard(frame.key)
             if frame.kind == RESULT:
                 yield job, decode_result(frame.payload, job, nonce)
             else:
@@ -134,6 +154,33 @@ class DaskBackend:
             self.process.wait(10)
         finally:
             shutil.rmtree(self._root, ignore_errors=True)
+
+    def _heard(
+        self,
+        frame: Frame,
+        running: dict[str, tuple[Job, str]],
+        began: set[str],
+        watch: Watch | None,
+    ) -> None:
+        """Tell ``watch`` what the courier heard of the cluster (a job's start, a worker
+        lost), as untrusted as the rest: a malformed report is dropped, not an error."""
+        try:
+            if frame.kind == STARTED:
+                if frame.key not in running:
+                    return
+                worker = decode_started(frame.payload)
+                event: Started | WorkerLost = Started(
+                    running[frame.key][0], worker, frame.key in began
+                )
+                began.add(frame.key)
+            else:
+                worker, tickets, left = decode_lost(frame.payload)
+                jobs = tuple(running[t][0] for t in dict.fromkeys(tickets) if t in running)
+                event = WorkerLost(worker, jobs, left)
+        except WireError:
+            return
+        if watch is not None:
+            watch(event)
 
     def _hello(self) -> int:
         """Wait for the courier's first frame: the cluster's thread count, or why not."""
@@ -174,6 +221,10 @@ class DaskBackend:
                 return result_cap(running[key][0])
             if key in running and kind == ERROR:
                 return MAX_LINE_BYTES
+            if kind == STARTED:  # perhaps of a job already back (a late or a second start)
+                return MAX_LINE_BYTES
+            if key == "" and kind == LOST:
+                return MAX_LOST_BYTES
             if kind == FATAL:
                 return MAX_LINE_BYTES
             return -1

@@ -27,7 +27,7 @@ from pathlib import Path
 from ..errors import ExecutionError
 from ..execute import Executed, Kernel, StepRunner, run, start_kernel
 from ..execute.scratch import scratch_dir
-from . import Job, JobResult
+from . import Job, JobResult, Started, Watch
 
 JOIN_SECONDS = 20.0  # the longest a batch's end waits for its threads (they are daemons)
 
@@ -46,7 +46,8 @@ class _Batch:
 
     def __init__(self, workers: int) -> None:
         self.todo: queue.Queue[Job | None] = queue.Queue()
-        self.done: queue.Queue[JobResult | None] = queue.Queue()  # None: aborted
+        # results, and each job's start (told to the watch); None: aborted
+        self.done: queue.Queue[JobResult | Started | None] = queue.Queue()
         self.permits = threading.Semaphore(workers)
         self.aborted = threading.Event()
         self.slots: list[threading.Thread] = []
@@ -102,8 +103,9 @@ class LocalBackend:
         self._batches: set[_Batch] = set()
         self._lock = threading.Lock()
 
-    def run(self, jobs: Iterable[Job]) -> Iterator[JobResult]:
-        """Results as jobs finish. ``jobs`` is consumed in this thread, a few ahead."""
+    def run(self, jobs: Iterable[Job], watch: Watch | None = None) -> Iterator[JobResult]:
+        """Results as jobs finish. ``jobs`` is consumed in this thread, a few ahead; ``watch``
+        hears, in this thread too, of each job as its turn comes (its kernel warm)."""
         batch = _Batch(self.workers)
         with self._lock:
             self._batches.add(batch)
@@ -130,6 +132,10 @@ class LocalBackend:
                     result = batch.done.get()
                     if result is None:  # aborted by close()
                         return
+                    if isinstance(result, Started):
+                        if watch is not None:
+                            watch(result)
+                        continue
                     pending -= 1
                     yield result
             finished = True
@@ -162,6 +168,7 @@ class LocalBackend:
                     if warm is not None:
                         self._stop(batch, warm.kernel, warm.root)
                     return
+                batch.done.put(Started(job))
                 batch.done.put((job, self._run(batch, job, warm)))
 
     def _warm(self, batch: _Batch, job: Job) -> _Warm | None:

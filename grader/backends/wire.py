@@ -60,11 +60,16 @@ MAX_DURATION = 1e7
 RESULT_KEYS = frozenset({"nonce", "outcomes", "exports", "duration", "warnings", "log"})
 FAILURE_KEYS = frozenset({"nonce", "failure"})
 
-# The courier's frames: a result, a job's error, hello (its thread count), or fatal.
-RESULT, ERROR, HELLO, FATAL = b"R", b"E", b"H", b"F"
+# The courier's frames: a result, a job's error, hello (its thread count), or fatal; and what
+# it hears of the cluster: a job began (on which worker), a worker was lost (with which jobs).
+RESULT, ERROR, HELLO, FATAL, STARTED, LOST = b"R", b"E", b"H", b"F", b"S", b"L"
 FRAME_HEAD = struct.Struct(">cH")
 MAX_KEY_BYTES = 64
 MAX_LINE_BYTES = 4096  # an error or fatal frame: one line
+MAX_LOST_BYTES = 256 * 1024  # a lost worker's tickets
+MAX_WORKER_CHARS = 200  # a worker's address, as shown
+MAX_WORKERS = 100_000
+TASK_PREFIX = "grade-"  # a batch's task keys: grade-<batch>-<ticket>; its topic grade-<batch>
 
 
 class WireError(ValueError):
@@ -266,6 +271,44 @@ class Frame:
     kind: bytes
     key: str
     payload: bytes
+
+
+# --- what the courier hears of the cluster ------------------------------------------------
+
+
+def encode_started(worker: str) -> bytes:
+    """A STARTED frame's payload: the worker a job began on."""
+    return json.dumps({"worker": worker[:MAX_WORKER_CHARS]}).encode()
+
+
+def decode_started(payload: bytes) -> str:
+    """The worker of a STARTED frame (one line); WireError if it is not one."""
+    found = _json_object(payload, "a start")
+    if set(found) != {"worker"}:
+        raise WireError("a start: not the keys of one")
+    return one_line(_text(found["worker"], MAX_WORKER_CHARS, "a start's worker"))
+
+
+def encode_lost(worker: str, tickets: list[str], left: int) -> bytes:
+    """A LOST frame's payload: the worker, the tickets of the jobs it had, and how many
+    workers the cluster has left."""
+    return json.dumps(
+        {"worker": worker[:MAX_WORKER_CHARS], "tickets": tickets, "left": left}
+    ).encode()
+
+
+def decode_lost(payload: bytes) -> tuple[str, tuple[str, ...], int]:
+    """The worker (one line), tickets and workers left of a LOST frame; WireError if it is
+    not one."""
+    found = _json_object(payload, "a lost worker")
+    if set(found) != {"worker", "tickets", "left"} or type(found["tickets"]) is not list:
+        raise WireError("a lost worker: not the keys of one")
+    worker = one_line(_text(found["worker"], MAX_WORKER_CHARS, "a lost worker's address"))
+    tickets = tuple(_text(t, MAX_KEY_BYTES, "a lost worker's ticket") for t in found["tickets"])
+    left = found["left"]
+    if type(left) is not int or not 0 <= left <= MAX_WORKERS:
+        raise WireError("a lost worker: not a count of workers left")
+    return worker, tickets, left
 
 
 def write_frame(stream: IO[bytes], kind: bytes, key: str, payload: bytes) -> None:
