@@ -43,7 +43,7 @@ def test_a_library_batch_shares_the_cores_out_too(monkeypatch, tmp_path):
     class Nothing:
         notices = ()
 
-        def run(self, jobs):
+        def run(self, jobs, watch=None):
             return iter(())
 
         def close(self):
