@@ -32,6 +32,7 @@ import grader.inkernel.exporter as exporter
 import grader.inkernel.figures as figures
 from grader.handout_release import handout_data
 from grader.inkernel.plain import ExportError, to_plain
+from grader.inkernel.public import describe
 from grader.judge.choice import compare_choice
 from grader.judge.figures import compare_figures
 from grader.judge.frames import compare_frames
@@ -798,6 +799,29 @@ def test_the_hand_out_states_no_reference_value_of_any_new_kind(course):
     for needle in [*map(str, NEEDLES.values()), "s3cr3t-rubric", "4242424242", "iVBOR"]:
         assert needle not in shown, needle
     assert handout_data(course, "k1", _key(course, "Rome", ("Rome",))) == data  # which is right
+
+
+HOSTILE_VALUES = [
+    ("c-one", lambda: LyingStr("Paris"), "cannot export a value of type LyingStr"),
+    ("c-one", lambda: _spoof(str), "cannot export a value of type Spoof"),
+    ("c-one", lambda: "<b>Oslo</b> " * 100_000, "is not one of the options"),
+    ("c-many", _recursive_list, "nested too deeply"),
+    ("c-many", lambda: LyingList(["Rome", "Lima"]), "a list of options: OK"),
+    ("f-lie", lambda: LyingFrame(FRAME), "were expected, you gave ['x', 'y']"),
+    ("f-lie", lambda: pd.DataFrame(np.zeros((0, 1_000_000))), "more than 200,000 cells"),
+    ("f-lie", lambda: _spoof(pd.DataFrame), "cannot export a value of type Spoof"),
+    ("s-raise", lambda: LyingSeries(SERIES), "2 values: OK"),
+    ("g-lie", _axes_that_lie, "a figure, 1 axis: OK"),
+    ("g-lie", _many_axes, "the figure has 60 axes"),
+]
+
+
+@pytest.mark.parametrize("eid,make,said", HOSTILE_VALUES)
+def test_the_hand_out_s_check_reads_a_hostile_answer_and_says_what_it_is(course, eid, make, said):
+    specs = {e["id"]: e for e in handout_data(course, "k1", _key(course))["exercises"]}
+    spec = specs[eid]
+    line, _ = describe(spec, {spec["answer"]["name"]: make()})
+    assert line.startswith(f"{eid}: ") and said in line, line
 
 
 # --- hostile text, shown escaped --------------------------------------------------------------
