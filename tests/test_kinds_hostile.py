@@ -13,6 +13,7 @@ notebook of hostile answers to a small course of these kinds is then graded in a
 from __future__ import annotations
 
 import copy
+import io
 import json
 import pickle
 import time
@@ -833,6 +834,7 @@ HOSTILE_TEXTS = (
     "</textarea></pre><iframe src=javascript:alert('f')>",
     "{{ 7 * 191 }}{% raw %}",
 )
+TERMINAL = "\x1b[2J\x1b]0;pwned\x07\n::error::pwned"  # a terminal's and a CI runner's commands
 
 
 class Elements(HTMLParser):
@@ -920,7 +922,7 @@ HOSTILE = {
     "    def get_title(self, *a, **k):\n        return 'Prices'\n"
     "    def get_lines(self):\n        return []\n"
     "fig = plt.figure(figsize=(2, 2))\nax = fig.add_axes((0.1, 0.1, 0.8, 0.8), axes_class=A)\n"
-    "ax.plot([0, 1], [9.0, 9.0])\nax.set_title(" + repr(HOSTILE_TEXTS[2]) + ")\n",
+    "ax.plot([0, 1], [9.0, 9.0])\nax.set_title(" + repr(HOSTILE_TEXTS[2] + TERMINAL) + ")\n",
     # the right line and title, on a canvas of 900 x 900 inches, with 300000 segments
     "g-huge": "from matplotlib.collections import LineCollection\n"
     "fig2, ax2 = plt.subplots(figsize=(2, 2))\nax2.plot([0, 1], [2.5, 4.0])\n"
@@ -944,6 +946,7 @@ def _claims_a_score(nb):
 @pytest.mark.kernel
 def test_a_notebook_of_hostile_answers_to_the_new_kinds_in_a_real_kernel(course, tmp_path):
     import nbformat
+    from rich.console import Console
     from shipped import with_answers
     from test_reviews import submission
 
@@ -953,6 +956,8 @@ def test_a_notebook_of_hostile_answers_to_the_new_kinds_in_a_real_kernel(course,
     from grader.options import GradeOptions
     from grader.pipeline import grade
     from grader.report import render_html
+    from grader.report.formats import summary_text, terminal_table
+    from grader.report.html import NOT_DRAWN
     from grader.review_app import create_app
     from grader.reviews import grading_token, pseudonym_key
 
@@ -998,6 +1003,11 @@ def test_a_notebook_of_hostile_answers_to_the_new_kinds_in_a_real_kernel(course,
     for text in HOSTILE_TEXTS[:4]:
         assert text not in page
     assert "&lt;script&gt;alert(&#39;s&#39;)&lt;/script&gt;" in page
+    assert page.count(NOT_DRAWN) == 1  # g-huge's: said, not left out silently
+    console = Console(file=io.StringIO(), color_system=None, width=300)
+    terminal_table(result, console)
+    said = console.file.getvalue() + summary_text(result)
+    assert not set(said) & {"\x1b", "\x07"} and "::error" not in said
 
     db = tmp_path / "gb.db"
     with Gradebook(db) as gb:
@@ -1011,3 +1021,6 @@ def test_a_notebook_of_hostile_answers_to_the_new_kinds_in_a_real_kernel(course,
     review = app.test_client().get(f"/review/{token}/m-own").get_data(as_text=True)
     assert "&lt;script&gt;alert(" in review and "Explains" in review
     assert_inert(review, scripts=1, textareas=1)
+    scores = app.test_client().get(f"/submission/{token}").get_data(as_text=True)
+    assert "<code>c-one</code>" in scores  # the automatic scores, to override
+    assert_inert(scores)
