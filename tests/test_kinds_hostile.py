@@ -641,7 +641,7 @@ def test_huge_frames_are_compared_in_linear_time():
 COURSE = (
     "name: Hostile kinds\nlimits:\n  cell_timeout: 20\nassignments:\n  - id: k1\n    title: K\n"
     "    exercises: [c-one, c-many, c-type, c-lie, f-lie, f-html, f-huge, s-raise, g-lie, g-huge,"
-    " m-own]\n"
+    " m-own, m-code]\n"
 )
 TOPIC = """\
 topic: k
@@ -723,6 +723,16 @@ exercises:
       kind: manual
       name: explain
       rubric: [{item: "Explains", points: 2, comment: "s3cr3t-rubric"}]
+  - id: m-code
+    title: Code read by a person
+    points: 1
+    prompt: Write code that uses it.
+    starter: "# your code"
+    answer:
+      kind: manual
+      name: use
+      cell: code
+      rubric: [{item: "Uses it", points: 1}]
 """
 SOLUTION = """\
 # %% c-one
@@ -761,6 +771,9 @@ ax2.set_title("Prices")
 
 # %% m-own
 # It is the mean.
+
+# %% m-code
+print(1)
 """
 
 
@@ -780,12 +793,15 @@ NEEDLES = {  # values only the reference holds
 }
 
 
-def _key(course, capital="Paris", capitals=("Paris", "Lima")):
+OTHERS = {"frame": 1.5, "cell": "other", "label": "row", "y": 7.0, "title": "other"}
+
+
+def _key(course, capital="Paris", capitals=("Paris", "Lima"), needles=NEEDLES):
     frame = pd.DataFrame(
-        {"item": [NEEDLES["cell"], "jam"], "price": [NEEDLES["frame"], 4.0]},
-        index=[NEEDLES["label"], "b"],
+        {"item": [needles["cell"], "jam"], "price": [needles["frame"], 4.0]},
+        index=[needles["label"], "b"],
     )
-    fig = figure(y=(NEEDLES["y"], 2.0), title=NEEDLES["title"])
+    fig = figure(y=(needles["y"], 2.0), title=needles["title"])
     values = {
         "c-one": capital, "c-many": list(capitals), "c-type": "True", "c-lie": "Paris",
         "f-lie": plain(frame), "f-html": plain(frame), "f-huge": plain(frame),
@@ -799,7 +815,9 @@ def test_the_hand_out_states_no_reference_value_of_any_new_kind(course):
     shown = json.dumps(data)
     for needle in [*map(str, NEEDLES.values()), "s3cr3t-rubric", "4242424242", "iVBOR"]:
         assert needle not in shown, needle
-    assert handout_data(course, "k1", _key(course, "Rome", ("Rome",))) == data  # which is right
+    # the hand-out is the same whichever option is right and whatever the reference holds
+    # beyond what may be stated (a frame's columns, a series' length, a figure's axes)
+    assert handout_data(course, "k1", _key(course, "Rome", ("Rome",), OTHERS)) == data
 
 
 HOSTILE_VALUES = [
@@ -929,6 +947,8 @@ HOSTILE = {
     "ax2.set_title('Prices')\nfig2.set_size_inches(900, 900)\n"
     "segments = LineCollection([[(0, 0), (1, 1)]])\nsegments._paths = segments._paths * 300_000\n"
     "ax2.add_collection(segments)\n",
+    # never run: it would plant a score, then end the kernel
+    "m-code": PLANT.replace("m-own", "m-code") + "import os\nos._exit(0)\n",
     "m-own": "\n".join(HOSTILE_TEXTS) + "\n[x](javascript:alert('l')) <javascript:alert('a')>\n",
 }
 
@@ -941,6 +961,13 @@ def _claims_a_score(nb):
             tag.update(score=2, points=2, status="passed", reviewed=True)
             cell.metadata["nbgrader"] = {"grade": True, "points": 2, "score": 2, "grade_id": "m"}
             cell["attachments"] = {"s.png": {"text/plain": "score: 2/2"}}
+        if tag.get("id") == "m-code" and tag.get("role") == "answer":
+            tag.update(score=1, status="passed")
+            cell.cell_type, cell.execution_count = "code", 3
+            cell.outputs = [
+                {"output_type": "execute_result", "execution_count": 3, "metadata": {},
+                 "data": {"text/plain": "score: 1/1 (reviewed)"}}
+            ]  # fmt: skip
 
 
 @pytest.mark.kernel
@@ -994,7 +1021,9 @@ def test_a_notebook_of_hostile_answers_to_the_new_kinds_in_a_real_kernel(course,
     assert set(pngs) == {"reference"}  # 300000 segments: not drawn, judged by the data
     own = ex["m-own"]  # metadata, attachments and planted files claim a score: ignored
     assert (own.status, own.score) == ("awaiting review", 0) and own.answer.startswith("<script>")
-    assert result.awaiting == 2 and result.max_score == sum(e.points for e in ex.values()) - 2
+    code = ex["m-code"]  # its outputs and metadata claim a score; it was never run
+    assert (code.status, code.score) == ("awaiting review", 0) and "(reviewed)" not in code.answer
+    assert result.awaiting == 3 and result.max_score == sum(e.points for e in ex.values()) - 3
     assert str(key["seed"]) not in json.dumps(result.to_dict())
     assert took < 30, f"graded in {took:.1f} s"
 
@@ -1014,7 +1043,7 @@ def test_a_notebook_of_hostile_answers_to_the_new_kinds_in_a_real_kernel(course,
         run = Graded(result, Executed((StepOutcome("ok"),)), course.fingerprint, "run")
         gb.record(submission(tmp_path, "mallory", b"m"), "k1", run)
         (attempt,) = gb.attempts("k1")
-        assert attempt.awaiting == ("m-own",)  # the planted score is no review
+        assert set(attempt.awaiting) == {"m-own", "m-code"}  # a planted score is no review
         token = grading_token(pseudonym_key(gb.db), attempt.grading)
     app = create_app(course, db, ["k1"], "ta1", True)
     app.testing = True
