@@ -5,13 +5,14 @@ matplotlib object while matplotlib is already imported (``grader.inkernel.plain`
 matplotlib's classes from ``sys.modules`` and imports nothing else of it. A figure is judged
 by its data, not its pixels: for each axes, its lines' x/y data, its bars (the rectangles of
 its bar containers: centre, or category, width and height; of ``barh`` bars too), its
-scatter offsets, its title, axis labels,
-scales and legend texts, read through matplotlib's base methods (``Figure.get_axes(fig)``,
-``Line2D.get_xdata(line)``...), so that a subclass's overrides are never called, and by the
-objects' real types (a ``__class__`` that lies is not believed). A PNG of the figure is
-rendered for the report only (never judged): at most ``MAX_PNG`` bytes and ``MAX_PIXELS``
-pixels, within ``DRAW_SECONDS``, and not at all for a figure that holds more than
-``MAX_DRAWN`` things to draw (a million segments are drawn by one call that no limit stops)::
+scatter offsets, its title, axis labels, scales and legend texts, read through matplotlib's
+base methods (``Figure.get_axes(fig)``, ``Line2D.get_xdata(line)``...), so that a
+subclass's overrides are never called, and by the objects' real types (a ``__class__`` that
+lies is not believed), within ``MAX_POINTS`` values (an artist is one) and ``MAX_CHARS``
+characters, counted before they are read. A PNG of the figure is rendered for the report
+only (never judged): at most ``MAX_PNG`` bytes and ``MAX_PIXELS`` pixels, within
+``DRAW_SECONDS``, and not at all for a figure that holds more than ``MAX_DRAWN`` things to
+draw (a million segments are drawn by one call that no limit stops)::
 
     {"matplotlib": "Figure", "axes": [AXES, ...], "png": "<base64>" | None}
     AXES = {"title": str, "xlabel": str, "ylabel": str, "xscale": "linear", "yscale": "log",
@@ -39,6 +40,7 @@ from .export_error import ExportError
 MAX_POINTS = 200_000  # values of one figure, in all
 MAX_AXES = 50
 MAX_TEXT = 1_000  # characters of a title, label or legend text
+MAX_CHARS = 2_000_000  # characters of its texts, in all
 MAX_PNG = 200_000  # bytes of the rendered PNG
 MAX_PIXELS = 2_000_000  # pixels of the rendered PNG: a huge figure is drawn at a lower dpi
 MAX_DRAWN = 200_000  # artists, paths, points and characters a figure drawn may hold
@@ -61,7 +63,7 @@ def figure_data(value: Any) -> dict[str, Any]:
         raise ExportError(f"cannot export a value of type {type(value).__name__}")
     if len(axes) > MAX_AXES:
         raise ExportError(f"the figure has {len(axes)} axes: at most {MAX_AXES} are exported")
-    count = [0]
+    count = [0, 0]  # values, characters
     try:
         data = [_axes(ax, count) for ax in axes]
     except ExportError:
@@ -91,7 +93,7 @@ def _axes(ax: Any, count: list[int]) -> dict[str, Any]:
     for line in held[0]:
         lines.append(
             {
-                "label": _label(Artist.get_label(line)),
+                "label": _label(Artist.get_label(line), count),
                 "x": _values(Line2D.get_xdata(line, orig=True), count),
                 "y": _values(Line2D.get_ydata(line, orig=True), count),
             }
@@ -107,8 +109,8 @@ def _axes(ax: Any, count: list[int]) -> dict[str, Any]:
         centres = [a + s / 2 for a, s in zip(at, size, strict=True)]
         bars.append(
             {
-                "label": _label(container.__dict__.get("_label")),
-                "x": _categories(axis, _values(centres, count)),
+                "label": _label(container.__dict__.get("_label"), count),
+                "x": _categories(axis, _values(centres, count), count),
                 "width": _values(size, count),
                 "height": _values(value, count),
             }
@@ -118,8 +120,8 @@ def _axes(ax: Any, count: list[int]) -> dict[str, Any]:
         offsets = PathCollection.get_offsets(collection)
         scatter.append(
             {
-                "label": _label(Artist.get_label(collection)),
-                "offsets": [_values(row, [0]) for row in _rows(offsets, count)],
+                "label": _label(Artist.get_label(collection), count),
+                "offsets": [_values(row, [0, 0]) for row in _rows(offsets, count)],
             }
         )
     legend = Axes.get_legend(ax)
@@ -127,13 +129,15 @@ def _axes(ax: Any, count: list[int]) -> dict[str, Any]:
     if legend is not None:
         Legend = mpl["matplotlib.legend"].Legend
         Text = mpl["matplotlib.text"].Text
-        texts = [_text(Text.get_text(t)) for t in Legend.get_texts(legend)]
+        entries = list(Legend.get_texts(legend))
+        _count(count, len(entries))
+        texts = [_text(Text.get_text(t), count) for t in entries]
     return {
-        "title": _text(Axes.get_title(ax)),
-        "xlabel": _text(Axes.get_xlabel(ax)),
-        "ylabel": _text(Axes.get_ylabel(ax)),
-        "xscale": _text(Axes.get_xscale(ax)),
-        "yscale": _text(Axes.get_yscale(ax)),
+        "title": _text(Axes.get_title(ax), count),
+        "xlabel": _text(Axes.get_xlabel(ax), count),
+        "ylabel": _text(Axes.get_ylabel(ax), count),
+        "xscale": _text(Axes.get_xscale(ax), count),
+        "yscale": _text(Axes.get_yscale(ax), count),
         "legend": texts,
         "lines": lines,
         "bars": bars,
@@ -141,17 +145,21 @@ def _axes(ax: Any, count: list[int]) -> dict[str, Any]:
     }
 
 
-def _categories(axis: Any, positions: list[Any]) -> list[Any]:
+def _categories(axis: Any, positions: list[Any], count: list[int]) -> list[Any]:
     """Bar positions on a categorical axis as their categories' names (``bar(["a", "b"],
     ...)``: "a" and "b", not 0 and 1); other positions as they are."""
     units = axis.__dict__.get("units") if axis is not None else None
     category = sys.modules.get("matplotlib.category")
     if category is None or type(units) is not category.UnitData:
         return positions
+    mapping: Any = units.__dict__.get("_mapping")
+    if not issubclass(type(mapping), dict):  # matplotlib's is an OrderedDict
+        return positions
+    _count(count, dict.__len__(mapping))
     names = {}
-    for name, where in dict.items(units.__dict__.get("_mapping") or {}):
-        if type(name) is str and isinstance(where, (int, float)):
-            names[round(float(where), 6)] = _text(name)  # a bar's centre: x + width / 2
+    for name, where in dict.items(mapping):
+        if type(name) is str and type(where) in (int, float):
+            names[round(float(where), 6)] = _text(name, count)  # a bar's centre: x + width / 2
     return [names.get(round(p, 6), p) if isinstance(p, float) else p for p in positions]
 
 
@@ -184,7 +192,7 @@ def _values(data: Any, count: list[int]) -> list[Any]:
         if mask is not None and mask[i]:
             out.append(None)
         elif type(v) is str:
-            out.append(_text(v))
+            out.append(_text(v, count))
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             x = float(v)
             out.append(None if math.isnan(x) else x if math.isfinite(x) else {"float": repr(x)})
@@ -193,16 +201,20 @@ def _values(data: Any, count: list[int]) -> list[Any]:
     return out
 
 
-def _label(label: Any) -> str:
+def _label(label: Any, count: list[int]) -> str:
     if type(label) is not str or label.startswith("_"):  # "_child0", "_nolegend_": no label
         return ""
-    return _text(label)
+    return _text(label, count)
 
 
-def _text(text: Any) -> str:
+def _text(text: Any, count: list[int]) -> str:
     if type(text) is not str:
         return ""
-    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT]
+    kept: str = text if len(text) <= MAX_TEXT else text[:MAX_TEXT]
+    count[1] += len(kept)
+    if count[1] > MAX_CHARS:
+        raise ExportError(f"the figure's texts have more than {MAX_CHARS:,} characters")
+    return kept
 
 
 def _png(fig: Any, Figure: Any) -> str | None:
