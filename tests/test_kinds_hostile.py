@@ -644,7 +644,7 @@ def test_huge_frames_are_compared_in_linear_time():
         return {"pandas": "Series", "index": index, "name": None, "dtype": "int64",
                 "data": list(range(n))}  # fmt: skip
 
-    n = 150_000
+    n = 60_000
     big, other = payload(n), payload(n - 1)
     started = time.monotonic()
     checks = compare_frames(Answer.of("series", "s"), big, other, "Series")
@@ -707,6 +707,7 @@ exercises:
     prompt: The prices.
     starter: table = ...
     answer: {kind: dataframe, name: table}
+    public: {shape: false}
   - id: f-huge
     title: Frame huge
     points: 2
@@ -832,6 +833,10 @@ def test_the_hand_out_states_no_reference_value_of_any_new_kind(course):
     shown = json.dumps(data)
     for needle in [*map(str, NEEDLES.values()), "s3cr3t-rubric", "4242424242", "iVBOR"]:
         assert needle not in shown, needle
+    public = {e["id"]: e["public"] for e in data["exercises"]}
+    assert public["f-lie"]["columns"] == ["item", "price"] and "columns" not in public["f-html"]
+    assert public["s-raise"]["rows"] == 2 and public["g-lie"]["axes"] == 1
+    assert public["c-one"] == {"options": ["Paris", "Rome", "<b>Oslo</b>"], "multiple": False}
     # the hand-out is the same whichever option is right and whatever the reference holds
     # beyond what may be stated (a frame's columns, a series' length, a figure's axes)
     assert handout_data(course, "k1", _key(course, "Rome", ("Rome",), OTHERS)) == data
@@ -997,6 +1002,7 @@ def test_a_notebook_of_hostile_answers_to_the_new_kinds_in_a_real_kernel(course,
     from grader.build import build
     from grader.execute.records import Executed, StepOutcome
     from grader.gradebook import Gradebook, Graded
+    from grader.handout import grade_with_handout
     from grader.options import GradeOptions
     from grader.pipeline import grade
     from grader.report import render_html
@@ -1054,6 +1060,19 @@ def test_a_notebook_of_hostile_answers_to_the_new_kinds_in_a_real_kernel(course,
     terminal_table(result, console)
     said = console.file.getvalue() + summary_text(result)
     assert not set(said) & {"\x1b", "\x07"} and "::error" not in said
+
+    # the student's own check, with the hand-out only: never kinder than official grading
+    handout = release / "handout" / "k1"
+    mine = with_answers(handout / "k1.ipynb", HOSTILE, handout / "mine.ipynb")
+    here = {e.id: e for e in grade_with_handout(mine, handout / "grade-handout.json").exercises}
+    assert {e: here[e].status for e in ("m-own", "m-code")} == dict.fromkeys(
+        ("m-own", "m-code"), "awaiting review"
+    )
+    for eid, official in ex.items():
+        assert here[eid].status != "passed" or official.score == official.points, eid
+        assert here[eid].status != "failed" or official.score < official.points, eid
+    failed_here = {e for e, r in here.items() if r.status == "failed"}
+    assert failed_here == {"c-one", "c-type", "c-lie", "f-huge"}  # the rest: decided at grading
 
     db = tmp_path / "gb.db"
     with Gradebook(db) as gb:
