@@ -1077,7 +1077,7 @@ def test_a_notebook_of_hostile_answers_to_the_new_kinds_in_a_real_kernel(course,
     db = tmp_path / "gb.db"
     with Gradebook(db) as gb:
         run = Graded(result, Executed((StepOutcome("ok"),)), course.fingerprint, "run")
-        gb.record(submission(tmp_path, "mallory", b"m"), "k1", run)
+        gb.record(submission(tmp_path, "mallory<img src=x onerror=alert(9)>", b"m"), "k1", run)
         (attempt,) = gb.attempts("k1")
         assert set(attempt.awaiting) == {"m-own", "m-code"}  # a planted score is no review
         token = grading_token(pseudonym_key(gb.db), attempt.grading)
@@ -1085,6 +1085,7 @@ def test_a_notebook_of_hostile_answers_to_the_new_kinds_in_a_real_kernel(course,
     app.testing = True
     review = app.test_client().get(f"/review/{token}/m-own").get_data(as_text=True)
     assert "&lt;script&gt;alert(" in review and "Explains" in review
+    assert "mallory&lt;img src=x onerror=alert(9)&gt;" in review  # the student's name, too
     assert_inert(review, scripts=1, textareas=1)
     scores = app.test_client().get(f"/submission/{token}").get_data(as_text=True)
     assert "<code>c-one</code>" in scores  # the automatic scores, to override
