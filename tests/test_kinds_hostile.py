@@ -486,6 +486,24 @@ def test_a_huge_frame_is_refused_before_it_is_read(make, message):
     refused(make(), message)
 
 
+def _longer_block(frame):
+    """A frame (or series) whose block's values are replaced by many more than its index."""
+
+    def make():
+        out = frame.copy()
+        block = out._mgr.blocks[0]
+        block.values = np.zeros((*block.values.shape[:-1], 5_000_000))
+        return out
+
+    return make
+
+
+@pytest.mark.parametrize("kind", ["dataframe", "series"])
+def test_a_block_longer_than_its_index_is_refused(kind):
+    make = _longer_block(pd.DataFrame({"x": [1.0, 2.0]}) if kind == "dataframe" else SERIES)
+    refused(make(), "a block holds 5000000 rows, its index 2")
+
+
 def _scatter():
     fig, ax = plt.subplots()
     ax.scatter(np.zeros(1_000_000), np.zeros(1_000_000))

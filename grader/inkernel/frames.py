@@ -4,9 +4,10 @@ Runs INSIDE the student's kernel (and in the grader for reference values), calle
 an object of a pandas type while pandas is already imported (``grader.inkernel.plain``), so
 this module imports nothing beyond the stdlib itself: it gets pandas from ``sys.modules``.
 A subclass cannot claim what it does not hold: the object's data are read from its block
-manager (the instance's own ``_mgr``), rebuilt as a plain ``pandas.DataFrame`` or
-``Series``, and only that is read, through pandas' base methods; a lying ``values``,
-``to_dict``, ``__array__`` or ``columns`` of the subclass is never called. Never pickle.
+manager (the instance's own ``_mgr``, each block as long as its index), rebuilt as a plain
+``pandas.DataFrame`` or ``Series``, and only that is read, through pandas' base methods; a
+lying ``values``, ``to_dict``, ``__array__`` or ``columns`` of the subclass is never called,
+nor a cell's own methods, and only numpy's and pandas' dtypes are believed. Never pickle.
 
 The data (every list as long as the frame's rows; ``None`` is a missing value: NaN, NaT,
 ``pd.NA``, ``None``)::
@@ -90,6 +91,7 @@ def _rebuilt(pd: Any, value: Any, base: Any) -> Any:
         wanted = managers.BlockManager if base is pd.DataFrame else managers.SingleBlockManager
         if type(mgr) is not wanted:
             raise TypeError(f"its data is a {type(mgr).__name__}")
+        _consistent(mgr)
         plain = base._from_mgr(mgr, axes=mgr.axes)
         if base is pd.Series:
             plain.name = state.get("_name")
@@ -99,6 +101,21 @@ def _rebuilt(pd: Any, value: Any, base: Any) -> Any:
     if type(plain) is not base:
         raise ExportError(f"cannot read the {type(value).__name__}'s data")
     return plain
+
+
+def _consistent(mgr: Any) -> None:
+    """Raise unless every block of a manager holds as many rows as its index says: the budget
+    is taken on the index, and a block's values can be replaced by a longer array."""
+    Block = sys.modules["pandas.core.internals.blocks"].Block
+    rows = len(mgr.axes[-1])
+    for block in tuple(mgr.blocks):
+        if not issubclass(type(block), Block):
+            raise TypeError(f"its data holds a {type(block).__name__}")
+        held = Block.shape.fget(block)[-1]
+        if held != rows:
+            raise TypeError(f"a block holds {held} rows, its index {rows}")
+    if len(mgr.axes) == 2:  # a DataFrame's: the blocks hold its columns, each once
+        mgr._verify_integrity()
 
 
 def _dtype(dtype: Any) -> str:
