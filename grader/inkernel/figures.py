@@ -100,6 +100,7 @@ def _axes(ax: Any, count: list[int]) -> dict[str, Any]:
         )
     bars = []
     for container in held[1]:
+        _count(count, 4 * tuple.__len__(container))  # x, width, y, height of each bar
         patches = [p for p in tuple.__iter__(container) if issubclass(type(p), Rectangle)]
         x, w = [Rectangle.get_x(p) for p in patches], [Rectangle.get_width(p) for p in patches]
         y, h = [Rectangle.get_y(p) for p in patches], [Rectangle.get_height(p) for p in patches]
