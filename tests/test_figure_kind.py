@@ -277,7 +277,7 @@ def test_a_reference_that_is_not_a_figure_is_a_course_error():
 
 
 def test_the_report_shows_both_pngs_and_drops_what_is_not_a_png():
-    from grader.report.html import _check_view
+    from grader.report.html import NOT_DRAWN, _check_view
 
     (axes, *_) = compare_figures(DEFAULT, REFERENCE, plain(losses(title="other")))
     view = _check_view(axes)
@@ -291,7 +291,8 @@ def test_the_report_shows_both_pngs_and_drops_what_is_not_a_png():
     from grader.results import CheckResult
 
     stored = CheckResult("axes", True, details={"figures": {"student": '" onerror="alert(1)'}})
-    assert _check_view(stored).figures == []  # a stored result is shown only as base64
+    (note,) = _check_view(stored).figures  # a stored result is shown only as base64
+    assert (note.pngs, note.note) == ((), NOT_DRAWN)
 
 
 # --- YAML, the hand-out, a real kernel ------------------------------------------------------

@@ -255,6 +255,23 @@ def test_a_call_that_patches_what_the_export_relies_on_is_an_error_and_undone(na
     assert call_all(squares, _cases(2), LIMIT) == [{"value": [1, 4]}]
 
 
+def test_a_call_that_replaces_type_and_returns_what_cannot_be_read_is_said_so():
+    class Unreadable:  # its conversion raises while builtins.type is replaced
+        __module__ = "numpy"
+
+        def tolist(self):
+            raise RuntimeError("no")
+
+    def patches(n):
+        builtins.type = lambda *a, **k: [1, 4, 9]
+        return Unreadable()
+
+    real = type
+    got = call_all(patches, _cases(3), LIMIT)
+    assert builtins.type is real
+    assert got == [{"error": "the function replaced builtins.type while it was called"}]
+
+
 def test_code_rewritten_or_a_module_replaced_is_an_error_and_undone():
     real_code, real_plain = calls._plain_result.__code__, sys.modules["grader.inkernel.plain"]
 

@@ -68,6 +68,7 @@ _current_thread = threading.current_thread
 _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
 _c_ulong, _py_object = ctypes.c_ulong, ctypes.py_object
 _type_getattr, _type_setattr = type.__getattribute__, type.__setattr__
+_type = type  # a result read while the call has replaced ``builtins.type`` is still read
 _MISSING = object()
 
 
@@ -266,11 +267,11 @@ def _plain_result(result: Any) -> dict[str, Any]:
     except RecursionError:
         return {"error": "the result is nested too deeply"}
     except Exception as e:  # a result whose own methods raise (__iter__, tolist, ...)
-        return {"error": f"the result cannot be read: it raised {type_name(type(e))}"}
+        return {"error": f"the result cannot be read: it raised {type_name(_type(e))}"}
 
 
 def _raised(e: BaseException) -> dict[str, Any]:
-    t = type(e)
+    t = _type(e)
     out: dict[str, Any] = {"raised": type_name(t), "message": _text(e)}
     if _type_getattr(t, "__module__") != "builtins" or out["raised"].endswith(")"):
         mro = _type_getattr(t, "__mro__")
@@ -283,7 +284,7 @@ def type_name(t: type) -> str:
     forged when its module holds another object under that name."""
     module = _type_getattr(t, "__module__")
     name = _type_getattr(t, "__qualname__")
-    if type(module) is not str or type(name) is not str:
+    if _type(module) is not str or _type(name) is not str:
         return "<a class with a forged name>"
     found = _lookup(module, name)
     if found is not None and found is not t:
@@ -300,19 +301,19 @@ def _lookup(module: str, name: str) -> Any:
 
 
 def _dict_of(obj: Any) -> Any:
-    if type(obj) is dict:
+    if _type(obj) is dict:
         return obj
     try:
         d = object.__getattribute__(obj, "__dict__")
     except Exception:
         return None
-    return d if type(d) in (dict, types.MappingProxyType) else None
+    return d if _type(d) in (dict, types.MappingProxyType) else None
 
 
 def _text(e: BaseException) -> str:
     try:
         text = str(e)
-        text = text if type(text) is str else ""
+        text = text if _type(text) is str else ""
     except Exception:
         text = ""
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "…"

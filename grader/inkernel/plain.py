@@ -20,6 +20,9 @@ __all__ = ["MAX_DEPTH", "MAX_ITEMS", "ExportError", "to_plain"]
 
 MAX_ITEMS = 1_000_000
 MAX_DEPTH = 32
+# Bound at import: a function graded by the ``calls`` recipe may replace the builtins while
+# its result is converted (that is undone and said after the call, but must not crash it).
+_type, _issubclass = type, issubclass
 
 
 def to_plain(value: Any, _depth: int = 0, _count: list[int] | None = None) -> Any:
@@ -32,18 +35,22 @@ def to_plain(value: Any, _depth: int = 0, _count: list[int] | None = None) -> An
         raise ExportError("the answer is nested too deeply")
     if value is None or type(value) is bool or type(value) is str:
         return value
-    if isinstance(value, int):
+    # By the object's real type (``type``), never ``isinstance``: an object whose
+    # ``__class__`` claims a type it is not is not taken for one.
+    kind = _type(value)
+    if _issubclass(kind, int):
         return int.__int__(value)  # the real value, whatever a subclass claims
-    if isinstance(value, float):
+    if _issubclass(kind, float):
         return _float(float.__float__(value))
-    if isinstance(value, (list, tuple)):
+    if _issubclass(kind, (list, tuple)):
         return [to_plain(v, _depth + 1, count) for v in _items(value)]
-    if isinstance(value, dict):
+    if _issubclass(kind, dict):
         out: dict[str, Any] = {}
         for k, v in dict.items(value):
-            if not isinstance(k, (str, int)) or isinstance(k, bool):
-                raise ExportError(f"dictionary keys must be text, got {type(k).__name__}")
-            out[str.__str__(k) if isinstance(k, str) else str(int.__int__(k))] = to_plain(
+            key = _type(k)
+            if not _issubclass(key, (str, int)) or key is bool:
+                raise ExportError(f"dictionary keys must be text, got {key.__name__}")
+            out[str.__str__(k) if _issubclass(key, str) else str(int.__int__(k))] = to_plain(
                 v, _depth + 1, count
             )
         return out
@@ -58,12 +65,12 @@ def to_plain(value: Any, _depth: int = 0, _count: list[int] | None = None) -> An
             value = value.cpu()
         return to_plain(value.tolist(), _depth + 1, count)
     pandas = sys.modules.get("pandas")  # a pandas object only while pandas is imported
-    if pandas is not None and isinstance(value, (pandas.DataFrame, pandas.Series)):
+    if pandas is not None and _issubclass(kind, (pandas.DataFrame, pandas.Series)):
         from .frames import pandas_data
 
         return pandas_data(value)
     figure, axes = sys.modules.get("matplotlib.figure"), sys.modules.get("matplotlib.axes")
-    if figure is not None and axes is not None and isinstance(value, (figure.Figure, axes.Axes)):
+    if figure is not None and axes is not None and _issubclass(kind, (figure.Figure, axes.Axes)):
         from .figures import figure_data
 
         return figure_data(value)
@@ -71,10 +78,9 @@ def to_plain(value: Any, _depth: int = 0, _count: list[int] | None = None) -> An
 
 
 def _items(value: Any) -> list[Any]:
-    """A list's or tuple's items as stored, whatever a subclass's ``__iter__`` claims (or an
-    object whose ``__class__`` claims to be a list)."""
+    """A list's or tuple's items as stored, whatever a subclass's ``__iter__`` claims."""
     try:
-        if isinstance(value, list):
+        if _issubclass(_type(value), list):
             return list.copy(value)
         return [tuple.__getitem__(value, i) for i in range(tuple.__len__(value))]
     except TypeError:

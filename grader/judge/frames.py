@@ -163,8 +163,9 @@ def _axis_check(what: str, exp: Axis, mine: Axis, like: bool, check_names: bool)
         return CheckResult(what, False, 1.0, message)
 
     if len(mine.labels) != len(exp.labels):
-        extra = _listed([x for x in mine.labels if x not in set(exp.labels)])
-        missing = _listed([x for x in exp.labels if x not in set(mine.labels)])
+        theirs, ours = set(map(_key, exp.labels)), set(map(_key, mine.labels))  # once: n + m
+        extra = _listed([x for x in mine.labels if _key(x) not in theirs])
+        missing = _listed([x for x in exp.labels if _key(x) not in ours])
         parts = [f"{len(mine.labels)} {unit}, expected {len(exp.labels)}"]
         parts += [f"missing {missing}"] if missing else []
         parts += [f"unexpected {extra}"] if extra else []

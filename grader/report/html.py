@@ -98,6 +98,8 @@ def _check_view(check: CheckResult) -> _CheckView:
         if shown:
             caption = " and ".join(alt for alt, _ in shown)
             figures.append(_Figure(caption[0].upper() + caption[1:], None, pngs=tuple(shown)))
+        if not _base64(pngs.get("student")):
+            figures.append(_Figure("Your figure", None, NOT_DRAWN))
     figures = [f for f in figures if f.svg is not None or f.note or f.pngs]
     summaries = details.get("summaries")
     summary = model_view(summaries) if isinstance(summaries, dict) else None
@@ -105,6 +107,10 @@ def _check_view(check: CheckResult) -> _CheckView:
 
 
 _PNG_SIDES = (("student", "your figure"), ("reference", "the reference's"))
+NOT_DRAWN = (
+    "Your figure was not drawn: it is too large or too slow to draw, or its drawing raised. "
+    "It is judged by its data all the same."
+)
 
 
 def _base64(value: Any) -> bool:

@@ -405,6 +405,26 @@ CASES: list[Case] = [
         max_points_for={"params-total": 0},
     ),
     Case(
+        # isinstance() believes __class__: the export goes by type(), and says what it is
+        "lie-class-spoofed-number",
+        assignment="ps2",
+        answers={
+            "params-total": src(
+                """
+            class Total:
+                __class__ = int
+                def __int__(self): return 20234
+                def __index__(self): return 20234
+                def __float__(self): return 20234.0
+                def __eq__(self, o): return True
+            params_total = Total()
+            """
+            )
+        },
+        max_points_for={"params-total": 0},
+        message={"params-total": "cannot export a value of type Total"},
+    ),
+    Case(
         "lie-len-iter-getitem",
         answers={
             "corr1d-valid": src(
