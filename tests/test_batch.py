@@ -146,6 +146,9 @@ def test_the_command_resumes_after_being_killed(built_course, tmp_path):
     assert f"removed {len(left)} folders a killed run left in {scratch}" in done.stderr
     assert not list(scratch.glob("grade-*"))
     assert str(scratch) not in Path("/proc/self/mounts").read_text()
+    # nor any kernel the killed run had started (they ran on in their sandboxes)
+    running = subprocess.run(["pgrep", "-f", str(scratch)], capture_output=True, text=True)
+    assert running.stdout.split() == []
     assert f"{first} skipped" in done.stdout
     assert _count(db, "SELECT count(*) FROM gradings") == 9  # 8 notebooks and the bad entry
     assert _count(db, "SELECT count(*) FROM gradings WHERE current=1") == 9

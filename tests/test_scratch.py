@@ -7,17 +7,23 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from grader.execute.scratch import OWNER_FILE, clean_leftovers, scratch
 
 KILLED = """\
-import os, signal
+import os, signal, subprocess, sys
 from grader.execute.scratch import scratch_dir
 from grader.execute.workdir import WorkDir
 root = scratch_dir()
 WorkDir.create(root, 8)  # as root: a tmpfs on its work dir and another on its exports
-print(root, flush=True)
+# a process of the run, as a kernel is: its command line names a file in the work dir
+orphan = subprocess.Popen(
+    [sys.executable, "-c", "import time; time.sleep(300)", str(root / "work" / "k.json")],
+    start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+)
+print(root, orphan.pid, flush=True)
 os.kill(os.getpid(), signal.SIGKILL)
 """
 
@@ -30,7 +36,9 @@ def test_a_killed_run_s_folder_and_mounts_are_removed_and_a_live_one_kept(tmp_pa
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     done = subprocess.run([sys.executable, "-c", KILLED], env=env, capture_output=True, text=True)
     assert done.returncode == -signal.SIGKILL, done.stderr
-    dead = Path(done.stdout.strip())
+    words = done.stdout.split()
+    dead, orphan = Path(words[0]), int(words[1])
+    assert _alive(orphan)  # the killed run's "kernel" runs on
     assert dead.parent == tmp_path and (dead / "work").is_dir()
     if os.geteuid() == 0:
         assert _mounted(dead)
@@ -54,6 +62,7 @@ def test_a_killed_run_s_folder_and_mounts_are_removed_and_a_live_one_kept(tmp_pa
     removed = clean_leftovers(tmp_path)
     assert sorted(removed) == sorted([dead, reused])
     assert not dead.exists() and not _mounted(dead)
+    assert _ends(orphan)
     assert own.is_dir() and unowned.is_dir() and linked_owner.is_dir()
     assert link.is_symlink() and (target / OWNER_FILE).exists()
     assert clean_leftovers(tmp_path) == []
@@ -75,3 +84,20 @@ def test_a_scratch_folder_says_its_owner_and_goes_with_its_block(tmp_path, monke
 
 def _start(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, killed but not yet reaped by init, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _ends(pid: int) -> bool:
+    """Whether the process ends within 5 s."""
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not _alive(pid)

@@ -1,13 +1,15 @@
 """The grader's scratch folders (``grade-*`` in the temporary folder): each made with its
 owner (process id and start time) written in it, and what a dead run left behind, say by a
-``kill -9`` of a batch or of a Dask worker (its folders, and the tmpfs mounted in them), removed
-on the next start (``clean_leftovers``). A folder whose owner still runs, or that says no
-owner, is never touched, nor one of another user or a link."""
+``kill -9`` of a batch or of a Dask worker (its kernels, still running in their sandboxes, its
+folders, and the tmpfs mounted in them), removed on the next start (``clean_leftovers``). A
+folder whose owner still runs, or that says no owner, is never touched, nor one of another
+user or a link."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
@@ -68,6 +70,34 @@ def _mounts_under(root: Path) -> list[Path]:
     return sorted(found, key=lambda p: len(p.parts), reverse=True)
 
 
+def _processes_of(root: Path) -> list[int]:
+    """This user's processes whose command line names a path in ``root``: a kernel's
+    sandbox binds its work dir, and the kernel reads its connection file there."""
+    inside = os.fsencode(root) + b"/"
+    me = os.geteuid()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if entry.stat().st_uid != me:
+                continue
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # gone meanwhile
+        if any(arg.startswith(inside) for arg in args):
+            found.append(int(entry.name))
+    return found
+
+
+def _kill_processes_of(root: Path) -> None:
+    for pid in _processes_of(root):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass  # gone meanwhile
+
+
 def remove_scratch(root: Path) -> None:
     """Unmount what is mounted in ``root`` and delete it (links inside are not followed)."""
     for point in _mounts_under(root):
@@ -109,6 +139,7 @@ def clean_leftovers(folder: Path | None = None) -> list[Path]:
             continue
         root = Path(entry.path)
         if _dead_owner(root):
+            _kill_processes_of(root)  # the dead run's kernels: nobody will stop them now
             remove_scratch(root)
             removed.append(root)
     return removed
