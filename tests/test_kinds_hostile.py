@@ -31,6 +31,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from pandas.api.extensions import ExtensionArray, ExtensionDtype
+from test_figure_kind import _close_figures, plain  # noqa: F401 (an autouse fixture)
 
 import grader.inkernel.exporter as exporter
 import grader.inkernel.figures as figures
@@ -47,17 +48,6 @@ from grader.spec import Answer, load_course
 # Seconds a refusal of a huge answer may take here: the work is bounded before it starts
 # (unbounded, these took 5 s to minutes); loose, for a loaded machine.
 FAST = 1.0
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-def plain(value):
-    """What the kernel exports, through JSON as the grader reads it."""
-    return json.loads(json.dumps(to_plain(value)))
 
 
 @contextmanager
