@@ -1063,7 +1063,7 @@ def test_a_notebook_of_hostile_answers_to_the_new_kinds_in_a_real_kernel(course,
     from grader.report.formats import summary_text, terminal_table
     from grader.report.html import NOT_DRAWN
     from grader.review_app import create_app
-    from grader.reviews import grading_token, pseudonym_key
+    from grader.reviews import pseudonym_key, submission_token
 
     release = tmp_path / "release"
     options = GradeOptions(sandbox="optional", release=release)
@@ -1134,7 +1134,9 @@ def test_a_notebook_of_hostile_answers_to_the_new_kinds_in_a_real_kernel(course,
         gb.record(submission(tmp_path, "mallory<img src=x onerror=alert(9)>", b"m"), "k1", run)
         (attempt,) = gb.attempts("k1")
         assert set(attempt.awaiting) == {"m-own", "m-code"}  # a planted score is no review
-        token = grading_token(pseudonym_key(gb.db), attempt.grading)
+        token = submission_token(
+            pseudonym_key(gb.db), attempt.student, attempt.assignment, attempt.sha256
+        )
     app = create_app(course, db, ["k1"], "ta1", True)
     app.testing = True
     review = app.test_client().get(f"/review/{token}/m-own").get_data(as_text=True)
