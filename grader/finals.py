@@ -5,6 +5,7 @@ grading judged against an older version of the course, an extension that names n
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -39,13 +40,15 @@ def class_finals(
     release: Path | None = None,
     everyone: bool = False,
     students: Sequence[str] = (),
+    now: dt.datetime | None = None,
 ) -> ClassFinals:
     """The final scores of ``assignments`` (None: every one the gradebook has a submission
     of), the one place they are computed: the terminal table, the exports and the
     dashboard read them here. ``release``: where the roster is (default: release/ beside
     course.yaml); ``everyone``: a row for every student the gradebook knows, in each
     assignment, handed in or not; ``students``: a row for these too (a roster's ids; one
-    the gradebook knows in another spelling is that student).
+    the gradebook knows in another spelling is that student); ``now``: when "not due yet"
+    is judged (default: the present).
 
     Raises SpecError for an unknown assignment, and for an extension line that names no
     student of the release's roster."""
@@ -67,6 +70,7 @@ def class_finals(
         course.policies,
         students=_everyone(every, students) if everyone or students else (),
         extensions=matched.dates,
+        now=now,
     )
     stale = stale_gradings(course, attempts)
     warnings = ((stale_note(stale),) if stale else ()) + matched.warnings

@@ -86,7 +86,13 @@ def export(
     release = course.root / "release" if release is None else release
     roster = load_roster(release)
     found = class_finals(
-        course, gradebook, ids, release, everyone=True, students=roster.ids() if roster else ()
+        course,
+        gradebook,
+        ids,
+        release,
+        everyone=True,
+        students=roster.ids() if roster else (),
+        now=now,
     )
     if strict and found.warnings:
         raise GraderError(f"not exported: {'; '.join(found.warnings)}")

@@ -110,17 +110,30 @@ class Final:
     score: float  # what counts
     max_score: float
     note: str = ""  # the late policy's word, or why nothing was graded
+    # nothing handed in, and the student's own due date (an extension's) still ahead: the
+    # student's own due date, else None
+    open_until: dt.datetime | None = None
 
     @property
     def status(self) -> str:
         """What the row is, as an export says it: ``graded``; ``late`` (past the grace
         period); ``awaiting review`` (manual answers not yet reviewed; ``late, awaiting
         review`` when both); ``refused: <why>`` (handed in, nothing could be graded);
+        ``not due yet (due ...)`` (nothing handed in, the student's own due date ahead);
         ``not submitted``."""
         if self.attempt is None:
-            return f"refused: {self.note}" if self.attempts else "not submitted"
+            if self.attempts:
+                return f"refused: {self.note}"
+            if self.not_due and self.open_until is not None:
+                return f"not due yet (due {self.open_until:%Y-%m-%d %H:%M} UTC)"
+            return "not submitted"
         words = ["late"] * bool(self.note) + ["awaiting review"] * bool(self.attempt.awaiting)
         return ", ".join(words) or "graded"
+
+    @property
+    def not_due(self) -> bool:
+        """Nothing handed in, and the student's own due date is still ahead."""
+        return self.attempt is None and not self.attempts and self.open_until is not None
 
     @property
     def awaiting(self) -> float:
@@ -163,10 +176,13 @@ def finals(
     policies: Policies,
     students: Iterable[str] = (),
     extensions: Mapping[tuple[str, str], dt.datetime] | None = None,
+    now: dt.datetime | None = None,
 ) -> list[Final]:
-    """Every (student, assignment)'s final score; students without an attempt get 0.
+    """Every (student, assignment)'s final score; students without an attempt get 0 (and,
+    when their own due date is after ``now``, default the present, say it is not due yet).
     ``extensions``: the due dates of the extensions, matched to the students (see
     ``grader.extensions``); by default the lines are matched by student id alone."""
+    now = now or dt.datetime.now(dt.timezone.utc)
     by_key: dict[tuple[str, str], list[Attempt]] = {}
     for a in attempts:
         if a.assignment in due:
@@ -188,6 +204,7 @@ def finals(
         maximum = max_scores.get(assignment, 0.0)
         if not scored:
             reason = found[-1].reason if found else "nothing handed in"
+            ahead = not found and deadline is not None and deadline > now
             out.append(
                 Final(
                     student,
@@ -200,6 +217,7 @@ def finals(
                     0.0,
                     maximum,
                     reason,
+                    deadline if ahead else None,
                 )
             )
             continue

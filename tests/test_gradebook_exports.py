@@ -43,13 +43,19 @@ def graded(write_course, tmp_path, monkeypatch):
 
 def test_csv_to_its_default_file_or_as_text(graded, tmp_path):
     course, gb = graded
-    done = export(course, gb, "csv")
+    done = export(course, gb, "csv", now=AFTER_BOTH)
     assert done.target == DEFAULT_OUT["csv"] and done.text == "" and done.warnings == ()
     rows = list(csv.DictReader(io.StringIO((tmp_path / "grades.csv").read_text())))
     assert [(r["student"], r["a1 final"], r["a2 final"]) for r in rows] == [
         ("alice", "2", "1.5"),
         ("bob", "0.8", "0"),  # bob handed no a2 in: a row all the same
     ]
+    # while a2 is open, bob's a2 is no 0: not due yet, said, and no score to read as one
+    early = export(course, gb, "csv", out="-", now=DUE + dt.timedelta(days=2))
+    (_, bob) = csv.DictReader(io.StringIO(early.text))
+    assert (bob["a2 status"], bob["a2 final"], bob["a2 score"], bob["a2 max"]) == (
+        "not due yet (due 2030-02-28 23:59 UTC)", "", "", "3",
+    )  # fmt: skip
     text = export(course, gb, "csv", ["a1"], "-")
     head = text.text.splitlines()[0]
     assert text.target is None and head.startswith("student,name,email,status,t-num,score")
@@ -109,6 +115,7 @@ ROSTER = (
 )
 A2_LATER = TWO.replace("due: 2030-02-28", "due: 2099-02-28")  # not due when the CLI runs
 BEFORE_A2 = DUE + dt.timedelta(days=10)  # a1 is due, a2 is not
+AFTER_BOTH = dt.datetime(2031, 1, 1, tzinfo=dt.timezone.utc)  # the two of TWO
 AFTER_A2 = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -183,7 +190,7 @@ def test_the_csv_reads_back_with_names_emails_and_statuses(klass):
     assert asked.notes == () and asked.text.startswith("student,name,email,status,t-arr,")
     a2 = {r["student"]: r["status"] for r in csv.DictReader(io.StringIO(asked.text))}
     assert a2.pop("fay").startswith("refused: not a notebook (empty); which assignment")
-    assert set(a2.values()) == {"not submitted"}
+    assert set(a2.values()) == {"not due yet (due 2099-02-28 23:59 UTC)"}
 
 
 def test_the_canvas_file_has_canvas_columns_points_possible_and_only_numbers(klass):
@@ -217,6 +224,11 @@ def test_the_canvas_file_has_canvas_columns_points_possible_and_only_numbers(kla
         ["2", "3"],
         ["0.8", "0"],
     )
+    # asked for while it is open: nobody's a2 is a 0 yet
+    open_a2 = export(course, gb, "canvas", ["a2"], out="-", now=BEFORE_A2)
+    rows = list(csv.reader(io.StringIO(open_a2.text)))
+    assert [row[5] for row in rows[2:]] == ["", "", "", "", "", "0"]  # fay: refused
+    assert open_a2.notes[0].startswith("Canvas: 5 grades left empty, not due yet for the")
     assert export(course, gb, "canvas").target == DEFAULT_OUT["canvas"]
 
 

@@ -85,7 +85,11 @@ def test_a_final_says_its_status_in_the_words_of_the_exports():
         replace(attempt("erin", 4.0, DUE + dt.timedelta(hours=2), grading=4), awaiting=("x",)),
         replace(attempt("dave", 0, DUE, grading=5, status="refused"), reason="too large"),
     ]
-    rows = finals(tries, {"a1": DUE}, {"a1": 5.0}, Policies(late=TEN_A_DAY), students=["fay"])
+    later = DUE + dt.timedelta(days=3)
+    policies = Policies(
+        late=TEN_A_DAY, extensions=(Extension("gina", "a1", DUE + dt.timedelta(days=7), "x", 2),)
+    )
+    rows = finals(tries, {"a1": DUE}, {"a1": 5.0}, policies, students=["fay", "gina"], now=later)
     assert {f.student: f.status for f in rows} == {
         "alice": "graded",
         "bob": "graded",
@@ -93,7 +97,25 @@ def test_a_final_says_its_status_in_the_words_of_the_exports():
         "dave": "refused: too large",
         "erin": "late, awaiting review",
         "fay": "not submitted",
+        "gina": "not due yet (due 2030-02-07 23:59 UTC)",  # her extension runs on
     }
+    gina = next(f for f in rows if f.student == "gina")
+    assert gina.open_until == DUE + dt.timedelta(days=7) and gina.score == 0
+    import io
+
+    from rich.console import Console
+
+    from grader.report.classes import finals_table
+
+    out = io.StringIO()
+    finals_table(rows, Console(file=out, width=160, color_system=None))
+    (line,) = [ln for ln in out.getvalue().splitlines() if "│ gina" in ln]
+    assert "– / 5" in line and "not due yet (due 2030-02-07 23:59 UTC)" in line
+    assert "a1: 6 students" in out.getvalue()  # gina's open row is no 0 of the class
+    after = finals(
+        tries, {"a1": DUE}, {"a1": 5.0}, policies, students=["gina"], now=DUE + dt.timedelta(days=8)
+    )
+    assert [f.status for f in after if f.student == "gina"] == ["not submitted"]
 
 
 def test_policies_in_course_yaml(write_course, tmp_path):

@@ -33,7 +33,7 @@ def finals_table(finals: Sequence[Final], console: Console, title: str = "") -> 
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     flagged = []
     for f in finals:
-        note = Text(one_line(f.note))
+        note = Text(one_line(f.status if f.not_due else f.note))
         waiting = len(f.attempt.awaiting) if f.attempt is not None else 0
         if waiting:  # manual answers: in neither the score nor yet the final's meaning
             answers = "answer" if waiting == 1 else "answers"
@@ -47,7 +47,9 @@ def finals_table(finals: Sequence[Final], console: Console, title: str = "") -> 
             str(f.attempts),
             _points(f.raw),
             f"-{_points(f.penalty)}" if f.penalty else "",
-            f"{_points(f.score)} / {_points(f.judged_max)}"
+            f"– / {_points(f.max_score)}"
+            if f.not_due
+            else f"{_points(f.score)} / {_points(f.judged_max)}"
             + (f" + {_points(f.awaiting)} awaiting" if f.awaiting else ""),
             note,
         )
@@ -60,7 +62,8 @@ def finals_table(finals: Sequence[Final], console: Console, title: str = "") -> 
         )
     by_assignment: dict[str, list[float]] = {}
     for f in finals:
-        by_assignment.setdefault(f.assignment, []).append(f.score)
+        if not f.not_due:  # an open assignment's empty rows are no 0s of the class
+            by_assignment.setdefault(f.assignment, []).append(f.score)
     for assignment, scores in sorted(by_assignment.items()):
         ordered = sorted(scores)
         middle = len(ordered) // 2

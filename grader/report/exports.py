@@ -109,10 +109,11 @@ def grades_csv(
                     if e in f.attempt.reviews
                 )
             )
-        row[f"{prefix}score"] = _number(f.raw)
-        row[f"{prefix}late hours"] = _number(f.late_by.total_seconds() / 3600)
-        row[f"{prefix}late penalty"] = _number(f.penalty)
-        row[f"{prefix}final"] = _number(f.score)
+        if not f.not_due:  # not due yet for this student: no 0 that reads as a grade
+            row[f"{prefix}score"] = _number(f.raw)
+            row[f"{prefix}late hours"] = _number(f.late_by.total_seconds() / 3600)
+            row[f"{prefix}late penalty"] = _number(f.penalty)
+            row[f"{prefix}final"] = _number(f.score)
         row[f"{prefix}max"] = _number(f.judged_max)
         if f"{prefix}awaiting review" in header:
             row[f"{prefix}awaiting review"] = _number(f.awaiting)
@@ -135,7 +136,8 @@ def canvas_csv(
     (Canvas's user id, when the files handed in carry it), ``SIS User ID`` (the student
     id), ``SIS Login ID`` (the roster's e-mail), ``Section`` (empty), then the final score
     of each assignment; the second row gives the points possible. A grade cell is a number
-    or empty: a score awaiting review is left empty (not a 0 that would read as a grade)."""
+    or empty: a score awaiting review, or not due yet for its student (an extension), is left
+    empty (not a 0 that would read as a grade)."""
     people = people or {}
     header = [*CANVAS_COLUMNS, *(_cell(name) for name, _ in assignments.values())]
     points = [CANVAS_POINTS_ROW, "", "", "", ""]
@@ -143,6 +145,7 @@ def canvas_csv(
     rows: dict[str, list[str]] = {}
     waiting: list[str] = []
     refused: list[str] = []
+    not_due: list[str] = []  # an extension's due date still ahead, nothing handed in yet
     column = {a: i for i, a in enumerate(assignments, len(CANVAS_COLUMNS))}
     for f in finals:
         if f.assignment not in column:
@@ -156,6 +159,9 @@ def canvas_csv(
         if f.attempt is not None and f.attempt.awaiting:
             waiting.append(f"{f.student} ({f.assignment})")
             continue
+        if f.not_due:
+            not_due.append(f"{f.student} ({f.assignment})")
+            continue
         if f.attempt is None and f.attempts:
             refused.append(f"{f.student} ({f.assignment})")
         row[column[f.assignment]] = _number(f.score)
@@ -168,6 +174,11 @@ def canvas_csv(
             f"Canvas: {_count(waiting, 'grade')} left empty, awaiting review (a person has "
             f"not scored every manual answer yet; export again after grade review): "
             f"{_names(waiting)}"
+        )
+    if not_due:
+        notes.append(
+            f"Canvas: {_count(not_due, 'grade')} left empty, not due yet for the student (an "
+            f"extension): {_names(not_due)}"
         )
     if refused:
         notes.append(
