@@ -70,9 +70,10 @@ def assemble(
     assignment = course.assignment(assignment_id)
     draws = draw(course, assignment_id) if draws is None else draws
     manual_ids = {e for e in assignment.exercises if is_manual(course.exercises[e].answer.kind)}
-    found, notices = _answer_cells(submission, assignment.exercises, manual_ids)
+    otter = is_otter_notebook(submission)
+    found, notices = _answer_cells(submission, assignment.exercises, manual_ids, otter)
     steps: list[Step] = [Step("setup", assignment.id, CHECK_IMPORT)]
-    if is_otter_notebook(submission):  # answers written for otter may call its client
+    if otter:  # answers written for otter may call its client
         steps.append(Step("setup", assignment.id, OTTER_CLIENT))
     missing: set[str] = set()
     manual: dict[str, str] = {}
@@ -128,12 +129,13 @@ def warm_steps(course: Course, steps: Sequence[Step]) -> int:
 
 
 def _answer_cells(
-    nb: NotebookNode, order: Sequence[str], manual: set[str]
+    nb: NotebookNode, order: Sequence[str], manual: set[str], otter: bool
 ) -> tuple[dict[str, str], list[str]]:
     """Exercise id -> source of its answer cell(s); the last of duplicates wins, with a
     notice. A manual answer's cells may be markdown or code (a person reads them); others are
     code. A cell with grade's or nbgrader's id answers that exercise; in a notebook otter
-    made, the other cells answer as otter's cells delimit them (``grader.otter_cells``)."""
+    made (``otter``), the other cells answer as otter's cells delimit them
+    (``grader.otter_cells``)."""
     cells = nb.get("cells", [])
     claims: list[tuple[int, str, tuple[int, ...]]] = []
     notices: list[str] = []
@@ -147,7 +149,7 @@ def _answer_cells(
                 "which is not an exercise of this assignment; it was ignored"
             )
         claims.append((index, eid, (index,)))
-    if is_otter_notebook(nb):
+    if otter:
         tagged = frozenset(i for i, _, _ in claims)
         found_otter, said = otter_claims(cells, order, tagged)
         claims += [(c.position, c.exercise, c.cells) for c in found_otter]

@@ -138,8 +138,8 @@ def batch_cmd(
 
 
 def _clean_leftovers() -> None:
-    """Remove what a killed run left in the temporary folder (its folders and mounts), saying
-    so in one line."""
+    """Stop and remove what a killed run left (its kernels, its folders in the temporary
+    folder and their mounts: ``grader.execute.scratch``), saying so in one line."""
     from .execute.scratch import clean_leftovers
 
     removed = clean_leftovers()

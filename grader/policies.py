@@ -124,7 +124,7 @@ class Final:
         if self.attempt is None:
             if self.attempts:
                 return f"refused: {self.note}"
-            if self.not_due and self.open_until is not None:
+            if self.open_until is not None:  # nothing handed in, its due date ahead: not_due
                 return f"not due yet (due {self.open_until:%Y-%m-%d %H:%M} UTC)"
             return "not submitted"
         words = ["late"] * bool(self.note) + ["awaiting review"] * bool(self.attempt.awaiting)

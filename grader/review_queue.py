@@ -29,7 +29,7 @@ class Item:
     """One manual answer to review."""
 
     grading: int
-    token: str  # the grading's address on the page (``grader.reviews.submission_token``)
+    token: str  # its submission's address on the page (``grader.reviews.submission_token``)
     student: str
     name: str  # what the page calls the student: a pseudonym, or the id with --names
     assignment: str

@@ -255,7 +255,7 @@ def test_grade_ids_become_exercise_ids(grade_id, eid):
 
 def test_an_nbgrader_made_notebook_s_answer_cells_are_found_by_grade_id():
     nb = nbformat.read(str(DATA / "submitted" / "bitdiddle" / "problem1.ipynb"), as_version=4)
-    found, notices = _answer_cells(nb, ("squares", "sum_of_squares"), set())
+    found, notices = _answer_cells(nb, ("squares", "sum_of_squares"), set(), otter=False)
     assert found["squares"].startswith("def squares(n):") and "range(n)" in found["squares"]
     assert "s = squares(n)" in found["sum_of_squares"]
     # the manually graded answers are no exercise of this (autograded-only) assignment
